@@ -1,0 +1,80 @@
+"""The root typer app, its global options, and the one place errors become exit codes."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from callacct import __version__
+from callacct.cli._output import err_console
+from callacct.errors import CallacctError
+
+
+class _Group(TyperGroup):
+    """Turns `CallacctError` from any command into a one-line message and its exit code."""
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CallacctError as exc:
+            if ctx.find_root().params.get("debug"):
+                raise
+            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(exc.exit_code) from None
+        except (typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            if ctx.find_root().params.get("debug") or type(exc).__module__.startswith("typer"):
+                raise
+            err_console.print(
+                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+                "Run again with --debug for details, and please report it.",
+                highlight=False,
+                soft_wrap=True,
+            )
+            raise typer.Exit(2) from None
+
+
+app = typer.Typer(
+    name="callacct",
+    cls=_Group,
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+    help="Call accounting: ingest CDRs into DuckDB, list and cost calls.\n\n"
+    "Example: callacct --workspace ./acme ingest /var/cdr/",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"callacct {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    workspace: Annotated[
+        Path | None,
+        typer.Option(
+            "--workspace", "-w", envvar="CALLACCT_HOME", show_envvar=True,
+            help="Workspace folder (default: the current folder).",
+        ),
+    ] = None,
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Call accounting for Cisco CUCM and other PBXs."""
+    ctx.obj = {"workspace": workspace, "debug": debug}
+    logging.basicConfig(
+        level=logging.DEBUG if debug else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )

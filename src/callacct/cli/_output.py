@@ -1,0 +1,65 @@
+"""Console output: rich tables and progress for people, plain JSON for machines."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def print_json(data: Any) -> None:
+    """Machine output: JSON on stdout and nothing else."""
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.flush()
+
+
+class ByteProgress:
+    """A progress bar over bytes on stderr, shown only on a terminal."""
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+        self.enabled = err_console.is_terminal
+        self._progress: Progress | None = None
+        self._task: Any = None
+
+    def total(self, size: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, total=size)
+
+    def advance(self, size: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, size)
+
+    @contextmanager
+    def running(self) -> Iterator[ByteProgress]:
+        if not self.enabled:
+            yield self
+            return
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            DownloadColumn(),
+            TransferSpeedColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=True,
+        )
+        with self._progress:
+            self._task = self._progress.add_task(self.description, total=None)
+            yield self
+        self._progress = None

@@ -1,0 +1,123 @@
+"""`callacct ingest`: load CDR files, list rejected records."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from callacct.cli._app import app
+from callacct.cli._context import store_of, workspace_from
+from callacct.cli._output import ByteProgress, console, err_console, print_json
+from callacct.errors import UsageError
+from callacct.ingest import list_rejects
+from callacct.ingest.dialects import DIALECTS, get_dialect
+from callacct.ingest.engine import IngestReport, ingest_paths
+
+
+def _formats_help() -> str:
+    get_dialect("cucm-cdr")  # loads the registry
+    return "CDR format; detected from content when omitted: " + ", ".join(sorted(DIALECTS))
+
+
+@app.command("ingest")
+def ingest_command(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(help="Files, folders (read recursively) or glob patterns.", show_default=False),
+    ] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help=_formats_help())] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate and count, store nothing.")
+    ] = False,
+    move_to: Annotated[
+        Path | None, typer.Option("--move-to", help="Move fully processed files to this folder.")
+    ] = None,
+    rejects: Annotated[
+        bool, typer.Option("--rejects", help="List rejected records instead of ingesting.")
+    ] = False,
+    last: Annotated[int, typer.Option("--last", help="With --rejects: how many to list.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Load CDR files into the store. Re-runnable: files and records already loaded are skipped.
+
+    Every record read is stored, a duplicate, or rejected (kept with file, line and reason).
+    Exit code 1 when anything was rejected.
+
+    Examples:
+      callacct ingest /var/cdr/                       # a folder, recursively
+      callacct ingest '/var/cdr/cdr_*' --move-to /var/cdr/done
+      callacct ingest Master.csv --format asterisk --dry-run
+      callacct ingest --rejects --json
+    """
+    workspace = workspace_from(ctx)
+    if rejects:
+        with store_of(workspace) as store:
+            rows = list_rejects(store, last=last)
+        _show_rejects(rows, as_json)
+        return
+    if not paths:
+        raise UsageError("name at least one file, folder or glob to ingest (or use --rejects)")
+    dialect = get_dialect(fmt) if fmt else None
+    progress = ByteProgress("ingest")
+    with store_of(workspace) as store, progress.running():
+        report = ingest_paths(
+            store,
+            workspace.settings,
+            paths,
+            dialect=dialect,
+            dry_run=dry_run,
+            move_to=move_to,
+            progress=progress.advance,
+            on_total=progress.total,
+        )
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        _show_report(report)
+    if report.has_problems:
+        raise typer.Exit(1)
+
+
+def _show_report(report: IngestReport) -> None:
+    verb = "would store" if report.dry_run else "stored"
+    table = Table(title="dry run: nothing stored" if report.dry_run else None, show_header=True)
+    for name in ("files", "skipped", "rows read", verb, "duplicates", "rejected", "calls"):
+        table.add_column(name, justify="right")
+    table.add_row(
+        str(report.files), str(report.files_skipped), f"{report.rows_read:,}",
+        f"{report.stored:,}", f"{report.duplicates:,}", f"{report.rejected:,}",
+        f"{report.calls:,}",
+    )
+    console.print(table)
+    if report.files_in_progress:
+        console.print(f"{report.files_in_progress} file(s) still being written (name starts "
+                      "with '_') were left for the next run.")
+    for result in report.results:
+        if result.status == "failed":
+            err_console.print(f"[red]failed:[/] {result.message}", highlight=False)
+    if report.rejected:
+        err_console.print(
+            f"[yellow]{report.rejected} record(s) rejected[/]; see them with "
+            "'callacct ingest --rejects'", highlight=False,
+        )
+
+
+def _show_rejects(rows: list[dict[str, object]], as_json: bool) -> None:
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        console.print("No rejected records.")
+        return
+    table = Table("file", "line", "reason", "message", "raw (start)")
+    for row in rows:
+        raw = str(row["raw"] or "")
+        table.add_row(
+            str(row["file"]), str(row["line"]), str(row["reason"]), str(row["message"]),
+            raw[:40] + ("…" if len(raw) > 40 else ""),
+        )
+    console.print(table)

@@ -1,0 +1,74 @@
+"""`callacct init`: create a workspace."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from callacct.cli._app import app
+from callacct.cli._output import console, print_json
+from callacct.config import (
+    DialPlanSettings,
+    open_workspace,
+    parse_settings,
+    resolve_workspace_dir,
+    write_default_settings,
+)
+from callacct.store import open_store
+
+
+@app.command("init")
+def init_command(
+    ctx: typer.Context,
+    directory: Annotated[
+        Path | None, typer.Argument(help="Folder to create (default: the workspace folder).")
+    ] = None,
+    country: Annotated[str, typer.Option(help="ISO country code.")] = "US",
+    timezone: Annotated[str, typer.Option(help="Reference time zone.")] = "UTC",
+    currency: Annotated[str, typer.Option(help="ISO currency code.")] = "USD",
+    access_code: Annotated[
+        list[str] | None,
+        typer.Option("--access-code", help="Outside-line access code (repeat for several)."),
+    ] = None,
+    extension_pattern: Annotated[
+        str, typer.Option(help="Regular expression of internal extensions.")
+    ] = DialPlanSettings().extension_pattern,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Create a workspace: callacct.toml with documented defaults, and an empty store.
+
+    Example: callacct init ./acme --country FR --timezone Europe/Paris --currency EUR --access-code 0
+    """
+    root = directory or resolve_workspace_dir((ctx.find_root().obj or {}).get("workspace"))
+    settings_path = root / "callacct.toml"
+    raw = {
+        "general": {"country": country, "timezone": timezone, "currency": currency},
+        "dialplan": {
+            "access_codes": list(access_code) if access_code else list(
+                DialPlanSettings().access_codes
+            ),
+            "extension_pattern": extension_pattern,
+        },
+    }
+    settings = parse_settings(raw, settings_path)
+    write_default_settings(root, settings)
+    workspace = open_workspace(root)
+    store = open_store(workspace.store_path, lock_timeout_s=settings.store.lock_timeout_s)
+    version = store.schema_version
+    store.close()
+    if as_json:
+        print_json(
+            {
+                "workspace": str(workspace.root),
+                "settings": str(workspace.settings_path),
+                "store": str(workspace.store_path),
+                "schema_version": version,
+            }
+        )
+        return
+    console.print(f"Created workspace [bold]{workspace.root}[/]")
+    console.print(f"  settings: {workspace.settings_path}  (edit it; every key is documented)")
+    console.print(f"  store:    {workspace.store_path}  (schema version {version})")
+    console.print("Next: callacct ingest PATH...")

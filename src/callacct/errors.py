@@ -1,0 +1,44 @@
+"""One error hierarchy for the whole package.
+
+The CLI turns every `CallacctError` into a one-line message and an exit code (2 for usage,
+configuration and spec problems, 1 for problems found while running). Messages say what is wrong
+and what to do about it.
+"""
+
+from __future__ import annotations
+
+
+class CallacctError(Exception):
+    """Base class of every error callacct reports to a person."""
+
+    exit_code = 2
+
+
+class ConfigError(CallacctError):
+    """A missing or invalid workspace setting."""
+
+
+class UsageError(CallacctError):
+    """An option or argument that cannot be used as given."""
+
+
+class StoreError(CallacctError):
+    """The store cannot be opened or is in an unexpected state."""
+
+
+class StoreBusyError(StoreError):
+    """Another callacct process kept the store locked for longer than the configured timeout."""
+
+    exit_code = 1
+
+
+class IngestError(CallacctError):
+    """A file that cannot be ingested at all (as opposed to single rejected records)."""
+
+
+class SpecError(CallacctError):
+    """An invalid mapping or report specification."""
+
+
+class NotFoundError(CallacctError):
+    """Something asked for by name or id does not exist."""

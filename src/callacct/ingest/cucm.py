@@ -1,0 +1,350 @@
+"""Cisco UCM CDR and CMR flat files.
+
+Line 1 holds the field names (quoted), line 2 their types (`INTEGER`, `VARCHAR(n)`,
+`UNIQUEIDENTIFIER`), then one record per line. Columns are mapped by name, case-insensitively and
+through an alias table, so 129-, 133- and future layouts all read the same way. Times are epoch
+seconds UTC; `dateTimeConnect = 0` means the call was never answered; `pkid` is the record key.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+
+from callacct.config import DialPlanSettings, Settings
+from callacct.errors import IngestError
+from callacct.ingest.cucm_fields import CDR_FIELDS, CMR_FIELDS, FIELD_ALIASES
+from callacct.ingest.dialects import Dialect, Layout, Normalised, first_lines, register
+
+_KNOWN: dict[str, tuple[str, str]] = {
+    name.lower(): (name, ftype) for name, ftype in (*CDR_FIELDS, *CMR_FIELDS)
+}
+for _alias, _name in FIELD_ALIASES.items():
+    _KNOWN[_alias] = (_name, _KNOWN[_name.lower()][1])
+
+# OnBehalfOf codes and redirect reasons (Cisco CDR codes chapter).
+OBO_CONFERENCE, OBO_FORWARD, OBO_MEETME, OBO_TRANSFER = 4, 5, 6, 10
+OBO_NOT_A_CALL = (27, 28)  # recording, monitoring
+REASONS_NOT_A_CALL = (354, 370)
+REASONS_TRANSFER = (4, 34)
+REASONS_FORWARD = (1, 2, 10, 15, 18, 50, 66, 82, 178)
+CAUSE_SPLIT = 393216
+# Q.850 causes (low byte of Cisco's SIP-derived codes) that mean "not answered", not "failed".
+CAUSES_UNANSWERED = (0, 16, 18, 19, 20, 21, 26, 31)
+CAUSE_BUSY = 17
+TRUNK_PROTOCOLS = (1, 2, 4)  # SIP, H.323, Q.931; 0 is a phone, 3 CTI
+
+
+def _header(head: bytes, path: Path, marker: str) -> tuple[list[str], list[str] | None]:
+    first, second = first_lines(head, 2) + [""] * max(0, 2 - len(first_lines(head, 2)))
+    names = [n.strip().strip('"').strip() for n in first.split(",")]
+    if not names or names[0].lower() != "cdrrecordtype":
+        raise IngestError(f"{path}: line 1 is not a CUCM header (it should start with "
+                          f'"cdrRecordType"); pass --format if this is another format')
+    if marker.lower() not in {n.lower() for n in names}:
+        raise IngestError(f"{path}: header has no {marker!r} column")
+    types = [t.strip().strip('"') for t in second.split(",")]
+    if types and types[0].upper() == "INTEGER":
+        if len(types) != len(names):
+            raise IngestError(
+                f"{path}: line 2 has {len(types)} types for {len(names)} names on line 1; "
+                "the file header is damaged"
+            )
+        return names, types
+    return names, None
+
+
+def _layout(head: bytes, path: Path, dialect: str, marker: str, required: tuple[str, ...]
+            ) -> Layout:
+    names, types = _header(head, path, marker)
+    schema: dict[str, pl.DataType] = {}
+    for i, raw_name in enumerate(names):
+        known = _KNOWN.get(raw_name.lower())
+        name = known[0] if known else raw_name
+        declared = types[i] if types is not None else (known[1] if known else "VARCHAR")
+        if name in schema:
+            raise IngestError(f"{path}: column {raw_name!r} appears twice in the header")
+        schema[name] = pl.Int64() if declared.upper() == "INTEGER" else pl.String()
+    missing = [r for r in required if r not in schema]
+    if missing:
+        raise IngestError(f"{path}: header lacks {', '.join(missing)}; is this a CUCM file?")
+    header_lines = 2 if types is not None else 1
+    header_text = "\n".join(first_lines(head, header_lines))
+    last_type = types[-1] if types is not None else _KNOWN.get(names[-1].lower(), ("", "V"))[1]
+    return Layout(
+        dialect=dialect,
+        header_lines=header_lines,
+        header_text=header_text,
+        schema=schema,
+        last_column_quoted=not last_type.upper().startswith("INTEGER"),
+    )
+
+
+def _col(frame: pl.DataFrame, name: str, default: object) -> pl.Expr:
+    return pl.col(name) if name in frame.columns else pl.lit(default)
+
+
+def _epoch(expr: pl.Expr) -> pl.Expr:
+    return pl.from_epoch(expr, time_unit="s")
+
+
+def _gcid(frame: pl.DataFrame) -> pl.Expr:
+    return pl.concat_str(
+        [
+            _col(frame, "globalCallId_ClusterID", "").fill_null(""),
+            pl.col("globalCallID_callManagerId").cast(pl.String).fill_null(""),
+            pl.col("globalCallID_callId").cast(pl.String).fill_null(""),
+        ],
+        separator=":",
+    )
+
+
+class CucmCdr(Dialect):
+    name = "cucm-cdr"
+    title = "Cisco UCM CDR flat file"
+    required = (
+        "cdrRecordType", "globalCallID_callManagerId", "globalCallID_callId",
+        "dateTimeOrigination", "dateTimeConnect", "dateTimeDisconnect", "pkid",
+        "callingPartyNumber", "originalCalledPartyNumber", "finalCalledPartyNumber", "duration",
+    )
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        line = first_lines(head, 1)[0].lower()
+        return line.startswith('"cdrrecordtype"') and "origlegcallidentifier" in line
+
+    def layout(self, head: bytes, path: Path, settings: Settings) -> Layout:
+        return _layout(head, path, self.name, "origLegCallIdentifier", self.required)
+
+    def checks(self, frame: pl.DataFrame) -> list[tuple[pl.Expr, str, str]]:
+        orig = pl.col("dateTimeOrigination")
+        connect = pl.col("dateTimeConnect").fill_null(0)
+        disconnect = pl.col("dateTimeDisconnect")
+        return [
+            (pl.col("pkid").fill_null("").str.strip_chars() == "", "missing_key",
+             "pkid is empty; every CUCM record has one"),
+            (pl.col("cdrRecordType").fill_null(-1) != 1, "record_type",
+             "cdrRecordType is not 1 (a CDR); CMRs belong in cmr_ files"),
+            (orig.is_null() | (orig <= 0), "missing_time",
+             "dateTimeOrigination is missing or zero"),
+            (disconnect.is_not_null() & (disconnect > 0) & (disconnect < orig),
+             "impossible_time", "dateTimeDisconnect is before dateTimeOrigination"),
+            ((connect > 0) & ((connect < orig) | (disconnect.fill_null(0) < connect)),
+             "impossible_time", "dateTimeConnect is outside origination..disconnect"),
+            (pl.col("duration").fill_null(0) < 0, "impossible_value", "duration is negative"),
+        ]
+
+    def keys(self, frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+        return frame.select(
+            pl.col("pkid").str.strip_chars().str.to_lowercase().alias("record_key"),
+            _epoch(pl.col("dateTimeOrigination")).alias("record_time"),
+        )
+
+    def normalise(self, frame: pl.DataFrame, settings: Settings) -> Normalised:
+        return Normalised(calls=normalise_cdr(frame, settings.dialplan, source=self.name))
+
+
+def normalise_cdr(frame: pl.DataFrame, dial: DialPlanSettings, *, source: str) -> pl.DataFrame:
+    """One row per call for CUCM CDR records; recording legs and off-hook attempts are dropped.
+
+    The result keeps `_row` so the caller can trace each call to its source line.
+    """
+    c = lambda name, default: _col(frame, name, default).fill_null(default)  # noqa: E731
+    s = lambda name: _col(frame, name, "").fill_null("").str.strip_chars()  # noqa: E731
+
+    orig_obo, dest_obo = c("origCallTerminationOnBehalfOf", 0), c("destCallTerminationOnBehalfOf", 0)
+    join_obo = c("joinOnBehalfOf", 0)
+    redir_obo = [c("origCalledPartyRedirectOnBehalfOf", 0), c("lastRedirectRedirectOnBehalfOf", 0)]
+    reasons = [c("origCalledPartyRedirectReason", 0), c("lastRedirectRedirectReason", 0)]
+    orig_cause, dest_cause = c("origCause_value", 0), c("destCause_value", 0)
+    calling, called, final = s("callingPartyNumber"), s("originalCalledPartyNumber"), s(
+        "finalCalledPartyNumber"
+    )
+    redirect, outpulsed = s("lastRedirectDn"), s("outpulsedCalledPartyNumber")
+    orig_device, dest_device = s("origDeviceName"), s("destDeviceName")
+    connect = c("dateTimeConnect", 0)
+
+    not_a_call = (
+        pl.any_horizontal([e.is_in(OBO_NOT_A_CALL) for e in (orig_obo, dest_obo, join_obo,
+                                                                *redir_obo)])
+        | pl.any_horizontal([r.is_in(REASONS_NOT_A_CALL) for r in reasons])
+        | ((called == "") & (final == "") & (connect == 0))  # off-hook, no digits dialled
+    )
+
+    orig_trunk = c("IncomingProtocolID", 0).is_in(TRUNK_PROTOCOLS)
+    dest_trunk = c("OutgoingProtocolID", 0).is_in(TRUNK_PROTOCOLS)
+    if dial.gateway_pattern:
+        orig_trunk = orig_trunk | orig_device.str.contains(dial.gateway_pattern)
+        dest_trunk = dest_trunk | dest_device.str.contains(dial.gateway_pattern)
+    orig_pstn, dest_pstn = orig_trunk, dest_trunk
+    if dial.onnet_trunk_pattern:
+        orig_pstn = orig_trunk & ~orig_device.str.contains(dial.onnet_trunk_pattern)
+        dest_pstn = dest_trunk & ~dest_device.str.contains(dial.onnet_trunk_pattern)
+
+    split = (orig_cause == CAUSE_SPLIT) | (dest_cause == CAUSE_SPLIT)
+    transfer = (
+        (split & ((orig_obo == OBO_TRANSFER) | (dest_obo == OBO_TRANSFER)))
+        | (join_obo == OBO_TRANSFER)
+        | pl.any_horizontal([r.is_in(REASONS_TRANSFER) for r in reasons])
+    )
+    forward = (
+        pl.any_horizontal([e == OBO_FORWARD for e in redir_obo])
+        | (join_obo == OBO_FORWARD)
+        | pl.any_horizontal([r.is_in(REASONS_FORWARD) for r in reasons])
+    )
+    conference = (
+        final.str.contains(r"^b\d+$")
+        | join_obo.is_in((OBO_CONFERENCE, OBO_MEETME))
+        | orig_obo.is_in((OBO_CONFERENCE,))
+        | dest_obo.is_in((OBO_CONFERENCE,))
+    )
+
+    direction = (
+        pl.when(dest_pstn).then(pl.lit("outgoing"))
+        .when(orig_pstn).then(pl.lit("incoming"))
+        .otherwise(pl.lit("internal"))
+    )
+    # Who pays for a forwarded or transferred outgoing call: the extension that sent it out.
+    sent_on = (forward | transfer | orig_pstn) & (redirect != "") & (redirect != final)
+    extension = (
+        pl.when(dest_pstn & sent_on).then(redirect)
+        .when(dest_pstn).then(calling)
+        .when(orig_pstn).then(pl.when(final != "").then(final).otherwise(called))
+        .otherwise(calling)
+    )
+    peer = pl.when(~dest_pstn & ~orig_pstn).then(final).otherwise(pl.lit(None, pl.String))
+    dialled = _strip_access_code(final, dial.access_codes)
+    remote = (
+        pl.when(dest_pstn).then(pl.when(outpulsed != "").then(outpulsed).otherwise(dialled))
+        .when(orig_pstn).then(calling)
+        .otherwise(pl.lit(None, pl.String))
+    )
+    gateway = (
+        pl.when(dest_trunk).then(dest_device)
+        .when(orig_trunk).then(orig_device)
+        .otherwise(pl.lit(None, pl.String))
+    )
+    answered = connect > 0
+    cause = pl.when(dest_cause != 0).then(dest_cause).otherwise(orig_cause)
+    q850 = cause % 256
+    disposition = (
+        pl.when(answered).then(pl.lit("answered"))
+        .when(q850 == CAUSE_BUSY).then(pl.lit("busy"))
+        .when(q850.is_in(CAUSES_UNANSWERED) | split).then(pl.lit("missed"))
+        .otherwise(pl.lit("failed"))
+    )
+    orig_t = pl.col("dateTimeOrigination")
+    disconnect = c("dateTimeDisconnect", 0)
+    ring = pl.when(answered).then(connect - orig_t).otherwise(disconnect - orig_t)
+
+    calls = frame.with_row_index("_row").filter(~not_a_call.alias("_skip")).select(
+        "_row",
+        pl.lit(source).alias("source"),
+        pl.col("pkid").str.strip_chars().str.to_lowercase().alias("record_key"),
+        _gcid(frame).alias("global_call_id"),
+        c("origLegCallIdentifier", 0).alias("orig_leg_id"),
+        c("destLegIdentifier", 0).alias("dest_leg_id"),
+        _epoch(orig_t).alias("started_at"),
+        pl.when(answered).then(_epoch(connect)).alias("answered_at"),
+        pl.when(disconnect > 0).then(_epoch(disconnect)).alias("ended_at"),
+        pl.when(answered).then(c("duration", 0)).otherwise(0).cast(pl.Int32).alias("duration_s"),
+        ring.clip(lower_bound=0).cast(pl.Int32).alias("ring_s"),
+        direction.alias("direction"),
+        answered.alias("answered"),
+        disposition.alias("disposition"),
+        cause.alias("cause_code"),
+        calling.alias("calling_number"),
+        called.alias("called_number"),
+        final.alias("final_number"),
+        redirect.alias("redirect_number"),
+        remote.str.replace_all("#", "", literal=True).alias("remote_number"),
+        extension.alias("extension"),
+        peer.alias("peer_extension"),
+        gateway.alias("gateway"),
+        orig_device.alias("orig_device"),
+        dest_device.alias("dest_device"),
+        transfer.alias("transfer"),
+        (forward & ~transfer).alias("forward"),
+        conference.alias("conference"),
+    )
+    return calls
+
+
+def _strip_access_code(number: pl.Expr, codes: tuple[str, ...]) -> pl.Expr:
+    result = number
+    for code in sorted(codes, key=len, reverse=True):
+        result = (
+            pl.when(number.str.starts_with(code) & (number.str.len_chars() > len(code) + 2))
+            .then(number.str.slice(len(code)))
+            .otherwise(result)
+        )
+    return result
+
+
+class CucmCmr(Dialect):
+    name = "cucm-cmr"
+    title = "Cisco UCM CMR (call quality) flat file"
+    kind = "quality"
+    required = (
+        "cdrRecordType", "globalCallID_callManagerId", "globalCallID_callId", "callIdentifier",
+        "dateTimeStamp", "pkid",
+    )
+
+    def sniff(self, head: bytes, path: Path) -> bool:
+        line = first_lines(head, 1)[0].lower()
+        return line.startswith('"cdrrecordtype"') and '"callidentifier"' in line
+
+    def layout(self, head: bytes, path: Path, settings: Settings) -> Layout:
+        return _layout(head, path, self.name, "callIdentifier", self.required)
+
+    def checks(self, frame: pl.DataFrame) -> list[tuple[pl.Expr, str, str]]:
+        stamp = pl.col("dateTimeStamp")
+        return [
+            (pl.col("pkid").fill_null("").str.strip_chars() == "", "missing_key",
+             "pkid is empty; every CUCM record has one"),
+            (pl.col("cdrRecordType").fill_null(-1) != 2, "record_type",
+             "cdrRecordType is not 2 (a CMR)"),
+            (stamp.is_null() | (stamp <= 0), "missing_time", "dateTimeStamp is missing or zero"),
+        ]
+
+    def keys(self, frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+        return frame.select(
+            pl.col("pkid").str.strip_chars().str.to_lowercase().alias("record_key"),
+            _epoch(pl.col("dateTimeStamp")).alias("record_time"),
+        )
+
+    def normalise(self, frame: pl.DataFrame, settings: Settings) -> Normalised:
+        c = lambda name: _col(frame, name, None)  # noqa: E731
+        metrics = _col(frame, "varVQMetrics", "").fill_null("")
+        mos = metrics.str.extract(r"(?:^|;)MLQK=([0-9.]+)", 1).cast(pl.Float64, strict=False)
+        mos_avg = metrics.str.extract(r"(?:^|;)MLQKav=([0-9.]+)", 1).cast(pl.Float64, strict=False)
+        received, lost = c("numberPacketsReceived"), c("numberPacketsLost")
+        quality = frame.with_row_index("_row").select(
+            "_row",
+            pl.col("pkid").str.strip_chars().str.to_lowercase().alias("record_key"),
+            _gcid(frame).alias("global_call_id"),
+            pl.col("callIdentifier").alias("leg_id"),
+            _epoch(pl.col("dateTimeStamp")).alias("recorded_at"),
+            _col(frame, "directoryNum", "").alias("directory_number"),
+            _col(frame, "deviceName", "").alias("device_name"),
+            # MOS 0 means "not measured" (very short calls), not a terrible call.
+            pl.when(mos > 0).then(mos).when(mos_avg > 0).then(mos_avg).alias("mos"),
+            c("jitter").cast(pl.Int32).alias("jitter_ms"),
+            c("latency").cast(pl.Int32).alias("latency_ms"),
+            received.alias("packets_received"),
+            lost.alias("packets_lost"),
+            pl.when((received.fill_null(0) + lost.fill_null(0).clip(lower_bound=0)) > 0)
+            .then(
+                100.0 * lost.clip(lower_bound=0)
+                / (received.fill_null(0) + lost.clip(lower_bound=0))
+            )
+            .alias("loss_pct"),
+        )
+        return Normalised(quality=quality)
+
+
+CUCM_FILE_NAME = re.compile(r"^(cdr|cmr)_(.+)_(\d+)_(\d{12})_(\d+)$")
+
+register(CucmCdr())
+register(CucmCmr())

@@ -1,0 +1,142 @@
+"""The CDR dialect registry: the single source of truth for the formats callacct reads.
+
+A dialect knows how to recognise its files from their first bytes, how to turn the header into a
+`Layout` (column names and types), which values are impossible, and how to turn parsed records
+into normalised calls (or call-quality rows). `--format`, `--help` and detection all come from
+`DIALECTS`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar, Literal
+
+import polars as pl
+
+from callacct.config import Settings
+from callacct.errors import IngestError, UsageError
+
+RecordKind = Literal["call", "quality"]
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How the data lines of one file are laid out.
+
+    `schema` maps each column, in file order, to `pl.Int64` or `pl.String`. Files with the same
+    `signature` can be parsed together in one batch.
+    """
+
+    dialect: str
+    header_lines: int
+    header_text: str
+    schema: dict[str, pl.DataType]
+    separator: str = ","
+    quote_char: str | None = '"'
+    # True when every value of the last column is written quoted, so a null there means the
+    # line had fewer fields than the header (Polars pads short lines with nulls silently).
+    last_column_quoted: bool = False
+    options: tuple[tuple[str, str], ...] = field(default=())
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.schema)
+
+    @property
+    def signature(self) -> tuple[object, ...]:
+        return (
+            self.dialect,
+            tuple((name, str(dtype)) for name, dtype in self.schema.items()),
+            self.separator,
+            self.quote_char,
+            self.options,
+        )
+
+    def integer_columns(self) -> list[int]:
+        return [i for i, dtype in enumerate(self.schema.values()) if dtype == pl.Int64]
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """What a batch of valid, new records becomes.
+
+    `calls` and `quality` carry `_row` (the index of the source record in the batch frame) so the
+    engine can attach file ids and line numbers.
+    """
+
+    calls: pl.DataFrame | None = None
+    quality: pl.DataFrame | None = None
+
+
+class Dialect(ABC):
+    """One CDR format."""
+
+    name: ClassVar[str]
+    title: ClassVar[str]
+    kind: ClassVar[RecordKind] = "call"
+
+    @abstractmethod
+    def sniff(self, head: bytes, path: Path) -> bool:
+        """True when the first bytes of the file look like this dialect."""
+
+    @abstractmethod
+    def layout(self, head: bytes, path: Path, settings: Settings) -> Layout:
+        """The layout of the file, from its first lines; `IngestError` if unusable."""
+
+    @abstractmethod
+    def checks(self, frame: pl.DataFrame) -> list[tuple[pl.Expr, str, str]]:
+        """Impossible values: (condition that marks a bad row, reason code, message)."""
+
+    @abstractmethod
+    def keys(self, frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:
+        """`record_key` (String) and `record_time` (Datetime UTC) of every row, in order."""
+
+    @abstractmethod
+    def normalise(self, frame: pl.DataFrame, settings: Settings) -> Normalised:
+        """Calls (or quality rows) for the rows of `frame` (valid and new records only)."""
+
+
+DIALECTS: dict[str, Dialect] = {}
+
+
+def register(dialect: Dialect) -> Dialect:
+    """Add a dialect to the registry (used by each dialect module at import)."""
+    DIALECTS[dialect.name] = dialect
+    return dialect
+
+
+def get_dialect(name: str) -> Dialect:
+    _load_builtin()
+    try:
+        return DIALECTS[name]
+    except KeyError:
+        known = ", ".join(sorted(DIALECTS))
+        raise UsageError(f"unknown format {name!r}; use one of: {known}") from None
+
+
+def detect_dialect(head: bytes, path: Path) -> Dialect:
+    """The dialect whose `sniff` accepts `head`; `IngestError` if none or several do."""
+    _load_builtin()
+    matches = [d for d in DIALECTS.values() if d.sniff(head, path)]
+    if not matches:
+        raise IngestError(
+            f"{path}: not a CDR format callacct recognises "
+            f"({', '.join(sorted(DIALECTS))}); pass --format if you know it"
+        )
+    if len(matches) > 1:
+        names = ", ".join(d.name for d in matches)
+        raise IngestError(f"{path}: looks like several formats ({names}); pass --format")
+    return matches[0]
+
+
+def _load_builtin() -> None:
+    # Imported here, not at the top, because the dialect modules import this one.
+    from callacct.ingest import cucm  # noqa: F401
+
+
+def first_lines(head: bytes, count: int) -> list[str]:
+    """The first `count` lines of `head` decoded (BOM and CR stripped)."""
+    text = head.decode("utf-8-sig", errors="replace")
+    return [line.rstrip("\r") for line in text.split("\n")[:count]]

@@ -1,0 +1,630 @@
+"""Ingest CDR files into the store.
+
+Every record read ends as exactly one of stored, duplicate or rejected, and every file's counts
+add up: `rows_read = stored + duplicates + rejected`. A file whose exact content (sha256) was
+already ingested is skipped whole. Files are stored one transaction per batch of whole files
+(a large file is its own batch, read in chunks to bound memory): a run killed mid-way leaves no
+half-stored file, and the next run loads it completely.
+
+Small files are the common case (CUCM writes one per node per minute), and per-file overhead,
+not parsing, decides throughput; files with the same layout are therefore joined and parsed
+together, and every step works on columns (Polars, DuckDB SQL).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import glob
+import hashlib
+import logging
+import shutil
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from callacct.config import Settings
+from callacct.errors import CallacctError, IngestError, UsageError
+from callacct.ingest.dialects import Dialect, Layout, detect_dialect
+from callacct.ingest.parse import ParsedChunk, count_lines, parse_chunk
+from callacct.store import Store, fetch_frame
+
+log = logging.getLogger(__name__)
+
+HEAD_BYTES = 64 * 1024
+Progress = Callable[[int], None]
+
+
+@dataclass
+class FileResult:
+    """What happened to one file."""
+
+    path: str
+    status: str  # stored | skipped (content already ingested) | in_progress | failed
+    dialect: str | None = None
+    rows_read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    file_id: int | None = None
+    message: str | None = None
+
+
+@dataclass
+class IngestReport:
+    """The outcome of one ingest run; the counts always reconcile."""
+
+    files: int = 0
+    files_skipped: int = 0
+    files_in_progress: int = 0
+    files_failed: int = 0
+    rows_read: int = 0
+    stored: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    calls: int = 0
+    quality_records: int = 0
+    dry_run: bool = False
+    run_id: str = ""
+    results: list[FileResult] = field(default_factory=list)
+
+    @property
+    def has_problems(self) -> bool:
+        return self.rejected > 0 or self.files_failed > 0
+
+    def to_dict(self, *, details: bool = True) -> dict[str, Any]:
+        data = asdict(self)
+        if not details:
+            data.pop("results")
+        return data
+
+    def add(self, result: FileResult) -> None:
+        self.results.append(result)
+        if result.status == "stored":
+            self.files += 1
+        elif result.status == "skipped":
+            self.files_skipped += 1
+        elif result.status == "in_progress":
+            self.files_in_progress += 1
+        elif result.status == "failed":
+            self.files_failed += 1
+        self.rows_read += result.rows_read
+        self.stored += result.stored
+        self.duplicates += result.duplicates
+        self.rejected += result.rejected
+
+
+@dataclass
+class _File:
+    path: Path
+    size: int
+    sha256: str
+    dialect: Dialect
+    layout: Layout
+    data: bytes | None  # whole content for small files; None for large ones read in chunks
+    result: FileResult
+    started_at: dt.datetime = field(default_factory=lambda: _utcnow())
+    archives: set[str] = field(default_factory=set)
+
+
+def discover(paths: Sequence[str | Path]) -> list[Path]:
+    """Files named by `paths`: files, folders (recursively) and glob patterns, in sorted order."""
+    found: list[Path] = []
+    for item in paths:
+        text = str(item)
+        path = Path(text)
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.is_file())
+        elif path.is_file():
+            found.append(path)
+        elif any(ch in text for ch in "*?["):
+            matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
+            found += [m for m in matches if m.is_file()]
+            for folder in (m for m in matches if m.is_dir()):
+                found += sorted(p for p in folder.rglob("*") if p.is_file())
+        else:
+            raise UsageError(f"{text}: no such file or folder")
+    unique: dict[Path, None] = {}
+    for p in found:
+        unique.setdefault(p.resolve(), None)
+    return list(unique)
+
+
+def ingest_paths(
+    store: Store,
+    settings: Settings,
+    paths: Sequence[str | Path],
+    *,
+    dialect: Dialect | None = None,
+    dry_run: bool = False,
+    move_to: Path | None = None,
+    progress: Progress | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> IngestReport:
+    """Ingest every file under `paths`; see the module docstring for the guarantees.
+
+    `on_total(bytes)` is called once with the size of the work, `progress(bytes)` as it is done.
+    """
+    files = discover(paths)
+    if on_total is not None:
+        on_total(sum(p.stat().st_size for p in files))
+    run = _Run(store, settings, dry_run=dry_run, progress=progress or (lambda n: None))
+    if not dry_run:
+        run.remove_orphan_archives()
+    pending: dict[tuple[object, ...], list[_File]] = {}
+    pending_bytes: dict[tuple[object, ...], int] = {}
+    for item in run.prepare(files, dialect):
+        if item.data is None:
+            run.ingest_large(item)
+            continue
+        key = item.layout.signature
+        pending.setdefault(key, []).append(item)
+        pending_bytes[key] = pending_bytes.get(key, 0) + item.size
+        if pending_bytes[key] >= settings.ingest.batch_bytes:
+            run.ingest_batch(pending.pop(key))
+            pending_bytes.pop(key)
+    for batch in pending.values():
+        run.ingest_batch(batch)
+    report = run.report
+    report.results.sort(key=lambda r: r.path)
+    if move_to is not None and not dry_run:
+        _move_processed(report, move_to)
+    return report
+
+
+class _Run:
+    def __init__(self, store: Store, settings: Settings, *, dry_run: bool, progress: Progress):
+        self.store = store
+        self.con = store.con
+        self.settings = settings
+        self.progress = progress
+        self.report = IngestReport(dry_run=dry_run, run_id=uuid.uuid4().hex[:12])
+        self.dry_run = dry_run
+        self.seen_hashes: set[str] = set()
+        self.chunk_counter = 0
+        self._written: list[Path] = []
+        self._archives_by_file: dict[int, set[str]] = {}
+
+    # -- discovery -----------------------------------------------------------------------
+
+    def prepare(self, files: Iterable[Path], forced: Dialect | None) -> Iterator[_File]:
+        """Hash, detect and filter files; yield those that must be read, in order."""
+        candidates: list[_File] = []
+        for path in files:
+            result = FileResult(path=str(path), status="stored")
+            if path.name.startswith("_"):
+                result.status = "in_progress"
+                result.message = "name starts with '_': still being written, skipped"
+                self.report.add(result)
+                continue
+            try:
+                candidates.append(self._open(path, forced, result))
+            except CallacctError as exc:
+                result.status = "failed"
+                result.message = str(exc)
+                self.report.add(result)
+                self.progress(_size(path))
+            except OSError as exc:
+                result.status = "failed"
+                result.message = f"{path}: cannot read ({exc.strerror or exc})"
+                self.report.add(result)
+        known = self._known_hashes({c.sha256 for c in candidates})
+        for item in candidates:
+            if item.sha256 in known or item.sha256 in self.seen_hashes:
+                item.result.status = "skipped"
+                item.result.dialect = item.dialect.name
+                item.result.message = "same content already ingested"
+                self.report.add(item.result)
+                self.progress(item.size)
+                continue
+            self.seen_hashes.add(item.sha256)
+            yield item
+
+    def _open(self, path: Path, forced: Dialect | None, result: FileResult) -> _File:
+        size = path.stat().st_size
+        large = size > self.settings.ingest.batch_bytes
+        with path.open("rb") as fh:
+            if large:
+                head = fh.read(HEAD_BYTES)
+                fh.seek(0)
+                sha = hashlib.file_digest(fh, "sha256").hexdigest()
+                data = None
+            else:
+                data = fh.read()
+                head = data[:HEAD_BYTES]
+                sha = hashlib.sha256(data).hexdigest()
+        if not head.strip():
+            raise IngestError(f"{path}: empty file")
+        dialect = forced or detect_dialect(head, path)
+        layout = dialect.layout(head, path, self.settings)
+        result.dialect = dialect.name
+        return _File(path, size, sha, dialect, layout, data, result)
+
+    def _known_hashes(self, hashes: set[str]) -> set[str]:
+        if not hashes:
+            return set()
+        rows = self.con.execute(
+            "SELECT DISTINCT sha256 FROM ingest_files WHERE status = 'done' "
+            "AND sha256 IN (SELECT unnest(?::VARCHAR[]))",
+            [sorted(hashes)],
+        ).fetchall()
+        return {r[0] for r in rows}
+
+    # -- ingest --------------------------------------------------------------------------
+
+    def ingest_batch(self, files: list[_File]) -> None:
+        """Store whole small files of one layout in one transaction."""
+        layout, dialect = files[0].layout, files[0].dialect
+        bodies: list[bytes] = []
+        segments: list[tuple[_File, int, int]] = []
+        line = 0
+        for item in files:
+            assert item.data is not None
+            body = _body(item.data, layout.header_lines)
+            if body and not body.endswith(b"\n"):
+                body += b"\n"
+            segments.append((item, line, layout.header_lines + 1))
+            line += count_lines(body)
+            bodies.append(body)
+        self._in_transaction(files, lambda: self._chunk(dialect, layout, b"".join(bodies),
+                                                        segments))
+        self.progress(sum(f.size for f in files))
+
+    def ingest_large(self, item: _File) -> None:
+        """Store one large file in one transaction, parsed chunk by chunk."""
+
+        def work() -> None:
+            for chunk, first_line in _read_chunks(item.path, item.layout.header_lines,
+                                                  self.settings.ingest.batch_bytes):
+                self._chunk(item.dialect, item.layout, chunk, [(item, 0, first_line)])
+                self.progress(len(chunk))
+
+        self._in_transaction([item], work)
+
+    def _in_transaction(self, files: list[_File], work: Callable[[], None]) -> None:
+        for item in files:
+            if not self.dry_run:
+                row = self.con.execute("SELECT nextval('file_id_seq')").fetchone()
+                assert row is not None
+                item.result.file_id = int(row[0])
+            else:
+                item.result.file_id = -len(self.report.results) - 1
+        written: list[Path] = []
+        self._written = written
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            work()
+            if self.dry_run:
+                self.con.execute("ROLLBACK")
+            else:
+                self._write_ledger(files)
+                self.con.execute("COMMIT")
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            for path in written:
+                path.unlink(missing_ok=True)
+            raise
+        for item in files:
+            self.report.add(item.result)
+
+    def _chunk(
+        self,
+        dialect: Dialect,
+        layout: Layout,
+        chunk: bytes,
+        segments: list[tuple[_File, int, int]],
+    ) -> None:
+        parsed = parse_chunk(chunk, layout)
+        starts = pl.Series("start", [s[1] for s in segments], pl.Int64)
+        firsts = pl.Series("first", [s[2] for s in segments], pl.Int64)
+        file_ids = pl.Series("file_id", [s[0].result.file_id for s in segments], pl.Int64)
+
+        def locate(line_index: pl.Series) -> pl.DataFrame:
+            seg = (starts.search_sorted(line_index.cast(pl.Int64), side="right") - 1).alias("seg")
+            return pl.DataFrame(
+                {
+                    "seg": seg,
+                    "file_id": file_ids.gather(seg),
+                    "line_no": line_index.cast(pl.Int64) - starts.gather(seg) + firsts.gather(seg),
+                }
+            )
+
+        self._count_read(parsed, segments, locate)
+        rejects = self._rejects(dialect, parsed, segments, locate)
+        valid_mask = rejects.get_column("_ok")
+        frame = parsed.frame.filter(valid_mask)
+        raw = parsed.raw.filter(valid_mask)
+        where = locate(frame.get_column("_line"))
+        keys = dialect.keys(frame, self.settings).with_columns(where)
+        new_mask = self._new_records(keys)
+        self._count(segments, keys.filter(~new_mask).get_column("seg"), "duplicates")
+        self._count(segments, keys.filter(new_mask).get_column("seg"), "stored")
+        if not bool(new_mask.any()):
+            return
+        frame = frame.filter(new_mask)
+        keys = keys.filter(new_mask)
+        raw = raw.filter(new_mask)
+        self._store(dialect, frame, keys, raw)
+
+    def _count_read(
+        self,
+        parsed: ParsedChunk,
+        segments: list[tuple[_File, int, int]],
+        locate: Callable[[pl.Series], pl.DataFrame],
+    ) -> None:
+        lines = pl.concat(
+            [
+                parsed.frame.get_column("_line").cast(pl.Int64),
+                pl.Series([r.line_index for r in parsed.rejects], dtype=pl.Int64),
+            ]
+        )
+        self._count(segments, locate(lines).get_column("seg"), "rows_read")
+
+    @staticmethod
+    def _count(segments: list[tuple[_File, int, int]], seg: pl.Series, attr: str) -> None:
+        if seg.len() == 0:
+            return
+        counts = seg.value_counts()
+        for index, count in counts.iter_rows():
+            result = segments[index][0].result
+            setattr(result, attr, getattr(result, attr) + int(count))
+
+    def _rejects(
+        self,
+        dialect: Dialect,
+        parsed: ParsedChunk,
+        segments: list[tuple[_File, int, int]],
+        locate: Callable[[pl.Series], pl.DataFrame],
+    ) -> pl.DataFrame:
+        """Mark rows with impossible values and store every reject of the chunk."""
+        frame = parsed.frame
+        reason: pl.Expr = pl.lit(None, pl.String)
+        message: pl.Expr = pl.lit(None, pl.String)
+        for condition, code, text in reversed(dialect.checks(frame)):
+            reason = pl.when(condition.fill_null(False)).then(pl.lit(code)).otherwise(reason)
+            message = pl.when(condition.fill_null(False)).then(pl.lit(text)).otherwise(message)
+        checked = frame.select(pl.col("_line"), reason.alias("reason"), message.alias("message"))
+        checked = checked.with_columns(parsed.raw.alias("raw"), pl.col("reason").is_null()
+                                       .alias("_ok"))
+        bad = checked.filter(~pl.col("_ok")).drop("_ok")
+        early = pl.DataFrame(
+            {
+                "_line": [r.line_index for r in parsed.rejects],
+                "reason": [r.reason for r in parsed.rejects],
+                "message": [r.message for r in parsed.rejects],
+                "raw": [r.raw for r in parsed.rejects],
+            },
+            schema={"_line": pl.UInt32, "reason": pl.String, "message": pl.String,
+                    "raw": pl.String},
+        )
+        all_bad = pl.concat([early, bad.with_columns(pl.col("_line").cast(pl.UInt32))])
+        if all_bad.height:
+            where = locate(all_bad.get_column("_line"))
+            rows = all_bad.with_columns(where).select(
+                "seg", "file_id", "line_no", "reason", "message", "raw"
+            )
+            self._count(segments, rows.get_column("seg"), "rejected")
+            self._insert("rejects", rows.drop("seg"))
+        return checked
+
+    def _new_records(self, keys: pl.DataFrame) -> pl.Series:
+        """True for records neither seen earlier in this chunk nor already stored."""
+        first = keys.select(
+            pl.struct("record_key", "record_time").is_first_distinct()
+        ).to_series()
+        if keys.height == 0:
+            return first
+        lo, hi = keys.select(
+            pl.col("record_time").min().alias("lo"), pl.col("record_time").max().alias("hi")
+        ).row(0)
+        candidates = keys.select("record_key", "record_time").with_row_index("_i")
+        self.con.register("_candidate_keys", candidates.to_arrow())
+        try:
+            stored = fetch_frame(
+                self.con,
+                "SELECT c._i FROM _candidate_keys c SEMI JOIN ("
+                "  SELECT record_key, record_time FROM records"
+                "  WHERE record_time BETWEEN ? AND ?) r"
+                " ON r.record_key = c.record_key AND r.record_time = c.record_time",
+                [lo, hi],
+            )
+        finally:
+            self.con.unregister("_candidate_keys")
+        already = pl.Series("already", [False] * keys.height, pl.Boolean)
+        if stored.height:
+            already = already.scatter(stored.get_column("_i").cast(pl.Int64), True)
+        return first & ~already
+
+    def _store(
+        self, dialect: Dialect, frame: pl.DataFrame, keys: pl.DataFrame, raw: pl.Series
+    ) -> None:
+        normalised = dialect.normalise(frame.drop("_line"), self.settings)
+        where = keys.select("file_id", "line_no")
+        kind = pl.lit(dialect.kind)
+        if normalised.calls is not None:
+            is_call = pl.Series([False] * keys.height).scatter(
+                normalised.calls.get_column("_row").cast(pl.Int64), True
+            )
+            kind = pl.when(is_call).then(pl.lit("call")).otherwise(pl.lit("excluded"))
+        records = keys.select("file_id", "line_no", "record_key", "record_time").with_columns(
+            kind.alias("kind")
+        )
+        self._insert("records", records)
+        if normalised.calls is not None and normalised.calls.height:
+            calls = _attach(normalised.calls, where)
+            self._insert("calls", calls, call_ids=True)
+            self.report.calls += calls.height
+        if normalised.quality is not None and normalised.quality.height:
+            quality = _attach(normalised.quality, where)
+            self._insert("call_quality", quality)
+            self.report.quality_records += quality.height
+        self._link_quality(keys)
+        if not self.dry_run:
+            self._archive(where.with_columns(raw.alias("raw")))
+
+    def _insert(self, table: str, frame: pl.DataFrame, *, call_ids: bool = False) -> None:
+        self.con.register("_batch", frame.to_arrow())
+        try:
+            extra = "nextval('call_id_seq') AS call_id, " if call_ids else ""
+            # Table names here are constants of this module, never user input.
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT {extra}* FROM _batch")  # noqa: S608
+        finally:
+            self.con.unregister("_batch")
+
+    def _link_quality(self, keys: pl.DataFrame) -> None:
+        """Join CMR metrics to their calls: same global call id, leg id of either side."""
+        lo, hi = keys.select(
+            pl.col("record_time").min().alias("lo"), pl.col("record_time").max().alias("hi")
+        ).row(0)
+        if lo is None:
+            return
+        self.con.execute(
+            """
+            UPDATE calls SET mos = q.mos, jitter_ms = q.jitter_ms, latency_ms = q.latency_ms,
+                             loss_pct = q.loss_pct
+            FROM (
+                SELECT c.call_id, min(q.mos) AS mos, max(q.jitter_ms) AS jitter_ms,
+                       max(q.latency_ms) AS latency_ms, max(q.loss_pct) AS loss_pct
+                FROM calls c JOIN call_quality q
+                  ON q.global_call_id = c.global_call_id
+                 AND (q.leg_id = c.orig_leg_id OR q.leg_id = c.dest_leg_id)
+                WHERE c.started_at BETWEEN ?::TIMESTAMP - INTERVAL 1 DAY
+                                       AND ?::TIMESTAMP + INTERVAL 1 DAY
+                  AND q.recorded_at BETWEEN ?::TIMESTAMP - INTERVAL 1 DAY
+                                        AND ?::TIMESTAMP + INTERVAL 1 DAY
+                GROUP BY c.call_id
+            ) q
+            WHERE calls.call_id = q.call_id
+            """,
+            [lo, hi, lo, hi],
+        )
+
+    def _archive(self, rows: pl.DataFrame) -> None:
+        """Keep the raw text of every stored record, as Parquet, for audit and re-processing."""
+        month = _utcnow().strftime("%Y-%m")
+        folder = self.store.archive_dir / month
+        folder.mkdir(parents=True, exist_ok=True)
+        self.chunk_counter += 1
+        path = folder / f"{self.report.run_id}-{self.chunk_counter:05d}.parquet"
+        rows.write_parquet(path, compression="zstd", compression_level=1)
+        self._written.append(path)
+        relative = path.relative_to(self.store.archive_dir).as_posix()
+        for file_id in rows.get_column("file_id").unique().to_list():
+            self._archives_by_file.setdefault(file_id, set()).add(relative)
+
+    def _write_ledger(self, files: list[_File]) -> None:
+        finished = _utcnow()
+        rows = []
+        for item in files:
+            r = item.result
+            if r.rows_read != r.stored + r.duplicates + r.rejected:
+                raise IngestError(f"{item.path}: counts do not reconcile ({r}); please report")
+            rows.append(
+                {
+                    "file_id": r.file_id,
+                    "path": str(item.path),
+                    "name": item.path.name,
+                    "size": item.size,
+                    "sha256": item.sha256,
+                    "dialect": item.dialect.name,
+                    "header": item.layout.header_text,
+                    "rows_read": r.rows_read,
+                    "stored": r.stored,
+                    "duplicates": r.duplicates,
+                    "rejected": r.rejected,
+                    "started_at": item.started_at,
+                    "finished_at": finished,
+                    "status": "done",
+                    "archive": ",".join(sorted(self._archives_by_file.get(r.file_id or 0, ()))),
+                    "run_id": self.report.run_id,
+                }
+            )
+        self._insert("ingest_files", pl.DataFrame(rows))
+
+    def remove_orphan_archives(self) -> None:
+        """Delete raw archives a killed run wrote but never committed."""
+        root = self.store.archive_dir
+        if not root.is_dir():
+            return
+        referenced = {
+            r[0]
+            for r in self.con.execute(
+                "SELECT DISTINCT unnest(string_split(archive, ',')) FROM ingest_files "
+                "WHERE archive <> ''"
+            ).fetchall()
+        }
+        for path in root.rglob("*.parquet"):
+            if path.relative_to(root).as_posix() not in referenced:
+                log.info("removing uncommitted archive %s", path)
+                path.unlink()
+
+
+def _attach(frame: pl.DataFrame, where: pl.DataFrame) -> pl.DataFrame:
+    rows = frame.get_column("_row").cast(pl.Int64)
+    return frame.drop("_row").with_columns(
+        where.get_column("file_id").gather(rows),
+        where.get_column("line_no").gather(rows),
+    )
+
+
+def _body(data: bytes, header_lines: int) -> bytes:
+    start = 0
+    for _ in range(header_lines):
+        nl = data.find(b"\n", start)
+        if nl < 0:
+            return b""
+        start = nl + 1
+    if start == 0 and data.startswith(b"\xef\xbb\xbf"):
+        start = 3
+    return data[start:]
+
+
+def _read_chunks(path: Path, header_lines: int, size: int) -> Iterator[tuple[bytes, int]]:
+    """Chunks of whole lines of `path` after the header, with the line number of each start."""
+    with path.open("rb") as fh:
+        for _ in range(header_lines):
+            fh.readline()
+        line = header_lines + 1
+        rest = b""
+        while True:
+            block = fh.read(size)
+            if not block:
+                if rest:
+                    yield rest + b"\n", line
+                return
+            block = rest + block
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                rest = block
+                continue
+            chunk, rest = block[: cut + 1], block[cut + 1 :]
+            yield chunk, line
+            line += chunk.count(b"\n")
+
+
+def _move_processed(report: IngestReport, target: Path) -> None:
+    target.mkdir(parents=True, exist_ok=True)
+    for result in report.results:
+        if result.status not in ("stored", "skipped"):
+            continue
+        source = Path(result.path)
+        dest = target / source.name
+        n = 1
+        while dest.exists():
+            dest = target / f"{source.name}.{n}"
+            n += 1
+        shutil.move(source, dest)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -1,0 +1,228 @@
+"""Parse CDR text into typed columns, setting aside every line that is not a valid record.
+
+The fast path hands a whole chunk of lines to Polars' CSV reader with the layout's schema. It is
+trusted only when its result provably matches the lines: one row per line, and no short line
+padded with nulls. Anything else (a bad integer, broken quoting, undecodable bytes, a wrong
+number of fields) sends the chunk through `validate_lines`, which checks each line with Python's
+`csv` module and names the exact problem, then the good lines go back through Polars.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import polars as pl
+
+from callacct.ingest.dialects import Layout
+
+_INT = re.compile(rb"-?\d{1,18}")
+_RAW_SEPARATOR = "\x1f"
+
+
+@dataclass(frozen=True)
+class Reject:
+    """A line that is not a valid record."""
+
+    line_index: int  # 0-based index of the line within the chunk
+    reason: str
+    message: str
+    raw: str
+
+
+@dataclass(frozen=True)
+class ParsedChunk:
+    """The records of one chunk.
+
+    `frame` has one row per non-blank valid line with the layout's columns plus `_line`, the
+    0-based index of the line in the chunk; `raw` holds the text of those lines, in order.
+    """
+
+    frame: pl.DataFrame
+    raw: pl.Series
+    rejects: list[Reject]
+    lines: int  # lines in the chunk, blank ones included
+    blank: int
+
+
+def count_lines(chunk: bytes) -> int:
+    """Lines in `chunk`, counting a last line without a newline."""
+    if not chunk:
+        return 0
+    return chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
+
+
+def parse_chunk(chunk: bytes, layout: Layout) -> ParsedChunk:
+    """Parse the data lines in `chunk` (no header lines) according to `layout`."""
+    lines = count_lines(chunk)
+    if lines == 0:
+        return ParsedChunk(_empty(layout), pl.Series("raw", [], pl.String), [], 0, 0)
+    fast = _fast_parse(chunk, layout, lines)
+    if fast is not None:
+        return fast
+    return _careful_parse(chunk.split(b"\n")[:lines], layout)
+
+
+def _read(chunk: bytes, layout: Layout) -> pl.DataFrame:
+    return pl.read_csv(
+        io.BytesIO(chunk),
+        has_header=False,
+        schema=layout.schema,
+        separator=layout.separator,
+        quote_char=layout.quote_char,
+        encoding="utf8",
+        raise_if_empty=False,
+    )
+
+
+def _read_raw(chunk: bytes) -> pl.Series:
+    frame = pl.read_csv(
+        io.BytesIO(chunk),
+        has_header=False,
+        schema={"raw": pl.String},
+        separator=_RAW_SEPARATOR,
+        quote_char=None,
+        encoding="utf8",
+        raise_if_empty=False,
+    )
+    return frame.get_column("raw").str.strip_suffix("\r")
+
+
+def _fast_parse(chunk: bytes, layout: Layout, lines: int) -> ParsedChunk | None:
+    try:
+        frame = _read(chunk, layout)
+        raw = _read_raw(chunk)
+    except (pl.exceptions.ComputeError, pl.exceptions.ShapeError, ValueError):
+        return None
+    if frame.height != lines or raw.len() != lines:
+        return None  # a quoted newline or a stray separator: let the careful path decide
+    frame = frame.with_row_index("_line")
+    blank_mask = raw.is_null() | (raw == "")
+    suspicious = ~blank_mask & frame.get_column(layout.columns[-1]).is_null()
+    if layout.last_column_quoted and bool(suspicious.any()):
+        return None
+    blank = int(blank_mask.sum())
+    if blank:
+        keep = ~blank_mask
+        frame = frame.filter(keep)
+        raw = raw.filter(keep)
+    return ParsedChunk(frame, raw, [], lines, blank)
+
+
+def _careful_parse(line_bytes: Sequence[bytes], layout: Layout) -> ParsedChunk:
+    good, good_index, rejects, blank = validate_lines(line_bytes, layout)
+    if good:
+        body = b"\n".join(good) + b"\n"
+        frame = _read(body, layout)
+    else:
+        frame = _empty(layout).drop("_line")
+    frame = frame.with_columns(pl.Series("_line", good_index, pl.UInt32)).select(
+        "_line", *layout.columns
+    )
+    raw = pl.Series("raw", [g.decode("utf-8").rstrip("\r") for g in good], pl.String)
+    return ParsedChunk(frame, raw, rejects, len(line_bytes), blank)
+
+
+def validate_lines(
+    line_bytes: Sequence[bytes], layout: Layout
+) -> tuple[list[bytes], list[int], list[Reject], int]:
+    """Split lines into good ones (with their indexes) and rejects with a precise reason."""
+    expected = len(layout.schema)
+    int_columns = layout.integer_columns()
+    names = layout.columns
+    good: list[bytes] = []
+    good_index: list[int] = []
+    rejects: list[Reject] = []
+    blank = 0
+    for index, line in enumerate(line_bytes):
+        stripped = line.rstrip(b"\r")
+        if not stripped.strip():
+            blank += 1
+            continue
+        try:
+            text = stripped.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            rejects.append(
+                Reject(
+                    index,
+                    "encoding",
+                    f"bytes that are not UTF-8 at column {exc.start + 1}; "
+                    "re-export the file as UTF-8",
+                    stripped.decode("utf-8", errors="replace"),
+                )
+            )
+            continue
+        problem = _line_problem(stripped, text, layout, expected, int_columns, names)
+        if problem is not None:
+            rejects.append(Reject(index, problem[0], problem[1], text))
+            continue
+        good.append(stripped)
+        good_index.append(index)
+    return good, good_index, rejects, blank
+
+
+def _line_problem(
+    raw: bytes,
+    text: str,
+    layout: Layout,
+    expected: int,
+    int_columns: list[int],
+    names: list[str],
+) -> tuple[str, str] | None:
+    if _RAW_SEPARATOR in text:
+        return "bad_character", "contains a control character (0x1F)"
+    quote = layout.quote_char
+    if quote is not None and not _quotes_balanced(text, layout.separator, quote):
+        return "quoting", "broken quoting: a quoted value is not closed or has text after it"
+    try:
+        fields = next(
+            csv.reader(
+                [text],
+                delimiter=layout.separator,
+                quotechar=quote or '"',
+                quoting=csv.QUOTE_MINIMAL if quote else csv.QUOTE_NONE,
+                strict=True,
+            )
+        )
+    except csv.Error as exc:
+        return "quoting", f"broken quoting ({exc})"
+    if len(fields) != expected:
+        return "column_count", f"{len(fields)} fields where the header has {expected}"
+    for i in int_columns:
+        value = fields[i]
+        if value and not _INT.fullmatch(value.encode()):
+            shown = value if len(value) <= 30 else value[:27] + "..."
+            return "not_integer", f"column '{names[i]}' should be an integer, not {shown!r}"
+    if layout.last_column_quoted and quote is not None and not raw.endswith(quote.encode()):
+        return "quoting", f"column '{names[-1]}' should be quoted"
+    return None
+
+
+def _quotes_balanced(text: str, separator: str, quote: str) -> bool:
+    """A quoted field opens right after a separator and closes right before one."""
+    inside = False
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if inside:
+            if ch == quote:
+                if i + 1 < n and text[i + 1] == quote:
+                    i += 2
+                    continue
+                if i + 1 < n and text[i + 1] != separator:
+                    return False
+                inside = False
+        elif ch == quote:
+            if i > 0 and text[i - 1] != separator:
+                return False
+            inside = True
+        i += 1
+    return not inside
+
+
+def _empty(layout: Layout) -> pl.DataFrame:
+    return pl.DataFrame(schema={"_line": pl.UInt32, **layout.schema})

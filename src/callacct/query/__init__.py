@@ -1,0 +1,1 @@
+"""The query layer: every read of calls goes through here."""

@@ -1,0 +1,145 @@
+"""List calls with filters, shown in a reference time zone.
+
+Example:
+    >>> CallFilter(extensions=("2001",), last=20).extensions
+    ('2001',)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import duckdb
+import polars as pl
+
+from callacct.errors import UsageError
+from callacct.store import fetch_frame
+
+DIRECTIONS = ("incoming", "outgoing", "internal")
+DISPOSITIONS = ("answered", "missed", "busy", "failed")
+
+# The keys of `callacct calls --json`, in order (DESIGN §6 plus what ingest knows).
+CALL_COLUMNS = (
+    "call_id", "started_at", "answered_at", "ended_at", "direction", "answered", "disposition",
+    "extension", "peer_extension", "remote_number", "calling_number", "called_number",
+    "final_number", "duration_s", "ring_s", "cost", "currency", "dest_class", "dest_country",
+    "gateway", "user", "department", "cost_center", "site", "transfer", "forward", "conference",
+    "mos", "jitter_ms", "latency_ms", "loss_pct", "source", "global_call_id",
+)
+
+
+@dataclass(frozen=True)
+class CallFilter:
+    """What `callacct calls` can ask for. Dates are in the reference time zone."""
+
+    start: dt.datetime | None = None  # inclusive, aware
+    end: dt.datetime | None = None  # exclusive, aware
+    extensions: tuple[str, ...] = ()
+    directions: tuple[str, ...] = ()
+    dispositions: tuple[str, ...] = ()
+    number: str | None = None
+    last: int | None = None
+
+
+def parse_when(text: str, tz: ZoneInfo, *, end: bool = False) -> dt.datetime:
+    """A date or date-time in `tz`; an end date means the end of that day.
+
+    >>> parse_when("2026-03-01", ZoneInfo("UTC"), end=True).isoformat()
+    '2026-03-02T00:00:00+00:00'
+    """
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            day = dt.date.fromisoformat(text)
+            start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+            return start + dt.timedelta(days=1) if end else start
+        value = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"{text!r} is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)"
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def _utc_naive(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def query_calls(
+    con: duckdb.DuckDBPyConnection, flt: CallFilter, tz: ZoneInfo
+) -> tuple[pl.DataFrame, int]:
+    """Matching calls (oldest first; the most recent `last` if set) and the total matched."""
+    where: list[str] = []
+    params: list[Any] = []
+    if flt.start is not None:
+        where.append("started_at >= ?")
+        params.append(_utc_naive(flt.start))
+    if flt.end is not None:
+        where.append("started_at < ?")
+        params.append(_utc_naive(flt.end))
+    if flt.extensions:
+        where.append("(extension IN (SELECT unnest(?::VARCHAR[])) "
+                     "OR peer_extension IN (SELECT unnest(?::VARCHAR[])))")
+        params += [list(flt.extensions), list(flt.extensions)]
+    if flt.directions:
+        bad = [d for d in flt.directions if d not in DIRECTIONS]
+        if bad:
+            raise UsageError(f"unknown direction {bad[0]!r}; use {', '.join(DIRECTIONS)}")
+        where.append("direction IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(list(flt.directions))
+    if flt.dispositions:
+        where.append("disposition IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(list(flt.dispositions))
+    if flt.number:
+        digits = re.sub(r"[^0-9*#+]", "", flt.number)
+        if not digits:
+            raise UsageError(f"{flt.number!r} is not a phone number")
+        where.append(
+            "(? IN (remote_number, calling_number, called_number, final_number) "
+            "OR (length(?) >= 6 AND ends_with(remote_number, ?)))"
+        )
+        params += [digits, digits.lstrip("+"), digits.lstrip("+")]
+    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    # `clause` is built from constant fragments above; values are bound parameters.
+    total_row = con.execute(f"SELECT count(*) FROM calls {clause}", params).fetchone()  # noqa: S608
+    total = int(total_row[0]) if total_row else 0
+    limit = ""
+    if flt.last is not None:
+        limit = "LIMIT ?"
+    sql = f"""
+        SELECT * FROM (
+            SELECT call_id, started_at, answered_at, ended_at, direction, answered, disposition,
+                   extension, peer_extension, remote_number, calling_number, called_number,
+                   final_number, duration_s, ring_s, cost, currency, dest_class, dest_country,
+                   gateway, user_login AS "user", department, cost_center, site, transfer,
+                   forward, conference, mos, jitter_ms, latency_ms, loss_pct, source,
+                   global_call_id
+            FROM calls {clause}
+            ORDER BY started_at DESC, call_id DESC {limit}
+        ) ORDER BY started_at, call_id
+    """  # noqa: S608
+    frame = fetch_frame(con, sql, params + ([flt.last] if flt.last is not None else []))
+    frame = frame.with_columns(
+        pl.col(c).dt.replace_time_zone("UTC").dt.convert_time_zone(str(tz))
+        for c in ("started_at", "answered_at", "ended_at")
+    )
+    return frame, total
+
+
+def calls_as_json(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts: times ISO 8601 with offset, money as a decimal string."""
+    out: list[dict[str, Any]] = []
+    for row in frame.iter_rows(named=True):
+        item: dict[str, Any] = {}
+        for key in CALL_COLUMNS:
+            value = row.get(key)
+            if isinstance(value, dt.datetime):
+                value = value.isoformat()
+            elif value is not None and key == "cost":
+                value = str(value)
+            item[key] = value
+        out.append(item)
+    return out

@@ -1,0 +1,108 @@
+"""Versioned schema. Each migration is applied once, in order, when the store is opened.
+
+Times are stored as naive TIMESTAMP meaning UTC; money as DECIMAL. Never edit a released
+migration: add a new one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: file ledger, record index, rejects, normalised calls, call quality.
+    """
+    CREATE SEQUENCE file_id_seq START 1;
+    CREATE TABLE ingest_files (
+        file_id      BIGINT PRIMARY KEY,
+        path         VARCHAR NOT NULL,
+        name         VARCHAR NOT NULL,
+        size         BIGINT NOT NULL,
+        sha256       VARCHAR NOT NULL,
+        dialect      VARCHAR NOT NULL,
+        header       VARCHAR,
+        rows_read    BIGINT NOT NULL,
+        stored       BIGINT NOT NULL,
+        duplicates   BIGINT NOT NULL,
+        rejected     BIGINT NOT NULL,
+        started_at   TIMESTAMP NOT NULL,
+        finished_at  TIMESTAMP NOT NULL,
+        status       VARCHAR NOT NULL,
+        archive      VARCHAR,
+        run_id       VARCHAR NOT NULL
+    );
+    CREATE TABLE records (
+        file_id      BIGINT NOT NULL,
+        line_no      BIGINT NOT NULL,
+        record_key   VARCHAR NOT NULL,
+        record_time  TIMESTAMP,
+        kind         VARCHAR NOT NULL
+    );
+    CREATE TABLE rejects (
+        file_id      BIGINT NOT NULL,
+        line_no      BIGINT NOT NULL,
+        reason       VARCHAR NOT NULL,
+        message      VARCHAR NOT NULL,
+        raw          VARCHAR
+    );
+    CREATE SEQUENCE call_id_seq START 1;
+    CREATE TABLE calls (
+        call_id          BIGINT PRIMARY KEY,
+        source           VARCHAR NOT NULL,
+        file_id          BIGINT NOT NULL,
+        line_no          BIGINT NOT NULL,
+        record_key       VARCHAR NOT NULL,
+        global_call_id   VARCHAR,
+        orig_leg_id      BIGINT,
+        dest_leg_id      BIGINT,
+        started_at       TIMESTAMP NOT NULL,
+        answered_at      TIMESTAMP,
+        ended_at         TIMESTAMP,
+        duration_s       INTEGER NOT NULL,
+        ring_s           INTEGER,
+        direction        VARCHAR NOT NULL,
+        answered         BOOLEAN NOT NULL,
+        disposition      VARCHAR NOT NULL,
+        cause_code       BIGINT,
+        calling_number   VARCHAR,
+        called_number    VARCHAR,
+        final_number     VARCHAR,
+        redirect_number  VARCHAR,
+        remote_number    VARCHAR,
+        extension        VARCHAR,
+        peer_extension   VARCHAR,
+        gateway          VARCHAR,
+        orig_device      VARCHAR,
+        dest_device      VARCHAR,
+        transfer         BOOLEAN NOT NULL,
+        forward          BOOLEAN NOT NULL,
+        conference       BOOLEAN NOT NULL,
+        dest_class       VARCHAR,
+        dest_country     VARCHAR,
+        plan_id          VARCHAR,
+        cost             DECIMAL(18, 6),
+        currency         VARCHAR,
+        user_login       VARCHAR,
+        department       VARCHAR,
+        cost_center      VARCHAR,
+        site             VARCHAR,
+        mos              DOUBLE,
+        jitter_ms        INTEGER,
+        latency_ms       INTEGER,
+        loss_pct         DOUBLE
+    );
+    CREATE TABLE call_quality (
+        file_id          BIGINT NOT NULL,
+        line_no          BIGINT NOT NULL,
+        record_key       VARCHAR NOT NULL,
+        global_call_id   VARCHAR NOT NULL,
+        leg_id           BIGINT,
+        recorded_at      TIMESTAMP,
+        directory_number VARCHAR,
+        device_name      VARCHAR,
+        mos              DOUBLE,
+        jitter_ms        INTEGER,
+        latency_ms       INTEGER,
+        packets_received BIGINT,
+        packets_lost     BIGINT,
+        loss_pct         DOUBLE
+    );
+    """,
+)
