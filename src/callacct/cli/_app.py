@@ -63,7 +63,10 @@ def root(
     workspace: Annotated[
         Path | None,
         typer.Option(
-            "--workspace", "-w", envvar="CALLACCT_HOME", show_envvar=True,
+            "--workspace",
+            "-w",
+            envvar="CALLACCT_HOME",
+            show_envvar=True,
             help="Workspace folder (default: the current folder).",
         ),
     ] = None,

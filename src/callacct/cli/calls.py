@@ -103,7 +103,8 @@ def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
     arrows = {"incoming": "← in", "outgoing": "→ out", "internal": "↔ int"}
     for row in frame.iter_rows(named=True):
         flags = "".join(
-            mark for key, mark in (("transfer", " ⇄"), ("forward", " ↪"), ("conference", " ⊕"))
+            mark
+            for key, mark in (("transfer", " ⇄"), ("forward", " ↪"), ("conference", " ⊕"))
             if row[key]
         )
         cost = "" if row["cost"] is None else f"{row['cost']:.2f} {row['currency'] or ''}"

@@ -27,7 +27,9 @@ def ingest_command(
     ctx: typer.Context,
     paths: Annotated[
         list[str] | None,
-        typer.Argument(help="Files, folders (read recursively) or glob patterns.", show_default=False),
+        typer.Argument(
+            help="Files, folders (read recursively) or glob patterns.", show_default=False
+        ),
     ] = None,
     fmt: Annotated[str | None, typer.Option("--format", help=_formats_help())] = None,
     dry_run: Annotated[
@@ -88,21 +90,32 @@ def _show_report(report: IngestReport) -> None:
     for name in ("files", "skipped", "rows read", verb, "duplicates", "rejected", "calls"):
         table.add_column(name, justify="right")
     table.add_row(
-        str(report.files), str(report.files_skipped), f"{report.rows_read:,}",
-        f"{report.stored:,}", f"{report.duplicates:,}", f"{report.rejected:,}",
+        str(report.files),
+        str(report.files_skipped),
+        f"{report.rows_read:,}",
+        f"{report.stored:,}",
+        f"{report.duplicates:,}",
+        f"{report.rejected:,}",
         f"{report.calls:,}",
     )
     console.print(table)
     if report.files_in_progress:
-        console.print(f"{report.files_in_progress} file(s) still being written (name starts "
-                      "with '_') were left for the next run.")
+        console.print(
+            f"{report.files_in_progress} file(s) still being written (name starts "
+            "with '_') were left for the next run."
+        )
+    if report.files_ignored:
+        console.print(
+            f"{report.files_ignored} file(s) in the folders are not CDR files and were ignored."
+        )
     for result in report.results:
         if result.status == "failed":
             err_console.print(f"[red]failed:[/] {result.message}", highlight=False)
     if report.rejected:
         err_console.print(
             f"[yellow]{report.rejected} record(s) rejected[/]; see them with "
-            "'callacct ingest --rejects'", highlight=False,
+            "'callacct ingest --rejects'",
+            highlight=False,
         )
 
 
@@ -117,7 +130,10 @@ def _show_rejects(rows: list[dict[str, object]], as_json: bool) -> None:
     for row in rows:
         raw = str(row["raw"] or "")
         table.add_row(
-            str(row["file"]), str(row["line"]), str(row["reason"]), str(row["message"]),
+            str(row["file"]),
+            str(row["line"]),
+            str(row["reason"]),
+            str(row["message"]),
             raw[:40] + ("…" if len(raw) > 40 else ""),
         )
     console.print(table)

@@ -39,16 +39,16 @@ def init_command(
 ) -> None:
     """Create a workspace: callacct.toml with documented defaults, and an empty store.
 
-    Example: callacct init ./acme --country FR --timezone Europe/Paris --currency EUR --access-code 0
+    Example: callacct init ./acme --country FR --timezone Europe/Paris --access-code 0
     """
     root = directory or resolve_workspace_dir((ctx.find_root().obj or {}).get("workspace"))
     settings_path = root / "callacct.toml"
     raw = {
         "general": {"country": country, "timezone": timezone, "currency": currency},
         "dialplan": {
-            "access_codes": list(access_code) if access_code else list(
-                DialPlanSettings().access_codes
-            ),
+            "access_codes": list(access_code)
+            if access_code
+            else list(DialPlanSettings().access_codes),
             "extension_pattern": extension_pattern,
         },
     }

@@ -42,6 +42,9 @@ INTERNAL_PARTITION = "PT_Internal"
 class Site:
     """One office of the demo organisation and how its phones reach the PSTN.
 
+    ``did_prefix`` + extension is the person's public (DID) number in national format,
+    ``subnet`` the first two octets of the site's phone addresses and ``node`` the CUCM node
+    (``globalCallID_callManagerId``) its phones and trunk register to.
     ``utc_offset_minutes`` is the standard (winter) offset and ``dst_rule`` names the
     daylight-saving rule (``"EU"`` or ``"US"``); they duplicate ``tz`` so that the demo does not
     depend on a time-zone database being installed (Windows has none without ``tzdata``).
@@ -64,6 +67,7 @@ class Site:
     node: int
     subnet: str
     trunk_ip: str
+    did_prefix: str
 
     @property
     def extension_count(self) -> int:
@@ -90,6 +94,7 @@ SITES: tuple[Site, ...] = (
         node=1,
         subnet="10.10",
         trunk_ip="10.10.0.10",
+        did_prefix="018488",
     ),
     Site(
         code="NYC",
@@ -109,6 +114,7 @@ SITES: tuple[Site, ...] = (
         node=2,
         subnet="10.20",
         trunk_ip="10.20.0.10",
+        did_prefix="212555",
     ),
 )
 

@@ -41,8 +41,10 @@ def _header(head: bytes, path: Path, marker: str) -> tuple[list[str], list[str] 
     first, second = first_lines(head, 2) + [""] * max(0, 2 - len(first_lines(head, 2)))
     names = [n.strip().strip('"').strip() for n in first.split(",")]
     if not names or names[0].lower() != "cdrrecordtype":
-        raise IngestError(f"{path}: line 1 is not a CUCM header (it should start with "
-                          f'"cdrRecordType"); pass --format if this is another format')
+        raise IngestError(
+            f"{path}: line 1 is not a CUCM header (it should start with "
+            f'"cdrRecordType"); pass --format if this is another format'
+        )
     if marker.lower() not in {n.lower() for n in names}:
         raise IngestError(f"{path}: header has no {marker!r} column")
     types = [t.strip().strip('"') for t in second.split(",")]
@@ -56,8 +58,9 @@ def _header(head: bytes, path: Path, marker: str) -> tuple[list[str], list[str] 
     return names, None
 
 
-def _layout(head: bytes, path: Path, dialect: str, marker: str, required: tuple[str, ...]
-            ) -> Layout:
+def _layout(
+    head: bytes, path: Path, dialect: str, marker: str, required: tuple[str, ...]
+) -> Layout:
     names, types = _header(head, path, marker)
     schema: dict[str, pl.DataType] = {}
     for i, raw_name in enumerate(names):
@@ -105,9 +108,17 @@ class CucmCdr(Dialect):
     name = "cucm-cdr"
     title = "Cisco UCM CDR flat file"
     required = (
-        "cdrRecordType", "globalCallID_callManagerId", "globalCallID_callId",
-        "dateTimeOrigination", "dateTimeConnect", "dateTimeDisconnect", "pkid",
-        "callingPartyNumber", "originalCalledPartyNumber", "finalCalledPartyNumber", "duration",
+        "cdrRecordType",
+        "globalCallID_callManagerId",
+        "globalCallID_callId",
+        "dateTimeOrigination",
+        "dateTimeConnect",
+        "dateTimeDisconnect",
+        "pkid",
+        "callingPartyNumber",
+        "originalCalledPartyNumber",
+        "finalCalledPartyNumber",
+        "duration",
     )
 
     def sniff(self, head: bytes, path: Path) -> bool:
@@ -122,16 +133,31 @@ class CucmCdr(Dialect):
         connect = pl.col("dateTimeConnect").fill_null(0)
         disconnect = pl.col("dateTimeDisconnect")
         return [
-            (pl.col("pkid").fill_null("").str.strip_chars() == "", "missing_key",
-             "pkid is empty; every CUCM record has one"),
-            (pl.col("cdrRecordType").fill_null(-1) != 1, "record_type",
-             "cdrRecordType is not 1 (a CDR); CMRs belong in cmr_ files"),
-            (orig.is_null() | (orig <= 0), "missing_time",
-             "dateTimeOrigination is missing or zero"),
-            (disconnect.is_not_null() & (disconnect > 0) & (disconnect < orig),
-             "impossible_time", "dateTimeDisconnect is before dateTimeOrigination"),
-            ((connect > 0) & ((connect < orig) | (disconnect.fill_null(0) < connect)),
-             "impossible_time", "dateTimeConnect is outside origination..disconnect"),
+            (
+                pl.col("pkid").fill_null("").str.strip_chars() == "",
+                "missing_key",
+                "pkid is empty; every CUCM record has one",
+            ),
+            (
+                pl.col("cdrRecordType").fill_null(-1) != 1,
+                "record_type",
+                "cdrRecordType is not 1 (a CDR); CMRs belong in cmr_ files",
+            ),
+            (
+                orig.is_null() | (orig <= 0),
+                "missing_time",
+                "dateTimeOrigination is missing or zero",
+            ),
+            (
+                disconnect.is_not_null() & (disconnect > 0) & (disconnect < orig),
+                "impossible_time",
+                "dateTimeDisconnect is before dateTimeOrigination",
+            ),
+            (
+                (connect > 0) & ((connect < orig) | (disconnect.fill_null(0) < connect)),
+                "impossible_time",
+                "dateTimeConnect is outside origination..disconnect",
+            ),
             (pl.col("duration").fill_null(0) < 0, "impossible_value", "duration is negative"),
         ]
 
@@ -150,24 +176,34 @@ def normalise_cdr(frame: pl.DataFrame, dial: DialPlanSettings, *, source: str) -
 
     The result keeps `_row` so the caller can trace each call to its source line.
     """
-    c = lambda name, default: _col(frame, name, default).fill_null(default)  # noqa: E731
-    s = lambda name: _col(frame, name, "").fill_null("").str.strip_chars()  # noqa: E731
 
-    orig_obo, dest_obo = c("origCallTerminationOnBehalfOf", 0), c("destCallTerminationOnBehalfOf", 0)
+    def c(name: str, default: int) -> pl.Expr:
+        return _col(frame, name, default).fill_null(default)
+
+    def s(name: str) -> pl.Expr:
+        return _col(frame, name, "").fill_null("").str.strip_chars()
+
+    orig_obo, dest_obo = (
+        c("origCallTerminationOnBehalfOf", 0),
+        c("destCallTerminationOnBehalfOf", 0),
+    )
     join_obo = c("joinOnBehalfOf", 0)
     redir_obo = [c("origCalledPartyRedirectOnBehalfOf", 0), c("lastRedirectRedirectOnBehalfOf", 0)]
     reasons = [c("origCalledPartyRedirectReason", 0), c("lastRedirectRedirectReason", 0)]
     orig_cause, dest_cause = c("origCause_value", 0), c("destCause_value", 0)
-    calling, called, final = s("callingPartyNumber"), s("originalCalledPartyNumber"), s(
-        "finalCalledPartyNumber"
+    calling, called, final = (
+        s("callingPartyNumber"),
+        s("originalCalledPartyNumber"),
+        s("finalCalledPartyNumber"),
     )
     redirect, outpulsed = s("lastRedirectDn"), s("outpulsedCalledPartyNumber")
     orig_device, dest_device = s("origDeviceName"), s("destDeviceName")
     connect = c("dateTimeConnect", 0)
 
     not_a_call = (
-        pl.any_horizontal([e.is_in(OBO_NOT_A_CALL) for e in (orig_obo, dest_obo, join_obo,
-                                                                *redir_obo)])
+        pl.any_horizontal(
+            [e.is_in(OBO_NOT_A_CALL) for e in (orig_obo, dest_obo, join_obo, *redir_obo)]
+        )
         | pl.any_horizontal([r.is_in(REASONS_NOT_A_CALL) for r in reasons])
         | ((called == "") & (final == "") & (connect == 0))  # off-hook, no digits dialled
     )
@@ -201,72 +237,92 @@ def normalise_cdr(frame: pl.DataFrame, dial: DialPlanSettings, *, source: str) -
     )
 
     direction = (
-        pl.when(dest_pstn).then(pl.lit("outgoing"))
-        .when(orig_pstn).then(pl.lit("incoming"))
+        pl.when(dest_pstn)
+        .then(pl.lit("outgoing"))
+        .when(orig_pstn)
+        .then(pl.lit("incoming"))
         .otherwise(pl.lit("internal"))
     )
     # Who pays for a forwarded or transferred outgoing call: the extension that sent it out.
     sent_on = (forward | transfer | orig_pstn) & (redirect != "") & (redirect != final)
     extension = (
-        pl.when(dest_pstn & sent_on).then(redirect)
-        .when(dest_pstn).then(calling)
-        .when(orig_pstn).then(pl.when(final != "").then(final).otherwise(called))
+        pl.when(dest_pstn & sent_on)
+        .then(redirect)
+        .when(dest_pstn)
+        .then(calling)
+        .when(orig_pstn)
+        .then(pl.when(final != "").then(final).otherwise(called))
         .otherwise(calling)
     )
     peer = pl.when(~dest_pstn & ~orig_pstn).then(final).otherwise(pl.lit(None, pl.String))
     dialled = _strip_access_code(final, dial.access_codes)
     remote = (
-        pl.when(dest_pstn).then(pl.when(outpulsed != "").then(outpulsed).otherwise(dialled))
-        .when(orig_pstn).then(calling)
+        pl.when(dest_pstn)
+        .then(pl.when(outpulsed != "").then(outpulsed).otherwise(dialled))
+        .when(orig_pstn)
+        .then(calling)
         .otherwise(pl.lit(None, pl.String))
     )
     gateway = (
-        pl.when(dest_trunk).then(dest_device)
-        .when(orig_trunk).then(orig_device)
+        pl.when(dest_trunk)
+        .then(dest_device)
+        .when(orig_trunk)
+        .then(orig_device)
         .otherwise(pl.lit(None, pl.String))
     )
     answered = connect > 0
     cause = pl.when(dest_cause != 0).then(dest_cause).otherwise(orig_cause)
     q850 = cause % 256
     disposition = (
-        pl.when(answered).then(pl.lit("answered"))
-        .when(q850 == CAUSE_BUSY).then(pl.lit("busy"))
-        .when(q850.is_in(CAUSES_UNANSWERED) | split).then(pl.lit("missed"))
+        pl.when(answered)
+        .then(pl.lit("answered"))
+        .when(q850 == CAUSE_BUSY)
+        .then(pl.lit("busy"))
+        .when(q850.is_in(CAUSES_UNANSWERED) | split)
+        .then(pl.lit("missed"))
         .otherwise(pl.lit("failed"))
     )
     orig_t = pl.col("dateTimeOrigination")
     disconnect = c("dateTimeDisconnect", 0)
     ring = pl.when(answered).then(connect - orig_t).otherwise(disconnect - orig_t)
 
-    calls = frame.with_row_index("_row").filter(~not_a_call.alias("_skip")).select(
-        "_row",
-        pl.lit(source).alias("source"),
-        pl.col("pkid").str.strip_chars().str.to_lowercase().alias("record_key"),
-        _gcid(frame).alias("global_call_id"),
-        c("origLegCallIdentifier", 0).alias("orig_leg_id"),
-        c("destLegIdentifier", 0).alias("dest_leg_id"),
-        _epoch(orig_t).alias("started_at"),
-        pl.when(answered).then(_epoch(connect)).alias("answered_at"),
-        pl.when(disconnect > 0).then(_epoch(disconnect)).alias("ended_at"),
-        pl.when(answered).then(c("duration", 0)).otherwise(0).cast(pl.Int32).alias("duration_s"),
-        ring.clip(lower_bound=0).cast(pl.Int32).alias("ring_s"),
-        direction.alias("direction"),
-        answered.alias("answered"),
-        disposition.alias("disposition"),
-        cause.alias("cause_code"),
-        calling.alias("calling_number"),
-        called.alias("called_number"),
-        final.alias("final_number"),
-        redirect.alias("redirect_number"),
-        remote.str.replace_all("#", "", literal=True).alias("remote_number"),
-        extension.alias("extension"),
-        peer.alias("peer_extension"),
-        gateway.alias("gateway"),
-        orig_device.alias("orig_device"),
-        dest_device.alias("dest_device"),
-        transfer.alias("transfer"),
-        (forward & ~transfer).alias("forward"),
-        conference.alias("conference"),
+    calls = (
+        frame.with_row_index("_row")
+        .filter(~not_a_call.alias("_skip"))
+        .select(
+            "_row",
+            pl.lit(source).alias("source"),
+            pl.col("pkid").str.strip_chars().str.to_lowercase().alias("record_key"),
+            _gcid(frame).alias("global_call_id"),
+            c("origLegCallIdentifier", 0).alias("orig_leg_id"),
+            c("destLegIdentifier", 0).alias("dest_leg_id"),
+            _epoch(orig_t).alias("started_at"),
+            pl.when(answered).then(_epoch(connect)).alias("answered_at"),
+            pl.when(disconnect > 0).then(_epoch(disconnect)).alias("ended_at"),
+            pl.when(answered)
+            .then(c("duration", 0))
+            .otherwise(0)
+            .cast(pl.Int32)
+            .alias("duration_s"),
+            ring.clip(lower_bound=0).cast(pl.Int32).alias("ring_s"),
+            direction.alias("direction"),
+            answered.alias("answered"),
+            disposition.alias("disposition"),
+            cause.alias("cause_code"),
+            calling.alias("calling_number"),
+            called.alias("called_number"),
+            final.alias("final_number"),
+            redirect.alias("redirect_number"),
+            remote.str.replace_all("#", "", literal=True).alias("remote_number"),
+            extension.alias("extension"),
+            peer.alias("peer_extension"),
+            gateway.alias("gateway"),
+            orig_device.alias("orig_device"),
+            dest_device.alias("dest_device"),
+            transfer.alias("transfer"),
+            (forward & ~transfer).alias("forward"),
+            conference.alias("conference"),
+        )
     )
     return calls
 
@@ -287,8 +343,12 @@ class CucmCmr(Dialect):
     title = "Cisco UCM CMR (call quality) flat file"
     kind = "quality"
     required = (
-        "cdrRecordType", "globalCallID_callManagerId", "globalCallID_callId", "callIdentifier",
-        "dateTimeStamp", "pkid",
+        "cdrRecordType",
+        "globalCallID_callManagerId",
+        "globalCallID_callId",
+        "callIdentifier",
+        "dateTimeStamp",
+        "pkid",
     )
 
     def sniff(self, head: bytes, path: Path) -> bool:
@@ -301,10 +361,16 @@ class CucmCmr(Dialect):
     def checks(self, frame: pl.DataFrame) -> list[tuple[pl.Expr, str, str]]:
         stamp = pl.col("dateTimeStamp")
         return [
-            (pl.col("pkid").fill_null("").str.strip_chars() == "", "missing_key",
-             "pkid is empty; every CUCM record has one"),
-            (pl.col("cdrRecordType").fill_null(-1) != 2, "record_type",
-             "cdrRecordType is not 2 (a CMR)"),
+            (
+                pl.col("pkid").fill_null("").str.strip_chars() == "",
+                "missing_key",
+                "pkid is empty; every CUCM record has one",
+            ),
+            (
+                pl.col("cdrRecordType").fill_null(-1) != 2,
+                "record_type",
+                "cdrRecordType is not 2 (a CMR)",
+            ),
             (stamp.is_null() | (stamp <= 0), "missing_time", "dateTimeStamp is missing or zero"),
         ]
 
@@ -315,7 +381,9 @@ class CucmCmr(Dialect):
         )
 
     def normalise(self, frame: pl.DataFrame, settings: Settings) -> Normalised:
-        c = lambda name: _col(frame, name, None)  # noqa: E731
+        def c(name: str) -> pl.Expr:
+            return _col(frame, name, None)
+
         metrics = _col(frame, "varVQMetrics", "").fill_null("")
         mos = metrics.str.extract(r"(?:^|;)MLQK=([0-9.]+)", 1).cast(pl.Float64, strict=False)
         mos_avg = metrics.str.extract(r"(?:^|;)MLQKav=([0-9.]+)", 1).cast(pl.Float64, strict=False)
@@ -336,7 +404,8 @@ class CucmCmr(Dialect):
             lost.alias("packets_lost"),
             pl.when((received.fill_null(0) + lost.fill_null(0).clip(lower_bound=0)) > 0)
             .then(
-                100.0 * lost.clip(lower_bound=0)
+                100.0
+                * lost.clip(lower_bound=0)
                 / (received.fill_null(0) + lost.clip(lower_bound=0))
             )
             .alias("loss_pct"),

@@ -194,7 +194,7 @@ CMR_FIELDS: tuple[tuple[str, str], ...] = (
     ("headsetMetrics", "VARCHAR(1024)"),
 )
 
-# Header spellings that differ between releases and the documentation (lower-cased) -> file spelling.
+# Header spellings that differ between releases and the docs (lower-cased) -> file spelling.
 FIELD_ALIASES: dict[str, str] = {
     "destlegcallidentifier": "destLegIdentifier",
     "destconversationid": "destConversationId",

@@ -19,7 +19,7 @@ import hashlib
 import logging
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +30,7 @@ from callacct.config import Settings
 from callacct.errors import CallacctError, IngestError, UsageError
 from callacct.ingest.dialects import Dialect, Layout, detect_dialect
 from callacct.ingest.parse import ParsedChunk, count_lines, parse_chunk
-from callacct.store import Store, fetch_frame
+from callacct.store import Store, fetch_frame, scalar
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,9 @@ class FileResult:
     """What happened to one file."""
 
     path: str
-    status: str  # stored | skipped (content already ingested) | in_progress | failed
+    # stored | skipped (content already ingested) | in_progress (name starts with "_")
+    # | ignored (found in a folder, not a CDR file) | failed
+    status: str
     dialect: str | None = None
     rows_read: int = 0
     stored: int = 0
@@ -60,6 +62,7 @@ class IngestReport:
     files: int = 0
     files_skipped: int = 0
     files_in_progress: int = 0
+    files_ignored: int = 0
     files_failed: int = 0
     rows_read: int = 0
     stored: int = 0
@@ -89,6 +92,8 @@ class IngestReport:
             self.files_skipped += 1
         elif result.status == "in_progress":
             self.files_in_progress += 1
+        elif result.status == "ignored":
+            self.files_ignored += 1
         elif result.status == "failed":
             self.files_failed += 1
         self.rows_read += result.rows_read
@@ -110,27 +115,41 @@ class _File:
     archives: set[str] = field(default_factory=set)
 
 
-def discover(paths: Sequence[str | Path]) -> list[Path]:
-    """Files named by `paths`: files, folders (recursively) and glob patterns, in sorted order."""
-    found: list[Path] = []
+def discover(paths: Sequence[str | Path]) -> dict[Path, bool]:
+    """Files named by `paths` (files, folders read recursively, glob patterns), in order.
+
+    The value tells whether the file was named explicitly: an unrecognised file found while
+    walking a folder is ignored, an unrecognised file named on the command line is a failure.
+    """
+    found: list[tuple[Path, bool]] = []
     for item in paths:
         text = str(item)
         path = Path(text)
         if path.is_dir():
-            found += sorted(p for p in path.rglob("*") if p.is_file())
+            found += [(p, False) for p in _walk(path)]
         elif path.is_file():
-            found.append(path)
+            found.append((path, True))
         elif any(ch in text for ch in "*?["):
-            matches = sorted(Path(m) for m in glob.glob(text, recursive=True))
-            found += [m for m in matches if m.is_file()]
-            for folder in (m for m in matches if m.is_dir()):
-                found += sorted(p for p in folder.rglob("*") if p.is_file())
+            for match in sorted(Path(m) for m in glob.glob(text, recursive=True)):
+                if match.is_file():
+                    found.append((match, True))
+                elif match.is_dir():
+                    found += [(p, False) for p in _walk(match)]
         else:
             raise UsageError(f"{text}: no such file or folder")
-    unique: dict[Path, None] = {}
-    for p in found:
-        unique.setdefault(p.resolve(), None)
-    return list(unique)
+    unique: dict[Path, bool] = {}
+    for p, explicit in found:
+        key = p.resolve()
+        unique[key] = unique.get(key, False) or explicit
+    return unique
+
+
+def _walk(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    )
 
 
 def ingest_paths(
@@ -150,7 +169,7 @@ def ingest_paths(
     """
     files = discover(paths)
     if on_total is not None:
-        on_total(sum(p.stat().st_size for p in files))
+        on_total(sum(_size(p) for p in files))
     run = _Run(store, settings, dry_run=dry_run, progress=progress or (lambda n: None))
     if not dry_run:
         run.remove_orphan_archives()
@@ -190,10 +209,10 @@ class _Run:
 
     # -- discovery -----------------------------------------------------------------------
 
-    def prepare(self, files: Iterable[Path], forced: Dialect | None) -> Iterator[_File]:
+    def prepare(self, files: dict[Path, bool], forced: Dialect | None) -> Iterator[_File]:
         """Hash, detect and filter files; yield those that must be read, in order."""
         candidates: list[_File] = []
-        for path in files:
+        for path, explicit in files.items():
             result = FileResult(path=str(path), status="stored")
             if path.name.startswith("_"):
                 result.status = "in_progress"
@@ -203,7 +222,7 @@ class _Run:
             try:
                 candidates.append(self._open(path, forced, result))
             except CallacctError as exc:
-                result.status = "failed"
+                result.status = "failed" if explicit or result.dialect else "ignored"
                 result.message = str(exc)
                 self.report.add(result)
                 self.progress(_size(path))
@@ -239,8 +258,8 @@ class _Run:
         if not head.strip():
             raise IngestError(f"{path}: empty file")
         dialect = forced or detect_dialect(head, path)
-        layout = dialect.layout(head, path, self.settings)
         result.dialect = dialect.name
+        layout = dialect.layout(head, path, self.settings)
         return _File(path, size, sha, dialect, layout, data, result)
 
     def _known_hashes(self, hashes: set[str]) -> set[str]:
@@ -269,16 +288,18 @@ class _Run:
             segments.append((item, line, layout.header_lines + 1))
             line += count_lines(body)
             bodies.append(body)
-        self._in_transaction(files, lambda: self._chunk(dialect, layout, b"".join(bodies),
-                                                        segments))
+        self._in_transaction(
+            files, lambda: self._chunk(dialect, layout, b"".join(bodies), segments)
+        )
         self.progress(sum(f.size for f in files))
 
     def ingest_large(self, item: _File) -> None:
         """Store one large file in one transaction, parsed chunk by chunk."""
 
         def work() -> None:
-            for chunk, first_line in _read_chunks(item.path, item.layout.header_lines,
-                                                  self.settings.ingest.batch_bytes):
+            for chunk, first_line in _read_chunks(
+                item.path, item.layout.header_lines, self.settings.ingest.batch_bytes
+            ):
                 self._chunk(item.dialect, item.layout, chunk, [(item, 0, first_line)])
                 self.progress(len(chunk))
 
@@ -287,9 +308,7 @@ class _Run:
     def _in_transaction(self, files: list[_File], work: Callable[[], None]) -> None:
         for item in files:
             if not self.dry_run:
-                row = self.con.execute("SELECT nextval('file_id_seq')").fetchone()
-                assert row is not None
-                item.result.file_id = int(row[0])
+                item.result.file_id = int(scalar(self.con, "SELECT nextval('file_id_seq')"))
             else:
                 item.result.file_id = -len(self.report.results) - 1
         written: list[Path] = []
@@ -387,8 +406,9 @@ class _Run:
             reason = pl.when(condition.fill_null(False)).then(pl.lit(code)).otherwise(reason)
             message = pl.when(condition.fill_null(False)).then(pl.lit(text)).otherwise(message)
         checked = frame.select(pl.col("_line"), reason.alias("reason"), message.alias("message"))
-        checked = checked.with_columns(parsed.raw.alias("raw"), pl.col("reason").is_null()
-                                       .alias("_ok"))
+        checked = checked.with_columns(
+            parsed.raw.alias("raw"), pl.col("reason").is_null().alias("_ok")
+        )
         bad = checked.filter(~pl.col("_ok")).drop("_ok")
         early = pl.DataFrame(
             {
@@ -397,8 +417,12 @@ class _Run:
                 "message": [r.message for r in parsed.rejects],
                 "raw": [r.raw for r in parsed.rejects],
             },
-            schema={"_line": pl.UInt32, "reason": pl.String, "message": pl.String,
-                    "raw": pl.String},
+            schema={
+                "_line": pl.UInt32,
+                "reason": pl.String,
+                "message": pl.String,
+                "raw": pl.String,
+            },
         )
         all_bad = pl.concat([early, bad.with_columns(pl.col("_line").cast(pl.UInt32))])
         if all_bad.height:
@@ -412,9 +436,7 @@ class _Run:
 
     def _new_records(self, keys: pl.DataFrame) -> pl.Series:
         """True for records neither seen earlier in this chunk nor already stored."""
-        first = keys.select(
-            pl.struct("record_key", "record_time").is_first_distinct()
-        ).to_series()
+        first = keys.select(pl.struct("record_key", "record_time").is_first_distinct()).to_series()
         if keys.height == 0:
             return first
         lo, hi = keys.select(

@@ -95,7 +95,7 @@ def _fast_parse(chunk: bytes, layout: Layout, lines: int) -> ParsedChunk | None:
     try:
         frame = _read(chunk, layout)
         raw = _read_raw(chunk)
-    except (pl.exceptions.ComputeError, pl.exceptions.ShapeError, ValueError):
+    except (pl.exceptions.PolarsError, ValueError):
         return None
     if frame.height != lines or raw.len() != lines:
         return None  # a quoted newline or a stray separator: let the careful path decide

@@ -17,18 +17,46 @@ import duckdb
 import polars as pl
 
 from callacct.errors import UsageError
-from callacct.store import fetch_frame
+from callacct.store import fetch_frame, scalar
 
 DIRECTIONS = ("incoming", "outgoing", "internal")
 DISPOSITIONS = ("answered", "missed", "busy", "failed")
 
 # The keys of `callacct calls --json`, in order (DESIGN §6 plus what ingest knows).
 CALL_COLUMNS = (
-    "call_id", "started_at", "answered_at", "ended_at", "direction", "answered", "disposition",
-    "extension", "peer_extension", "remote_number", "calling_number", "called_number",
-    "final_number", "duration_s", "ring_s", "cost", "currency", "dest_class", "dest_country",
-    "gateway", "user", "department", "cost_center", "site", "transfer", "forward", "conference",
-    "mos", "jitter_ms", "latency_ms", "loss_pct", "source", "global_call_id",
+    "call_id",
+    "started_at",
+    "answered_at",
+    "ended_at",
+    "direction",
+    "answered",
+    "disposition",
+    "extension",
+    "peer_extension",
+    "remote_number",
+    "calling_number",
+    "called_number",
+    "final_number",
+    "duration_s",
+    "ring_s",
+    "cost",
+    "currency",
+    "dest_class",
+    "dest_country",
+    "gateway",
+    "user",
+    "department",
+    "cost_center",
+    "site",
+    "transfer",
+    "forward",
+    "conference",
+    "mos",
+    "jitter_ms",
+    "latency_ms",
+    "loss_pct",
+    "source",
+    "global_call_id",
 )
 
 
@@ -81,8 +109,10 @@ def query_calls(
         where.append("started_at < ?")
         params.append(_utc_naive(flt.end))
     if flt.extensions:
-        where.append("(extension IN (SELECT unnest(?::VARCHAR[])) "
-                     "OR peer_extension IN (SELECT unnest(?::VARCHAR[])))")
+        where.append(
+            "(extension IN (SELECT unnest(?::VARCHAR[])) "
+            "OR peer_extension IN (SELECT unnest(?::VARCHAR[])))"
+        )
         params += [list(flt.extensions), list(flt.extensions)]
     if flt.directions:
         bad = [d for d in flt.directions if d not in DIRECTIONS]
@@ -104,8 +134,7 @@ def query_calls(
         params += [digits, digits.lstrip("+"), digits.lstrip("+")]
     clause = ("WHERE " + " AND ".join(where)) if where else ""
     # `clause` is built from constant fragments above; values are bound parameters.
-    total_row = con.execute(f"SELECT count(*) FROM calls {clause}", params).fetchone()  # noqa: S608
-    total = int(total_row[0]) if total_row else 0
+    total = int(scalar(con, f"SELECT count(*) FROM calls {clause}", params))  # noqa: S608
     limit = ""
     if flt.last is not None:
         limit = "LIMIT ?"

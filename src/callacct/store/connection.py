@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import polars as pl
@@ -43,8 +44,8 @@ class Store:
 
     @property
     def schema_version(self) -> int:
-        row = self.con.execute("SELECT max(version) FROM schema_version").fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
+        version = scalar(self.con, "SELECT max(version) FROM schema_version")
+        return int(version) if version is not None else 0
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -132,4 +133,11 @@ def fetch_frame(
     con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None
 ) -> pl.DataFrame:
     """Run `sql` with bound `params` and return the result as a Polars frame."""
-    return con.sql(sql, params=params or []).pl()
+    frame: pl.DataFrame = con.sql(sql, params=params or []).pl()
+    return frame
+
+
+def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> Any:
+    """The single value `sql` returns (the result is fully fetched, as DuckDB requires)."""
+    rows = con.execute(sql, params or []).fetchall()
+    return rows[0][0] if rows else None

@@ -1,0 +1,190 @@
+"""`callacct init`, `ingest` and `calls` as a user and a script see them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from callacct.cli import app
+from callacct.ingest.engine import IngestReport
+from tests.conftest import Cli
+
+INGEST_KEYS = {"files", "files_skipped", "rows_read", "stored", "duplicates", "rejected"}
+CALL_KEYS = {
+    "call_id", "started_at", "direction", "answered", "extension", "remote_number", "duration_s",
+    "cost", "currency", "dest_class", "dest_country", "gateway", "user", "department",
+    "cost_center", "site",
+}
+
+
+def test_init_creates_settings_and_store(cli: Cli) -> None:
+    assert (cli.workspace / "callacct.toml").is_file()
+    assert (cli.workspace / "callacct.duckdb").is_file()
+    text = (cli.workspace / "callacct.toml").read_text()
+    assert 'timezone = "Europe/Moscow"' in text
+    assert "# reference time zone" in text
+
+
+def test_init_refuses_an_existing_workspace(cli: Cli) -> None:
+    result = CliRunner().invoke(app, ["init", str(cli.workspace)])
+    assert result.exit_code == 2
+    assert "already exists" in result.output
+
+
+def test_init_rejects_a_bad_time_zone(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["init", str(tmp_path / "w"), "--timezone", "Mars/Olympus"])
+    assert result.exit_code == 2
+    assert "key 'general.timezone'" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_invalid_setting_names_key_and_file(cli: Cli) -> None:
+    path = cli.workspace / "callacct.toml"
+    path.write_text(path.read_text().replace('currency = "RUB"', 'currency = "rubles"'))
+    result = cli("calls")
+    assert result.exit_code == 2
+    assert "callacct.toml: key 'general.currency'" in result.output
+    path.write_text(path.read_text() + "\n[nonsense]\nx = 1\n")
+    result = cli("calls")
+    assert result.exit_code == 2
+
+
+def test_missing_workspace_says_what_to_do(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["--workspace", str(tmp_path), "calls"])
+    assert result.exit_code == 2
+    assert "callacct init" in result.output
+
+
+def test_ingest_json_shape_and_rerun(cli: Cli, cucm_files: Path) -> None:
+    first = cli.json("ingest", str(cucm_files))
+    assert INGEST_KEYS <= set(first)
+    assert (first["files"], first["rows_read"], first["stored"], first["rejected"]) == (5, 38, 38, 0)
+    again = cli.json("ingest", str(cucm_files))
+    assert (again["files"], again["files_skipped"], again["rows_read"]) == (0, 5, 0)
+
+
+def test_ingest_json_equals_the_library_report(cli: Cli, cucm_files: Path) -> None:
+    data = cli.json("ingest", str(cucm_files))
+    fields = set(IngestReport.__dataclass_fields__)
+    assert set(data) == fields
+
+
+def test_ingest_human_output(cli: Cli, cucm_files: Path) -> None:
+    result = cli("ingest", str(cucm_files))
+    assert result.exit_code == 0, result.output
+    assert "rows read" in result.output
+    assert "38" in result.output
+
+
+def test_rejects_give_exit_code_1_and_are_listed(cli: Cli, cucm_files: Path) -> None:
+    path = cucm_files / "cdr.txt"
+    path.write_bytes(path.read_bytes() + b'\n1,2,"broken\n')
+    result = cli("ingest", str(cucm_files))
+    assert result.exit_code == 1
+    assert "1 record(s) rejected" in result.output
+    listed = cli.json("ingest", "--rejects")
+    assert len(listed) == 1
+    assert listed[0]["line"] == 6
+    assert listed[0]["file"].endswith("cdr.txt")
+    assert listed[0]["reason"] == "quoting"
+    table = cli("ingest", "--rejects")
+    assert "quoting" in table.output
+
+
+def test_dry_run_stores_nothing(cli: Cli, cucm_files: Path) -> None:
+    report = cli.json("ingest", str(cucm_files), "--dry-run")
+    assert report["dry_run"] is True
+    assert report["stored"] == 38
+    assert cli.json("calls") == []
+    assert cli.json("ingest", str(cucm_files))["stored"] == 38
+
+
+def test_move_to_moves_processed_files(cli: Cli, cucm_files: Path, tmp_path: Path) -> None:
+    done = tmp_path / "done"
+    cli.json("ingest", str(cucm_files), "--move-to", str(done))
+    assert sorted(p.name for p in done.iterdir()) == sorted(
+        ["cdr.txt", "cmr.txt", "cdr_StandAloneCluster_02_202112131407_515358",
+         "cdr_StandAloneCluster_02_202112131408_515359",
+         "cmr_StandAloneCluster_02_202112131408_515359"]
+    )
+    assert not list(cucm_files.iterdir())
+
+
+def test_files_being_written_are_left_alone(cli: Cli, cucm_files: Path) -> None:
+    (cucm_files / "cdr.txt").rename(cucm_files / "_cdr.txt")
+    report = cli.json("ingest", str(cucm_files))
+    assert report["files_in_progress"] == 1
+    assert report["files"] == 4
+
+
+def test_glob_and_unknown_files(cli: Cli, cucm_files: Path) -> None:
+    (cucm_files / "notes.txt").write_text("hello\n")
+    report = cli.json("ingest", str(cucm_files / "cdr_*"))
+    assert report["files"] == 2
+    report = cli.json("ingest", str(cucm_files))
+    assert report["files_ignored"] == 1
+    assert report["files"] == 3
+    result = cli("ingest", str(cucm_files / "notes.txt"))
+    assert result.exit_code == 1
+    assert "not a CDR format" in result.output
+
+
+def test_missing_path_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
+    result = cli("ingest", str(tmp_path / "nope"))
+    assert result.exit_code == 2
+    assert "no such file or folder" in result.output
+
+
+def test_unknown_format(cli: Cli, cucm_files: Path) -> None:
+    result = cli("ingest", str(cucm_files), "--format", "nortel")
+    assert result.exit_code == 2
+    assert "unknown format 'nortel'" in result.output
+
+
+def test_calls_json_keys_and_filters(cli: Cli, cucm_files: Path) -> None:
+    cli.json("ingest", str(cucm_files))
+    calls = cli.json("calls", "--all")
+    assert len(calls) == 23
+    assert CALL_KEYS <= set(calls[0])
+    assert calls[0]["cost"] is None and calls[0]["dest_class"] is None
+    assert calls[0]["started_at"].endswith("+03:00")
+    outgoing = cli.json("calls", "--direction", "outgoing")
+    assert {c["extension"] for c in outgoing} == {"5619", "1411"}
+    both = cli.json("calls", "--ext", "2427")
+    assert [(c["extension"], c["peer_extension"]) for c in both] == [("2427", "5212")]
+    assert cli.json("calls", "--ext", "5212") == both
+    last = cli.json("calls", "--last", "3")
+    assert [c["call_id"] for c in last] == [c["call_id"] for c in calls[-3:]]
+    by_number = cli.json("calls", "--number", "989913402077")
+    assert len(by_number) == 4
+    day = cli.json("calls", "--from", "2021-12-13", "--to", "2021-12-13")
+    assert len(day) == 22
+    utc = cli.json("calls", "--last", "1", "--tz", "UTC")
+    assert utc[0]["started_at"].endswith("+00:00")
+
+
+def test_calls_table_and_bad_options(cli: Cli, cucm_files: Path) -> None:
+    cli.json("ingest", str(cucm_files))
+    result = cli("calls", "--last", "5")
+    assert result.exit_code == 0, result.output
+    assert "times in Europe/Moscow" in result.output
+    assert "of 23 matching calls" in result.output
+    bad = cli("calls", "--from", "yesterday-ish")
+    assert bad.exit_code == 2
+    assert "is not a date" in bad.output
+    assert cli("calls", "--direction", "sideways").exit_code == 2
+    assert cli("calls", "--tz", "Nowhere/Land").exit_code == 2
+
+
+def test_every_command_has_help_with_an_example() -> None:
+    for command in (["init"], ["ingest"], ["calls"]):
+        result = CliRunner().invoke(app, [*command, "--help"])
+        assert result.exit_code == 0
+        assert "Example" in result.output
+
+
+def test_json_output_is_only_json(cli: Cli, cucm_files: Path) -> None:
+    result = cli("ingest", str(cucm_files), "--json")
+    json.loads(result.stdout)
