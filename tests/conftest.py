@@ -71,8 +71,18 @@ def cli(tmp_path: Path) -> Cli:
     workspace = tmp_path / "ws"
     result = CliRunner().invoke(
         app,
-        ["init", str(workspace), "--country", "RU", "--timezone", "Europe/Moscow",
-         "--currency", "RUB", "--access-code", "0"],
+        [
+            "init",
+            str(workspace),
+            "--country",
+            "RU",
+            "--timezone",
+            "Europe/Moscow",
+            "--currency",
+            "RUB",
+            "--access-code",
+            "0",
+        ],
     )
     assert result.exit_code == 0, result.output
     return Cli(workspace)

@@ -13,9 +13,22 @@ from tests.conftest import Cli
 
 INGEST_KEYS = {"files", "files_skipped", "rows_read", "stored", "duplicates", "rejected"}
 CALL_KEYS = {
-    "call_id", "started_at", "direction", "answered", "extension", "remote_number", "duration_s",
-    "cost", "currency", "dest_class", "dest_country", "gateway", "user", "department",
-    "cost_center", "site",
+    "call_id",
+    "started_at",
+    "direction",
+    "answered",
+    "extension",
+    "remote_number",
+    "duration_s",
+    "cost",
+    "currency",
+    "dest_class",
+    "dest_country",
+    "gateway",
+    "user",
+    "department",
+    "cost_center",
+    "site",
 }
 
 
@@ -59,8 +72,13 @@ def test_missing_workspace_says_what_to_do(tmp_path: Path) -> None:
 
 def test_ingest_json_shape_and_rerun(cli: Cli, cucm_files: Path) -> None:
     first = cli.json("ingest", str(cucm_files))
-    assert INGEST_KEYS <= set(first)
-    assert (first["files"], first["rows_read"], first["stored"], first["rejected"]) == (5, 38, 38, 0)
+    assert set(first) >= INGEST_KEYS
+    assert (first["files"], first["rows_read"], first["stored"], first["rejected"]) == (
+        5,
+        38,
+        38,
+        0,
+    )
     again = cli.json("ingest", str(cucm_files))
     assert (again["files"], again["files_skipped"], again["rows_read"]) == (0, 5, 0)
 
@@ -105,9 +123,13 @@ def test_move_to_moves_processed_files(cli: Cli, cucm_files: Path, tmp_path: Pat
     done = tmp_path / "done"
     cli.json("ingest", str(cucm_files), "--move-to", str(done))
     assert sorted(p.name for p in done.iterdir()) == sorted(
-        ["cdr.txt", "cmr.txt", "cdr_StandAloneCluster_02_202112131407_515358",
-         "cdr_StandAloneCluster_02_202112131408_515359",
-         "cmr_StandAloneCluster_02_202112131408_515359"]
+        [
+            "cdr.txt",
+            "cmr.txt",
+            "cdr_StandAloneCluster_02_202112131407_515358",
+            "cdr_StandAloneCluster_02_202112131408_515359",
+            "cmr_StandAloneCluster_02_202112131408_515359",
+        ]
     )
     assert not list(cucm_files.iterdir())
 
@@ -147,8 +169,9 @@ def test_calls_json_keys_and_filters(cli: Cli, cucm_files: Path) -> None:
     cli.json("ingest", str(cucm_files))
     calls = cli.json("calls", "--all")
     assert len(calls) == 23
-    assert CALL_KEYS <= set(calls[0])
-    assert calls[0]["cost"] is None and calls[0]["dest_class"] is None
+    assert set(calls[0]) >= CALL_KEYS
+    assert calls[0]["cost"] is None
+    assert calls[0]["dest_class"] is None
     assert calls[0]["started_at"].endswith("+03:00")
     outgoing = cli.json("calls", "--direction", "outgoing")
     assert {c["extension"] for c in outgoing} == {"5619", "1411"}

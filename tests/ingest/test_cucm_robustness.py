@@ -8,7 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from callacct.config import Settings
 from callacct.ingest import list_rejects
@@ -126,8 +128,17 @@ def test_each_kind_of_bad_line_is_rejected_with_its_line(tmp_path: Path, store: 
     not_utf8 = GOOD.replace(b'"2427"', b'"24\xff27"', 1)
     # disconnect (field 48) before origination (field 4)
     impossible = b",".join([*fields[:48], b"1000", *fields[49:]])
-    lines = [GOOD, bad_int, truncated, b"", too_many, broken_quote, not_utf8, impossible,
-             CDR129[1][1]]
+    lines = [
+        GOOD,
+        bad_int,
+        truncated,
+        b"",
+        too_many,
+        broken_quote,
+        not_utf8,
+        impossible,
+        CDR129[1][1],
+    ]
     report = _ingest_lines(tmp_path, lines, store)
     assert (report.rows_read, report.stored, report.duplicates, report.rejected) == (8, 2, 0, 6)
     rejects = {(r["line"], r["reason"]) for r in list_rejects(store)}

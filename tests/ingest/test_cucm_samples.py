@@ -12,7 +12,9 @@ from callacct.ingest.engine import IngestReport, ingest_paths
 from callacct.store import Store, fetch_frame
 
 
-def _calls(store: Store, where: str = "TRUE", params: list[Any] | None = None) -> list[dict[str, Any]]:
+def _calls(
+    store: Store, where: str = "TRUE", params: list[Any] | None = None
+) -> list[dict[str, Any]]:
     frame = fetch_frame(
         store.con, f"SELECT * FROM calls WHERE {where} ORDER BY started_at, call_id", params
     )
@@ -70,7 +72,8 @@ def test_outbound_pstn(loaded: IngestReport, store: Store) -> None:
     assert call["direction"] == "outgoing"
     assert call["extension"] == "5619"
     assert call["gateway"] == "vardc-gw-02"
-    assert call["answered"] and call["duration_s"] == 70
+    assert call["answered"]
+    assert call["duration_s"] == 70
     # dialled 0079153656669: the outside-line code 0 is not part of the remote number
     assert call["remote_number"] == "079153656669"
 
@@ -96,7 +99,8 @@ def test_transfer_chain(loaded: IngestReport, store: Store) -> None:
     answered = [(c["extension"], c["duration_s"]) for c in chain if c["answered"]]
     assert answered == [("7153", 16), ("1050", 13), ("2312", 47)]
     consultation = _calls(store, "calling_number = '1050'")
-    assert consultation[0]["transfer"] and consultation[0]["direction"] == "internal"
+    assert consultation[0]["transfer"]
+    assert consultation[0]["direction"] == "internal"
 
 
 def test_forward_to_pstn_is_paid_by_the_forwarding_extension(
@@ -104,7 +108,8 @@ def test_forward_to_pstn_is_paid_by_the_forwarding_extension(
 ) -> None:
     (call,) = _calls(store, "calling_number = '1410'")
     assert call["direction"] == "outgoing"
-    assert call["forward"] and not call["transfer"]
+    assert call["forward"]
+    assert not call["transfer"]
     assert call["extension"] == "1411"
     assert call["remote_number"] == "079039668727"
     assert call["disposition"] == "missed"

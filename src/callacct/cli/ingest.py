@@ -15,6 +15,7 @@ from callacct.errors import UsageError
 from callacct.ingest import list_rejects
 from callacct.ingest.dialects import DIALECTS, get_dialect
 from callacct.ingest.engine import IngestReport, ingest_paths
+from callacct.ingest.generic import load_mapping
 
 
 def _formats_help() -> str:
@@ -32,6 +33,14 @@ def ingest_command(
         ),
     ] = None,
     fmt: Annotated[str | None, typer.Option("--format", help=_formats_help())] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(
+            "--mapping",
+            help="Generic CSV mapping (YAML file, or the name of a shipped one such as "
+            "freeswitch-example); implies the generic-csv format.",
+        ),
+    ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and count, store nothing.")
     ] = False,
@@ -53,6 +62,8 @@ def ingest_command(
       callacct ingest /var/cdr/                       # a folder, recursively
       callacct ingest '/var/cdr/cdr_*' --move-to /var/cdr/done
       callacct ingest Master.csv --format asterisk --dry-run
+      callacct ingest export.csv --mapping mappings/acme.yaml
+      callacct ingest Master.csv --mapping freeswitch-example
       callacct ingest --rejects --json
     """
     workspace = workspace_from(ctx)
@@ -63,7 +74,7 @@ def ingest_command(
         return
     if not paths:
         raise UsageError("name at least one file, folder or glob to ingest (or use --rejects)")
-    dialect = get_dialect(fmt) if fmt else None
+    dialect = load_mapping(mapping) if mapping else (get_dialect(fmt) if fmt else None)
     progress = ByteProgress("ingest")
     with store_of(workspace) as store, progress.running():
         report = ingest_paths(

@@ -174,157 +174,180 @@ class CucmCdr(Dialect):
 def normalise_cdr(frame: pl.DataFrame, dial: DialPlanSettings, *, source: str) -> pl.DataFrame:
     """One row per call for CUCM CDR records; recording legs and off-hook attempts are dropped.
 
-    The result keeps `_row` so the caller can trace each call to its source line.
+    The result keeps `_row` so the caller can trace each call to its source line. Built in three
+    lazy stages (clean inputs, derive flags, project) so each input is read once.
     """
-
-    def c(name: str, default: int) -> pl.Expr:
-        return _col(frame, name, default).fill_null(default)
-
-    def s(name: str) -> pl.Expr:
-        return _col(frame, name, "").fill_null("").str.strip_chars()
-
-    orig_obo, dest_obo = (
-        c("origCallTerminationOnBehalfOf", 0),
-        c("destCallTerminationOnBehalfOf", 0),
-    )
-    join_obo = c("joinOnBehalfOf", 0)
-    redir_obo = [c("origCalledPartyRedirectOnBehalfOf", 0), c("lastRedirectRedirectOnBehalfOf", 0)]
-    reasons = [c("origCalledPartyRedirectReason", 0), c("lastRedirectRedirectReason", 0)]
-    orig_cause, dest_cause = c("origCause_value", 0), c("destCause_value", 0)
-    calling, called, final = (
-        s("callingPartyNumber"),
-        s("originalCalledPartyNumber"),
-        s("finalCalledPartyNumber"),
-    )
-    redirect, outpulsed = s("lastRedirectDn"), s("outpulsedCalledPartyNumber")
-    orig_device, dest_device = s("origDeviceName"), s("destDeviceName")
-    connect = c("dateTimeConnect", 0)
-
-    not_a_call = (
-        pl.any_horizontal(
-            [e.is_in(OBO_NOT_A_CALL) for e in (orig_obo, dest_obo, join_obo, *redir_obo)]
+    ints = {
+        "orig_obo": "origCallTerminationOnBehalfOf",
+        "dest_obo": "destCallTerminationOnBehalfOf",
+        "join_obo": "joinOnBehalfOf",
+        "redir_obo1": "origCalledPartyRedirectOnBehalfOf",
+        "redir_obo2": "lastRedirectRedirectOnBehalfOf",
+        "reason1": "origCalledPartyRedirectReason",
+        "reason2": "lastRedirectRedirectReason",
+        "orig_cause": "origCause_value",
+        "dest_cause": "destCause_value",
+        "orig_t": "dateTimeOrigination",
+        "connect": "dateTimeConnect",
+        "disconnect": "dateTimeDisconnect",
+        "duration": "duration",
+        "in_proto": "IncomingProtocolID",
+        "out_proto": "OutgoingProtocolID",
+        "orig_leg_id": "origLegCallIdentifier",
+        "dest_leg_id": "destLegIdentifier",
+    }
+    texts = {
+        "calling": "callingPartyNumber",
+        "called": "originalCalledPartyNumber",
+        "final": "finalCalledPartyNumber",
+        "redirect": "lastRedirectDn",
+        "outpulsed": "outpulsedCalledPartyNumber",
+        "orig_device": "origDeviceName",
+        "dest_device": "destDeviceName",
+    }
+    base = (
+        frame.lazy()
+        .with_row_index("_row")
+        .select(
+            "_row",
+            pl.col("pkid").str.strip_chars().str.to_lowercase().alias("record_key"),
+            _gcid(frame).alias("global_call_id"),
+            *(_col(frame, col, 0).fill_null(0).alias(name) for name, col in ints.items()),
+            *(
+                _col(frame, col, "").fill_null("").str.strip_chars().alias(name)
+                for name, col in texts.items()
+            ),
         )
-        | pl.any_horizontal([r.is_in(REASONS_NOT_A_CALL) for r in reasons])
-        | ((called == "") & (final == "") & (connect == 0))  # off-hook, no digits dialled
     )
-
-    orig_trunk = c("IncomingProtocolID", 0).is_in(TRUNK_PROTOCOLS)
-    dest_trunk = c("OutgoingProtocolID", 0).is_in(TRUNK_PROTOCOLS)
+    c = pl.col
+    obo_cols = ("orig_obo", "dest_obo", "join_obo", "redir_obo1", "redir_obo2")
+    reasons = ("reason1", "reason2")
+    orig_trunk = c("in_proto").is_in(TRUNK_PROTOCOLS)
+    dest_trunk = c("out_proto").is_in(TRUNK_PROTOCOLS)
     if dial.gateway_pattern:
-        orig_trunk = orig_trunk | orig_device.str.contains(dial.gateway_pattern)
-        dest_trunk = dest_trunk | dest_device.str.contains(dial.gateway_pattern)
+        orig_trunk = orig_trunk | c("orig_device").str.contains(dial.gateway_pattern)
+        dest_trunk = dest_trunk | c("dest_device").str.contains(dial.gateway_pattern)
     orig_pstn, dest_pstn = orig_trunk, dest_trunk
     if dial.onnet_trunk_pattern:
-        orig_pstn = orig_trunk & ~orig_device.str.contains(dial.onnet_trunk_pattern)
-        dest_pstn = dest_trunk & ~dest_device.str.contains(dial.onnet_trunk_pattern)
-
-    split = (orig_cause == CAUSE_SPLIT) | (dest_cause == CAUSE_SPLIT)
-    transfer = (
-        (split & ((orig_obo == OBO_TRANSFER) | (dest_obo == OBO_TRANSFER)))
-        | (join_obo == OBO_TRANSFER)
-        | pl.any_horizontal([r.is_in(REASONS_TRANSFER) for r in reasons])
+        orig_pstn = orig_trunk & ~c("orig_device").str.contains(dial.onnet_trunk_pattern)
+        dest_pstn = dest_trunk & ~c("dest_device").str.contains(dial.onnet_trunk_pattern)
+    split = (c("orig_cause") == CAUSE_SPLIT) | (c("dest_cause") == CAUSE_SPLIT)
+    flagged = base.with_columns(
+        (
+            pl.any_horizontal([c(e).is_in(OBO_NOT_A_CALL) for e in obo_cols])
+            | pl.any_horizontal([c(r).is_in(REASONS_NOT_A_CALL) for r in reasons])
+            # off-hook, no digits dialled
+            | ((c("called") == "") & (c("final") == "") & (c("connect") == 0))
+        ).alias("not_a_call"),
+        orig_trunk.alias("orig_trunk"),
+        dest_trunk.alias("dest_trunk"),
+        orig_pstn.alias("orig_pstn"),
+        dest_pstn.alias("dest_pstn"),
+        split.alias("split"),
+        (
+            (split & ((c("orig_obo") == OBO_TRANSFER) | (c("dest_obo") == OBO_TRANSFER)))
+            | (c("join_obo") == OBO_TRANSFER)
+            | pl.any_horizontal([c(r).is_in(REASONS_TRANSFER) for r in reasons])
+        ).alias("transfer"),
+        (
+            (c("redir_obo1") == OBO_FORWARD)
+            | (c("redir_obo2") == OBO_FORWARD)
+            | (c("join_obo") == OBO_FORWARD)
+            | pl.any_horizontal([c(r).is_in(REASONS_FORWARD) for r in reasons])
+        ).alias("forwarded"),
+        (
+            (c("final").str.starts_with("b") & c("final").str.contains(r"^b\d+$"))
+            | c("join_obo").is_in((OBO_CONFERENCE, OBO_MEETME))
+            | (c("orig_obo") == OBO_CONFERENCE)
+            | (c("dest_obo") == OBO_CONFERENCE)
+        ).alias("conference"),
+        (c("connect") > 0).alias("answered"),
+        pl.when(c("dest_cause") != 0)
+        .then(c("dest_cause"))
+        .otherwise(c("orig_cause"))
+        .alias("cause_code"),
+    ).filter(~c("not_a_call"))
+    # Who pays for a forwarded or transferred outgoing call: the extension that sent it out.
+    sent_on = (
+        (c("forwarded") | c("transfer") | c("orig_pstn"))
+        & (c("redirect") != "")
+        & (c("redirect") != c("final"))
     )
-    forward = (
-        pl.any_horizontal([e == OBO_FORWARD for e in redir_obo])
-        | (join_obo == OBO_FORWARD)
-        | pl.any_horizontal([r.is_in(REASONS_FORWARD) for r in reasons])
-    )
-    conference = (
-        final.str.contains(r"^b\d+$")
-        | join_obo.is_in((OBO_CONFERENCE, OBO_MEETME))
-        | orig_obo.is_in((OBO_CONFERENCE,))
-        | dest_obo.is_in((OBO_CONFERENCE,))
-    )
-
-    direction = (
-        pl.when(dest_pstn)
+    none = pl.lit(None, pl.String)
+    q850 = c("cause_code") % 256
+    calls = flagged.select(
+        "_row",
+        pl.lit(source).alias("source"),
+        "record_key",
+        "global_call_id",
+        "orig_leg_id",
+        "dest_leg_id",
+        _epoch(c("orig_t")).alias("started_at"),
+        pl.when(c("answered")).then(_epoch(c("connect"))).alias("answered_at"),
+        pl.when(c("disconnect") > 0).then(_epoch(c("disconnect"))).alias("ended_at"),
+        pl.when(c("answered")).then(c("duration")).otherwise(0).cast(pl.Int32).alias("duration_s"),
+        pl.when(c("answered"))
+        .then(c("connect") - c("orig_t"))
+        .otherwise(c("disconnect") - c("orig_t"))
+        .clip(lower_bound=0)
+        .cast(pl.Int32)
+        .alias("ring_s"),
+        pl.when(c("dest_pstn"))
         .then(pl.lit("outgoing"))
-        .when(orig_pstn)
+        .when(c("orig_pstn"))
         .then(pl.lit("incoming"))
         .otherwise(pl.lit("internal"))
-    )
-    # Who pays for a forwarded or transferred outgoing call: the extension that sent it out.
-    sent_on = (forward | transfer | orig_pstn) & (redirect != "") & (redirect != final)
-    extension = (
-        pl.when(dest_pstn & sent_on)
-        .then(redirect)
-        .when(dest_pstn)
-        .then(calling)
-        .when(orig_pstn)
-        .then(pl.when(final != "").then(final).otherwise(called))
-        .otherwise(calling)
-    )
-    peer = pl.when(~dest_pstn & ~orig_pstn).then(final).otherwise(pl.lit(None, pl.String))
-    dialled = _strip_access_code(final, dial.access_codes)
-    remote = (
-        pl.when(dest_pstn)
-        .then(pl.when(outpulsed != "").then(outpulsed).otherwise(dialled))
-        .when(orig_pstn)
-        .then(calling)
-        .otherwise(pl.lit(None, pl.String))
-    )
-    gateway = (
-        pl.when(dest_trunk)
-        .then(dest_device)
-        .when(orig_trunk)
-        .then(orig_device)
-        .otherwise(pl.lit(None, pl.String))
-    )
-    answered = connect > 0
-    cause = pl.when(dest_cause != 0).then(dest_cause).otherwise(orig_cause)
-    q850 = cause % 256
-    disposition = (
-        pl.when(answered)
+        .alias("direction"),
+        "answered",
+        pl.when(c("answered"))
         .then(pl.lit("answered"))
         .when(q850 == CAUSE_BUSY)
         .then(pl.lit("busy"))
-        .when(q850.is_in(CAUSES_UNANSWERED) | split)
+        .when(q850.is_in(CAUSES_UNANSWERED) | c("split"))
         .then(pl.lit("missed"))
         .otherwise(pl.lit("failed"))
-    )
-    orig_t = pl.col("dateTimeOrigination")
-    disconnect = c("dateTimeDisconnect", 0)
-    ring = pl.when(answered).then(connect - orig_t).otherwise(disconnect - orig_t)
-
-    calls = (
-        frame.with_row_index("_row")
-        .filter(~not_a_call.alias("_skip"))
-        .select(
-            "_row",
-            pl.lit(source).alias("source"),
-            pl.col("pkid").str.strip_chars().str.to_lowercase().alias("record_key"),
-            _gcid(frame).alias("global_call_id"),
-            c("origLegCallIdentifier", 0).alias("orig_leg_id"),
-            c("destLegIdentifier", 0).alias("dest_leg_id"),
-            _epoch(orig_t).alias("started_at"),
-            pl.when(answered).then(_epoch(connect)).alias("answered_at"),
-            pl.when(disconnect > 0).then(_epoch(disconnect)).alias("ended_at"),
-            pl.when(answered)
-            .then(c("duration", 0))
-            .otherwise(0)
-            .cast(pl.Int32)
-            .alias("duration_s"),
-            ring.clip(lower_bound=0).cast(pl.Int32).alias("ring_s"),
-            direction.alias("direction"),
-            answered.alias("answered"),
-            disposition.alias("disposition"),
-            cause.alias("cause_code"),
-            calling.alias("calling_number"),
-            called.alias("called_number"),
-            final.alias("final_number"),
-            redirect.alias("redirect_number"),
-            remote.str.replace_all("#", "", literal=True).alias("remote_number"),
-            extension.alias("extension"),
-            peer.alias("peer_extension"),
-            gateway.alias("gateway"),
-            orig_device.alias("orig_device"),
-            dest_device.alias("dest_device"),
-            transfer.alias("transfer"),
-            (forward & ~transfer).alias("forward"),
-            conference.alias("conference"),
+        .alias("disposition"),
+        "cause_code",
+        c("calling").alias("calling_number"),
+        c("called").alias("called_number"),
+        c("final").alias("final_number"),
+        c("redirect").alias("redirect_number"),
+        pl.when(c("dest_pstn"))
+        .then(
+            pl.when(c("outpulsed") != "")
+            .then(c("outpulsed"))
+            .otherwise(_strip_access_code(c("final"), dial.access_codes))
         )
+        .when(c("orig_pstn"))
+        .then(c("calling"))
+        .otherwise(none)
+        .str.replace_all("#", "", literal=True)
+        .alias("remote_number"),
+        pl.when(c("dest_pstn") & sent_on)
+        .then(c("redirect"))
+        .when(c("dest_pstn"))
+        .then(c("calling"))
+        .when(c("orig_pstn"))
+        .then(pl.when(c("final") != "").then(c("final")).otherwise(c("called")))
+        .otherwise(c("calling"))
+        .alias("extension"),
+        pl.when(~c("dest_pstn") & ~c("orig_pstn"))
+        .then(c("final"))
+        .otherwise(none)
+        .alias("peer_extension"),
+        pl.when(c("dest_trunk"))
+        .then(c("dest_device"))
+        .when(c("orig_trunk"))
+        .then(c("orig_device"))
+        .otherwise(none)
+        .alias("gateway"),
+        "orig_device",
+        "dest_device",
+        "transfer",
+        (c("forwarded") & ~c("transfer")).alias("forward"),
+        "conference",
     )
-    return calls
+    return calls.collect()
 
 
 def _strip_access_code(number: pl.Expr, codes: tuple[str, ...]) -> pl.Expr:

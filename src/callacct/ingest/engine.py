@@ -20,6 +20,7 @@ import logging
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from callacct.config import Settings
 from callacct.errors import CallacctError, IngestError, UsageError
 from callacct.ingest.dialects import Dialect, Layout, detect_dialect
 from callacct.ingest.parse import ParsedChunk, count_lines, parse_chunk
+from callacct.ingest.prefetch import prefetch
 from callacct.store import Store, fetch_frame, scalar
 
 log = logging.getLogger(__name__)
@@ -106,7 +108,7 @@ class IngestReport:
 class _File:
     path: Path
     size: int
-    sha256: str
+    sha256: str | None  # None: a large file hashed while it is read
     dialect: Dialect
     layout: Layout
     data: bytes | None  # whole content for small files; None for large ones read in chunks
@@ -187,6 +189,7 @@ def ingest_paths(
             pending_bytes.pop(key)
     for batch in pending.values():
         run.ingest_batch(batch)
+    run.close()
     report = run.report
     report.results.sort(key=lambda r: r.path)
     if move_to is not None and not dry_run:
@@ -206,6 +209,11 @@ class _Run:
         self.chunk_counter = 0
         self._written: list[Path] = []
         self._archives_by_file: dict[int, set[str]] = {}
+        self.large_sizes: set[int] = set()
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
+        self._writes: list[Future[None]] = []
+        self.next_file_id = -1  # dry runs number files downwards
+        self.next_call_id = int(scalar(self.con, "SELECT coalesce(max(call_id), 0) + 1 FROM calls"))
 
     # -- discovery -----------------------------------------------------------------------
 
@@ -230,16 +238,19 @@ class _Run:
                 result.status = "failed"
                 result.message = f"{path}: cannot read ({exc.strerror or exc})"
                 self.report.add(result)
-        known = self._known_hashes({c.sha256 for c in candidates})
+        known = self._known_hashes({c.sha256 for c in candidates if c.sha256})
         for item in candidates:
-            if item.sha256 in known or item.sha256 in self.seen_hashes:
+            if item.sha256 is not None and (
+                item.sha256 in known or item.sha256 in self.seen_hashes
+            ):
                 item.result.status = "skipped"
                 item.result.dialect = item.dialect.name
                 item.result.message = "same content already ingested"
                 self.report.add(item.result)
                 self.progress(item.size)
                 continue
-            self.seen_hashes.add(item.sha256)
+            if item.sha256 is not None:
+                self.seen_hashes.add(item.sha256)
             yield item
 
     def _open(self, path: Path, forced: Dialect | None, result: FileResult) -> _File:
@@ -248,9 +259,18 @@ class _Run:
         with path.open("rb") as fh:
             if large:
                 head = fh.read(HEAD_BYTES)
-                fh.seek(0)
-                sha = hashlib.file_digest(fh, "sha256").hexdigest()
                 data = None
+                sha = None
+                # Content can only be known if a stored file has the same size: only then is
+                # it worth reading the file twice; otherwise it is hashed while it is ingested.
+                if size in self.large_sizes or scalar(
+                    self.con,
+                    "SELECT count(*) FROM ingest_files WHERE size = ? AND status = 'done'",
+                    [size],
+                ):
+                    fh.seek(0)
+                    sha = hashlib.file_digest(fh, "sha256").hexdigest()
+                self.large_sizes.add(size)
             else:
                 data = fh.read()
                 head = data[:HEAD_BYTES]
@@ -289,40 +309,60 @@ class _Run:
             line += count_lines(body)
             bodies.append(body)
         self._in_transaction(
-            files, lambda: self._chunk(dialect, layout, b"".join(bodies), segments)
+            files,
+            lambda: self._chunk(dialect, layout, parse_chunk(b"".join(bodies), layout), segments),
         )
         self.progress(sum(f.size for f in files))
 
     def ingest_large(self, item: _File) -> None:
         """Store one large file in one transaction, parsed chunk by chunk."""
 
-        def work() -> None:
+        def parsed_chunks() -> Iterator[tuple[ParsedChunk, int, int]]:
+            digest = hashlib.sha256()
             for chunk, first_line in _read_chunks(
-                item.path, item.layout.header_lines, self.settings.ingest.batch_bytes
+                item.path, item.layout.header_lines, self.settings.ingest.batch_bytes, digest
             ):
-                self._chunk(item.dialect, item.layout, chunk, [(item, 0, first_line)])
-                self.progress(len(chunk))
+                yield parse_chunk(chunk, item.layout), first_line, len(chunk)
+            item.sha256 = digest.hexdigest()
+
+        def work() -> None:
+            # Reading, hashing and parsing the next chunk overlaps with storing this one.
+            for parsed, first_line, size in prefetch(parsed_chunks()):
+                self._chunk(item.dialect, item.layout, parsed, [(item, 0, first_line)])
+                self.progress(size)
 
         self._in_transaction([item], work)
 
     def _in_transaction(self, files: list[_File], work: Callable[[], None]) -> None:
-        for item in files:
-            if not self.dry_run:
-                item.result.file_id = int(scalar(self.con, "SELECT nextval('file_id_seq')"))
-            else:
-                item.result.file_id = -len(self.report.results) - 1
+        if self.dry_run:
+            ids = list(range(self.next_file_id, self.next_file_id - len(files), -1))
+            self.next_file_id -= len(files)
+        else:
+            ids = [
+                int(r[0])
+                for r in self.con.execute(
+                    "SELECT nextval('file_id_seq') FROM range(?)", [len(files)]
+                ).fetchall()
+            ]
+        for item, file_id in zip(files, ids, strict=True):
+            item.result.file_id = file_id
         written: list[Path] = []
         self._written = written
+        first_call_id = self.next_call_id
         self.con.execute("BEGIN TRANSACTION")
         try:
             work()
+            self._finish_writes()
             if self.dry_run:
                 self.con.execute("ROLLBACK")
+                self.next_call_id = first_call_id
             else:
                 self._write_ledger(files)
                 self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
+            self.next_call_id = first_call_id
+            self._finish_writes(raise_errors=False)
             for path in written:
                 path.unlink(missing_ok=True)
             raise
@@ -333,10 +373,9 @@ class _Run:
         self,
         dialect: Dialect,
         layout: Layout,
-        chunk: bytes,
+        parsed: ParsedChunk,
         segments: list[tuple[_File, int, int]],
     ) -> None:
-        parsed = parse_chunk(chunk, layout)
         starts = pl.Series("start", [s[1] for s in segments], pl.Int64)
         firsts = pl.Series("first", [s[2] for s in segments], pl.Int64)
         file_ids = pl.Series("file_id", [s[0].result.file_id for s in segments], pl.Int64)
@@ -476,8 +515,11 @@ class _Run:
         )
         self._insert("records", records)
         if normalised.calls is not None and normalised.calls.height:
-            calls = _attach(normalised.calls, where)
-            self._insert("calls", calls, call_ids=True)
+            calls = _attach(normalised.calls, where).with_row_index(
+                "call_id", offset=self.next_call_id
+            )
+            self._insert("calls", calls.with_columns(pl.col("call_id").cast(pl.Int64)))
+            self.next_call_id += calls.height
             self.report.calls += calls.height
         if normalised.quality is not None and normalised.quality.height:
             quality = _attach(normalised.quality, where)
@@ -487,12 +529,11 @@ class _Run:
         if not self.dry_run:
             self._archive(where.with_columns(raw.alias("raw")))
 
-    def _insert(self, table: str, frame: pl.DataFrame, *, call_ids: bool = False) -> None:
+    def _insert(self, table: str, frame: pl.DataFrame) -> None:
         self.con.register("_batch", frame.to_arrow())
         try:
-            extra = "nextval('call_id_seq') AS call_id, " if call_ids else ""
             # Table names here are constants of this module, never user input.
-            self.con.execute(f"INSERT INTO {table} BY NAME SELECT {extra}* FROM _batch")  # noqa: S608
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")  # noqa: S608
         finally:
             self.con.unregister("_batch")
 
@@ -531,11 +572,23 @@ class _Run:
         folder.mkdir(parents=True, exist_ok=True)
         self.chunk_counter += 1
         path = folder / f"{self.report.run_id}-{self.chunk_counter:05d}.parquet"
-        rows.write_parquet(path, compression="zstd", compression_level=1)
         self._written.append(path)
+        self._writes.append(
+            self._writer.submit(rows.write_parquet, path, compression="zstd", compression_level=1)
+        )
         relative = path.relative_to(self.store.archive_dir).as_posix()
         for file_id in rows.get_column("file_id").unique().to_list():
             self._archives_by_file.setdefault(file_id, set()).add(relative)
+
+    def _finish_writes(self, *, raise_errors: bool = True) -> None:
+        writes, self._writes = self._writes, []
+        for future in writes:
+            error = future.exception()
+            if error is not None and raise_errors:
+                raise error
+
+    def close(self) -> None:
+        self._writer.shutdown(wait=True)
 
     def _write_ledger(self, files: list[_File]) -> None:
         finished = _utcnow()
@@ -604,27 +657,28 @@ def _body(data: bytes, header_lines: int) -> bytes:
     return data[start:]
 
 
-def _read_chunks(path: Path, header_lines: int, size: int) -> Iterator[tuple[bytes, int]]:
-    """Chunks of whole lines of `path` after the header, with the line number of each start."""
+def _read_chunks(
+    path: Path, header_lines: int, size: int, digest: Any
+) -> Iterator[tuple[bytes, int]]:
+    """Chunks of whole lines of `path` after the header, with the line number of each start.
+
+    Every byte read is fed to `digest`, so the file is hashed in the same pass.
+    """
     with path.open("rb") as fh:
         for _ in range(header_lines):
-            fh.readline()
+            digest.update(fh.readline())
         line = header_lines + 1
-        rest = b""
         while True:
-            block = fh.read(size)
-            if not block:
-                if rest:
-                    yield rest + b"\n", line
+            chunk = fh.read(size)
+            if not chunk:
                 return
-            block = rest + block
-            cut = block.rfind(b"\n")
-            if cut < 0:
-                rest = block
-                continue
-            chunk, rest = block[: cut + 1], block[cut + 1 :]
+            if not chunk.endswith(b"\n"):
+                chunk += fh.readline()
+            digest.update(chunk)
+            if not chunk.endswith(b"\n"):
+                chunk += b"\n"
             yield chunk, line
-            line += chunk.count(b"\n")
+            line += count_lines(chunk)
 
 
 def _move_processed(report: IngestReport, target: Path) -> None:

@@ -42,9 +42,10 @@ MIGRATIONS: tuple[str, ...] = (
         message      VARCHAR NOT NULL,
         raw          VARCHAR
     );
-    CREATE SEQUENCE call_id_seq START 1;
+    -- call_id is assigned by the (single) writing process; no index: big tables in DuckDB
+    -- are scanned by zone maps, and an ART index would slow every insert.
     CREATE TABLE calls (
-        call_id          BIGINT PRIMARY KEY,
+        call_id          BIGINT NOT NULL,
         source           VARCHAR NOT NULL,
         file_id          BIGINT NOT NULL,
         line_no          BIGINT NOT NULL,

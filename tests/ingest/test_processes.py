@@ -1,0 +1,121 @@
+"""Several processes and a killed process leave the store consistent."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from callacct.store import open_store, scalar
+from tests.conftest import DENIKOND, Cli
+
+UUID = re.compile(rb'"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"')
+
+
+def _big_cdr_file(path: Path, rows: int, seed: int) -> None:
+    """`rows` real sample records, each with a fresh pkid."""
+    source = (DENIKOND / "cdr_StandAloneCluster_02_202112131408_515359").read_bytes().split(b"\n")
+    header, records = source[:2], [r for r in source[2:] if r]
+    rnd = random.Random(seed)
+    out = [b"\n".join(header)]
+    for i in range(rows):
+        pkid = b'"%s"' % str(uuid.UUID(int=rnd.getrandbits(128))).encode()
+        out.append(UUID.sub(pkid, records[i % len(records)], count=1))
+    path.write_bytes(b"\n".join(out) + b"\n")
+
+
+def _callacct(workspace: Path, *args: str) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "callacct", "--workspace", str(workspace), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def _set(cli: Cli, section: str, key: str, value: str) -> None:
+    path = cli.workspace / "callacct.toml"
+    text = path.read_text()
+    text, n = re.subn(rf"(?m)^{key} = .*$", f"{key} = {value}", text)
+    assert n == 1, key
+    path.write_text(text)
+
+
+def test_killed_ingest_leaves_nothing_half_stored(cli: Cli, tmp_path: Path) -> None:
+    rows = 40_000
+    big = tmp_path / "in" / "cdr_StandAloneCluster_01_202112131408_1"
+    big.parent.mkdir()
+    _big_cdr_file(big, rows, seed=1)
+    _set(cli, "ingest", "batch_bytes", str(256 * 1024))
+    archive = cli.workspace / "archive" / "raw"
+    proc = _callacct(cli.workspace, "ingest", str(big))
+    deadline = time.monotonic() + 60
+    while not (archive.is_dir() and any(archive.rglob("*.parquet"))):
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "ingest never started writing"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.communicate()
+
+    store = open_store(cli.workspace / "callacct.duckdb")
+    assert scalar(store.con, "SELECT count(*) FROM records") == 0
+    assert scalar(store.con, "SELECT count(*) FROM calls") == 0
+    assert scalar(store.con, "SELECT count(*) FROM ingest_files") == 0
+    store.close()
+
+    report = cli.json("ingest", str(big))
+    assert (report["files"], report["stored"], report["rejected"]) == (1, rows, 0)
+    store = open_store(cli.workspace / "callacct.duckdb")
+    assert scalar(store.con, "SELECT count(*) FROM records") == rows
+    referenced = scalar(store.con, "SELECT archive FROM ingest_files").split(",")
+    store.close()
+    on_disk = sorted(p.relative_to(archive).as_posix() for p in archive.rglob("*.parquet"))
+    assert on_disk == sorted(referenced), "the killed run's archive was not cleaned up"
+
+
+def test_two_ingests_started_together_both_finish(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(4):
+        _big_cdr_file(folder / f"cdr_StandAloneCluster_01_20211213140{i}_{i}", 5_000, seed=i)
+    procs = [_callacct(cli.workspace, "ingest", str(folder), "--json") for _ in range(2)]
+    outputs = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    reports = [json.loads(out) for out, _ in outputs]
+    assert sum(r["stored"] for r in reports) == 20_000
+    assert sorted(r["files_skipped"] for r in reports) == [0, 4]
+
+
+@pytest.mark.parametrize("command", [["calls"], ["ingest", "--rejects"]])
+def test_waits_then_fails_clearly_when_the_store_stays_locked(cli: Cli, command: list[str]) -> None:
+    _set(cli, "store", "lock_timeout_s", "0.5")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); "
+            "time.sleep(30)",
+            str(cli.workspace / "callacct.duckdb"),
+        ],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == b"ok"
+        started = time.monotonic()
+        result = cli(*command)
+        waited = time.monotonic() - started
+    finally:
+        holder.kill()
+        holder.communicate()
+    assert result.exit_code == 1
+    assert "still in use by another callacct process" in result.output
+    assert waited >= 0.5
