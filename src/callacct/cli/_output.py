@@ -19,7 +19,8 @@ from rich.progress import (
 )
 
 console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
+# Messages are single lines: never wrapped, so scripts and logs see them whole.
+err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

@@ -141,7 +141,7 @@ def _show_rejects(rows: list[dict[str, object]], as_json: bool) -> None:
     for row in rows:
         raw = str(row["raw"] or "")
         table.add_row(
-            str(row["file"]),
+            Path(str(row["file"])).name,
             str(row["line"]),
             str(row["reason"]),
             str(row["message"]),

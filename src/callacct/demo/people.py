@@ -276,9 +276,7 @@ def build_people(seed: int, count: int = 200) -> list[Person]:
     extensions: dict[str, list[int]] = {}
     for site in SITES:
         wanted = sites_for.count(site.code)
-        extensions[site.code] = sorted(
-            rng.sample(range(site.ext_first, site.ext_last + 1), wanted)
-        )
+        extensions[site.code] = sorted(rng.sample(range(site.ext_first, site.ext_last + 1), wanted))
 
     used_logins: set[str] = set()
     used_devices: set[str] = set()

@@ -9,6 +9,7 @@ into normalised calls (or call-quality rows). `--format`, `--help` and detection
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar, Literal
@@ -116,14 +117,19 @@ def get_dialect(name: str) -> Dialect:
         raise UsageError(f"unknown format {name!r}; use one of: {known}") from None
 
 
-def detect_dialect(head: bytes, path: Path) -> Dialect:
-    """The dialect whose `sniff` accepts `head`; `IngestError` if none or several do."""
+def detect_dialect(head: bytes, path: Path, extra: Sequence[Dialect] = ()) -> Dialect:
+    """The dialect whose `sniff` accepts `head`; `IngestError` if none or several do.
+
+    `extra` are dialects that are not in the registry, such as the generic CSV mappings listed
+    in `ingest.mappings` (see `callacct.ingest.generic.mapping_dialects`).
+    """
     _load_builtin()
-    matches = [d for d in DIALECTS.values() if d.sniff(head, path)]
+    candidates = [*DIALECTS.values(), *extra]
+    matches = [d for d in candidates if d.sniff(head, path)]
     if not matches:
         raise IngestError(
             f"{path}: not a CDR format callacct recognises "
-            f"({', '.join(sorted(DIALECTS))}); pass --format if you know it"
+            f"({', '.join(sorted({d.name for d in candidates}))}); pass --format if you know it"
         )
     if len(matches) > 1:
         names = ", ".join(d.name for d in matches)
@@ -133,7 +139,7 @@ def detect_dialect(head: bytes, path: Path) -> Dialect:
 
 def _load_builtin() -> None:
     # Imported here, not at the top, because the dialect modules import this one.
-    from callacct.ingest import cucm  # noqa: F401
+    from callacct.ingest import asterisk, cucm  # noqa: F401
 
 
 def first_lines(head: bytes, count: int) -> list[str]:

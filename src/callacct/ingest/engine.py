@@ -30,6 +30,7 @@ import polars as pl
 from callacct.config import Settings
 from callacct.errors import CallacctError, IngestError, UsageError
 from callacct.ingest.dialects import Dialect, Layout, detect_dialect
+from callacct.ingest.generic import mapping_dialects
 from callacct.ingest.parse import ParsedChunk, count_lines, parse_chunk
 from callacct.ingest.prefetch import prefetch
 from callacct.store import Store, fetch_frame, scalar
@@ -173,6 +174,8 @@ def ingest_paths(
     if on_total is not None:
         on_total(sum(_size(p) for p in files))
     run = _Run(store, settings, dry_run=dry_run, progress=progress or (lambda n: None))
+    # Mappings named in the settings are loaded once, so a bad one stops the run at once.
+    run.extra_dialects = [] if dialect is not None else mapping_dialects(settings, store.root)
     if not dry_run:
         run.remove_orphan_archives()
     pending: dict[tuple[object, ...], list[_File]] = {}
@@ -210,6 +213,7 @@ class _Run:
         self._written: list[Path] = []
         self._archives_by_file: dict[int, set[str]] = {}
         self.large_sizes: set[int] = set()
+        self.extra_dialects: list[Dialect] = []
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
         self._writes: list[Future[None]] = []
         self.next_file_id = -1  # dry runs number files downwards
@@ -277,7 +281,7 @@ class _Run:
                 sha = hashlib.sha256(data).hexdigest()
         if not head.strip():
             raise IngestError(f"{path}: empty file")
-        dialect = forced or detect_dialect(head, path)
+        dialect = forced or detect_dialect(head, path, extra=self.extra_dialects)
         result.dialect = dialect.name
         layout = dialect.layout(head, path, self.settings)
         return _File(path, size, sha, dialect, layout, data, result)

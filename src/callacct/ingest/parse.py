@@ -20,6 +20,7 @@ import polars as pl
 from callacct.ingest.dialects import Layout
 
 _INT = re.compile(rb"-?\d{1,18}")
+CAREFUL_LINES = 2048  # below this, a failing piece is checked line by line
 _RAW_SEPARATOR = "\x1f"
 
 
@@ -63,7 +64,29 @@ def parse_chunk(chunk: bytes, layout: Layout) -> ParsedChunk:
     fast = _fast_parse(chunk, layout, lines)
     if fast is not None:
         return fast
-    return _careful_parse(chunk.split(b"\n")[:lines], layout)
+    middle = chunk.find(b"\n", len(chunk) // 2) + 1
+    if lines <= CAREFUL_LINES or not 0 < middle < len(chunk):
+        return _careful_parse(chunk.split(b"\n")[:lines], layout)
+    # A few bad lines should not send a whole batch down the slow path: halve until the pieces
+    # that still fail are small. With one bad line this parses about twice the chunk.
+    return _join(parse_chunk(chunk[:middle], layout), parse_chunk(chunk[middle:], layout))
+
+
+def _join(left: ParsedChunk, right: ParsedChunk) -> ParsedChunk:
+    shift = left.lines
+    frame = pl.concat(
+        [left.frame, right.frame.with_columns((pl.col("_line") + shift).cast(pl.UInt32))]
+    )
+    rejects = left.rejects + [
+        Reject(r.line_index + shift, r.reason, r.message, r.raw) for r in right.rejects
+    ]
+    return ParsedChunk(
+        frame,
+        pl.concat([left.raw, right.raw]),
+        rejects,
+        left.lines + right.lines,
+        left.blank + right.blank,
+    )
 
 
 def _read(chunk: bytes, layout: Layout) -> pl.DataFrame:

@@ -1,0 +1,131 @@
+"""Build a complete demo workspace: settings, a directory of people, CUCM files, ingested.
+
+The data is a function of the seed and the last day, so the same `seed` and `end` give the same
+workspace byte for byte.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from callacct.config import Settings, open_workspace, write_default_settings
+from callacct.demo.cdr_writer import DemoCdrSummary, write_demo_cdr_files
+from callacct.demo.people import build_people, write_people_csv
+from callacct.errors import UsageError
+from callacct.ingest.engine import IngestReport, ingest_paths
+from callacct.store import open_store
+
+DEMO_SETTINGS = {
+    "general": {"country": "FR", "timezone": "Europe/Paris", "currency": "EUR", "language": "fr"},
+    # Paris dials 0 for an outside line, New York 9; extensions are 2000-2599 and 3000-3399.
+    "dialplan": {"access_codes": ["0", "9"], "extension_pattern": r"^[23]\d{3}$"},
+}
+MANAGED = ("callacct.toml", "callacct.duckdb", "callacct.duckdb.wal", "archive", "cdr", "directory")
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What `build_demo` made."""
+
+    workspace: Path
+    people: int
+    cdr: DemoCdrSummary
+    ingest: IngestReport
+    calls_by_direction: dict[str, int]
+    calls_by_disposition: dict[str, int]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "workspace": str(self.workspace),
+            "people": self.people,
+            "first_day": self.cdr.first_day.isoformat(),
+            "last_day": self.cdr.last_day.isoformat(),
+            "cdr_files": len(self.cdr.cdr_files),
+            "cmr_files": len(self.cdr.cmr_files),
+            "cdr_records": self.cdr.cdr_records,
+            "cmr_records": self.cdr.cmr_records,
+            "malformed_lines": len(self.cdr.malformed),
+            "ingest": self.ingest.to_dict(details=False),
+            "calls_by_direction": self.calls_by_direction,
+            "calls_by_disposition": self.calls_by_disposition,
+            "seconds": round(self.seconds, 1),
+        }
+
+
+def build_demo(
+    root: Path,
+    *,
+    seed: int = 42,
+    days: int = 60,
+    end: dt.date | None = None,
+    people: int = 200,
+    force: bool = False,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> DemoResult:
+    """Create the demo workspace at `root` and ingest its CDR files.
+
+    `force` replaces a previous demo workspace there (only the files callacct manages).
+    """
+    started = time.perf_counter()
+    _prepare(root, force)
+    settings = Settings.model_validate(DEMO_SETTINGS)
+    write_default_settings(root, settings)
+    workspace = open_workspace(root)
+    staff = build_people(seed, people)
+    (root / "directory").mkdir(exist_ok=True)
+    write_people_csv(staff, root / "directory" / "people.csv")
+    last_day = end or (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1))
+    summary = write_demo_cdr_files(root / "cdr", people=staff, seed=seed, days=days, end=last_day)
+    store = open_store(workspace.store_path, lock_timeout_s=settings.store.lock_timeout_s)
+    try:
+        report = ingest_paths(
+            store, workspace.settings, [root / "cdr"], progress=progress, on_total=on_total
+        )
+        by_direction = dict(
+            store.con.execute(
+                "SELECT direction, count(*) FROM calls GROUP BY ALL ORDER BY 1"
+            ).fetchall()
+        )
+        by_disposition = dict(
+            store.con.execute(
+                "SELECT disposition, count(*) FROM calls GROUP BY ALL ORDER BY 1"
+            ).fetchall()
+        )
+    finally:
+        store.close()
+    return DemoResult(
+        workspace=workspace.root,
+        people=len(staff),
+        cdr=summary,
+        ingest=report,
+        calls_by_direction=by_direction,
+        calls_by_disposition=by_disposition,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _prepare(root: Path, force: bool) -> None:
+    if not root.exists():
+        return
+    if not root.is_dir():
+        raise UsageError(f"{root}: exists and is not a folder")
+    if not any(root.iterdir()):
+        return
+    if not (root / "callacct.toml").exists():
+        raise UsageError(f"{root}: not empty and not a callacct workspace; choose another folder")
+    if not force:
+        raise UsageError(f"{root}: a workspace already exists; pass --force to rebuild the demo")
+    for name in MANAGED:
+        path = root / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
