@@ -17,6 +17,7 @@ import datetime as dt
 import glob
 import hashlib
 import logging
+import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -142,17 +143,18 @@ def discover(paths: Sequence[str | Path]) -> dict[Path, bool]:
             raise UsageError(f"{text}: no such file or folder")
     unique: dict[Path, bool] = {}
     for p, explicit in found:
-        key = p.resolve()
+        key = Path(os.path.abspath(p))
         unique[key] = unique.get(key, False) or explicit
     return unique
 
 
 def _walk(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    )
+    """Files under `folder`, hidden files and folders left out (os.walk: no stat per file)."""
+    files: list[Path] = []
+    for top, folders, names in os.walk(folder):
+        folders[:] = [d for d in folders if not d.startswith(".")]
+        files += [Path(top, name) for name in names if not name.startswith(".")]
+    return sorted(files)
 
 
 def ingest_paths(
@@ -214,6 +216,7 @@ class _Run:
         self._archives_by_file: dict[int, set[str]] = {}
         self.large_sizes: set[int] = set()
         self.extra_dialects: list[Dialect] = []
+        self._layouts: dict[tuple[str, bytes], tuple[Dialect, Layout]] = {}
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
         self._writes: list[Future[None]] = []
         self.next_file_id = -1  # dry runs number files downwards
@@ -281,10 +284,26 @@ class _Run:
                 sha = hashlib.sha256(data).hexdigest()
         if not head.strip():
             raise IngestError(f"{path}: empty file")
+        dialect, layout = self._layout(head, path, forced, result)
+        return _File(path, size, sha, dialect, layout, data, result)
+
+    def _layout(
+        self, head: bytes, path: Path, forced: Dialect | None, result: FileResult
+    ) -> tuple[Dialect, Layout]:
+        """Detect the dialect and read the header, once per distinct header in a run."""
+        second = head.find(b"\n", head.find(b"\n") + 1)
+        key = (forced.name if forced else "", head[:second] if second > 0 else b"")
+        if key[1] and key in self._layouts:
+            dialect, layout = self._layouts[key]
+            result.dialect = dialect.name
+            return dialect, layout
         dialect = forced or detect_dialect(head, path, extra=self.extra_dialects)
         result.dialect = dialect.name
         layout = dialect.layout(head, path, self.settings)
-        return _File(path, size, sha, dialect, layout, data, result)
+        # Only a layout read wholly from header lines can be reused for another file.
+        if key[1] and layout.header_lines >= 1:
+            self._layouts[key] = (dialect, layout)
+        return dialect, layout
 
     def _known_hashes(self, hashes: set[str]) -> set[str]:
         if not hashes:

@@ -14,13 +14,14 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import polars as pl
 
 from callacct.ingest.dialects import Layout
 
 _INT = re.compile(rb"-?\d{1,18}")
-CAREFUL_LINES = 2048  # below this, a failing piece is checked line by line
+CAREFUL_LINES = 256  # below this, a failing piece is checked line by line
 _RAW_SEPARATOR = "\x1f"
 
 
@@ -198,7 +199,7 @@ def _line_problem(
     if _RAW_SEPARATOR in text:
         return "bad_character", "contains a control character (0x1F)"
     quote = layout.quote_char
-    if quote is not None and not _quotes_balanced(text, layout.separator, quote):
+    if quote is not None and not _well_quoted(layout.separator, quote).fullmatch(text):
         return "quoting", "broken quoting: a quoted value is not closed or has text after it"
     try:
         fields = next(
@@ -224,27 +225,12 @@ def _line_problem(
     return None
 
 
-def _quotes_balanced(text: str, separator: str, quote: str) -> bool:
-    """A quoted field opens right after a separator and closes right before one."""
-    inside = False
-    i = 0
-    n = len(text)
-    while i < n:
-        ch = text[i]
-        if inside:
-            if ch == quote:
-                if i + 1 < n and text[i + 1] == quote:
-                    i += 2
-                    continue
-                if i + 1 < n and text[i + 1] != separator:
-                    return False
-                inside = False
-        elif ch == quote:
-            if i > 0 and text[i - 1] != separator:
-                return False
-            inside = True
-        i += 1
-    return not inside
+@cache
+def _well_quoted(separator: str, quote: str) -> re.Pattern[str]:
+    """Fields that are either quoted whole (quotes inside doubled) or contain no quote."""
+    sep, q = re.escape(separator), re.escape(quote)
+    field = f"(?:{q}(?:[^{q}]|{q}{q})*{q}|[^{q}{sep}]*)"
+    return re.compile(f"{field}(?:{sep}{field})*", re.DOTALL)
 
 
 def _empty(layout: Layout) -> pl.DataFrame:
