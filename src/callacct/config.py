@@ -138,6 +138,12 @@ class IngestSettings(_Section):
     batch_bytes: int = Field(
         64 * 1024 * 1024, ge=1024, description="bytes of CDR text parsed at once"
     )
+    commit_rows: int = Field(
+        400_000,
+        ge=1,
+        description="records written per commit of a large file (bounds memory; the file "
+        "counts as loaded only once all of it is in)",
+    )
 
     @field_validator("source_timezone")
     @classmethod

@@ -55,10 +55,12 @@ def test_killed_ingest_leaves_nothing_half_stored(cli: Cli, tmp_path: Path) -> N
     big.parent.mkdir()
     _big_cdr_file(big, rows, seed=1)
     _set(cli, "ingest", "batch_bytes", str(256 * 1024))
+    _set(cli, "ingest", "commit_rows", "2000")
     archive = cli.workspace / "archive" / "raw"
     proc = _callacct(cli.workspace, "ingest", str(big))
     deadline = time.monotonic() + 60
-    while not (archive.is_dir() and any(archive.rglob("*.parquet"))):
+    # a second archive file means the first part of the file has been committed
+    while not (archive.is_dir() and len(list(archive.rglob("*.parquet"))) >= 2):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "ingest never started writing"
         time.sleep(0.02)
@@ -119,3 +121,34 @@ def test_waits_then_fails_clearly_when_the_store_stays_locked(cli: Cli, command:
     assert result.exit_code == 1
     assert "still in use by another callacct process" in result.output
     assert waited >= 0.5
+
+
+def test_a_failure_mid_file_discards_the_committed_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callacct.config import Settings
+    from callacct.ingest import engine
+
+    big = tmp_path / "cdr_StandAloneCluster_01_202112131408_9"
+    _big_cdr_file(big, 6_000, seed=3)
+    settings = Settings.model_validate({"ingest": {"batch_bytes": 64 * 1024, "commit_rows": 500}})
+    calls = 0
+    original = engine._Run._chunk
+
+    def failing_chunk(self: engine._Run, *args: object) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 5:
+            raise OSError("disk went away")
+        original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine._Run, "_chunk", failing_chunk)
+    store = open_store(tmp_path / "s.duckdb")
+    with pytest.raises(OSError, match="disk went away"):
+        engine.ingest_paths(store, settings, [big])
+    for table in ("records", "calls", "ingest_files", "rejects"):
+        assert scalar(store.con, f"SELECT count(*) FROM {table}") == 0, table
+    monkeypatch.setattr(engine._Run, "_chunk", original)
+    report = engine.ingest_paths(store, settings, [big])
+    assert (report.stored, report.rejected) == (6_000, 0)
+    store.close()

@@ -165,15 +165,10 @@ class Asterisk(Dialect):
     name = "asterisk"
     title = "Asterisk Master.csv (cdr_csv, or cdr_custom in the sample order)"
 
-    def __init__(self) -> None:
-        # `checks` gets no settings; the engine calls `layout` for every file before any check.
-        self._timezone = "UTC"
-
     def sniff(self, head: bytes, path: Path) -> bool:
         return _detect(head, _SNIFF_LINES) is not None
 
     def layout(self, head: bytes, path: Path, settings: Settings) -> Layout:
-        self._timezone = settings.source_timezone
         found = _detect(head, _SCAN_LINES)
         if found is None:
             raise IngestError(
@@ -196,8 +191,8 @@ class Asterisk(Dialect):
             options=(("variant", variant),),
         )
 
-    def checks(self, frame: pl.DataFrame) -> list[Check]:
-        tz = self._timezone
+    def checks(self, frame: pl.DataFrame, settings: Settings) -> list[Check]:
+        tz = settings.source_timezone
         fmt = (DATETIME_FORMAT,)
         start = local_to_utc(parse_local(pl.col("start"), fmt), tz)
         answer = local_to_utc_after(parse_local(pl.col("answer"), fmt), tz, start)

@@ -128,7 +128,7 @@ class CucmCdr(Dialect):
     def layout(self, head: bytes, path: Path, settings: Settings) -> Layout:
         return _layout(head, path, self.name, "origLegCallIdentifier", self.required)
 
-    def checks(self, frame: pl.DataFrame) -> list[tuple[pl.Expr, str, str]]:
+    def checks(self, frame: pl.DataFrame, settings: Settings) -> list[tuple[pl.Expr, str, str]]:
         orig = pl.col("dateTimeOrigination")
         connect = pl.col("dateTimeConnect").fill_null(0)
         disconnect = pl.col("dateTimeDisconnect")
@@ -381,7 +381,7 @@ class CucmCmr(Dialect):
     def layout(self, head: bytes, path: Path, settings: Settings) -> Layout:
         return _layout(head, path, self.name, "callIdentifier", self.required)
 
-    def checks(self, frame: pl.DataFrame) -> list[tuple[pl.Expr, str, str]]:
+    def checks(self, frame: pl.DataFrame, settings: Settings) -> list[tuple[pl.Expr, str, str]]:
         stamp = pl.col("dateTimeStamp")
         return [
             (

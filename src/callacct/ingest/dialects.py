@@ -87,7 +87,7 @@ class Dialect(ABC):
         """The layout of the file, from its first lines; `IngestError` if unusable."""
 
     @abstractmethod
-    def checks(self, frame: pl.DataFrame) -> list[tuple[pl.Expr, str, str]]:
+    def checks(self, frame: pl.DataFrame, settings: Settings) -> list[tuple[pl.Expr, str, str]]:
         """Impossible values: (condition that marks a bad row, reason code, message)."""
 
     @abstractmethod

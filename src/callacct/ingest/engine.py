@@ -35,6 +35,7 @@ from callacct.ingest.generic import mapping_dialects
 from callacct.ingest.parse import ParsedChunk, count_lines, parse_chunk
 from callacct.ingest.prefetch import prefetch
 from callacct.store import Store, fetch_frame, scalar
+from callacct.store.recovery import discard_files
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,8 @@ class _Run:
         self._written: list[Path] = []
         self._archives_by_file: dict[int, set[str]] = {}
         self.large_sizes: set[int] = set()
+        self._pending: dict[str, list[pl.DataFrame]] = {}
+        self._pending_rows = 0
         self.extra_dialects: list[Dialect] = []
         self._layouts: dict[tuple[str, bytes], tuple[Dialect, Layout]] = {}
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
@@ -372,20 +375,29 @@ class _Run:
         written: list[Path] = []
         self._written = written
         first_call_id = self.next_call_id
+        if not self.dry_run:
+            with self.store.transaction():
+                self._insert("ingest_files", self._ledger_rows(files, status="loading"))
         self.con.execute("BEGIN TRANSACTION")
         try:
             work()
-            self._finish_writes()
             if self.dry_run:
+                self._pending, self._pending_rows = {}, 0
                 self.con.execute("ROLLBACK")
                 self.next_call_id = first_call_id
             else:
-                self._write_ledger(files)
+                self._flush()
+                self._finish_writes()
+                self._update_ledger(files)
                 self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
+            self._pending, self._pending_rows = {}, 0
             self.next_call_id = first_call_id
             self._finish_writes(raise_errors=False)
+            if not self.dry_run:
+                with self.store.transaction():
+                    discard_files(self.con, [f.result.file_id or 0 for f in files])
             for path in written:
                 path.unlink(missing_ok=True)
             raise
@@ -429,6 +441,14 @@ class _Run:
         keys = keys.filter(new_mask)
         raw = raw.filter(new_mask)
         self._store(dialect, frame, keys, raw)
+        if self._pending_rows >= self.settings.ingest.commit_rows and not self.dry_run:
+            # Commit along the way: a huge DuckDB transaction holds its rows in memory. The
+            # file stays 'loading' in the ledger until its last rows are in, and a store
+            # opened after a crash discards what a 'loading' file left (store.recovery).
+            self._flush()
+            self._finish_writes()
+            self.con.execute("COMMIT")
+            self.con.execute("BEGIN TRANSACTION")
 
     def _count_read(
         self,
@@ -464,7 +484,7 @@ class _Run:
         frame = parsed.frame
         reason: pl.Expr = pl.lit(None, pl.String)
         message: pl.Expr = pl.lit(None, pl.String)
-        for condition, code, text in reversed(dialect.checks(frame)):
+        for condition, code, text in reversed(dialect.checks(frame, self.settings)):
             reason = pl.when(condition.fill_null(False)).then(pl.lit(code)).otherwise(reason)
             message = pl.when(condition.fill_null(False)).then(pl.lit(text)).otherwise(message)
         checked = frame.select(pl.col("_line"), reason.alias("reason"), message.alias("message"))
@@ -493,7 +513,7 @@ class _Run:
                 "seg", "file_id", "line_no", "reason", "message", "raw"
             )
             self._count(segments, rows.get_column("seg"), "rejected")
-            self._insert("rejects", rows.drop("seg"))
+            self._stage("rejects", rows.drop("seg"))
         return checked
 
     def _new_records(self, keys: pl.DataFrame) -> pl.Series:
@@ -520,6 +540,18 @@ class _Run:
         already = pl.Series("already", [False] * keys.height, pl.Boolean)
         if stored.height:
             already = already.scatter(stored.get_column("_i").cast(pl.Int64), True)
+        if self._pending.get("records"):
+            staged = pl.concat(
+                [r.select("record_key", "record_time") for r in self._pending["records"]]
+            )
+            already = (
+                already
+                | keys.select(
+                    pl.struct("record_key", "record_time").is_in(
+                        staged.select(pl.struct("record_key", "record_time")).to_series().implode()
+                    )
+                ).to_series()
+            )
         return first & ~already
 
     def _store(
@@ -536,21 +568,38 @@ class _Run:
         records = keys.select("file_id", "line_no", "record_key", "record_time").with_columns(
             kind.alias("kind")
         )
-        self._insert("records", records)
+        self._stage("records", records)
         if normalised.calls is not None and normalised.calls.height:
             calls = _attach(normalised.calls, where).with_row_index(
                 "call_id", offset=self.next_call_id
             )
-            self._insert("calls", calls.with_columns(pl.col("call_id").cast(pl.Int64)))
+            self._stage("calls", calls.with_columns(pl.col("call_id").cast(pl.Int64)))
             self.next_call_id += calls.height
             self.report.calls += calls.height
         if normalised.quality is not None and normalised.quality.height:
             quality = _attach(normalised.quality, where)
-            self._insert("call_quality", quality)
+            self._stage("call_quality", quality)
             self.report.quality_records += quality.height
-        self._link_quality(keys)
         if not self.dry_run:
-            self._archive(where.with_columns(raw.alias("raw")))
+            self._stage("raw", where.with_columns(raw.alias("raw")))
+
+    def _stage(self, table: str, frame: pl.DataFrame) -> None:
+        """Hold rows for `table` until the next flush: DuckDB appends few large frames much
+        faster than many small ones."""
+        self._pending.setdefault(table, []).append(frame)
+        if table == "records":
+            self._pending_rows += frame.height
+
+    def _flush(self) -> None:
+        """Insert everything staged, link call quality, write the raw archive."""
+        pending, self._pending, self._pending_rows = self._pending, {}, 0
+        for table in ("records", "rejects", "calls", "call_quality"):
+            if pending.get(table):
+                self._insert(table, pl.concat(pending[table], how="vertical_relaxed"))
+        if pending.get("records"):
+            self._link_quality(pl.concat(pending["records"]))
+        if pending.get("raw"):
+            self._archive(pl.concat(pending["raw"]))
 
     def _insert(self, table: str, frame: pl.DataFrame) -> None:
         self.con.register("_batch", frame.to_arrow())
@@ -613,12 +662,12 @@ class _Run:
     def close(self) -> None:
         self._writer.shutdown(wait=True)
 
-    def _write_ledger(self, files: list[_File]) -> None:
-        finished = _utcnow()
+    def _ledger_rows(self, files: list[_File], *, status: str) -> pl.DataFrame:
+        now = _utcnow()
         rows = []
         for item in files:
             r = item.result
-            if r.rows_read != r.stored + r.duplicates + r.rejected:
+            if status == "done" and r.rows_read != r.stored + r.duplicates + r.rejected:
                 raise IngestError(f"{item.path}: counts do not reconcile ({r}); please report")
             rows.append(
                 {
@@ -626,7 +675,7 @@ class _Run:
                     "path": str(item.path),
                     "name": item.path.name,
                     "size": item.size,
-                    "sha256": item.sha256,
+                    "sha256": item.sha256 or "",
                     "dialect": item.dialect.name,
                     "header": item.layout.header_text,
                     "rows_read": r.rows_read,
@@ -634,13 +683,29 @@ class _Run:
                     "duplicates": r.duplicates,
                     "rejected": r.rejected,
                     "started_at": item.started_at,
-                    "finished_at": finished,
-                    "status": "done",
+                    "finished_at": now,
+                    "status": status,
                     "archive": ",".join(sorted(self._archives_by_file.get(r.file_id or 0, ()))),
                     "run_id": self.report.run_id,
                 }
             )
-        self._insert("ingest_files", pl.DataFrame(rows))
+        return pl.DataFrame(rows)
+
+    def _update_ledger(self, files: list[_File]) -> None:
+        """Mark the files done, with their counts, hash and archives."""
+        rows = self._ledger_rows(files, status="done")
+        self.con.register("_ledger", rows.to_arrow())
+        try:
+            self.con.execute(
+                """
+                UPDATE ingest_files SET sha256 = l.sha256, rows_read = l.rows_read,
+                    stored = l.stored, duplicates = l.duplicates, rejected = l.rejected,
+                    finished_at = l.finished_at, status = l.status, archive = l.archive
+                FROM _ledger l WHERE ingest_files.file_id = l.file_id
+                """
+            )
+        finally:
+            self.con.unregister("_ledger")
 
     def remove_orphan_archives(self) -> None:
         """Delete raw archives a killed run wrote but never committed."""

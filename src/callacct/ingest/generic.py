@@ -378,8 +378,6 @@ class GenericCsv(Dialect):
         self._refs = _column_refs(mapping.spec)
         self._formats = mapping.spec.timestamp_format
         self._epoch_unit = EPOCH_FORMATS.get(self._formats[0])
-        # `checks` gets no settings; the engine calls `layout` for every file before any check.
-        self._timezone = mapping.spec.timezone or "UTC"
 
     def __repr__(self) -> str:
         return f"GenericCsv({self.name!r}, {str(self.mapping.path)!r})"
@@ -401,7 +399,6 @@ class GenericCsv(Dialect):
         return all(d.strip().lower() in names for d in self.spec.detect)
 
     def layout(self, head: bytes, path: Path, settings: Settings) -> Layout:
-        self._timezone = self.spec.timezone or settings.source_timezone
         where = f"(mapping {self.mapping.path})"
         if self.spec.header:
             names = [n or f"column_{i}" for i, n in enumerate(self._header(head), start=1)]
@@ -508,8 +505,8 @@ class GenericCsv(Dialect):
 
     # -- the Dialect interface --
 
-    def checks(self, frame: pl.DataFrame) -> list[Check]:
-        tz = self._timezone
+    def checks(self, frame: pl.DataFrame, settings: Settings) -> list[Check]:
+        tz = self._timezone_for(settings)
         checks: list[Check] = []
         for field in TIME_FIELDS:
             column = self._column(frame, field)

@@ -19,6 +19,7 @@ import duckdb
 import polars as pl
 
 from callacct.errors import StoreBusyError, StoreError
+from callacct.store.recovery import discard_unfinished
 from callacct.store.schema import MIGRATIONS
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,7 @@ def open_store(
         con.execute("SET preserve_insertion_order = false")
         store = Store(con=con, path=path)
         migrate(store)
+        discard_unfinished(con)
     except duckdb.Error as exc:
         con.close()
         raise StoreError(f"{path}: cannot prepare the store: {exc}") from exc
