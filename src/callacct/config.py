@@ -136,10 +136,13 @@ class IngestSettings(_Section):
         (), description="generic CSV mapping files (YAML), relative to the workspace"
     )
     batch_bytes: int = Field(
-        64 * 1024 * 1024, ge=1024, description="bytes of CDR text parsed at once"
+        24 * 1024 * 1024,
+        ge=1024,
+        description="bytes of CDR text parsed at once (about 2.5 times this in memory, twice: "
+        "one part is parsed while the previous one is stored)",
     )
     commit_rows: int = Field(
-        400_000,
+        250_000,
         ge=1,
         description="records written per commit of a large file (bounds memory; the file "
         "counts as loaded only once all of it is in)",

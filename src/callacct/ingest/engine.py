@@ -218,6 +218,7 @@ class _Run:
         self.large_sizes: set[int] = set()
         self._pending: dict[str, list[pl.DataFrame]] = {}
         self._pending_rows = 0
+        self._window: tuple[dt.datetime, dt.datetime] | None = None
         self.extra_dialects: list[Dialect] = []
         self._layouts: dict[tuple[str, bytes], tuple[Dialect, Layout]] = {}
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
@@ -382,7 +383,7 @@ class _Run:
         try:
             work()
             if self.dry_run:
-                self._pending, self._pending_rows = {}, 0
+                self._pending, self._pending_rows, self._window = {}, 0, None
                 self.con.execute("ROLLBACK")
                 self.next_call_id = first_call_id
             else:
@@ -392,7 +393,7 @@ class _Run:
                 self.con.execute("COMMIT")
         except BaseException:
             self.con.execute("ROLLBACK")
-            self._pending, self._pending_rows = {}, 0
+            self._pending, self._pending_rows, self._window = {}, 0, None
             self.next_call_id = first_call_id
             self._finish_writes(raise_errors=False)
             if not self.dry_run:
@@ -513,7 +514,7 @@ class _Run:
                 "seg", "file_id", "line_no", "reason", "message", "raw"
             )
             self._count(segments, rows.get_column("seg"), "rejected")
-            self._stage("rejects", rows.drop("seg"))
+            self._insert("rejects", rows.drop("seg"))
         return checked
 
     def _new_records(self, keys: pl.DataFrame) -> pl.Series:
@@ -540,18 +541,6 @@ class _Run:
         already = pl.Series("already", [False] * keys.height, pl.Boolean)
         if stored.height:
             already = already.scatter(stored.get_column("_i").cast(pl.Int64), True)
-        if self._pending.get("records"):
-            staged = pl.concat(
-                [r.select("record_key", "record_time") for r in self._pending["records"]]
-            )
-            already = (
-                already
-                | keys.select(
-                    pl.struct("record_key", "record_time").is_in(
-                        staged.select(pl.struct("record_key", "record_time")).to_series().implode()
-                    )
-                ).to_series()
-            )
         return first & ~already
 
     def _store(
@@ -568,7 +557,8 @@ class _Run:
         records = keys.select("file_id", "line_no", "record_key", "record_time").with_columns(
             kind.alias("kind")
         )
-        self._stage("records", records)
+        self._insert("records", records)
+        self._pending_rows += records.height
         if normalised.calls is not None and normalised.calls.height:
             calls = _attach(normalised.calls, where).with_row_index(
                 "call_id", offset=self.next_call_id
@@ -580,26 +570,24 @@ class _Run:
             quality = _attach(normalised.quality, where)
             self._stage("call_quality", quality)
             self.report.quality_records += quality.height
+        self._window = _widen(self._window, keys)
         if not self.dry_run:
-            self._stage("raw", where.with_columns(raw.alias("raw")))
+            self._archive(where.with_columns(raw.alias("raw")))
 
     def _stage(self, table: str, frame: pl.DataFrame) -> None:
-        """Hold rows for `table` until the next flush: DuckDB appends few large frames much
-        faster than many small ones."""
+        """Hold calls (wide rows) until the next flush: DuckDB appends few large frames much
+        faster than many small ones. Narrow tables are inserted at once, so dedupe sees them."""
         self._pending.setdefault(table, []).append(frame)
-        if table == "records":
-            self._pending_rows += frame.height
 
     def _flush(self) -> None:
-        """Insert everything staged, link call quality, write the raw archive."""
+        """Insert the staged calls and quality rows, then link quality to calls."""
         pending, self._pending, self._pending_rows = self._pending, {}, 0
-        for table in ("records", "rejects", "calls", "call_quality"):
+        for table in ("calls", "call_quality"):
             if pending.get(table):
                 self._insert(table, pl.concat(pending[table], how="vertical_relaxed"))
-        if pending.get("records"):
-            self._link_quality(pl.concat(pending["records"]))
-        if pending.get("raw"):
-            self._archive(pl.concat(pending["raw"]))
+        if self._window is not None:
+            self._link_quality(*self._window)
+            self._window = None
 
     def _insert(self, table: str, frame: pl.DataFrame) -> None:
         self.con.register("_batch", frame.to_arrow())
@@ -609,13 +597,8 @@ class _Run:
         finally:
             self.con.unregister("_batch")
 
-    def _link_quality(self, keys: pl.DataFrame) -> None:
+    def _link_quality(self, lo: dt.datetime, hi: dt.datetime) -> None:
         """Join CMR metrics to their calls: same global call id, leg id of either side."""
-        lo, hi = keys.select(
-            pl.col("record_time").min().alias("lo"), pl.col("record_time").max().alias("hi")
-        ).row(0)
-        if lo is None:
-            return
         self.con.execute(
             """
             UPDATE calls SET mos = q.mos, jitter_ms = q.jitter_ms, latency_ms = q.latency_ms,
@@ -723,6 +706,20 @@ class _Run:
             if path.relative_to(root).as_posix() not in referenced:
                 log.info("removing uncommitted archive %s", path)
                 path.unlink()
+
+
+def _widen(
+    window: tuple[dt.datetime, dt.datetime] | None, keys: pl.DataFrame
+) -> tuple[dt.datetime, dt.datetime] | None:
+    """The time window covering `window` and the records of `keys`."""
+    lo, hi = keys.select(
+        pl.col("record_time").min().alias("lo"), pl.col("record_time").max().alias("hi")
+    ).row(0)
+    if lo is None:
+        return window
+    if window is None:
+        return lo, hi
+    return min(window[0], lo), max(window[1], hi)
 
 
 def _attach(frame: pl.DataFrame, where: pl.DataFrame) -> pl.DataFrame:

@@ -1,8 +1,8 @@
 """Run a generator one step ahead in a background thread.
 
 Polars and DuckDB release the GIL while they work, so reading and parsing the next chunk of a
-large file overlaps with storing the current one. The queue is bounded: at most `depth` items
-wait, which bounds memory.
+large file overlaps with storing the current one. At most `depth` items are produced ahead of
+the one being consumed, which bounds memory: with depth 1, two chunks at most are alive.
 """
 
 from __future__ import annotations
@@ -23,21 +23,26 @@ def prefetch(source: Iterator[T], depth: int = 1) -> Iterator[T]:
     >>> list(prefetch(iter(range(5))))
     [0, 1, 2, 3, 4]
     """
-    items: queue.Queue[object] = queue.Queue(maxsize=depth)
+    items: queue.Queue[object] = queue.Queue()
+    # A slot is taken before an item is produced and given back once the consumer is done
+    # with an item, so production never runs more than `depth` items ahead.
+    slots = threading.Semaphore(depth)
     stop = threading.Event()
 
     def produce() -> None:
         try:
-            for item in source:
-                while not stop.is_set():
-                    try:
-                        items.put(item, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
+            while True:
+                while not slots.acquire(timeout=0.1):
+                    if stop.is_set():
+                        return
                 if stop.is_set():
                     return
-            items.put(_DONE)
+                try:
+                    item = next(source)
+                except StopIteration:
+                    items.put(_DONE)
+                    return
+                items.put(item)
         except BaseException as exc:  # handed to the consumer, which re-raises it
             items.put(exc)
 
@@ -51,10 +56,9 @@ def prefetch(source: Iterator[T], depth: int = 1) -> Iterator[T]:
             if isinstance(item, BaseException):
                 raise item
             yield item  # type: ignore[misc]
+            del item
+            slots.release()
     finally:
         stop.set()
-        while thread.is_alive():
-            try:
-                items.get_nowait()
-            except queue.Empty:
-                thread.join(timeout=0.05)
+        slots.release()
+        thread.join()
