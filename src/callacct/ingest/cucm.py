@@ -17,6 +17,7 @@ from callacct.config import DialPlanSettings, Settings
 from callacct.errors import IngestError
 from callacct.ingest.cucm_fields import CDR_FIELDS, CMR_FIELDS, FIELD_ALIASES
 from callacct.ingest.dialects import Dialect, Layout, Normalised, first_lines, register
+from callacct.ingest.normalise import strip_access_code
 
 _KNOWN: dict[str, tuple[str, str]] = {
     name.lower(): (name, ftype) for name, ftype in (*CDR_FIELDS, *CMR_FIELDS)
@@ -316,7 +317,7 @@ def normalise_cdr(frame: pl.DataFrame, dial: DialPlanSettings, *, source: str) -
         .then(
             pl.when(c("outpulsed") != "")
             .then(c("outpulsed"))
-            .otherwise(_strip_access_code(c("final"), dial.access_codes))
+            .otherwise(strip_access_code(c("final"), dial.access_codes))
         )
         .when(c("orig_pstn"))
         .then(c("calling"))
@@ -348,17 +349,6 @@ def normalise_cdr(frame: pl.DataFrame, dial: DialPlanSettings, *, source: str) -
         "conference",
     )
     return calls.collect()
-
-
-def _strip_access_code(number: pl.Expr, codes: tuple[str, ...]) -> pl.Expr:
-    result = number
-    for code in sorted(codes, key=len, reverse=True):
-        result = (
-            pl.when(number.str.starts_with(code) & (number.str.len_chars() > len(code) + 2))
-            .then(number.str.slice(len(code)))
-            .otherwise(result)
-        )
-    return result
 
 
 class CucmCmr(Dialect):

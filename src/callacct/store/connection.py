@@ -75,6 +75,9 @@ def open_store(
     try:
         con.execute("SET memory_limit = ?", [memory_limit])
         con.execute("SET preserve_insertion_order = false")
+        # DuckDB draws its own progress bar on stdout for long queries: it would corrupt
+        # --json output. Commands show their own progress on stderr.
+        con.execute("SET enable_progress_bar = false")
         store = Store(con=con, path=path)
         migrate(store)
         discard_unfinished(con)
