@@ -119,9 +119,7 @@ class StoreSettings(_Section):
     @field_validator("memory_limit")
     @classmethod
     def _memory(cls, value: str) -> str:
-        if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value):
-            raise ValueError(f"{value!r} is not a size such as '1GB' or '512MB'")
-        return value
+        return check_size(value)
 
 
 class IngestSettings(_Section):
@@ -141,6 +139,11 @@ class IngestSettings(_Section):
         description="bytes of CDR text parsed at once (about 2.5 times this in memory, twice: "
         "one part is parsed while the previous one is stored)",
     )
+    memory_limit: str = Field(
+        "256MB",
+        description="DuckDB memory limit while ingesting (parsing buffers come on top; "
+        "with the default batch size a 5M-row file peaks under 1 GB)",
+    )
     commit_rows: int = Field(
         250_000,
         ge=1,
@@ -152,6 +155,11 @@ class IngestSettings(_Section):
     @classmethod
     def _timezone(cls, value: str) -> str:
         return check_timezone(value) if value else value
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory(cls, value: str) -> str:
+        return check_size(value)
 
 
 class Settings(_Section):
@@ -168,6 +176,13 @@ class Settings(_Section):
 
 
 LANGUAGES = ("en", "de", "fr", "es", "ar", "it")
+
+
+def check_size(value: str) -> str:
+    """Return `value` if it is a memory size DuckDB understands, else raise `ValueError`."""
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value):
+        raise ValueError(f"{value!r} is not a size such as '1GB' or '512MB'")
+    return value
 
 
 def check_timezone(name: str) -> str:

@@ -46,7 +46,10 @@ def ingest(store: Store, settings: Settings, path: Path, **kwargs: Any) -> Inges
 
 
 def calls_by_line(store: Store) -> dict[int, dict[str, Any]]:
-    rows = store.con.execute("SELECT * FROM calls ORDER BY line_no").fetchall()
+    rows = store.con.execute(
+        "SELECT c.*, r.record_key FROM calls c JOIN records r USING (file_id, line_no) "
+        "ORDER BY line_no"
+    ).fetchall()
     names = [d[0] for d in store.con.description or []]
     return {row[names.index("line_no")]: dict(zip(names, row, strict=True)) for row in rows}
 

@@ -42,7 +42,11 @@ GOOD = CDR129[1][0]
 
 
 def _calls_projection(store: Store) -> list[dict[str, Any]]:
-    frame = fetch_frame(store.con, "SELECT * EXCLUDE (call_id, file_id, line_no) FROM calls")
+    frame = fetch_frame(
+        store.con,
+        "SELECT c.* EXCLUDE (call_id, file_id, line_no), r.record_key "
+        "FROM calls c JOIN records r USING (file_id, line_no)",
+    )
     return list(frame.sort("record_key").iter_rows(named=True))
 
 

@@ -211,7 +211,6 @@ def normalise_cdr(frame: pl.DataFrame, dial: DialPlanSettings, *, source: str) -
         .with_row_index("_row")
         .select(
             "_row",
-            pl.col("pkid").str.strip_chars().str.to_lowercase().alias("record_key"),
             _gcid(frame).alias("global_call_id"),
             *(_col(frame, col, 0).fill_null(0).alias(name) for name, col in ints.items()),
             *(
@@ -279,7 +278,6 @@ def normalise_cdr(frame: pl.DataFrame, dial: DialPlanSettings, *, source: str) -
     calls = flagged.select(
         "_row",
         pl.lit(source).alias("source"),
-        "record_key",
         "global_call_id",
         "orig_leg_id",
         "dest_leg_id",

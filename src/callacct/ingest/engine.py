@@ -22,10 +22,12 @@ import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 
 from callacct.config import Settings
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 
 HEAD_BYTES = 64 * 1024
 Progress = Callable[[int], None]
+Window = tuple[dt.datetime, dt.datetime]  # a span of record times (UTC)
 
 
 @dataclass
@@ -174,28 +177,55 @@ def ingest_paths(
     `on_total(bytes)` is called once with the size of the work, `progress(bytes)` as it is done.
     """
     files = discover(paths)
+    with _memory_limit(store, settings.ingest.memory_limit):
+        return _ingest(store, settings, files, dialect, dry_run, move_to, progress, on_total)
+
+
+@contextmanager
+def _memory_limit(store: Store, limit: str) -> Iterator[None]:
+    """DuckDB's memory limit for the duration of an ingest, then the store's again."""
+    previous = scalar(store.con, "SELECT current_setting('memory_limit')")
+    store.con.execute("SET memory_limit = ?", [limit])
+    try:
+        yield
+    finally:
+        store.con.execute("SET memory_limit = ?", [previous])
+
+
+def _ingest(
+    store: Store,
+    settings: Settings,
+    files: dict[Path, bool],
+    dialect: Dialect | None,
+    dry_run: bool,
+    move_to: Path | None,
+    progress: Progress | None,
+    on_total: Callable[[int], None] | None,
+) -> IngestReport:
     if on_total is not None:
         on_total(sum(_size(p) for p in files))
     run = _Run(store, settings, dry_run=dry_run, progress=progress or (lambda n: None))
     # Mappings named in the settings are loaded once, so a bad one stops the run at once.
     run.extra_dialects = [] if dialect is not None else mapping_dialects(settings, store.root)
-    if not dry_run:
-        run.remove_orphan_archives()
-    pending: dict[tuple[object, ...], list[_File]] = {}
-    pending_bytes: dict[tuple[object, ...], int] = {}
-    for item in run.prepare(files, dialect):
-        if item.data is None:
-            run.ingest_large(item)
-            continue
-        key = item.layout.signature
-        pending.setdefault(key, []).append(item)
-        pending_bytes[key] = pending_bytes.get(key, 0) + item.size
-        if pending_bytes[key] >= settings.ingest.batch_bytes:
-            run.ingest_batch(pending.pop(key))
-            pending_bytes.pop(key)
-    for batch in pending.values():
-        run.ingest_batch(batch)
-    run.close()
+    try:
+        if not dry_run:
+            run.remove_orphan_archives()
+        pending: dict[tuple[object, ...], list[_File]] = {}
+        pending_bytes: dict[tuple[object, ...], int] = {}
+        for item in run.prepare(files, dialect):
+            if item.data is None:
+                run.ingest_large(item)
+                continue
+            key = item.layout.signature
+            pending.setdefault(key, []).append(item)
+            pending_bytes[key] = pending_bytes.get(key, 0) + item.size
+            if pending_bytes[key] >= settings.ingest.batch_bytes:
+                run.ingest_batch(pending.pop(key))
+                pending_bytes.pop(key)
+        for batch in pending.values():
+            run.ingest_batch(batch)
+    finally:
+        run.close()
     report = run.report
     report.results.sort(key=lambda r: r.path)
     if move_to is not None and not dry_run:
@@ -218,10 +248,13 @@ class _Run:
         self.large_sizes: set[int] = set()
         self._pending: dict[str, list[pl.DataFrame]] = {}
         self._pending_rows = 0
-        self._window: tuple[dt.datetime, dt.datetime] | None = None
+        self._window: Window | None = None
         self.extra_dialects: list[Dialect] = []
         self._layouts: dict[tuple[str, bytes], tuple[Dialect, Layout]] = {}
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
+        self._db_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="calls")
+        self._db_inflight: tuple[Future[None], Window | None] | None = None
+        self._writer_con: duckdb.DuckDBPyConnection | None = None
         self._writes: list[Future[None]] = []
         self.next_file_id = -1  # dry runs number files downwards
         self.next_call_id = int(scalar(self.con, "SELECT coalesce(max(call_id), 0) + 1 FROM calls"))
@@ -387,15 +420,15 @@ class _Run:
                 self.con.execute("ROLLBACK")
                 self.next_call_id = first_call_id
             else:
-                self._flush()
-                self._finish_writes()
-                self._update_ledger(files)
-                self.con.execute("COMMIT")
+                self._checkpoint(final=True)
+                with self.store.transaction():
+                    self._update_ledger(files)
         except BaseException:
             self.con.execute("ROLLBACK")
             self._pending, self._pending_rows, self._window = {}, 0, None
             self.next_call_id = first_call_id
             self._finish_writes(raise_errors=False)
+            self._wait_for_calls(raise_errors=False)
             if not self.dry_run:
                 with self.store.transaction():
                     discard_files(self.con, [f.result.file_id or 0 for f in files])
@@ -446,9 +479,7 @@ class _Run:
             # Commit along the way: a huge DuckDB transaction holds its rows in memory. The
             # file stays 'loading' in the ledger until its last rows are in, and a store
             # opened after a crash discards what a 'loading' file left (store.recovery).
-            self._flush()
-            self._finish_writes()
-            self.con.execute("COMMIT")
+            self._checkpoint()
             self.con.execute("BEGIN TRANSACTION")
 
     def _count_read(
@@ -560,9 +591,10 @@ class _Run:
         self._insert("records", records)
         self._pending_rows += records.height
         if normalised.calls is not None and normalised.calls.height:
-            calls = _attach(normalised.calls, where).with_row_index(
-                "call_id", offset=self.next_call_id
-            )
+            # The record key stays in `records`: (file_id, line_no) leads there.
+            calls = _attach(
+                normalised.calls.drop("record_key", strict=False), where
+            ).with_row_index("call_id", offset=self.next_call_id)
             self._stage("calls", calls.with_columns(pl.col("call_id").cast(pl.Int64)))
             self.next_call_id += calls.height
             self.report.calls += calls.height
@@ -577,25 +609,56 @@ class _Run:
     def _stage(self, table: str, frame: pl.DataFrame) -> None:
         """Hold calls (wide rows) until the next flush: DuckDB appends few large frames much
         faster than many small ones. Narrow tables are inserted at once, so dedupe sees them."""
-        self._pending.setdefault(table, []).append(frame)
+        if not self.dry_run:  # a dry run rolls back: nothing to write
+            self._pending.setdefault(table, []).append(frame)
 
-    def _flush(self) -> None:
-        """Insert the staged calls and quality rows, then link quality to calls."""
+    def _checkpoint(self, *, final: bool = False) -> None:
+        """Hand the staged calls to the writer, commit, link call quality (ends the open
+        transaction).
+
+        Calls are appended by a second connection in a background thread while the main one
+        goes on parsing: they commit on their own, which is safe because the file is still
+        'loading' in the ledger until the very end. At most one batch of calls is in flight.
+        """
         pending, self._pending, self._pending_rows = self._pending, {}, 0
-        for table in ("calls", "call_quality"):
-            if pending.get(table):
-                self._insert(table, pl.concat(pending[table], how="vertical_relaxed"))
-        if self._window is not None:
-            self._link_quality(*self._window)
-            self._window = None
+        written_window = self._wait_for_calls()
+        frames = [
+            (table, pl.concat(pending[table], how="vertical_relaxed"))
+            for table in ("calls", "call_quality")
+            if pending.get(table)
+        ]
+        if frames:
+            self._db_inflight = (self._db_writer.submit(self._write_tables, frames), self._window)
+        elif self._window is not None:
+            written_window = _union(written_window, self._window)
+        self._window = None
+        self._finish_writes()
+        self.con.execute("COMMIT")
+        if final:
+            written_window = _union(written_window, self._wait_for_calls())
+        if written_window is not None:
+            with self.store.transaction():
+                self._link_quality(*written_window)
+
+    def _wait_for_calls(self, *, raise_errors: bool = True) -> Window | None:
+        """Wait for the calls in flight; return their time window (to link quality)."""
+        if self._db_inflight is None:
+            return None
+        future, window = self._db_inflight
+        self._db_inflight = None
+        error = future.exception()
+        if error is not None and raise_errors:
+            raise error
+        return window
+
+    def _write_tables(self, frames: list[tuple[str, pl.DataFrame]]) -> None:
+        if self._writer_con is None:
+            self._writer_con = self.con.cursor()
+        for table, frame in frames:
+            _insert_into(self._writer_con, table, frame)
 
     def _insert(self, table: str, frame: pl.DataFrame) -> None:
-        self.con.register("_batch", frame.to_arrow())
-        try:
-            # Table names here are constants of this module, never user input.
-            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")  # noqa: S608
-        finally:
-            self.con.unregister("_batch")
+        _insert_into(self.con, table, frame)
 
     def _link_quality(self, lo: dt.datetime, hi: dt.datetime) -> None:
         """Join CMR metrics to their calls: same global call id, leg id of either side."""
@@ -644,6 +707,9 @@ class _Run:
 
     def close(self) -> None:
         self._writer.shutdown(wait=True)
+        self._db_writer.shutdown(wait=True)
+        if self._writer_con is not None:
+            self._writer_con.close()
 
     def _ledger_rows(self, files: list[_File], *, status: str) -> pl.DataFrame:
         now = _utcnow()
@@ -708,18 +774,27 @@ class _Run:
                 path.unlink()
 
 
-def _widen(
-    window: tuple[dt.datetime, dt.datetime] | None, keys: pl.DataFrame
-) -> tuple[dt.datetime, dt.datetime] | None:
+def _insert_into(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    con.register("_batch", frame.to_arrow())
+    try:
+        # Table names here are constants of this module, never user input.
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")  # noqa: S608
+    finally:
+        con.unregister("_batch")
+
+
+def _widen(window: Window | None, keys: pl.DataFrame) -> Window | None:
     """The time window covering `window` and the records of `keys`."""
     lo, hi = keys.select(
         pl.col("record_time").min().alias("lo"), pl.col("record_time").max().alias("hi")
     ).row(0)
-    if lo is None:
-        return window
-    if window is None:
-        return lo, hi
-    return min(window[0], lo), max(window[1], hi)
+    return window if lo is None else _union(window, (lo, hi))
+
+
+def _union(a: Window | None, b: Window | None) -> Window | None:
+    if a is None or b is None:
+        return a or b
+    return min(a[0], b[0]), max(a[1], b[1])
 
 
 def _attach(frame: pl.DataFrame, where: pl.DataFrame) -> pl.DataFrame:

@@ -49,7 +49,6 @@ MIGRATIONS: tuple[str, ...] = (
         source           VARCHAR NOT NULL,
         file_id          BIGINT NOT NULL,
         line_no          BIGINT NOT NULL,
-        record_key       VARCHAR NOT NULL,
         global_call_id   VARCHAR,
         orig_leg_id      BIGINT,
         dest_leg_id      BIGINT,
