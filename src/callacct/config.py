@@ -134,6 +134,12 @@ class IngestSettings(_Section):
         (), description="generic CSV mapping files (YAML), relative to the workspace"
     )
     batch_bytes: int = Field(
+        128 * 1024 * 1024,
+        ge=1024,
+        description="small files are joined into batches of this many bytes, each stored as "
+        "one unit; a larger file is a batch of its own",
+    )
+    parse_bytes: int = Field(
         24 * 1024 * 1024,
         ge=1024,
         description="bytes of CDR text parsed at once (about 2.5 times this in memory, twice: "

@@ -211,3 +211,24 @@ def test_utf8_bom_and_crlf_files(tmp_path: Path, store: Store) -> None:
     assert (report.stored, report.rejected) == (len(CDR129[1]), 0)
     raw = pl.read_parquet(next(store.archive_dir.rglob("*.parquet")))
     assert not raw.get_column("raw").str.ends_with("\r").any()
+
+
+def test_tiny_parse_pieces_and_commits_give_the_same_calls(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i, (header, records) in enumerate(GROUPS):
+        for j, record in enumerate(records):
+            (folder / f"f{i}-{j:03d}").write_bytes(header + record + b"\n")
+    tiny = Settings.model_validate(
+        {
+            "dialplan": {"access_codes": ["0"]},
+            "ingest": {"batch_bytes": 20_000, "parse_bytes": 1024, "commit_rows": 3},
+        }
+    )
+    store = open_store(tmp_path / "s.duckdb")
+    report = ingest_paths(store, tiny, [folder])
+    rows = _calls_projection(store)
+    store.close()
+    assert report.files == sum(len(records) for _, records in GROUPS)
+    assert (report.rejected, report.duplicates) == (0, 0)
+    assert tuple(tuple(sorted(r.items())) for r in rows) == _baseline()

@@ -55,6 +55,7 @@ def test_killed_ingest_leaves_nothing_half_stored(cli: Cli, tmp_path: Path) -> N
     big.parent.mkdir()
     _big_cdr_file(big, rows, seed=1)
     _set(cli, "ingest", "batch_bytes", str(256 * 1024))
+    _set(cli, "ingest", "parse_bytes", str(256 * 1024))
     _set(cli, "ingest", "commit_rows", "2000")
     archive = cli.workspace / "archive" / "raw"
     proc = _callacct(cli.workspace, "ingest", str(big))
@@ -131,7 +132,9 @@ def test_a_failure_mid_file_discards_the_committed_part(
 
     big = tmp_path / "cdr_StandAloneCluster_01_202112131408_9"
     _big_cdr_file(big, 6_000, seed=3)
-    settings = Settings.model_validate({"ingest": {"batch_bytes": 64 * 1024, "commit_rows": 500}})
+    settings = Settings.model_validate(
+        {"ingest": {"batch_bytes": 64 * 1024, "parse_bytes": 64 * 1024, "commit_rows": 500}}
+    )
     calls = 0
     original = engine._Run._chunk
 

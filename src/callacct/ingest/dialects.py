@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -45,7 +46,7 @@ class Layout:
     def columns(self) -> list[str]:
         return list(self.schema)
 
-    @property
+    @cached_property
     def signature(self) -> tuple[object, ...]:
         return (
             self.dialect,

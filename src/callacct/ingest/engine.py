@@ -355,24 +355,33 @@ class _Run:
     # -- ingest --------------------------------------------------------------------------
 
     def ingest_batch(self, files: list[_File]) -> None:
-        """Store whole small files of one layout in one transaction."""
+        """Store whole small files of one layout as one unit, parsed in pieces of
+        `parse_bytes` (joined: per-file overhead, not parsing, is what costs)."""
         layout, dialect = files[0].layout, files[0].dialect
-        bodies: list[bytes] = []
-        segments: list[tuple[_File, int, int]] = []
-        line = 0
-        for item in files:
-            assert item.data is not None
-            body = _body(item.data, layout.header_lines)
-            if body and not body.endswith(b"\n"):
-                body += b"\n"
-            segments.append((item, line, layout.header_lines + 1))
-            line += count_lines(body)
-            bodies.append(body)
-        self._in_transaction(
-            files,
-            lambda: self._chunk(dialect, layout, parse_chunk(b"".join(bodies), layout), segments),
-        )
-        self.progress(sum(f.size for f in files))
+
+        def pieces() -> Iterator[tuple[ParsedChunk, list[tuple[_File, int, int]], int]]:
+            bodies: list[bytes] = []
+            segments: list[tuple[_File, int, int]] = []
+            size = line = 0
+            for n, item in enumerate(files):
+                assert item.data is not None
+                body = _body(item.data, layout.header_lines)
+                if body and not body.endswith(b"\n"):
+                    body += b"\n"
+                segments.append((item, line, layout.header_lines + 1))
+                line += count_lines(body)
+                bodies.append(body)
+                size += item.size
+                if sum(map(len, bodies)) >= self.settings.ingest.parse_bytes or n == len(files) - 1:
+                    yield parse_chunk(b"".join(bodies), layout), segments, size
+                    bodies, segments, size, line = [], [], 0, 0
+
+        def work() -> None:
+            for parsed, segments, size in prefetch(pieces()):
+                self._chunk(dialect, layout, parsed, segments)
+                self.progress(size)
+
+        self._in_transaction(files, work)
 
     def ingest_large(self, item: _File) -> None:
         """Store one large file in one transaction, parsed chunk by chunk."""
@@ -380,7 +389,7 @@ class _Run:
         def parsed_chunks() -> Iterator[tuple[ParsedChunk, int, int]]:
             digest = hashlib.sha256()
             for chunk, first_line in _read_chunks(
-                item.path, item.layout.header_lines, self.settings.ingest.batch_bytes, digest
+                item.path, item.layout.header_lines, self.settings.ingest.parse_bytes, digest
             ):
                 yield parse_chunk(chunk, item.layout), first_line, len(chunk)
             item.sha256 = digest.hexdigest()
