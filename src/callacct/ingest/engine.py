@@ -700,6 +700,9 @@ class _Run:
         self.chunk_counter += 1
         path = folder / f"{self.report.run_id}-{self.chunk_counter:05d}.parquet"
         self._written.append(path)
+        # Bound the archive queue: each waiting write holds its raw text in memory.
+        while sum(not f.done() for f in self._writes) >= 2:
+            next(f for f in self._writes if not f.done()).exception()
         self._writes.append(
             self._writer.submit(rows.write_parquet, path, compression="zstd", compression_level=1)
         )
