@@ -115,7 +115,12 @@ def bench_rss(rows: int, work: Path) -> dict[str, float]:
         "r = ingest_paths(store, Settings(), [sys.argv[1]])\n"
         "t = time.perf_counter() - t\n"
         "store.close()\n"
-        "print(r.stored, t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+        # VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec, so a child started by a
+        # big parent would report the parent's size.
+        "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')]\n"
+        "peak = int(hwm[0].split()[1]) if hwm else "
+        "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "print(r.stored, t, peak)\n"
     )
     out = (
         subprocess.run(
