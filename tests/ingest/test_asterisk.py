@@ -13,8 +13,8 @@ from callacct.config import Settings
 from callacct.errors import IngestError
 from callacct.ingest.asterisk import Asterisk
 from callacct.ingest.dialects import detect_dialect, get_dialect
-from callacct.ingest.engine import IngestReport, ingest_paths
 from callacct.store import Store, open_store
+from tests.ingest.helpers import calls_by_line, ingest
 
 DATA = Path(__file__).parent.parent / "data"
 MINEEV = DATA / "asterisk" / "mineevburyat_dj-asterisk-cdr" / "Master.csv"
@@ -37,21 +37,6 @@ def store(tmp_path: Path) -> Iterator[Store]:
     s = open_store(tmp_path / "s.duckdb")
     yield s
     s.close()
-
-
-def ingest(store: Store, settings: Settings, path: Path, **kwargs: Any) -> IngestReport:
-    report = ingest_paths(store, settings, [path], **kwargs)
-    assert report.rows_read == report.stored + report.duplicates + report.rejected
-    return report
-
-
-def calls_by_line(store: Store) -> dict[int, dict[str, Any]]:
-    rows = store.con.execute(
-        "SELECT c.*, r.record_key FROM calls c JOIN records r USING (file_id, line_no) "
-        "ORDER BY line_no"
-    ).fetchall()
-    names = [d[0] for d in store.con.description or []]
-    return {row[names.index("line_no")]: dict(zip(names, row, strict=True)) for row in rows}
 
 
 def rejects(store: Store) -> list[tuple[int, str, str]]:

@@ -14,9 +14,10 @@ from callacct.config import Settings
 from callacct.errors import IngestError, SpecError
 from callacct.ingest import generic
 from callacct.ingest.dialects import detect_dialect
-from callacct.ingest.engine import IngestReport, ingest_paths
+from callacct.ingest.engine import ingest_paths
 from callacct.ingest.generic import SHIPPED_MAPPINGS, GenericCsv, load_mapping, mapping_dialects
 from callacct.store import Store, open_store
+from tests.ingest.helpers import calls_by_line, ingest
 
 DATA = Path(__file__).parent.parent / "data"
 FREESWITCH = DATA / "freeswitch" / "Kxingyunliushui_freeswitch_tools" / "Master.csv"
@@ -75,21 +76,6 @@ def write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
-
-
-def ingest(store: Store, settings: Settings, path: Path, **kwargs: Any) -> IngestReport:
-    report = ingest_paths(store, settings, [path], **kwargs)
-    assert report.rows_read == report.stored + report.duplicates + report.rejected
-    return report
-
-
-def calls_by_line(store: Store) -> dict[int, dict[str, Any]]:
-    rows = store.con.execute(
-        "SELECT c.*, r.record_key FROM calls c JOIN records r USING (file_id, line_no) "
-        "ORDER BY line_no"
-    ).fetchall()
-    names = [d[0] for d in store.con.description or []]
-    return {row[names.index("line_no")]: dict(zip(names, row, strict=True)) for row in rows}
 
 
 def rejects(store: Store) -> dict[int, tuple[str, str]]:
