@@ -42,6 +42,7 @@ from callacct.store.recovery import discard_files
 log = logging.getLogger(__name__)
 
 HEAD_BYTES = 64 * 1024
+PREPARE_AHEAD = 500  # files read and hashed ahead of the batch being stored
 Progress = Callable[[int], None]
 Window = tuple[dt.datetime, dt.datetime]  # a span of record times (UTC)
 
@@ -212,7 +213,12 @@ def _ingest(
             run.remove_orphan_archives()
         pending: dict[tuple[object, ...], list[_File]] = {}
         pending_bytes: dict[tuple[object, ...], int] = {}
-        for item in run.prepare(files, dialect):
+        # Reading and hashing the next files overlaps with storing the current batch.
+        for item in prefetch(run.prepare(files, dialect), depth=PREPARE_AHEAD):
+            if isinstance(item, FileResult):
+                run.report.add(item)
+                run.progress(_size(Path(item.path)))
+                continue
             if item.data is None:
                 run.ingest_large(item)
                 continue
@@ -255,47 +261,71 @@ class _Run:
         self._db_writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="calls")
         self._db_inflight: tuple[Future[None], Window | None] | None = None
         self._writer_con: duckdb.DuckDBPyConnection | None = None
+        self._reader_con: duckdb.DuckDBPyConnection | None = None
         self._writes: list[Future[None]] = []
         self.next_file_id = -1  # dry runs number files downwards
         self.next_call_id = int(scalar(self.con, "SELECT coalesce(max(call_id), 0) + 1 FROM calls"))
 
     # -- discovery -----------------------------------------------------------------------
 
-    def prepare(self, files: dict[Path, bool], forced: Dialect | None) -> Iterator[_File]:
-        """Hash, detect and filter files; yield those that must be read, in order."""
-        candidates: list[_File] = []
+    def prepare(
+        self, files: dict[Path, bool], forced: Dialect | None
+    ) -> Iterator[_File | FileResult]:
+        """Read, hash and detect files, in order: yield those to ingest, and the results of
+        those that are not (in progress, unreadable, unrecognised, content already stored).
+
+        Runs in a thread ahead of the ingest (see `_ingest`), so it talks to DuckDB through its
+        own cursor and never touches the report.
+        """
+        group: list[_File] = []
+        size = 0
         for path, explicit in files.items():
             result = FileResult(path=str(path), status="stored")
             if path.name.startswith("_"):
                 result.status = "in_progress"
                 result.message = "name starts with '_': still being written, skipped"
-                self.report.add(result)
+                yield result
                 continue
             try:
-                candidates.append(self._open(path, forced, result))
+                item = self._open(path, forced, result)
             except CallacctError as exc:
                 result.status = "failed" if explicit or result.dialect else "ignored"
                 result.message = str(exc)
-                self.report.add(result)
-                self.progress(_size(path))
+                yield result
+                continue
             except OSError as exc:
                 result.status = "failed"
                 result.message = f"{path}: cannot read ({exc.strerror or exc})"
-                self.report.add(result)
-        known = self._known_hashes({c.sha256 for c in candidates if c.sha256})
-        for item in candidates:
+                yield result
+                continue
+            group.append(item)
+            size += item.size
+            if size >= self.settings.ingest.parse_bytes or len(group) >= 2000:
+                yield from self._screen(group)
+                group, size = [], 0
+        yield from self._screen(group)
+
+    def _screen(self, group: list[_File]) -> Iterator[_File | FileResult]:
+        """Set aside the files whose content is already stored (or seen earlier in this run)."""
+        known = self._known_hashes({c.sha256 for c in group if c.sha256})
+        for item in group:
             if item.sha256 is not None and (
                 item.sha256 in known or item.sha256 in self.seen_hashes
             ):
                 item.result.status = "skipped"
                 item.result.dialect = item.dialect.name
                 item.result.message = "same content already ingested"
-                self.report.add(item.result)
-                self.progress(item.size)
+                yield item.result
                 continue
             if item.sha256 is not None:
                 self.seen_hashes.add(item.sha256)
             yield item
+
+    @property
+    def _reader(self) -> duckdb.DuckDBPyConnection:
+        if self._reader_con is None:
+            self._reader_con = self.con.cursor()
+        return self._reader_con
 
     def _open(self, path: Path, forced: Dialect | None, result: FileResult) -> _File:
         size = path.stat().st_size
@@ -308,7 +338,7 @@ class _Run:
                 # Content can only be known if a stored file has the same size: only then is
                 # it worth reading the file twice; otherwise it is hashed while it is ingested.
                 if size in self.large_sizes or scalar(
-                    self.con,
+                    self._reader,
                     "SELECT count(*) FROM ingest_files WHERE size = ? AND status = 'done'",
                     [size],
                 ):
@@ -345,7 +375,7 @@ class _Run:
     def _known_hashes(self, hashes: set[str]) -> set[str]:
         if not hashes:
             return set()
-        rows = self.con.execute(
+        rows = self._reader.execute(
             "SELECT DISTINCT sha256 FROM ingest_files WHERE status = 'done' "
             "AND sha256 IN (SELECT unnest(?::VARCHAR[]))",
             [sorted(hashes)],
@@ -720,8 +750,9 @@ class _Run:
     def close(self) -> None:
         self._writer.shutdown(wait=True)
         self._db_writer.shutdown(wait=True)
-        if self._writer_con is not None:
-            self._writer_con.close()
+        for con in (self._writer_con, self._reader_con):
+            if con is not None:
+                con.close()
 
     def _ledger_rows(self, files: list[_File], *, status: str) -> pl.DataFrame:
         now = _utcnow()
