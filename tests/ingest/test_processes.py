@@ -155,3 +155,26 @@ def test_a_failure_mid_file_discards_the_committed_part(
     report = engine.ingest_paths(store, settings, [big])
     assert (report.stored, report.rejected) == (6_000, 0)
     store.close()
+
+
+def test_a_failure_after_the_last_commit_still_discards_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callacct.config import Settings
+    from callacct.ingest import engine
+
+    big = tmp_path / "cdr_StandAloneCluster_01_202112131408_10"
+    _big_cdr_file(big, 3_000, seed=4)
+    settings = Settings.model_validate({"ingest": {"commit_rows": 500}})
+
+    def broken_ledger(self: engine._Run, files: object) -> None:
+        raise OSError("ledger unwritable")
+
+    monkeypatch.setattr(engine._Run, "_update_ledger", broken_ledger)
+    store = open_store(tmp_path / "s.duckdb")
+    with pytest.raises(OSError, match="ledger unwritable"):
+        engine.ingest_paths(store, settings, [big])
+    for table in ("records", "calls", "ingest_files"):
+        assert scalar(store.con, f"SELECT count(*) FROM {table}") == 0, table
+    assert not list((tmp_path / "archive").rglob("*.parquet"))
+    store.close()

@@ -463,7 +463,7 @@ class _Run:
                 with self.store.transaction():
                     self._update_ledger(files)
         except BaseException:
-            self.con.execute("ROLLBACK")
+            self._rollback()
             self._pending, self._pending_rows, self._window = {}, 0, None
             self.next_call_id = first_call_id
             self._finish_writes(raise_errors=False)
@@ -476,6 +476,12 @@ class _Run:
             raise
         for item in files:
             self.report.add(item.result)
+
+    def _rollback(self) -> None:
+        try:
+            self.con.execute("ROLLBACK")
+        except duckdb.Error:
+            log.debug("no transaction to roll back (it had been committed)")
 
     def _chunk(
         self,
