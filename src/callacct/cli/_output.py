@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,6 +20,9 @@ from rich.progress import (
 )
 
 console = Console(highlight=False)
+if not console.is_terminal and "COLUMNS" not in os.environ:
+    # Piped or redirected tables would wrap at 80 columns; logs and pagers take wider lines.
+    console.width = 160
 # Messages are single lines: never wrapped, so scripts and logs see them whole.
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
