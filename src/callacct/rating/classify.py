@@ -1,0 +1,321 @@
+"""Destination class and E.164 form of the numbers calls went to or came from.
+
+Numbers are read with a `DialPlan` and Google's libphonenumber metadata (the `phonenumbers`
+package). Classifying is a Python call per number, so it runs on the DISTINCT numbers of a batch
+of calls (a few thousand for millions of calls), and `classify_with_cache` keeps the results in
+the store so each number is classified once per dial plan.
+
+Example:
+    >>> plan = DialPlan.for_region("FR", local_area_codes=("1",))
+    >>> classify_number("0 01 42 68 53 00", plan)
+    Classification(e164='+33142685300', dest_class='local', dest_country='FR')
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Final, Literal
+
+import duckdb
+import phonenumbers
+import polars as pl
+from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberType, ShortNumberCost
+from phonenumbers import ValidationResult as Possible
+
+from callacct.rating.dialplan import DialPlan
+from callacct.store import fetch_frame
+
+DestClass = Literal[
+    "international",
+    "national",
+    "local",
+    "mobile",
+    "toll_free",
+    "premium",
+    "shared_cost",
+    "emergency",
+    "internal",
+    "unknown",
+]
+DEST_CLASSES: Final[tuple[DestClass, ...]] = (
+    "international",
+    "national",
+    "local",
+    "mobile",
+    "toll_free",
+    "premium",
+    "shared_cost",
+    "emergency",
+    "internal",
+    "unknown",
+)
+
+# Bump when the rules below change, so cached classifications made by older rules are not used.
+CLASSIFIER_VERSION: Final = 1
+
+NUMBER_CACHE_SQL: Final = """
+CREATE TABLE IF NOT EXISTS number_classes (
+    plan_key     VARCHAR NOT NULL,
+    number       VARCHAR NOT NULL,
+    e164         VARCHAR,
+    dest_class   VARCHAR NOT NULL,
+    dest_country VARCHAR
+)
+"""
+
+RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "number": pl.String(),
+    "e164": pl.String(),
+    "dest_class": pl.String(),
+    "dest_country": pl.String(),
+}
+
+_SEPARATORS = re.compile(r"[\s\-.()/#]")
+_DIALLABLE = re.compile(r"\+?[0-9]{1,40}")
+_NON_GEOGRAPHIC = "001"  # phonenumbers' region for +800, +881, +882 ...
+
+_TYPE_CLASSES: dict[int, DestClass] = {
+    PhoneNumberType.MOBILE: "mobile",
+    PhoneNumberType.PAGER: "mobile",
+    PhoneNumberType.TOLL_FREE: "toll_free",
+    PhoneNumberType.PREMIUM_RATE: "premium",
+    PhoneNumberType.SHARED_COST: "shared_cost",
+}
+_LOCAL_TYPES = (PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
+_SHORT_COST_CLASSES: dict[int, DestClass] = {
+    ShortNumberCost.TOLL_FREE: "toll_free",
+    ShortNumberCost.PREMIUM_RATE: "premium",
+    ShortNumberCost.STANDARD_RATE: "national",
+    ShortNumberCost.UNKNOWN_COST: "national",
+}
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Where a number leads: E.164 form (short numbers as dialled), class, ISO country."""
+
+    e164: str | None
+    dest_class: DestClass
+    dest_country: str | None
+
+
+_UNKNOWN = Classification(None, "unknown", None)
+_INTERNAL = Classification(None, "internal", None)
+
+
+def normalise_number(raw: str, plan: DialPlan) -> str | None:
+    """The E.164 form of `raw` as dialled under `plan`; emergency and other short numbers as is.
+
+    None for extensions and for text that cannot be a phone number. A number that has a
+    possible length for its country but is not in an allocated range keeps its E.164 form (it
+    classifies as `unknown`), so tariffs by prefix can still price it.
+
+    >>> normalise_number("9 011 33 1 42 68 53 00", DialPlan.for_region("US"))
+    '+33142685300'
+    >>> normalise_number("9-911", DialPlan.for_region("US"))
+    '911'
+    """
+    return classify_number(raw, plan).e164
+
+
+def classify_number(raw: str, plan: DialPlan) -> Classification:
+    """The E.164 form, destination class and country of one number dialled under `plan`.
+
+    Order: emergency numbers (also behind an access code) first, since they often look like
+    extensions; then extensions; then full numbers (access code stripped, else as given); then
+    other short numbers (directory, service codes) by their cost.
+
+    >>> plan = DialPlan.for_region("US", local_area_codes=("212",))
+    >>> classify_number("9 1 800 234 5678", plan)
+    Classification(e164='+18002345678', dest_class='toll_free', dest_country='US')
+    >>> classify_number("911", plan).dest_class
+    'emergency'
+    """
+    text = _SEPARATORS.sub("", raw)
+    if not _DIALLABLE.fullmatch(text):
+        return _UNKNOWN
+    candidates = [text] if text.startswith("+") else _without_access_code(text, plan)
+    region = plan.region
+    for digits in candidates:
+        if not digits.startswith("+") and phonenumbers.is_emergency_number(digits, region):
+            return Classification(digits, "emergency", region)
+    if re.search(plan.extension_pattern, text):
+        return _INTERNAL
+    possible: PhoneNumber | None = None
+    for digits in candidates:
+        number = _parse(digits, plan)
+        if number is None:
+            continue
+        if phonenumbers.is_valid_number(number):
+            return _classify_valid(number, plan)
+        if possible is None and phonenumbers.is_possible_number(number):
+            possible = number
+    for digits in candidates:
+        if not digits.startswith("+") and _is_short_number(digits, region):
+            cost = phonenumbers.expected_cost_for_region(_short(digits, region), region)
+            return Classification(digits, _SHORT_COST_CLASSES.get(cost, "national"), region)
+    if possible is not None:
+        country = phonenumbers.region_code_for_country_code(possible.country_code or 0)
+        return Classification(_e164(possible), "unknown", _iso(country))
+    return _UNKNOWN
+
+
+def _without_access_code(text: str, plan: DialPlan) -> list[str]:
+    # `calls.remote_number` has the access code stripped only when ingest knew it, so the text
+    # is read both ways: access code stripped first (the dialled form), then as given.
+    for code in sorted(plan.access_codes, key=len, reverse=True):
+        if text.startswith(code) and len(text) > len(code):
+            return [text[len(code) :], text]
+    return [text]
+
+
+def _parse(digits: str, plan: DialPlan) -> PhoneNumber | None:
+    if digits.startswith("+"):
+        return _parse_e164(digits)
+    if digits.startswith(plan.international_prefix):
+        return _parse_e164("+" + digits[len(plan.international_prefix) :])
+    has_prefix = bool(plan.national_prefix) and digits.startswith(plan.national_prefix)
+    national = digits[len(plan.national_prefix) :] if has_prefix else digits
+    number = _parse_e164(f"+{plan.country_code}{national}")
+    if number is None or phonenumbers.is_valid_number(number):
+        return number
+    if not has_prefix and phonenumbers.is_possible_number_with_reason(number) in (
+        Possible.IS_POSSIBLE,
+        Possible.IS_POSSIBLE_LOCAL_ONLY,
+    ):
+        # Dialled without area code, as regions with local dialling allow (US 7-digit, DE).
+        for area in plan.local_area_codes:
+            local = _parse_e164(f"+{plan.country_code}{area}{national}")
+            if local is not None and phonenumbers.is_valid_number(local):
+                return local
+    return number
+
+
+def _parse_e164(text: str) -> PhoneNumber | None:
+    try:
+        return phonenumbers.parse(text, None)
+    except NumberParseException:
+        return None
+
+
+def _classify_valid(number: PhoneNumber, plan: DialPlan) -> Classification:
+    e164 = _e164(number)
+    region = phonenumbers.region_code_for_number(number)
+    kind = phonenumbers.number_type(number)
+    if region != plan.region:
+        if region == _NON_GEOGRAPHIC and kind == PhoneNumberType.TOLL_FREE:
+            return Classification(e164, "toll_free", None)
+        return Classification(e164, "international", _iso(region))
+    if kind in _TYPE_CLASSES:
+        return Classification(e164, _TYPE_CLASSES[kind], region)
+    national = phonenumbers.national_significant_number(number)
+    if kind in _LOCAL_TYPES and national.startswith(plan.local_area_codes):
+        return Classification(e164, "local", region)
+    return Classification(e164, "national", region)
+
+
+def _short(digits: str, region: str) -> PhoneNumber:
+    # Built by hand: `phonenumbers.parse` would take a leading 0 for the national prefix.
+    zeros = len(digits) - len(digits.lstrip("0") or "0")
+    return PhoneNumber(
+        country_code=phonenumbers.country_code_for_region(region),
+        national_number=int(digits),
+        italian_leading_zero=zeros > 0 or None,
+        number_of_leading_zeros=zeros if zeros > 1 else None,
+    )
+
+
+def _is_short_number(digits: str, region: str) -> bool:
+    # Short-number metadata describes numbers of up to 6 digits; longer ones are not short.
+    return len(digits) <= 6 and phonenumbers.is_valid_short_number_for_region(
+        _short(digits, region), region
+    )
+
+
+def _e164(number: PhoneNumber) -> str:
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _iso(region: str | None) -> str | None:
+    return region if region and re.fullmatch(r"[A-Z]{2}", region) else None
+
+
+def classify_numbers(numbers: pl.Series, plan: DialPlan) -> pl.DataFrame:
+    """One row per distinct non-null value of `numbers`: `number, e164, dest_class, dest_country`.
+
+    >>> plan = DialPlan.for_region("GB")
+    >>> classify_numbers(pl.Series(["999", "999", None]), plan).row(0)
+    ('999', '999', 'emergency', 'GB')
+    """
+    distinct = numbers.cast(pl.String).drop_nulls().unique(maintain_order=True).to_list()
+    results = [classify_number(number, plan) for number in distinct]
+    return pl.DataFrame(
+        {
+            "number": distinct,
+            "e164": [r.e164 for r in results],
+            "dest_class": [r.dest_class for r in results],
+            "dest_country": [r.dest_country for r in results],
+        },
+        schema=RESULT_SCHEMA,
+    )
+
+
+def cache_key(plan: DialPlan) -> str:
+    """The `number_classes.plan_key` of `plan`: its fields, the rules and the metadata version.
+
+    A new phonenumbers release or new rules give a new key, so numbers are classified again
+    rather than kept with stale metadata.
+    """
+    text = f"{plan.key}|{CLASSIFIER_VERSION}|{phonenumbers.__version__}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def ensure_number_cache(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the `number_classes` table if the store has none."""
+    con.execute(NUMBER_CACHE_SQL).fetchall()
+
+
+def classify_with_cache(
+    con: duckdb.DuckDBPyConnection, numbers: pl.Series, plan: DialPlan
+) -> pl.DataFrame:
+    """Like `classify_numbers`, but numbers already in `number_classes` for `plan` are reused
+    and new ones are classified once and stored there.
+
+    >>> con = duckdb.connect()
+    >>> plan = DialPlan.for_region("US")
+    >>> classify_with_cache(con, pl.Series(["911"]), plan)["dest_class"].to_list()
+    ['emergency']
+    >>> con.execute("SELECT count(*) FROM number_classes").fetchall()
+    [(1,)]
+    """
+    ensure_number_cache(con)
+    key = cache_key(plan)
+    wanted = numbers.cast(pl.String).drop_nulls().unique(maintain_order=True)
+    wanted_frame = pl.DataFrame({"number": wanted}, schema={"number": pl.String()})
+    con.register("_rating_wanted", wanted_frame.to_arrow())
+    try:
+        cached = fetch_frame(
+            con,
+            "SELECT w.number, c.e164, c.dest_class, c.dest_country "
+            "FROM _rating_wanted w JOIN number_classes c "
+            "ON c.number = w.number AND c.plan_key = ?",
+            [key],
+        )
+    finally:
+        con.unregister("_rating_wanted")
+    cached = cached.cast(pl.Schema(RESULT_SCHEMA))
+    new = wanted_frame.join(cached.select("number"), on="number", how="anti")
+    fresh = classify_numbers(new["number"], plan)
+    if fresh.height:
+        con.register("_rating_fresh", fresh.to_arrow())
+        try:
+            con.execute(
+                "INSERT INTO number_classes "
+                "SELECT ?, number, e164, dest_class, dest_country FROM _rating_fresh",
+                [key],
+            ).fetchall()
+        finally:
+            con.unregister("_rating_fresh")
+    return pl.concat([cached.select(RESULT_SCHEMA.keys()), fresh])
