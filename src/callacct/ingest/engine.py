@@ -230,6 +230,8 @@ def _ingest(
                 pending_bytes.pop(key)
         for batch in pending.values():
             run.ingest_batch(batch)
+        if not dry_run:
+            run.finish()
     finally:
         run.close()
     report = run.report
@@ -249,7 +251,6 @@ class _Run:
         self.dry_run = dry_run
         self.seen_hashes: set[str] = set()
         self.chunk_counter = 0
-        self._written: list[Path] = []
         self._archives_by_file: dict[int, set[str]] = {}
         self.large_sizes: set[int] = set()
         self._pending: dict[str, list[pl.DataFrame]] = {}
@@ -262,6 +263,7 @@ class _Run:
         self._db_inflight: tuple[Future[None], Window | None] | None = None
         self._writer_con: duckdb.DuckDBPyConnection | None = None
         self._reader_con: duckdb.DuckDBPyConnection | None = None
+        self._awaiting: list[_File] = []  # loaded, waiting for their calls to be written
         self._writes: list[Future[None]] = []
         self.next_file_id = -1  # dry runs number files downwards
         self.next_call_id = int(scalar(self.con, "SELECT coalesce(max(call_id), 0) + 1 FROM calls"))
@@ -445,8 +447,6 @@ class _Run:
             ]
         for item, file_id in zip(files, ids, strict=True):
             item.result.file_id = file_id
-        written: list[Path] = []
-        self._written = written
         first_call_id = self.next_call_id
         if not self.dry_run:
             with self.store.transaction():
@@ -459,23 +459,20 @@ class _Run:
                 self.con.execute("ROLLBACK")
                 self.next_call_id = first_call_id
             else:
-                self._checkpoint(final=True)
-                with self.store.transaction():
-                    self._update_ledger(files)
+                self._checkpoint()
+                self._awaiting += files
         except BaseException:
             self._rollback()
             self._pending, self._pending_rows, self._window = {}, 0, None
             self.next_call_id = first_call_id
             self._finish_writes(raise_errors=False)
-            self._wait_for_calls(raise_errors=False)
             if not self.dry_run:
-                with self.store.transaction():
-                    discard_files(self.con, [f.result.file_id or 0 for f in files])
-            for path in written:
-                path.unlink(missing_ok=True)
+                self._discard_awaiting()
+                self._discard(files)
             raise
-        for item in files:
-            self.report.add(item.result)
+        if self.dry_run:
+            for item in files:
+                self.report.add(item.result)
 
     def _rollback(self) -> None:
         try:
@@ -657,16 +654,20 @@ class _Run:
         if not self.dry_run:  # a dry run rolls back: nothing to write
             self._pending.setdefault(table, []).append(frame)
 
-    def _checkpoint(self, *, final: bool = False) -> None:
+    def _checkpoint(self) -> None:
         """Hand the staged calls to the writer, commit, link call quality (ends the open
         transaction).
 
         Calls are appended by a second connection in a background thread while the main one
-        goes on parsing: they commit on their own, which is safe because the file is still
-        'loading' in the ledger until the very end. At most one batch of calls is in flight.
+        goes on parsing: they commit on their own, which is safe because a file stays
+        'loading' in the ledger until all of its rows, calls included, are in. At most one
+        batch of calls is in flight; the files waiting for it are marked done at the next
+        checkpoint, or at the end of the run.
         """
         pending, self._pending, self._pending_rows = self._pending, {}, 0
         written_window = self._wait_for_calls()
+        if self._awaiting:
+            self._update_ledger(self._awaiting)
         frames = [
             (table, pl.concat(pending[table], how="vertical_relaxed"))
             for table in ("calls", "call_quality")
@@ -679,11 +680,46 @@ class _Run:
         self._window = None
         self._finish_writes()
         self.con.execute("COMMIT")
-        if final:
-            written_window = _union(written_window, self._wait_for_calls())
+        completed, self._awaiting = self._awaiting, []
+        for item in completed:
+            self.report.add(item.result)
         if written_window is not None:
             with self.store.transaction():
                 self._link_quality(*written_window)
+
+    def finish(self) -> None:
+        """Wait for the last calls, mark the files waiting for them done, link quality."""
+        try:
+            window = self._wait_for_calls()
+            with self.store.transaction():
+                if self._awaiting:
+                    self._update_ledger(self._awaiting)
+                if window is not None:
+                    self._link_quality(*window)
+        except BaseException:
+            self._discard_awaiting()
+            raise
+        completed, self._awaiting = self._awaiting, []
+        for item in completed:
+            self.report.add(item.result)
+
+    def _discard_awaiting(self) -> None:
+        """After a failure, the files not yet marked done are discarded (the next run loads
+        them again): simpler and safer than guessing which of their rows made it."""
+        self._wait_for_calls(raise_errors=False)
+        waiting, self._awaiting = self._awaiting, []
+        self._discard(waiting)
+
+    def _discard(self, files: list[_File]) -> None:
+        """Remove every row and raw archive of `files`."""
+        if not files:
+            return
+        ids = [f.result.file_id or 0 for f in files]
+        with self.store.transaction():
+            discard_files(self.con, ids)
+        for file_id in ids:
+            for relative in self._archives_by_file.pop(file_id, ()):
+                (self.store.archive_dir / relative).unlink(missing_ok=True)
 
     def _wait_for_calls(self, *, raise_errors: bool = True) -> Window | None:
         """Wait for the calls in flight; return their time window (to link quality)."""
@@ -692,8 +728,10 @@ class _Run:
         future, window = self._db_inflight
         self._db_inflight = None
         error = future.exception()
-        if error is not None and raise_errors:
-            raise error
+        if error is not None:
+            if raise_errors:
+                raise error
+            return None
         return window
 
     def _write_tables(self, frames: list[tuple[str, pl.DataFrame]]) -> None:
@@ -735,7 +773,6 @@ class _Run:
         folder.mkdir(parents=True, exist_ok=True)
         self.chunk_counter += 1
         path = folder / f"{self.report.run_id}-{self.chunk_counter:05d}.parquet"
-        self._written.append(path)
         # Bound the archive queue: each waiting write holds its raw text in memory.
         while sum(not f.done() for f in self._writes) >= 2:
             next(f for f in self._writes if not f.done()).exception()
