@@ -2,9 +2,11 @@
 
 Every record read ends as exactly one of stored, duplicate or rejected, and every file's counts
 add up: `rows_read = stored + duplicates + rejected`. A file whose exact content (sha256) was
-already ingested is skipped whole. Files are stored one transaction per batch of whole files
-(a large file is its own batch, read in chunks to bound memory): a run killed mid-way leaves no
-half-stored file, and the next run loads it completely.
+already ingested is skipped whole. A file is `loading` in the ledger until every row of it is
+written, then `done`; a failure discards the files not done, and a run killed mid-way leaves
+`loading` files that the next opening of the store discards (store/recovery.py). So no command
+sees half a file, and the next run loads it completely. Large files are read in pieces and
+committed every `ingest.commit_rows` records, which bounds memory.
 
 Small files are the common case (CUCM writes one per node per minute), and per-file overhead,
 not parsing, decides throughput; files with the same layout are therefore joined and parsed
