@@ -101,11 +101,7 @@ class DialPlanSettings(_Section):
     @field_validator("extension_pattern", "gateway_pattern", "onnet_trunk_pattern")
     @classmethod
     def _regex(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from exc
-        return value
+        return check_regex(value)
 
 
 class StoreSettings(_Section):
@@ -182,6 +178,15 @@ class Settings(_Section):
 
 
 LANGUAGES = ("en", "de", "fr", "es", "ar", "it")
+
+
+def check_regex(value: str) -> str:
+    """Return `value` if it is a valid regular expression, else raise `ValueError`."""
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from exc
+    return value
 
 
 def check_size(value: str) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 import duckdb
 import phonenumbers
@@ -39,18 +39,7 @@ DestClass = Literal[
     "internal",
     "unknown",
 ]
-DEST_CLASSES: Final[tuple[DestClass, ...]] = (
-    "international",
-    "national",
-    "local",
-    "mobile",
-    "toll_free",
-    "premium",
-    "shared_cost",
-    "emergency",
-    "internal",
-    "unknown",
-)
+DEST_CLASSES: Final[tuple[DestClass, ...]] = get_args(DestClass)
 
 # Bump when the rules below change, so cached classifications made by older rules are not used.
 CLASSIFIER_VERSION: Final = 1

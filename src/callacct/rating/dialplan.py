@@ -20,6 +20,7 @@ from typing import Any
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from callacct.config import check_regex
 from callacct.errors import ConfigError
 
 # The outside-line code PBXs most often use in each country; elsewhere `DEFAULT_ACCESS_CODE`,
@@ -107,11 +108,7 @@ class DialPlan(BaseModel):
     @field_validator("extension_pattern")
     @classmethod
     def _extension_pattern(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from exc
-        return value
+        return check_regex(value)
 
     @property
     def country_code(self) -> int:
