@@ -26,6 +26,7 @@ from phonenumbers import ValidationResult as Possible
 
 from callacct.rating.dialplan import DialPlan
 from callacct.store import fetch_frame
+from callacct.store.schema import NUMBER_CLASSES_DDL
 
 DestClass = Literal[
     "international",
@@ -44,15 +45,7 @@ DEST_CLASSES: Final[tuple[DestClass, ...]] = get_args(DestClass)
 # Bump when the rules below change, so cached classifications made by older rules are not used.
 CLASSIFIER_VERSION: Final = 1
 
-NUMBER_CACHE_SQL: Final = """
-CREATE TABLE IF NOT EXISTS number_classes (
-    plan_key     VARCHAR NOT NULL,
-    number       VARCHAR NOT NULL,
-    e164         VARCHAR,
-    dest_class   VARCHAR NOT NULL,
-    dest_country VARCHAR
-)
-"""
+NUMBER_CACHE_SQL: Final = NUMBER_CLASSES_DDL
 
 RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "number": pl.String(),

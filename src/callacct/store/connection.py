@@ -84,6 +84,9 @@ def open_store(
     except duckdb.Error as exc:
         con.close()
         raise StoreError(f"{path}: cannot prepare the store: {exc}") from exc
+    except BaseException:
+        con.close()
+        raise
     return store
 
 

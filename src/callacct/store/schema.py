@@ -6,6 +6,18 @@ migration: add a new one.
 
 from __future__ import annotations
 
+# Classified phone numbers, one row per (dial plan, number): rating classifies each distinct
+# number once. Also usable on its own (IF NOT EXISTS) by stores opened without migrations.
+NUMBER_CLASSES_DDL = """
+    CREATE TABLE IF NOT EXISTS number_classes (
+        plan_key     VARCHAR NOT NULL,
+        number       VARCHAR NOT NULL,
+        e164         VARCHAR,
+        dest_class   VARCHAR NOT NULL,
+        dest_country VARCHAR
+    );
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: file ledger, record index, rejects, normalised calls, call quality.
     """
@@ -105,4 +117,6 @@ MIGRATIONS: tuple[str, ...] = (
         loss_pct         DOUBLE
     );
     """,
+    # 2: the number classification cache used by rating.
+    NUMBER_CLASSES_DDL,
 )
