@@ -29,6 +29,7 @@ from callacct.errors import ConfigError
 SETTINGS_FILE = "callacct.toml"
 STORE_FILE = "callacct.duckdb"
 ENV_HOME = "CALLACCT_HOME"
+AUTO = "auto"
 
 
 class _Section(BaseModel):
@@ -89,19 +90,87 @@ class DialPlanSettings(_Section):
         description="regular expression of trunk names that lead to other PBXs (on-net), "
         "not the PSTN; empty for none",
     )
+    international_prefix: str = Field(
+        AUTO,
+        description="prefix dialled before a country code ('00', '011'); 'auto' = the country's",
+    )
+    national_prefix: str = Field(
+        AUTO,
+        description="trunk prefix dialled before a national number ('0', '1', '' for none); "
+        "'auto' = the country's",
+    )
+    local_area_codes: tuple[str, ...] = Field(
+        (),
+        description="area codes (without the national prefix) whose fixed lines are local "
+        "calls, e.g. ['1'] for Paris or ['212', '646'] for New York",
+    )
 
     @field_validator("access_codes")
     @classmethod
     def _access_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for code in value:
-            if not re.fullmatch(r"[0-9*#]{1,4}", code):
-                raise ValueError(f"access code {code!r} must be 1 to 4 digits")
-        return value
+        return _check_access_codes(value)
 
     @field_validator("extension_pattern", "gateway_pattern", "onnet_trunk_pattern")
     @classmethod
     def _regex(cls, value: str) -> str:
         return check_regex(value)
+
+    @field_validator("international_prefix", "national_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return _check_prefix(value)
+
+    @field_validator("local_area_codes")
+    @classmethod
+    def _area_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_area_codes(value)
+
+
+class SiteSettings(_Section):
+    """A site with its own dial plan and time zone (`[sites.NAME]`); unset keys come from
+    `[general]` and `[dialplan]`."""
+
+    region: str = Field("", description="ISO country of the site, e.g. 'US'")
+    timezone: str = Field("", description="time zone of the site (tariff time bands use it)")
+    access_codes: tuple[str, ...] = Field((), description="outside-line access code(s)")
+    international_prefix: str = Field(AUTO, description="'00', '011'... or 'auto'")
+    national_prefix: str = Field(AUTO, description="'0', '1', '' or 'auto'")
+    local_area_codes: tuple[str, ...] = Field((), description="local area codes")
+    extension_pattern: str = Field("", description="regex of internal extensions at the site")
+    extensions: str = Field("", description="regex of the extensions that belong to the site")
+    gateways: str = Field("", description="regex of the gateway/trunk names of the site")
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, value: str) -> str:
+        if value and not re.fullmatch(r"[A-Z]{2}", value):
+            raise ValueError(f"{value!r} is not an ISO country code such as 'FR' or 'US'")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _timezone(cls, value: str) -> str:
+        return check_timezone(value) if value else value
+
+    @field_validator("extension_pattern", "extensions", "gateways")
+    @classmethod
+    def _regex(cls, value: str) -> str:
+        return check_regex(value)
+
+    @field_validator("access_codes")
+    @classmethod
+    def _access_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_access_codes(value)
+
+    @field_validator("international_prefix", "national_prefix")
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        return _check_prefix(value)
+
+    @field_validator("local_area_codes")
+    @classmethod
+    def _area_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_area_codes(value)
 
 
 class StoreSettings(_Section):
@@ -171,6 +240,19 @@ class Settings(_Section):
     dialplan: DialPlanSettings = DialPlanSettings()
     store: StoreSettings = StoreSettings()
     ingest: IngestSettings = IngestSettings()
+    sites: dict[str, SiteSettings] = Field(
+        default_factory=dict,
+        description="sites with their own dial plan, e.g. [sites.NYC]; calls are placed by "
+        "their directory site, else by extension, else by gateway pattern",
+    )
+
+    @field_validator("sites")
+    @classmethod
+    def _site_names(cls, value: dict[str, SiteSettings]) -> dict[str, SiteSettings]:
+        for name in value:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}", name):
+                raise ValueError(f"site name {name!r}: use letters, digits, '_', '.', '-'")
+        return value
 
     @property
     def source_timezone(self) -> str:
@@ -186,6 +268,26 @@ def check_regex(value: str) -> str:
         re.compile(value)
     except re.error as exc:
         raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from exc
+    return value
+
+
+def _check_access_codes(value: tuple[str, ...]) -> tuple[str, ...]:
+    for code in value:
+        if not re.fullmatch(r"[0-9*#]{1,4}", code):
+            raise ValueError(f"access code {code!r} must be 1 to 4 digits")
+    return value
+
+
+def _check_prefix(value: str) -> str:
+    if value != AUTO and not re.fullmatch(r"[0-9]{0,4}", value):
+        raise ValueError(f"{value!r} must be digits, e.g. '00', or 'auto'")
+    return value
+
+
+def _check_area_codes(value: tuple[str, ...]) -> tuple[str, ...]:
+    for code in value:
+        if not re.fullmatch(r"[0-9]{1,6}", code):
+            raise ValueError(f"area code {code!r} must be 1 to 6 digits")
     return value
 
 
@@ -276,15 +378,31 @@ def render_settings(settings: Settings) -> str:
         "# callacct workspace settings. Every key is optional; shown here with its value.",
         "# Secrets (LDAP, AXL, SMTP passwords) never go here: they come from the environment.",
     ]
-    for section_name, section_field in Settings.model_fields.items():
-        section = getattr(settings, section_name)
+    for section_name in Settings.model_fields:
+        if section_name == "sites":
+            continue
         lines += ["", f"[{section_name}]"]
-        for key, field in type(section).model_fields.items():
-            if field.description:
-                lines.append(f"# {field.description}")
-            lines.append(f"{key} = {_toml_value(getattr(section, key))}")
-        del section_field
+        lines += _render_section(getattr(settings, section_name))
+    lines += ["", f"# {Settings.model_fields['sites'].description}"]
+    if not settings.sites:
+        lines += ["# [sites.NYC]", '# region = "US"', '# timezone = "America/New_York"']
+        lines += ['# access_codes = ["9"]', '# extensions = "^3\\d{3}$"', '# gateways = "^NYC-"']
+    for name, site in settings.sites.items():
+        lines += ["", f"[sites.{name}]"]
+        lines += _render_section(site, changed_only=True)
     return "\n".join(lines) + "\n"
+
+
+def _render_section(section: BaseModel, *, changed_only: bool = False) -> list[str]:
+    lines: list[str] = []
+    for key, field in type(section).model_fields.items():
+        value = getattr(section, key)
+        if changed_only and value == field.default:
+            continue
+        if field.description and not changed_only:
+            lines.append(f"# {field.description}")
+        lines.append(f"{key} = {_toml_value(value)}")
+    return lines
 
 
 def _toml_value(value: object) -> str:

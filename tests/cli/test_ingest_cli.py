@@ -86,7 +86,9 @@ def test_ingest_json_shape_and_rerun(cli: Cli, cucm_files: Path) -> None:
 def test_ingest_json_equals_the_library_report(cli: Cli, cucm_files: Path) -> None:
     data = cli.json("ingest", str(cucm_files))
     fields = set(IngestReport.__dataclass_fields__)
-    assert set(data) == fields
+    assert set(data) == fields | {"rating"}
+    assert data["rating"]["calls"] == data["calls"]
+    assert data["rating"]["no_tariff"] is True
 
 
 def test_ingest_human_output(cli: Cli, cucm_files: Path) -> None:
@@ -170,8 +172,9 @@ def test_calls_json_keys_and_filters(cli: Cli, cucm_files: Path) -> None:
     calls = cli.json("calls", "--all")
     assert len(calls) == 23
     assert set(calls[0]) >= CALL_KEYS
-    assert calls[0]["cost"] is None
-    assert calls[0]["dest_class"] is None
+    # No tariff loaded: every call still has a class, and costs 0 in the workspace currency.
+    assert {c["cost"] for c in calls} == {"0.00"}
+    assert all(c["dest_class"] is not None for c in calls)
     assert calls[0]["started_at"].endswith("+03:00")
     outgoing = cli.json("calls", "--direction", "outgoing")
     assert {c["extension"] for c in outgoing} == {"5619", "1411"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from callacct.cli import calls, demo, ingest, init  # noqa: F401  (registers the commands)
+from callacct.cli import calls, demo, ingest, init, tariff  # noqa: F401  (registers the commands)
 from callacct.cli._app import app
 
 

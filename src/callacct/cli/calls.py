@@ -1,4 +1,4 @@
-"""`callacct calls`: list calls."""
+"""`callacct calls`: list calls; `callacct calls explain`: how a call's cost came about."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from callacct.cli._context import store_of, workspace_from
 from callacct.cli._output import console, print_json
 from callacct.config import check_timezone
 from callacct.errors import UsageError
-from callacct.query.calls import CallFilter, calls_as_json, parse_when, query_calls
+from callacct.query.calls import CallFilter, calls_as_json, format_cost, parse_when, query_calls
+from callacct.rating import explain_call
 
 DEFAULT_LAST = 100
 
@@ -23,7 +24,11 @@ def _split(values: list[str] | None) -> tuple[str, ...]:
     return tuple(v.strip() for item in values or () for v in item.split(",") if v.strip())
 
 
-@app.command("calls")
+calls_app = typer.Typer(no_args_is_help=False)
+app.add_typer(calls_app, name="calls")
+
+
+@calls_app.callback(invoke_without_command=True)
 def calls_command(
     ctx: typer.Context,
     start: Annotated[
@@ -44,6 +49,18 @@ def calls_command(
     number: Annotated[
         str | None, typer.Option("--number", help="Calls to or from this number.")
     ] = None,
+    dest_class: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--class",
+            help="Destination class(es): international, national, local, mobile, toll_free, "
+            "premium, shared_cost, emergency, internal, unknown.",
+        ),
+    ] = None,
+    unpriced: Annotated[
+        bool,
+        typer.Option("--unpriced", help="Only answered external calls no tariff rate priced."),
+    ] = False,
     last: Annotated[
         int | None, typer.Option("--last", help=f"The N most recent (default {DEFAULT_LAST}).")
     ] = None,
@@ -56,12 +73,17 @@ def calls_command(
     """List calls, oldest first, with times in the reference time zone.
 
     An internal call appears once, and under both extensions when filtering by --ext.
+    'callacct calls explain ID' shows how a call's cost came about.
 
     Examples:
       callacct calls --last 20
       callacct calls --from 2026-11-01 --to 2026-11-30 --ext 2001,2002 --direction outgoing
       callacct calls --number 0612345678 --json
+      callacct calls --class unknown --last 50
+      callacct calls explain 1234
     """
+    if ctx.invoked_subcommand is not None:
+        return
     workspace = workspace_from(ctx)
     try:
         zone = ZoneInfo(check_timezone(tz or workspace.settings.general.timezone))
@@ -76,6 +98,8 @@ def calls_command(
         directions=_split(direction),
         dispositions=_split(disposition),
         number=number,
+        dest_classes=_split(dest_class),
+        unpriced=unpriced,
         last=None if all_calls else (last or DEFAULT_LAST),
     )
     with store_of(workspace) as store:
@@ -107,7 +131,7 @@ def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
             for key, mark in (("transfer", " ⇄"), ("forward", " ↪"), ("conference", " ⊕"))
             if row[key]
         )
-        cost = "" if row["cost"] is None else f"{row['cost']:.2f} {row['currency'] or ''}"
+        cost = "" if row["cost"] is None else f"{format_cost(row['cost'])} {row['currency'] or ''}"
         table.add_row(
             str(row["call_id"]),
             row["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
@@ -128,3 +152,30 @@ def _duration(seconds: int) -> str:
     minutes, sec = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}:{minutes:02d}:{sec:02d}" if hours else f"{minutes}:{sec:02d}"
+
+
+@calls_app.command("explain")
+def explain_command(
+    ctx: typer.Context,
+    call_id: Annotated[int, typer.Argument(help="Call id (see 'callacct calls').")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON.")] = False,
+) -> None:
+    """Show how a call's cost came about: site and dial plan, normalised number and class,
+    plan and version, time band, matched rate, billed seconds, fees, minimum and rounding.
+
+    Examples:
+      callacct calls explain 1234
+      callacct calls explain 1234 --json
+    """
+    workspace = workspace_from(ctx)
+    with store_of(workspace) as store:
+        explanation = explain_call(store.con, workspace.settings, call_id)
+    if as_json:
+        print_json(explanation.to_dict())
+        return
+    table = Table(title=f"call {call_id}", show_header=False, box=None, padding=(0, 2, 0, 0))
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for label, text in explanation.steps:
+        table.add_row(label, text)
+    console.print(table)

@@ -79,6 +79,10 @@ def _show(result: DemoResult) -> None:
         table.add_row(f"  {name}", f"{count:,}")
     for name, count in result.calls_by_disposition.items():
         table.add_row(f"  {name}", f"{count:,}")
+    for tariff in result.tariffs:
+        table.add_row(f"tariff {tariff.plan}", f"{tariff.rates} rates, {tariff.currency}")
+    for currency, total in result.rating.total.items():
+        table.add_row(f"cost ({currency})", f"{total:,}")
     table.add_row("time", f"{result.seconds:.1f} s")
     console.print(table)
     ws = result.workspace
@@ -86,3 +90,6 @@ def _show(result: DemoResult) -> None:
     console.print(f"  callacct -w {ws} calls --last 20")
     console.print(f"  callacct -w {ws} calls --direction outgoing --ext 2001")
     console.print(f"  callacct -w {ws} ingest --rejects")
+    console.print(f"  callacct -w {ws} tariff list")
+    console.print(f"  callacct -w {ws} calls --class international --last 5")
+    console.print(f"  callacct -w {ws} calls explain ID")

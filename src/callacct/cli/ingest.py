@@ -16,6 +16,7 @@ from callacct.ingest import list_rejects
 from callacct.ingest.dialects import DIALECTS, get_dialect
 from callacct.ingest.engine import IngestReport, ingest_paths
 from callacct.ingest.generic import load_mapping
+from callacct.rating import RateReport, rate_calls
 
 
 def _formats_help() -> str:
@@ -76,6 +77,7 @@ def ingest_command(
         raise UsageError("name at least one file, folder or glob to ingest (or use --rejects)")
     dialect = load_mapping(mapping) if mapping else (get_dialect(fmt) if fmt else None)
     progress = ByteProgress("ingest")
+    rating: RateReport | None = None
     with store_of(workspace) as store, progress.running():
         report = ingest_paths(
             store,
@@ -87,10 +89,14 @@ def ingest_command(
             progress=progress.advance,
             on_total=progress.total,
         )
+        if not dry_run:  # new calls get their class and cost right away
+            rating = rate_calls(store.con, workspace.settings, only_new=True)
     if as_json:
-        print_json(report.to_dict())
+        print_json({**report.to_dict(), "rating": rating.to_dict() if rating else None})
     else:
         _show_report(report)
+    for warning in rating.warnings if rating else ():
+        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if report.has_problems:
         raise typer.Exit(1)
 

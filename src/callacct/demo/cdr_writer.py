@@ -39,11 +39,12 @@ import bisect
 import datetime as dt
 import math
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import phonenumbers
 import polars as pl
 
 from callacct.demo.people import INTERNAL_PARTITION, SITES, Person, Site
@@ -100,6 +101,22 @@ _COUNTRIES: tuple[tuple[str, int], ...] = (
 )  # fmt: skip
 # 999 is a spare ITU country code: nothing can rate it, which is the point.
 _UNKNOWN_COUNTRY = "999"
+_POOL_SIZE = 300
+
+
+def _is_valid(site: Site, number: str) -> bool:
+    """Whether `number`, in the carrier's format at `site`, is an allocated number."""
+    if number.startswith(site.international_prefix):
+        text = "+" + number[len(site.international_prefix) :]
+    elif site.country_code == "1":
+        text = "+" + number if number.startswith("1") else "+1" + number
+    else:
+        text = "+" + site.country_code + number.removeprefix("0")
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(text, None))
+    except phonenumbers.NumberParseException:
+        return False
+
 
 _WORKING_HOURS: dict[str, tuple[float, float]] = {"PAR": (8.5, 18.5), "NYC": (8.0, 18.0)}
 
@@ -581,6 +598,7 @@ class _Planner:
         self.conferences = 0
         self.phones: list[_Party] = []
         self.mobiles: list[str] = []
+        self._pools: dict[tuple[str, str], list[str]] = {}
         self.quality: list[int] = []
         self.by_site: dict[str, list[int]] = {s.code: [] for s in SITES}
         self.everyone = list(range(len(self.people)))
@@ -643,22 +661,51 @@ class _Planner:
         """n digits not starting with 0 or 1 (area/subscriber numbers never do)."""
         return str(2 + int(self.rng.random() * 8)) + self._digits(n - 1)
 
+    def _valid(self, site: Site, make: Callable[[], str]) -> str:
+        """A number from `make` that libphonenumber knows as allocated (a few tries), so that
+        the demo's destinations classify as real ones do."""
+        number = make()
+        for _ in range(30):
+            if _is_valid(site, number):
+                return number
+            number = make()
+        return number
+
+    def _pooled(self, site: Site, kind: str, make: Callable[[], str]) -> str:
+        """A number from a pool of valid ones per site and kind: people call the same
+        numbers again, and the pool keeps the demo fast."""
+        pool = self._pools.get((site.code, kind))
+        if pool is None:
+            pool = [self._valid(site, make) for _ in range(_POOL_SIZE)]
+            self._pools[(site.code, kind)] = pool
+        return self.rng.choice(pool)
+
     def _mobile_number(self, site: Site) -> str:
         if site.code == "PAR":
-            return "0" + self.rng.choice("67") + self._digits(8)
-        return "1" + self.rng.choice(_US_MOBILE_AREA_CODES) + self._digits(7)
+            return self._valid(site, lambda: "0" + self.rng.choice("67") + self._digits(8))
+        return self._valid(
+            site, lambda: "1" + self.rng.choice(_US_MOBILE_AREA_CODES) + self._digits(7)
+        )
+
+    def _abroad(self, site: Site) -> str:
+        def make() -> str:
+            cc, n = self.rng.choice([x for x in _COUNTRIES if x[0] != site.country_code])
+            return site.international_prefix + cc + self._subscriber(n)
+
+        return self._pooled(site, "international", make)
 
     def destination(self, site: Site, dclass: str) -> tuple[str, str]:
         """(carrier number, i.e. outpulsed digits; digits dialled by the user) for a class."""
         rng = self.rng
         if site.code == "PAR":
             if dclass == "national":
-                number = "0" + rng.choice("12345") + self._digits(8)
+                number = self._pooled(
+                    site, dclass, lambda: "0" + rng.choice("12345") + self._digits(8)
+                )
             elif dclass == "mobile":
-                number = self._mobile_number(site)
+                number = self._pooled(site, dclass, lambda: self._mobile_number(site))
             elif dclass == "international":
-                cc, n = rng.choice([x for x in _COUNTRIES if x[0] != site.country_code])
-                number = site.international_prefix + cc + self._subscriber(n)
+                number = self._abroad(site)
             elif dclass == "tollfree":
                 number = "0800" + self._digits(6)
             elif dclass == "premium":
@@ -669,16 +716,17 @@ class _Planner:
                 number = site.international_prefix + _UNKNOWN_COUNTRY + self._digits(8)
         else:
             if dclass == "national":
-                number = "1" + rng.choice(_US_AREA_CODES) + self._digits(7)
+                number = self._pooled(
+                    site, dclass, lambda: "1" + rng.choice(_US_AREA_CODES) + self._subscriber(7)
+                )
             elif dclass == "mobile":
-                number = self._mobile_number(site)
+                number = self._pooled(site, dclass, lambda: self._mobile_number(site))
             elif dclass == "international":
-                cc, n = rng.choice([x for x in _COUNTRIES if x[0] != site.country_code])
-                number = site.international_prefix + cc + self._subscriber(n)
+                number = self._abroad(site)
             elif dclass == "tollfree":
-                number = "1" + rng.choice(_US_TOLLFREE) + self._digits(7)
+                number = "1" + rng.choice(_US_TOLLFREE) + self._subscriber(7)
             elif dclass == "premium":
-                number = "1900" + self._digits(7)
+                number = "1900" + self._subscriber(7)
             elif dclass == "emergency":
                 return site.emergency_number, site.emergency_number
             else:
@@ -689,13 +737,18 @@ class _Planner:
         """An external caller as the carrier presents it: national format, a few international."""
         rng = self.rng
         if rng.random() < 0.06:
-            cc, n = rng.choice([x for x in _COUNTRIES if x[0] != site.country_code])
-            return site.international_prefix + cc + self._subscriber(n)
+            return self._abroad(site)
         if site.code == "PAR":
             if rng.random() < 0.4:
-                return self._mobile_number(site)
-            return "0" + rng.choice("123459") + self._digits(8)
-        return rng.choice(_US_AREA_CODES + _US_MOBILE_AREA_CODES) + self._digits(7)
+                return self._pooled(site, "mobile", lambda: self._mobile_number(site))
+            return self._pooled(
+                site, "caller", lambda: "0" + rng.choice("123459") + self._digits(8)
+            )
+        return self._pooled(
+            site,
+            "caller",
+            lambda: rng.choice(_US_AREA_CODES + _US_MOBILE_AREA_CODES) + self._subscriber(7),
+        )
 
     def trunk(self, site: Site, number: str, partition: str) -> _Party:
         return _Party(

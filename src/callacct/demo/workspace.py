@@ -19,13 +19,27 @@ from callacct.demo.cdr_writer import DemoCdrSummary, write_demo_cdr_files
 from callacct.demo.people import build_people, write_people_csv
 from callacct.errors import UsageError
 from callacct.ingest.engine import IngestReport, ingest_paths
+from callacct.rating import ImportReport, RateReport, import_tariff, rate_calls
+from callacct.rating.tariff import EXAMPLE_TARIFFS
 from callacct.store import open_store
 
 DEMO_SETTINGS = {
     "general": {"country": "FR", "timezone": "Europe/Paris", "currency": "EUR", "language": "fr"},
     # Paris dials 0 for an outside line, New York 9; extensions are 2000-2599 and 3000-3399.
-    "dialplan": {"access_codes": ["0", "9"], "extension_pattern": r"^[23]\d{3}$"},
-}
+    "dialplan": {
+        "access_codes": ["0", "9"],
+        "extension_pattern": r"^[23]\d{3}$",
+        "local_area_codes": ["1"],
+    },
+    # Two sites, two dial plans: Paris (the default country) and New York.
+    "sites": {
+        "PAR": {"region": "FR", "access_codes": ["0"], "extensions": r"^2\d{3}$",
+                "gateways": "^PAR-", "local_area_codes": ["1"]},
+        "NYC": {"region": "US", "timezone": "America/New_York", "access_codes": ["9"],
+                "extensions": r"^3\d{3}$", "gateways": "^NYC-",
+                "local_area_codes": ["212", "646", "917", "332", "347", "718", "929"]},
+    },
+}  # fmt: skip
 MANAGED = ("callacct.toml", "callacct.duckdb", "callacct.duckdb.wal", "archive", "cdr", "directory")
 
 
@@ -40,6 +54,8 @@ class DemoResult:
     calls_by_direction: dict[str, int]
     calls_by_disposition: dict[str, int]
     seconds: float
+    tariffs: list[ImportReport]
+    rating: RateReport
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +71,10 @@ class DemoResult:
             "ingest": self.ingest.to_dict(details=False),
             "calls_by_direction": self.calls_by_direction,
             "calls_by_disposition": self.calls_by_disposition,
+            "tariffs": [
+                f"{t.plan} v{t.version} ({t.currency}, {t.rates} rates)" for t in self.tariffs
+            ],
+            "rating": self.rating.to_dict(),
             "seconds": round(self.seconds, 1),
         }
 
@@ -86,9 +106,11 @@ def build_demo(
     summary = write_demo_cdr_files(root / "cdr", people=staff, seed=seed, days=days, end=last_day)
     store = open_store(workspace.store_path, lock_timeout_s=settings.store.lock_timeout_s)
     try:
+        tariffs = [import_tariff(store.con, path) for path in EXAMPLE_TARIFFS]
         report = ingest_paths(
             store, workspace.settings, [root / "cdr"], progress=progress, on_total=on_total
         )
+        rating = rate_calls(store.con, workspace.settings, only_new=True)
         by_direction = dict(
             store.con.execute(
                 "SELECT direction, count(*) FROM calls GROUP BY ALL ORDER BY 1"
@@ -108,6 +130,8 @@ def build_demo(
         ingest=report,
         calls_by_direction=by_direction,
         calls_by_disposition=by_disposition,
+        tariffs=tariffs,
+        rating=rating,
         seconds=time.perf_counter() - started,
     )
 

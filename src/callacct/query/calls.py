@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ import duckdb
 import polars as pl
 
 from callacct.errors import UsageError
+from callacct.rating.classify import DEST_CLASSES
 from callacct.store import fetch_frame, scalar
 
 DIRECTIONS = ("incoming", "outgoing", "internal")
@@ -70,6 +72,8 @@ class CallFilter:
     directions: tuple[str, ...] = ()
     dispositions: tuple[str, ...] = ()
     number: str | None = None
+    dest_classes: tuple[str, ...] = ()
+    unpriced: bool = False
     last: int | None = None
 
 
@@ -132,6 +136,18 @@ def query_calls(
             "OR (length(?) >= 6 AND ends_with(remote_number, ?)))"
         )
         params += [digits, digits.lstrip("+"), digits.lstrip("+")]
+    if flt.dest_classes:
+        bad = [c for c in flt.dest_classes if c not in DEST_CLASSES]
+        if bad:
+            raise UsageError(f"unknown class {bad[0]!r}; use {', '.join(DEST_CLASSES)}")
+        where.append("dest_class IN (SELECT unnest(?::VARCHAR[]))")
+        params.append(list(flt.dest_classes))
+    if flt.unpriced:
+        # The same rule as rating's `unpriced`: answered outgoing, no rate, not free by nature.
+        where.append(
+            "direction = 'outgoing' AND answered AND rate_prefix IS NULL "
+            "AND dest_class NOT IN ('emergency', 'toll_free', 'internal')"
+        )
     clause = ("WHERE " + " AND ".join(where)) if where else ""
     # `clause` is built from constant fragments above; values are bound parameters.
     total = int(scalar(con, f"SELECT count(*) FROM calls {clause}", params))  # noqa: S608
@@ -168,7 +184,18 @@ def calls_as_json(frame: pl.DataFrame) -> list[dict[str, Any]]:
             if isinstance(value, dt.datetime):
                 value = value.isoformat()
             elif value is not None and key == "cost":
-                value = str(value)
+                value = format_cost(value)
             item[key] = value
         out.append(item)
     return out
+
+
+def format_cost(value: Decimal) -> str:
+    """A stored cost as exact text with at least two decimals: `0.320000` -> `0.32`.
+
+    >>> format_cost(Decimal("0.320000")), format_cost(Decimal("0.012500"))
+    ('0.32', '0.0125')
+    """
+    amount = value.normalize()
+    exponent = min(int(amount.as_tuple().exponent), -2)
+    return str(amount.quantize(Decimal(1).scaleb(exponent)))

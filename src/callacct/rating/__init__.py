@@ -1,4 +1,4 @@
-"""Rating: the destination class, country and (later) cost of each call."""
+"""Rating: the destination class, country, plan and exact cost of each call."""
 
 from callacct.rating.classify import (
     DEST_CLASSES,
@@ -11,16 +11,26 @@ from callacct.rating.classify import (
     normalise_number,
 )
 from callacct.rating.dialplan import DialPlan, parse_dial_plan
+from callacct.rating.explain import Explanation, explain_call
+from callacct.rating.rate import RateReport, rate_calls
+from callacct.rating.tariff import ImportReport, TariffError, import_tariff
 
 __all__ = [
     "DEST_CLASSES",
     "Classification",
     "DestClass",
     "DialPlan",
+    "Explanation",
+    "ImportReport",
+    "RateReport",
+    "TariffError",
     "classify_number",
     "classify_numbers",
     "classify_with_cache",
     "ensure_number_cache",
+    "explain_call",
+    "import_tariff",
     "normalise_number",
     "parse_dial_plan",
+    "rate_calls",
 ]

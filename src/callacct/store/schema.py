@@ -119,4 +119,53 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 2: the number classification cache used by rating.
     NUMBER_CLASSES_DDL,
+    # 3: tariff plans, their dated versions and rate decks; how each call was rated.
+    """
+    CREATE TABLE tariff_plans (
+        plan         VARCHAR PRIMARY KEY,
+        description  VARCHAR NOT NULL,
+        gateways     VARCHAR NOT NULL,
+        is_default   BOOLEAN NOT NULL,
+        updated_at   TIMESTAMP NOT NULL
+    );
+    CREATE TABLE tariff_versions (
+        plan          VARCHAR NOT NULL,
+        version       INTEGER NOT NULL,
+        valid_from    DATE NOT NULL,
+        currency      VARCHAR NOT NULL,
+        decimals      INTEGER NOT NULL,
+        rounding      VARCHAR NOT NULL,
+        split_bands   BOOLEAN NOT NULL,
+        rate_incoming BOOLEAN NOT NULL,
+        bands         VARCHAR NOT NULL,
+        holidays      VARCHAR NOT NULL,
+        holiday_band  VARCHAR NOT NULL,
+        source        VARCHAR NOT NULL,
+        sha256        VARCHAR NOT NULL,
+        rates         BIGINT NOT NULL,
+        imported_at   TIMESTAMP NOT NULL,
+        PRIMARY KEY (plan, version)
+    );
+    CREATE TABLE tariff_rates (
+        plan                   VARCHAR NOT NULL,
+        version                INTEGER NOT NULL,
+        line_no                BIGINT NOT NULL,
+        prefix                 VARCHAR NOT NULL,
+        destination            VARCHAR NOT NULL,
+        dest_class             VARCHAR NOT NULL,
+        price_per_min          DECIMAL(18, 6) NOT NULL,
+        connect_fee            DECIMAL(18, 6) NOT NULL,
+        initial_increment_s    INTEGER NOT NULL,
+        subsequent_increment_s INTEGER NOT NULL,
+        min_charge             DECIMAL(18, 6) NOT NULL,
+        band                   VARCHAR NOT NULL
+    );
+    ALTER TABLE calls ADD COLUMN remote_dialled VARCHAR;
+    ALTER TABLE calls ADD COLUMN rating_site VARCHAR;
+    ALTER TABLE calls ADD COLUMN plan_version INTEGER;
+    ALTER TABLE calls ADD COLUMN destination VARCHAR;
+    ALTER TABLE calls ADD COLUMN rate_prefix VARCHAR;
+    ALTER TABLE calls ADD COLUMN rate_band VARCHAR;
+    ALTER TABLE calls ADD COLUMN billed_s INTEGER;
+    """,
 )

@@ -1,0 +1,268 @@
+"""`callacct tariff`: import, list and show tariff plans; `callacct rate`: re-rate calls."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from callacct.cli._app import app
+from callacct.cli._context import store_of, workspace_from
+from callacct.cli._output import console, err_console, print_json
+from callacct.config import check_timezone
+from callacct.errors import UsageError
+from callacct.query.calls import parse_when
+from callacct.rating import RateReport, TariffError, import_tariff, rate_calls
+from callacct.rating.tariff import EXAMPLE_TARIFFS, describe_plans, show_plan
+
+tariff_app = typer.Typer(
+    help="Tariff plans: rate decks with prices per destination prefix.\n\n"
+    "Example: callacct tariff import carrier.yaml",
+    no_args_is_help=True,
+)
+app.add_typer(tariff_app, name="tariff")
+
+
+def _date(text: str | None, option: str) -> dt.date | None:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not a date YYYY-MM-DD") from None
+
+
+@tariff_app.command("import")
+def import_command(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="Plan file (YAML, naming its rate deck) or a rate deck (CSV) with --plan; "
+            f"shipped examples: {', '.join(sorted(p.stem for p in EXAMPLE_TARIFFS))}.",
+            show_default=False,
+        ),
+    ],
+    plan: Annotated[
+        str | None, typer.Option("--plan", help="With a CSV deck: the plan it is a version of.")
+    ] = None,
+    valid_from: Annotated[
+        str | None,
+        typer.Option("--valid-from", help="First day (YYYY-MM-DD) the version is in force."),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Validate only; store nothing.")
+    ] = False,
+    rate: Annotated[
+        bool, typer.Option("--rate/--no-rate", help="Re-rate the calls after the import.")
+    ] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Validate a tariff and store it as a new version (or replace the version with the same
+    valid-from date). Every problem in the files is listed; nothing is stored if there is one.
+
+    Examples:
+      callacct tariff import carrier.yaml
+      callacct tariff import carrier-2027.csv --plan carrier --valid-from 2027-01-01
+      callacct tariff import fr-carrier            # a shipped example
+      callacct tariff import carrier.yaml --dry-run --json
+    """
+    workspace = workspace_from(ctx)
+    path = _resolve(file)
+    with store_of(workspace) as store:
+        try:
+            report = import_tariff(
+                store.con,
+                path,
+                plan=plan,
+                valid_from=_date(valid_from, "--valid-from"),
+                dry_run=dry_run,
+            )
+        except TariffError as exc:
+            if as_json:
+                print_json({"problems": [p.to_dict() for p in exc.problems]})
+            else:
+                _show_problems(exc)
+            raise
+        rating = rate_calls(store.con, workspace.settings) if rate and not dry_run else None
+    if as_json:
+        data = report.to_dict()
+        data["rating"] = rating.to_dict() if rating else None
+        print_json(data)
+        return
+    verb = "would store" if dry_run else ("replaced" if report.replaced else "stored")
+    console.print(
+        f"{report.plan} version {report.version} (valid from {report.valid_from}, "
+        f"{report.currency}): {verb} {report.rates:,} rates"
+    )
+    if rating is not None:
+        show_rating(rating)
+
+
+def _resolve(file: Path) -> Path:
+    if file.exists():
+        return file
+    for example in EXAMPLE_TARIFFS:
+        if example.stem == str(file):
+            return example
+    raise UsageError(f"{file}: no such file")
+
+
+def _show_problems(exc: TariffError) -> None:
+    table = Table("file", "line", "column", "value", "problem", title="tariff problems")
+    for problem in exc.problems:
+        table.add_row(
+            Path(problem.file).name,
+            str(problem.line or ""),
+            problem.column,
+            problem.value[:30],
+            problem.message,
+        )
+    err_console.print(table)
+
+
+@tariff_app.command("list")
+def list_command(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="Print plans as JSON.")] = False,
+) -> None:
+    """List tariff plans with their versions.
+
+    Examples:
+      callacct tariff list
+      callacct tariff list --json
+    """
+    workspace = workspace_from(ctx)
+    with store_of(workspace) as store:
+        plans = describe_plans(store.con)
+    if as_json:
+        print_json(plans)
+        return
+    if not plans:
+        console.print("No tariff plans; import one with 'callacct tariff import PLAN.yaml'.")
+        return
+    table = Table("plan", "default", "gateways", "version", "valid from", "currency", "rates")
+    for plan in plans:
+        for version in plan["versions"]:
+            table.add_row(
+                plan["plan"],
+                "yes" if plan["default"] else "",
+                plan["gateways"] or "",
+                str(version["version"]),
+                version["valid_from"],
+                version["currency"],
+                f"{version['rates']:,}",
+            )
+    console.print(table)
+
+
+@tariff_app.command("show")
+def show_command(
+    ctx: typer.Context,
+    plan: Annotated[str, typer.Argument(help="Plan name.", show_default=False)],
+    version: Annotated[
+        int | None, typer.Option("--version", help="Version number (default: the latest).")
+    ] = None,
+    prefix: Annotated[
+        str | None, typer.Option("--prefix", help="Only rates whose prefix starts with this.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Rates shown at most.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+) -> None:
+    """Show a plan: settings, time bands, holidays and its rates.
+
+    Examples:
+      callacct tariff show fr-carrier
+      callacct tariff show fr-carrier --prefix 44 --json
+    """
+    workspace = workspace_from(ctx)
+    with store_of(workspace) as store:
+        data = show_plan(store.con, plan, version=version, prefix=prefix, limit=limit)
+    if as_json:
+        print_json(data)
+        return
+    console.print(
+        f"[bold]{data['plan']}[/] version {data['version']} valid from {data['valid_from']} - "
+        f"{data['description']}\n{data['currency']}, {data['decimals']} decimals, rounding "
+        f"{data['rounding']}; gateways '{data['gateways']}'"
+        f"{' (default plan)' if data['default'] else ''}"
+        f"; {'split' if data['split_bands'] else 'rated by start time'} at band boundaries"
+    )
+    for band in data["bands"]:
+        console.print(
+            f"  band {band['name']}: {', '.join(band['days'])} {band['start']}-{band['end']}"
+        )
+    if data["holidays"]:
+        console.print(f"  holidays ({data['holiday_band']}): {', '.join(data['holidays'])}")
+    table = Table(
+        "line", "prefix", "destination", "class", "per min", "connect", "incr.", "minimum", "band",
+        caption=f"{len(data['rates'])} of {data['rate_count']:,} rates",
+    )  # fmt: skip
+    for rate in data["rates"]:
+        table.add_row(
+            str(rate["line_no"]),
+            rate["prefix"] or "(class)",
+            rate["destination"],
+            rate["dest_class"],
+            rate["price_per_min"],
+            rate["connect_fee"],
+            f"{rate['initial_increment_s']}/{rate['subsequent_increment_s']}",
+            rate["min_charge"],
+            rate["band"],
+        )
+    console.print(table)
+
+
+@app.command("rate")
+def rate_command(
+    ctx: typer.Context,
+    start: Annotated[
+        str | None, typer.Option("--from", help="First day (YYYY-MM-DD) or date-time.")
+    ] = None,
+    end: Annotated[str | None, typer.Option("--to", help="Last day, inclusive.")] = None,
+    tz: Annotated[
+        str | None, typer.Option("--tz", help="Time zone of --from/--to (default: settings).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Rate calls again (after a tariff or dial-plan change), atomically, and report how many
+    costs changed and by how much. Running it twice changes nothing the second time.
+
+    Examples:
+      callacct rate
+      callacct rate --from 2026-11-01 --to 2026-11-30 --json
+    """
+    workspace = workspace_from(ctx)
+    try:
+        zone = ZoneInfo(check_timezone(tz or workspace.settings.general.timezone))
+    except ValueError as exc:
+        raise UsageError(f"--tz: {exc}") from None
+    first = parse_when(start, zone) if start else None
+    last = parse_when(end, zone, end=True) if end else None
+    with store_of(workspace) as store, console.status("rating calls...", spinner="dots"):
+        report = rate_calls(
+            store.con,
+            workspace.settings,
+            start=first.astimezone(dt.UTC).replace(tzinfo=None) if first else None,
+            end=last.astimezone(dt.UTC).replace(tzinfo=None) if last else None,
+        )
+    if as_json:
+        print_json(report.to_dict())
+        return
+    show_rating(report)
+
+
+def show_rating(report: RateReport) -> None:
+    """The outcome of a rating run, for people; warnings on stderr."""
+    delta = ", ".join(f"{amount:+} {cur}" for cur, amount in report.delta.items()) or "none"
+    total = ", ".join(f"{amount} {cur}" for cur, amount in report.total.items()) or "0"
+    console.print(
+        f"rated {report.calls:,} calls ({report.priced:,} priced) in {report.seconds:.2f} s: "
+        f"{report.changed:,} changed, cost change {delta}; total {total}"
+    )
+    for warning in report.warnings:
+        err_console.print(f"[yellow]warning:[/] {warning}")
