@@ -26,3 +26,20 @@ def test_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
     assert figures["small_files"]["rows"] == 1_000
     assert figures["peak_rss"]["peak_rss_mb"] > 0
     assert {"ratio_to_read_csv", "reingest_s", "rows_per_s"} <= set(figures["large_file"])
+
+
+def test_rating_benchmark_runs_and_reports_every_figure() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_rating.py"), "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["rating"]["calls"] == 5_000
+    assert figures["rating"]["matched"] == 5_000
+    assert figures["rate_command"]["first_changed"] == 5_000
+    assert figures["rate_command"]["rerate_changed"] == 0
+    assert figures["deck_import"]["lines"] > 3_000

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
+import typer
 from typer.testing import CliRunner
 
 from callacct.cli import app
@@ -204,11 +206,23 @@ def test_calls_table_and_bad_options(cli: Cli, cucm_files: Path) -> None:
     assert cli("calls", "--tz", "Nowhere/Land").exit_code == 2
 
 
+def _command_paths(group: Any, prefix: tuple[str, ...] = ()) -> list[list[str]]:
+    paths = []
+    for name, command in group.commands.items():
+        paths.append([*prefix, name])
+        if hasattr(command, "commands"):
+            paths += _command_paths(command, (*prefix, name))
+    return paths
+
+
 def test_every_command_has_help_with_an_example() -> None:
-    for command in (["init"], ["ingest"], ["calls"]):
+    root = typer.main.get_command(app)
+    paths = _command_paths(root)
+    assert {"init", "ingest", "calls", "tariff", "rate", "demo"} <= {p[0] for p in paths}
+    for command in paths:
         result = CliRunner().invoke(app, [*command, "--help"])
-        assert result.exit_code == 0
-        assert "Example" in result.output
+        assert result.exit_code == 0, command
+        assert "Example" in result.output, command
 
 
 def test_json_output_is_only_json(cli: Cli, cucm_files: Path) -> None:

@@ -136,7 +136,7 @@ class RateReport:
                 "no tariff plan is loaded: calls got destination classes but cost 0; "
                 "load one with 'callacct tariff import PLAN.yaml'"
             )
-        if self.unpriced:
+        elif self.unpriced:
             out.append(
                 f"{self.unpriced} answered external call(s) matched no plan or rate and cost 0; "
                 "list them with 'callacct calls --unpriced'"

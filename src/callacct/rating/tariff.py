@@ -281,7 +281,7 @@ def read_deck(path: Path, bands: frozenset[str]) -> tuple[pl.DataFrame, list[Pro
         for column in ("connect_fee", "initial_increment_s", "subsequent_increment_s", "min_charge")
     )
     problems += _check_deck(frame, name, bands)
-    return _typed(frame), problems
+    return _typed(frame), sorted(problems, key=lambda problem: problem.line or 0)
 
 
 def _empty_deck() -> pl.DataFrame:
