@@ -28,7 +28,7 @@ import duckdb
 import polars as pl
 
 from callacct.config import Settings
-from callacct.rating.rate import _CALL_SQL, Tariffs, rate_calls, rate_frame
+from callacct.rating.rate import CALL_SQL, Tariffs, rate_calls, rate_frame
 from callacct.rating.tariff import import_tariff
 from callacct.store import fetch_frame, open_store
 from callacct.store.schema import MIGRATIONS
@@ -132,7 +132,7 @@ def bench(calls_n: int, prefixes_n: int, numbers_n: int, deck_lines: int, work: 
     import_tariff(con, write_plan(work, deck))
     calls = make_calls(calls_n, prefixes, numbers_n, seed=2)
     _store_calls(con, calls)
-    frame = fetch_frame(con, _CALL_SQL)
+    frame = fetch_frame(con, CALL_SQL)
     tariffs = Tariffs.load(con)
 
     started = time.perf_counter()

@@ -18,7 +18,7 @@ import duckdb
 from callacct.config import Settings
 from callacct.errors import NotFoundError
 from callacct.rating.cost import MICRO, Costing, Part, cost_of, to_decimal
-from callacct.rating.rate import _CALL_SQL, RateLookup, Tariffs, rate_frame
+from callacct.rating.rate import CALL_SQL, RateLookup, Tariffs, rate_frame
 from callacct.rating.sites import rating_sites
 from callacct.rating.tariff import Version
 from callacct.store import fetch_frame
@@ -45,7 +45,7 @@ class Explanation:
 
 def explain_call(con: duckdb.DuckDBPyConnection, settings: Settings, call_id: int) -> Explanation:
     """How call `call_id` was (or would now be) rated."""
-    calls = fetch_frame(con, _CALL_SQL + " WHERE call_id = ?", [call_id])
+    calls = fetch_frame(con, CALL_SQL + " WHERE call_id = ?", [call_id])
     if not calls.height:
         raise NotFoundError(f"no call with id {call_id}; find ids with 'callacct calls'")
     stored = calls.row(0, named=True)

@@ -51,7 +51,7 @@ RATED_COLUMNS: Final = (
     "billed_s",
     "currency",
 )
-_CALL_SQL: Final = """
+CALL_SQL: Final = """
     SELECT call_id, started_at, duration_s, direction, answered,
            coalesce(remote_dialled, remote_number) AS dialled,
            extension, gateway, site,
@@ -171,7 +171,7 @@ def rate_calls(
         where.append("call_id IN (SELECT unnest(?::BIGINT[]))")
         params.append(call_ids)
     clause = ("WHERE " + " AND ".join(where)) if where else ""
-    calls = fetch_frame(con, _CALL_SQL + clause, params)
+    calls = fetch_frame(con, CALL_SQL + clause, params)
     tariffs = Tariffs.load(con)
     report = RateReport(calls=calls.height, no_tariff=tariffs.empty)
     if not calls.height:
@@ -239,7 +239,7 @@ def rate_frame(
     calls: pl.DataFrame,
     tariffs: Tariffs,
 ) -> pl.DataFrame:
-    """`calls` (columns of `_CALL_SQL`) with every `RATED_COLUMNS` column, `cost_u`
+    """`calls` (columns of `CALL_SQL`) with every `RATED_COLUMNS` column, `cost_u`
     (micro-units), `priced`, `unpriced`, `band`, the matched rate's columns, and `local_start`."""
     sites = rating_sites(settings)
     frame = calls.with_columns(site_expr(sites).alias("rating_site"))
