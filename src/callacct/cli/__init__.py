@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from callacct.cli import calls, demo, ingest, init  # noqa: F401  (registers the commands)
+from callacct.cli import (  # noqa: F401  (registers the commands)
+    auth,
+    calls,
+    demo,
+    directory,
+    ingest,
+    init,
+)
 from callacct.cli._app import app
 
 

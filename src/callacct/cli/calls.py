@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import store_of, workspace_from
+from callacct.cli._context import scope_from, store_of, workspace_from
 from callacct.cli._output import console, print_json
 from callacct.config import check_timezone
 from callacct.errors import UsageError
@@ -56,11 +56,14 @@ def calls_command(
     """List calls, oldest first, with times in the reference time zone.
 
     An internal call appears once, and under both extensions when filtering by --ext.
+    With the global --as LOGIN, only the calls that person may see are listed, with external
+    numbers masked as their role requires.
 
     Examples:
       callacct calls --last 20
       callacct calls --from 2026-11-01 --to 2026-11-30 --ext 2001,2002 --direction outgoing
       callacct calls --number 0612345678 --json
+      callacct --as jdupont calls --last 20
     """
     workspace = workspace_from(ctx)
     try:
@@ -79,7 +82,8 @@ def calls_command(
         last=None if all_calls else (last or DEFAULT_LAST),
     )
     with store_of(workspace) as store:
-        frame, total = query_calls(store.con, flt, zone)
+        scope = scope_from(ctx, workspace, store)
+        frame, total = query_calls(store.con, flt, zone, scope=scope)
     if as_json:
         print_json(calls_as_json(frame))
         return

@@ -11,6 +11,7 @@ from rich.table import Table
 from callacct.cli._app import app
 from callacct.cli._context import store_of, workspace_from
 from callacct.cli._output import ByteProgress, console, err_console, print_json
+from callacct.directory import attribute_calls
 from callacct.errors import UsageError
 from callacct.ingest import list_rejects
 from callacct.ingest.dialects import DIALECTS, get_dialect
@@ -87,6 +88,8 @@ def ingest_command(
             progress=progress.advance,
             on_total=progress.total,
         )
+        if not dry_run:
+            attribute_calls(store.con, new_only=True)  # F-CALLS-3: who, as of call time
     if as_json:
         print_json(report.to_dict())
     else:
