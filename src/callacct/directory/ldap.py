@@ -14,6 +14,7 @@ with a DN and no password is an *unauthenticated* bind, which some servers accep
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import ssl
@@ -41,6 +42,11 @@ from callacct.errors import AuthenticationError, ConfigError, LdapError
 log = logging.getLogger(__name__)
 
 
+def _seconds(settings: LdapSettings) -> int:
+    # ldap3 packs socket timeouts as whole seconds.
+    return max(1, math.ceil(settings.timeout_s))
+
+
 def _server(settings: LdapSettings) -> Any:
     if not settings.url:
         raise ConfigError(
@@ -56,7 +62,7 @@ def _server(settings: LdapSettings) -> Any:
         use_ssl=settings.url.lower().startswith("ldaps://"),
         tls=tls,
         get_info=ldap3.NONE,
-        connect_timeout=settings.timeout_s,
+        connect_timeout=_seconds(settings),
     )
 
 
@@ -88,7 +94,7 @@ def service_connection(settings: LdapSettings) -> Iterator[Any]:
             user=settings.bind_dn or None,
             password=_service_password(settings),
             auto_bind=_auto_bind(settings),
-            receive_timeout=settings.timeout_s,
+            receive_timeout=_seconds(settings),
             auto_referrals=False,
             read_only=True,
             raise_exceptions=False,
@@ -274,7 +280,7 @@ def authenticate(settings: LdapSettings, login: str, password: str) -> Authentic
         _server(settings),
         user=dn,
         password=password,
-        receive_timeout=settings.timeout_s,
+        receive_timeout=_seconds(settings),
         auto_referrals=False,
         read_only=True,
         raise_exceptions=False,
