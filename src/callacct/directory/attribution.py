@@ -47,19 +47,20 @@ def attribute_calls(
     since: dt.datetime | None = None,
     new_only: bool = False,
 ) -> AttributionResult:
-    """Attribute the calls started at or after `since` (naive UTC), or those never attributed.
+    """Attribute calls: those started at or after `since` (naive UTC; all when None), or with
+    `new_only` the calls never attributed yet (just ingested) — with both, either kind.
 
-    `new_only` limits the work to calls not attributed yet (just ingested); after a directory
-    change, `since` is the time the change takes effect: earlier calls cannot change.
+    After a directory change, `since` is when the change takes effect: earlier calls cannot
+    change.
     """
-    conditions = ["TRUE"]
+    conditions: list[str] = []
     params: list[object] = []
     if since is not None:
         conditions.append("c.started_at >= ?")
         params.append(since)
     if new_only:
         conditions.append("c.undefined_extension IS NULL")
-    where = " AND ".join(conditions)
+    where = "(" + " OR ".join(conditions) + ")" if conditions else "TRUE"
     own = _SIDE.format(column="extension", where=where)
     peer = _SIDE.format(column="peer_extension", where=where)
     # Only constant fragments are formatted into the SQL; values are bound parameters.

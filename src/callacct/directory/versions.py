@@ -185,7 +185,7 @@ def apply_snapshot(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    changes.attribution = attribute_calls(con, since=as_of)
+    changes.attribution = attribute_calls(con, since=as_of, new_only=True)
     return changes
 
 
