@@ -90,7 +90,7 @@ def _need(binary: str) -> str:
     path = shutil.which(binary) or (f"/usr/sbin/{binary}" if binary == "slapd" else None)
     if path and Path(path).exists():
         return path
-    reason = f"{binary} is not installed (apt-get install slapd ldap-utils)"
+    reason = f"{binary} is not installed (apt-get install slapd ldap-utils openssl)"
     if os.environ.get("CI", "").lower() in ("true", "1"):
         pytest.fail(f"{reason}; CI must install it (.ci/run)")
     pytest.skip(reason)
@@ -154,6 +154,7 @@ userPassword: {ODD_PASSWORD}
 def ldap_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LdapServer]:
     slapd = _need("slapd")
     _need("ldapadd")
+    _need("openssl")
     folder = tmp_path_factory.mktemp("slapd")
     (folder / "db").mkdir()
     (folder / "ad-lite.schema").write_text(AD_LITE_SCHEMA)

@@ -95,10 +95,19 @@ def test_undefined_extensions_are_marked(store: Store, tmp_path: Path) -> None:
     add_call(store.con, 2, dt.datetime(2026, 1, 5), "outgoing", "2999", remote="0612345678")
     add_call(store.con, 3, dt.datetime(2026, 1, 5), "internal", "2001", peer="2998")
     add_call(store.con, 4, dt.datetime(2026, 1, 5), "outgoing", None, remote="0612345678")
-    result = attribute_calls(store.con, new_only=True)
-    assert (result.calls, result.attributed, result.undefined) == (4, 2, 2)
+    # A conference bridge is not an extension (dialplan.extension_pattern says what is).
+    add_call(store.con, 5, dt.datetime(2026, 1, 5), "internal", "2001", peer="b00106239001")
+    pattern = SETTINGS.dialplan.extension_pattern
+    result = attribute_calls(store.con, new_only=True, extension_pattern=pattern)
+    assert (result.calls, result.attributed, result.undefined) == (5, 3, 2)
     calls = _calls(store)
-    assert [calls[i]["undefined_extension"] for i in (1, 2, 3, 4)] == [False, True, True, False]
+    assert [calls[i]["undefined_extension"] for i in (1, 2, 3, 4, 5)] == [
+        False,
+        True,
+        True,
+        False,
+        False,
+    ]
     assert calls[3]["user_login"] == "alice"
     assert attribute_calls(store.con, new_only=True).calls == 0  # nothing new
 

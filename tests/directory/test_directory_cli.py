@@ -303,3 +303,36 @@ def test_service_password_never_printed(
     assert result.exit_code == 2
     assert "s3cret-wrong" not in result.output
     assert "s3cret" not in (ldap_ws.workspace / "callacct.toml").read_text()
+
+
+def test_ingest_attributes_new_calls(cli: Cli, cucm_files: Path, tmp_path: Path) -> None:
+    people = write_csv(tmp_path / "p.csv", "ivan,Ivan,,,user,Support,,MOW,2427,,")
+    assert cli("directory", "import", str(people)).exit_code == 0
+    cli.json("ingest", str(cucm_files))
+    calls = cli.json("calls", "--all")
+    mine = [c for c in calls if "ivan" in (c["user"], c["peer_user"])]
+    assert mine
+    assert all(c["department"] == "Support" for c in mine if c["user"] == "ivan")
+    assert all(c["undefined_extension"] is not None for c in calls)
+    assert {c["call_id"] for c in cli.json("--as", "ivan", "calls", "--all")} == {
+        c["call_id"] for c in mine
+    }
+
+
+def test_demo_workspace_has_a_directory(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        ["demo", str(tmp_path / "demo"), "--people", "20", "--days", "2", "--end", "2026-03-10"],
+    )
+    assert result.exit_code == 0, result.output
+    ws = Cli(tmp_path / "demo")
+    people = ws.json("directory", "list")
+    assert len(people) == 20
+    calls = ws.json("calls", "--all")
+    assert all(c["user"] for c in calls if c["extension"])
+    assert all(c["disposition"] == "failed" for c in calls if c["undefined_extension"])
+    assert (tmp_path / "demo" / "directory" / "people.ldif").is_file()
+    assert (tmp_path / "demo" / "directory" / "ad-lite.schema").is_file()
+    user = next(p for p in people if p["role"] == "user")
+    mine = ws.json("--as", user["login"], "calls", "--all")
+    assert all(user["login"] in (c["user"], c["peer_user"]) for c in mine)

@@ -88,8 +88,9 @@ def ingest_command(
             progress=progress.advance,
             on_total=progress.total,
         )
-        if not dry_run:
-            attribute_calls(store.con, new_only=True)  # F-CALLS-3: who, as of call time
+        if not dry_run:  # F-CALLS-3: who made each new call, as of call time
+            pattern = workspace.settings.dialplan.extension_pattern
+            attribute_calls(store.con, new_only=True, extension_pattern=pattern)
     if as_json:
         print_json(report.to_dict())
     else:

@@ -83,6 +83,7 @@ def import_directory_csv(
         as_of=as_of,
         dry_run=dry_run,
         end_missing=not read.problems,
+        extension_pattern=settings.dialplan.extension_pattern,
     )
     return DirectoryImport("csv", read.read, len(read.entries), read.problems, changes)
 
@@ -102,7 +103,14 @@ def sync_ldap_directory(
         extension_pattern=settings.dialplan.extension_pattern,
         default_language=settings.general.language,
     )
-    changes = apply_snapshot(con, read.entries, source="ldap", as_of=as_of, dry_run=dry_run)
+    changes = apply_snapshot(
+        con,
+        read.entries,
+        source="ldap",
+        as_of=as_of,
+        dry_run=dry_run,
+        extension_pattern=settings.dialplan.extension_pattern,
+    )
     return DirectoryImport("ldap", read.read, len(read.entries), read.problems, changes)
 
 

@@ -46,12 +46,14 @@ def attribute_calls(
     *,
     since: dt.datetime | None = None,
     new_only: bool = False,
+    extension_pattern: str | None = None,
 ) -> AttributionResult:
     """Attribute calls: those started at or after `since` (naive UTC; all when None), or with
     `new_only` the calls never attributed yet (just ingested) — with both, either kind.
 
     After a directory change, `since` is when the change takes effect: earlier calls cannot
-    change.
+    change. With `extension_pattern` (dialplan.extension_pattern), a peer that does not look
+    like an extension (a conference bridge, a trunk) is not an undefined extension.
     """
     conditions: list[str] = []
     params: list[object] = []
@@ -61,6 +63,10 @@ def attribute_calls(
     if new_only:
         conditions.append("c.undefined_extension IS NULL")
     where = "(" + " OR ".join(conditions) + ")" if conditions else "TRUE"
+    looks_like = "TRUE"
+    if extension_pattern:
+        looks_like = "regexp_matches({column}, ?)"
+
     own = _SIDE.format(column="extension", where=where)
     peer = _SIDE.format(column="peer_extension", where=where)
     # Only constant fragments are formatted into the SQL; values are bound parameters.
@@ -68,14 +74,19 @@ def attribute_calls(
         SELECT c.call_id, o.login, o.department, o.cost_center, o.site,
                p.login AS peer_login, p.department AS peer_department,
                p.cost_center AS peer_cost_center, p.site AS peer_site,
-               (c.extension IS NOT NULL AND o.login IS NULL)
-               OR (c.peer_extension IS NOT NULL AND p.login IS NULL) AS undefined
+               (c.extension IS NOT NULL AND o.login IS NULL
+                AND {looks_like.format(column="c.extension")})
+               OR (c.peer_extension IS NOT NULL AND p.login IS NULL
+                AND {looks_like.format(column="c.peer_extension")}) AS undefined
         FROM calls c
         LEFT JOIN ({own}) o ON o.call_id = c.call_id
         LEFT JOIN ({peer}) p ON p.call_id = c.call_id
         WHERE {where}
     """  # noqa: S608
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _attribution AS {select}", params * 3)
+    pattern = [extension_pattern, extension_pattern] if extension_pattern else []
+    # Parameters in the order of their placeholders: the SELECT list, both sides, the WHERE.
+    bound = pattern + params * 3
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _attribution AS {select}", bound)
     try:
         counted = con.execute(
             "SELECT count(*), count(login), count(*) FILTER (undefined) FROM _attribution"

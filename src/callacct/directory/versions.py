@@ -83,6 +83,7 @@ def apply_snapshot(
     as_of: dt.datetime | None = None,
     dry_run: bool = False,
     end_missing: bool = True,
+    extension_pattern: str | None = None,
     now: dt.datetime | None = None,
 ) -> DirectoryChanges:
     """Store `entries` as the state of `source` from `as_of` (naive UTC) on; attribute calls.
@@ -185,7 +186,9 @@ def apply_snapshot(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    changes.attribution = attribute_calls(con, since=as_of, new_only=True)
+    changes.attribution = attribute_calls(
+        con, since=as_of, new_only=True, extension_pattern=extension_pattern
+    )
     return changes
 
 
