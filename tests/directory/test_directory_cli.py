@@ -336,3 +336,29 @@ def test_demo_workspace_has_a_directory(tmp_path: Path) -> None:
     user = next(p for p in people if p["role"] == "user")
     mine = ws.json("--as", user["login"], "calls", "--all")
     assert all(user["login"] in (c["user"], c["peer_user"]) for c in mine)
+
+
+def test_ingest_and_rejects_need_an_admin(org: Cli, cucm_files: Path) -> None:
+    for args in (["ingest", str(cucm_files)], ["ingest", "--rejects"]):
+        refused = org("--as", "alice", *args)
+        assert refused.exit_code == 2
+        assert "needs an admin" in refused.output
+    assert org("--as", "ada", "ingest", "--rejects").exit_code == 0
+
+
+def test_directory_benchmark_runs(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, str(root / "benchmarks" / "bench_directory.py"), "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["attribution"]["calls"] == 20_000
+    assert figures["department_move"]["people_moved"] == 5

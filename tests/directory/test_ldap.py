@@ -4,6 +4,7 @@ end-dating, injection attempts, empty and wrong passwords, StartTLS/LDAPS and CA
 from __future__ import annotations
 
 import datetime as dt
+import gc
 
 import ldap3
 import pytest
@@ -243,3 +244,15 @@ def test_wrong_service_password_is_an_ldap_error(
     with pytest.raises(LdapError) as info:
         read_ldap_directory(ldap.settings(), extension_pattern=EXT, default_language="en")
     assert "wrong" not in str(info.value)
+
+
+# ldap3 checks the name after wrapping the socket and, when it does not match, raises without
+# closing the wrapped socket: the garbage collector closes it (with a ResourceWarning).
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_certificate_for_another_host_name_is_refused(ldap: LdapServer) -> None:
+    """The certificate names IP 127.0.0.1 only: 'localhost' is a different name."""
+    person = ldap.people[0]
+    settings = ldap.settings(url=ldap.url.replace("127.0.0.1", "localhost"))
+    with pytest.raises(LdapError, match="doesn't match"):
+        authenticate(settings, person.login, password_of(person))
+    gc.collect()

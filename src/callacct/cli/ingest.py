@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import store_of, workspace_from
+from callacct.cli._context import require_admin, store_of, workspace_from
 from callacct.cli._output import ByteProgress, console, err_console, print_json
 from callacct.directory import attribute_calls
 from callacct.errors import UsageError
@@ -70,6 +70,7 @@ def ingest_command(
     workspace = workspace_from(ctx)
     if rejects:
         with store_of(workspace) as store:
+            require_admin(ctx, workspace, store, "ingest --rejects")  # raw records: every number
             rows = list_rejects(store, last=last)
         _show_rejects(rows, as_json)
         return
@@ -78,6 +79,7 @@ def ingest_command(
     dialect = load_mapping(mapping) if mapping else (get_dialect(fmt) if fmt else None)
     progress = ByteProgress("ingest")
     with store_of(workspace) as store, progress.running():
+        require_admin(ctx, workspace, store, "ingest")
         report = ingest_paths(
             store,
             workspace.settings,

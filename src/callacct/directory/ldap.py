@@ -19,7 +19,7 @@ import os
 import re
 import ssl
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,10 +66,8 @@ def _server(settings: LdapSettings) -> Any:
     )
 
 
-def _auto_bind(settings: LdapSettings) -> Any:
-    if settings.start_tls and not settings.url.lower().startswith("ldaps://"):
-        return ldap3.AUTO_BIND_TLS_BEFORE_BIND
-    return ldap3.AUTO_BIND_NO_TLS
+def _uses_start_tls(settings: LdapSettings) -> bool:
+    return settings.start_tls and not settings.url.lower().startswith("ldaps://")
 
 
 def _service_password(settings: LdapSettings) -> str | None:
@@ -84,27 +82,59 @@ def _service_password(settings: LdapSettings) -> str | None:
     return password
 
 
+def _connect(settings: LdapSettings, user: str | None, password: str | None) -> tuple[Any, bool]:
+    """Open a connection (TLS first: LDAPS, or StartTLS before any bind) and bind.
+
+    Returns the connection and whether the bind succeeded; a connection that cannot be
+    opened or secured is closed and raises `LdapError`.
+    """
+    conn = ldap3.Connection(
+        _server(settings),
+        user=user,
+        password=password,
+        receive_timeout=_seconds(settings),
+        auto_referrals=False,
+        read_only=True,
+        raise_exceptions=False,
+    )
+    try:
+        conn.open()
+        if _uses_start_tls(settings) and not conn.start_tls():
+            raise LdapError(f"{settings.url}: StartTLS refused ({_result(conn)})")
+        return conn, bool(conn.bind())
+    except LDAPException as exc:
+        _close(conn)
+        raise LdapError(f"{settings.url}: {_describe(exc)}") from None
+    except BaseException:
+        _close(conn)
+        raise
+
+
+def _close(conn: Any) -> None:
+    with suppress(LDAPException):
+        conn.unbind()
+    if conn.socket is not None:  # a socket whose TLS handshake failed is not closed by unbind
+        conn.socket.close()
+
+
+def _result(conn: Any) -> str:
+    result = conn.result or {}
+    return f"{result.get('description')} {result.get('message') or ''}".strip()
+
+
 @contextmanager
 def service_connection(settings: LdapSettings) -> Iterator[Any]:
     """A bound connection of the service account (anonymous when no `bind_dn`)."""
-    server = _server(settings)
+    conn, ok = _connect(settings, settings.bind_dn or None, _service_password(settings))
     try:
-        conn = ldap3.Connection(
-            server,
-            user=settings.bind_dn or None,
-            password=_service_password(settings),
-            auto_bind=_auto_bind(settings),
-            receive_timeout=_seconds(settings),
-            auto_referrals=False,
-            read_only=True,
-            raise_exceptions=False,
-        )
-    except LDAPException as exc:
-        raise LdapError(f"{settings.url}: {_describe(exc)}") from None
-    try:
+        if not ok:
+            raise LdapError(
+                f"{settings.url}: the service account was refused ({_result(conn)}); "
+                f"check ldap.bind_dn and {settings.bind_password_env}"
+            )
         yield conn
     finally:
-        conn.unbind()
+        _close(conn)
 
 
 def _describe(exc: LDAPException) -> str:
@@ -276,25 +306,8 @@ def authenticate(settings: LdapSettings, login: str, password: str) -> Authentic
         raise refused
     dn = found[0]["dn"]
     stored_login = _first(found[0]["attributes"], settings.attributes.login) or login
-    user_conn = ldap3.Connection(
-        _server(settings),
-        user=dn,
-        password=password,
-        receive_timeout=_seconds(settings),
-        auto_referrals=False,
-        read_only=True,
-        raise_exceptions=False,
-    )
-    try:
-        if _auto_bind(settings) == ldap3.AUTO_BIND_TLS_BEFORE_BIND:
-            user_conn.open()
-            if not user_conn.start_tls():
-                raise LdapError(f"{settings.url}: StartTLS failed: {user_conn.result}")
-        ok = bool(user_conn.bind())
-    except LDAPException as exc:
-        raise LdapError(f"{settings.url}: {_describe(exc)}") from None
-    finally:
-        user_conn.unbind()
+    user_conn, ok = _connect(settings, dn, password)  # a fresh connection, never a rebind
+    _close(user_conn)
     if not ok:
         raise refused
     return Authenticated(login=stored_login, dn=dn)
