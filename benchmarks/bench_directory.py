@@ -104,7 +104,7 @@ def main() -> None:
         }
         zone = ZoneInfo("UTC")
         scopes = {
-            "admin": Scope(),
+            "admin": Scope(role="admin"),
             "supervisor": Scope(role="supervisor", login="s", departments=(DEPARTMENTS[3],)),
             "user": Scope.for_user("u000042"),
         }

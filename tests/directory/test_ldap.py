@@ -256,3 +256,19 @@ def test_a_certificate_for_another_host_name_is_refused(ldap: LdapServer) -> Non
     with pytest.raises(LdapError, match="doesn't match"):
         authenticate(settings, person.login, password_of(person))
     gc.collect()
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"base_dn": "ou=Nowhere,dc=example,dc=com"}, "search of 'ou=Nowhere"),
+        ({"admin_groups": ["cn=missing,dc=example,dc=com"]}, "group 'cn=missing"),
+        ({"user_filter": "(objectClass=adLiteUser"}, "filter"),
+    ],
+)
+def test_bad_ldap_settings_are_one_line_errors(
+    ldap: LdapServer, changes: dict[str, object], message: str
+) -> None:
+    with pytest.raises((LdapError, ConfigError), match=message) as info:
+        read_ldap_directory(ldap.settings(**changes), extension_pattern=EXT, default_language="en")
+    assert "\n" not in str(info.value)

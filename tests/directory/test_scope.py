@@ -143,3 +143,18 @@ def test_an_empty_supervisor_scope_sees_nothing(org: Store) -> None:
     assert scope.predicate() == ("FALSE", [])
     assert _ids(org, scope) == set()
     assert _ids(org, dataclasses.replace(scope, role="user", login=None)) == set()
+
+
+def test_an_unknown_role_sees_nothing(org: Store) -> None:
+    assert _ids(org, Scope(role="auditor", login="x", departments=("Sales",))) == set()
+
+
+def test_missing_slapd_skips_here_and_fails_under_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.directory.conftest import _need
+
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="not installed"):
+        _need("callacct-no-such-binary")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI must install it"):
+        _need("callacct-no-such-binary")

@@ -99,6 +99,7 @@ def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
     table.add_column("started")
     table.add_column("dir")
     table.add_column("ext")
+    table.add_column("user")
     table.add_column("remote / peer")
     table.add_column("duration", justify="right")
     table.add_column("result")
@@ -117,6 +118,7 @@ def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
             row["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
             arrows.get(row["direction"], row["direction"]),
             row["extension"] or "",
+            row["user"] or ("?" if row["undefined_extension"] else ""),
             (row["remote_number"] or row["peer_extension"] or "") + flags,
             _duration(row["duration_s"]),
             row["disposition"],

@@ -169,7 +169,10 @@ def _group_members(conn: Any, groups: tuple[str, ...]) -> set[str]:
     for group in groups:
         ok = conn.search(group, "(objectClass=*)", ldap3.BASE, attributes=["member"])
         if not ok or not conn.response:
-            raise LdapError(f"group {group!r} not found: {conn.result.get('description')}")
+            raise LdapError(
+                f"group {group!r} not found ({_result(conn)}); check ldap.admin_groups and "
+                "ldap.supervisor_groups"
+            )
         for item in conn.response:
             if item.get("type") == "searchResEntry":
                 members.update(m.lower() for m in _values(item["attributes"], "member"))
@@ -215,11 +218,13 @@ def read_ldap_directory(
                 if item.get("type") == "searchResEntry":
                     raw.append((item["dn"], item["attributes"]))
         except LDAPException as exc:
-            raise LdapError(f"{settings.url}: search failed ({exc})") from None
+            raise LdapError(
+                f"{settings.url}: search failed ({exc}); check ldap.user_filter and ldap.base_dn"
+            ) from None
         if conn.result and conn.result.get("result") not in (0, None):
             raise LdapError(
-                f"{settings.url}: search of {settings.base_dn!r} failed: "
-                f"{conn.result.get('description')} {conn.result.get('message') or ''}".strip()
+                f"{settings.url}: search of {settings.base_dn!r} failed ({_result(conn)}); "
+                "check ldap.base_dn"
             )
     result = EntrySet(read=len(raw))
     logins_by_dn = {}

@@ -34,9 +34,12 @@ _COLUMNS = {
 
 @dataclass(frozen=True)
 class Scope:
-    """A role and what it covers; `mask_digits` trailing digits of external numbers hidden."""
+    """A role and what it covers; `mask_digits` trailing digits of external numbers hidden.
 
-    role: str = "admin"
+    The role has no default: nothing becomes an admin by omission.
+    """
+
+    role: str
     login: str | None = None
     departments: tuple[str, ...] = ()
     cost_centers: tuple[str, ...] = ()
@@ -55,6 +58,8 @@ class Scope:
             if not self.login:
                 return "FALSE", []
             return "(user_login = ? OR peer_login = ?)", [self.login, self.login]
+        if self.role != "supervisor":
+            return "FALSE", []  # an unknown role sees nothing
         parts: list[str] = []
         params: list[Any] = []
         for kind, values in self.covers().items():
