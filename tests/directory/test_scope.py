@@ -158,3 +158,11 @@ def test_missing_slapd_skips_here_and_fails_under_ci(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="CI must install it"):
         _need("callacct-no-such-binary")
+
+
+@pytest.mark.parametrize("login", sorted(EXPECTED))
+def test_reads_of_one_call_by_id_stay_in_scope(org: Store, login: str) -> None:
+    from callacct.query.calls import call_in_scope
+
+    scope = scope_for(org.con, login, SETTINGS)
+    assert {i for i in [*CALLS, 99] if call_in_scope(org.con, i, scope)} == EXPECTED[login]

@@ -169,6 +169,14 @@ def query_calls(
     return mask_calls(frame, scope.mask_digits), total
 
 
+def call_in_scope(con: duckdb.DuckDBPyConnection, call_id: int, scope: Scope) -> bool:
+    """Whether call `call_id` exists and `scope` may see it: the check for every read of one
+    call by id (an explanation, a detail view), so an id cannot reach outside the scope."""
+    scope_sql, scope_params = scope.predicate()
+    sql = f"SELECT count(*) FROM calls WHERE call_id = ? AND {scope_sql}"  # noqa: S608
+    return int(scalar(con, sql, [call_id, *scope_params])) > 0
+
+
 def calls_as_json(frame: pl.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts: times ISO 8601 with offset, money as a decimal string."""
     out: list[dict[str, Any]] = []
