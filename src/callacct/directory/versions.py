@@ -161,11 +161,14 @@ def apply_snapshot(
                 "AND login IN (SELECT unnest(?::VARCHAR[]))",
                 [as_of, to_end],
             )
-        for ext, login in ext_to_end:
+        if ext_to_end:
             con.execute(
-                "UPDATE extensions SET valid_to = ? "
-                "WHERE valid_to IS NULL AND extension = ? AND login = ?",
-                [as_of, ext, login],
+                """
+                UPDATE extensions SET valid_to = ?
+                FROM (SELECT unnest(?::VARCHAR[]) AS ext, unnest(?::VARCHAR[]) AS holder) x
+                WHERE valid_to IS NULL AND extension = x.ext AND login = x.holder
+                """,
+                [as_of, [e for e, _ in ext_to_end], [u for _, u in ext_to_end]],
             )
         if new_rows:
             _insert(con, "users", _user_frame(new_rows, source, as_of, recorded))
