@@ -150,7 +150,12 @@ def apply_snapshot(
             f"({max(latest):%Y-%m-%d %H:%M:%S} UTC) of an entry it would change; "
             "apply directory changes in time order"
         )
-    if dry_run or not changes.has_changes:
+    if dry_run:
+        return changes
+    if not changes.has_changes:  # still attribute calls never attributed (e.g. older stores)
+        changes.attribution = attribute_calls(
+            con, new_only=True, extension_pattern=extension_pattern
+        )
         return changes
 
     con.execute("BEGIN TRANSACTION")
