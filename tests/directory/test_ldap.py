@@ -272,3 +272,9 @@ def test_bad_ldap_settings_are_one_line_errors(
     with pytest.raises((LdapError, ConfigError), match=message) as info:
         read_ldap_directory(ldap.settings(**changes), extension_pattern=EXT, default_language="en")
     assert "\n" not in str(info.value)
+
+
+def test_missing_ca_file_is_a_config_error(ldap: LdapServer) -> None:
+    settings = ldap.settings(ca_file=str(ldap.folder / "nope.pem"))
+    with pytest.raises(ConfigError, match=r"ldap.ca_file .*nope.pem'?: no such file"):
+        authenticate(settings, "x", "y")

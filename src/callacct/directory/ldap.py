@@ -21,6 +21,7 @@ import ssl
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import ldap3
@@ -51,6 +52,10 @@ def _server(settings: LdapSettings) -> Any:
     if not settings.url:
         raise ConfigError(
             "ldap.url is not set in callacct.toml; set it (ldaps://host or ldap://host)"
+        )
+    if settings.ca_file and not Path(settings.ca_file).is_file():
+        raise ConfigError(
+            f"ldap.ca_file {settings.ca_file!r}: no such file; give the CA bundle (PEM)"
         )
     tls = ldap3.Tls(
         validate=ssl.CERT_REQUIRED,
