@@ -169,6 +169,15 @@ def _first(attributes: dict[str, Any], name: str) -> str | None:
     return values[0].strip() if values else None
 
 
+def _dn_key(dn: str) -> str:
+    """A DN compared the way directories do: case and spaces around ',' and '=' ignored.
+
+    >>> _dn_key("CN=Bob Smith, OU=People,DC=example")
+    'cn=bob smith,ou=people,dc=example'
+    """
+    return re.sub(r"\s*([,=])\s*", r"\1", dn.strip()).lower()
+
+
 def _group_members(conn: Any, groups: tuple[str, ...]) -> set[str]:
     members: set[str] = set()
     for group in groups:
@@ -180,7 +189,7 @@ def _group_members(conn: Any, groups: tuple[str, ...]) -> set[str]:
             )
         for item in conn.response:
             if item.get("type") == "searchResEntry":
-                members.update(m.lower() for m in _values(item["attributes"], "member"))
+                members.update(_dn_key(m) for m in _values(item["attributes"], "member"))
     return members
 
 
@@ -236,10 +245,10 @@ def read_ldap_directory(
     for dn, attrs in raw:
         login = _first(attrs, names.login)
         if login:
-            logins_by_dn[dn.lower()] = login
+            logins_by_dn[_dn_key(dn)] = login
     items: list[tuple[DirectoryEntry, str]] = []
     for dn, attrs in raw:
-        login = logins_by_dn.get(dn.lower())
+        login = logins_by_dn.get(_dn_key(dn))
         if not login:
             result.problems.append(Problem(dn, f"no {names.login} attribute; entry skipped"))
             continue
@@ -249,7 +258,7 @@ def read_ldap_directory(
                 ext = clean_extension(value)
                 if ext_re.search(ext) and ext not in extensions:
                     extensions.append(ext)
-        key = dn.lower()
+        key = _dn_key(dn)
         role = "admin" if key in admins else "supervisor" if key in supervisors else "user"
         scopes: tuple[str, ...] = ()
         if role == "supervisor" and names.scope:
@@ -269,7 +278,7 @@ def read_ldap_directory(
                     department=_first(attrs, names.department),
                     cost_center=_first(attrs, names.cost_center),
                     site=_first(attrs, names.site),
-                    manager=logins_by_dn.get(manager_dn.lower()) if manager_dn else None,
+                    manager=logins_by_dn.get(_dn_key(manager_dn)) if manager_dn else None,
                     scopes=scopes,
                     extensions=tuple(extensions),
                     dn=dn,
