@@ -144,9 +144,10 @@ def _report(result: DirectoryImport, as_json: bool) -> None:
             for login in changes.ended:
                 console.print(f"  - {login}")
         if changes.attribution is not None:
+            done = changes.attribution
             console.print(
-                f"{changes.attribution.attributed:,} call(s) attributed, "
-                f"{changes.attribution.undefined:,} with an extension not in the directory"
+                f"{done.calls:,} call(s) attributed again ({done.attributed:,} to a person, "
+                f"{done.undefined:,} with an extension not in the directory)"
             )
         for problem in result.problems:
             err_console.print(f"[yellow]rejected:[/] {problem}", highlight=False)

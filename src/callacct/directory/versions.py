@@ -64,6 +64,7 @@ class DirectoryChanges:
             "unchanged": self.unchanged,
             "extensions_added": [{"extension": e, "login": u} for e, u in self.extensions_added],
             "extensions_ended": [{"extension": e, "login": u} for e, u in self.extensions_ended],
+            "calls_reattributed": None if self.attribution is None else self.attribution.calls,
             "calls_attributed": None if self.attribution is None else self.attribution.attributed,
             "calls_undefined_extension": (
                 None if self.attribution is None else self.attribution.undefined
