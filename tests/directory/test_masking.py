@@ -54,3 +54,13 @@ def test_internal_numbers_stay_readable() -> None:
 def test_masking_settings_per_role() -> None:
     settings = MaskingSettings(user=2, supervisor=4)
     assert [settings.digits_for(r) for r in ("user", "supervisor", "admin")] == [2, 4, 0]
+
+
+def test_numbers_quoted_in_text_are_masked_too() -> None:
+    from callacct.directory.masking import mask_in_text
+
+    text = "called 0612345678 (E.164 +33612345678), rate 0.0612 per minute, ext 2001"
+    masked = mask_in_text(text, ["0612345678", "+33612345678", None], 4)
+    assert masked == "called 061234**** (E.164 +3361234****), rate 0.0612 per minute, ext 2001"
+    assert mask_in_text(text, ["0612345678"], 0) == text
+    assert mask_in_text("x 106123456789 y", ["0612345678"], 4) == "x 106123456789 y"

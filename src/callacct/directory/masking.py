@@ -14,6 +14,9 @@ Example:
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 import polars as pl
 
 #: Number columns of a call that may hold an external party.
@@ -70,3 +73,20 @@ def mask_calls(frame: pl.DataFrame, digits: int) -> pl.DataFrame:
             .alias(column)
         )
     return frame.with_columns(exprs) if exprs else frame
+
+
+def mask_in_text(text: str, numbers: Iterable[str | None], digits: int) -> str:
+    """`text` with every occurrence of the given external numbers masked: for free text that
+    quotes a call's numbers (an explanation, an e-mail body). Longer numbers are replaced first.
+
+    >>> mask_in_text("dialled 00612345678 -> +33612345678", ["00612345678", "+33612345678"], 4)
+    'dialled 0061234**** -> +3361234****'
+    """
+    if digits <= 0:
+        return text
+    for number in sorted({n for n in numbers if n}, key=len, reverse=True):
+        # Not inside a longer run of digits: '1234' must not hit '912345'.
+        pattern = r"(?<!\d)" + re.escape(number) + r"(?!\d)"
+        masked = mask_number(number, digits) or number
+        text = re.sub(pattern, masked.replace("\\", "\\\\"), text)
+    return text
