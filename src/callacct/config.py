@@ -233,6 +233,105 @@ class IngestSettings(_Section):
         return check_size(value)
 
 
+ROLES = ("user", "supervisor", "admin")
+SCOPE_KINDS = ("department", "cost_center", "site")
+
+# Active Directory: enabled people only.
+AD_USER_FILTER = (
+    "(&(objectCategory=person)(objectClass=user)(!(userAccountControl:1.2.840.113556.1.4.803:=2)))"
+)
+
+
+class LdapAttributes(_Section):
+    """Which directory attribute holds each field (defaults: Active Directory)."""
+
+    login: str = Field("sAMAccountName", description="login name")
+    name: str = Field("displayName", description="display name")
+    email: str = Field("mail", description="e-mail address")
+    extensions: tuple[str, ...] = Field(
+        ("ipPhone", "telephoneNumber"),
+        description="attributes holding extensions, in order; values that do not match "
+        "dialplan.extension_pattern (once spaces and dashes are removed) are ignored",
+    )
+    department: str = Field("department", description="department name")
+    cost_center: str = Field(
+        "extensionAttribute1", description="cost centre (AD has no standard attribute)"
+    )
+    site: str = Field("physicalDeliveryOfficeName", description="site / office")
+    manager: str = Field("manager", description="manager (a DN, resolved to a login)")
+    language: str = Field("preferredLanguage", description="language (en, fr-FR, ...)")
+    scope: str = Field(
+        "",
+        description="attribute holding a supervisor's scope such as 'department:Sales;site:PAR' "
+        "(empty: directory.supervisor_scope applies)",
+    )
+
+
+class LdapSettings(_Section):
+    """LDAP / Active Directory: `directory sync-ldap` and `auth check`."""
+
+    url: str = Field("", description="ldap://host[:port] or ldaps://host[:port]; empty: no LDAP")
+    start_tls: bool = Field(True, description="StartTLS on ldap:// before any password is sent")
+    ca_file: str = Field(
+        "", description="CA bundle (PEM) that signed the server certificate; empty: system CAs"
+    )
+    bind_dn: str = Field("", description="service account DN used to search (empty: anonymous)")
+    bind_password_env: str = Field(
+        "CALLACCT_LDAP_PASSWORD",
+        description="environment variable holding the service account password (never stored)",
+    )
+    base_dn: str = Field("", description="where people are searched")
+    user_filter: str = Field(AD_USER_FILTER, description="LDAP filter selecting people")
+    admin_groups: tuple[str, ...] = Field((), description="DNs of groups whose members are admins")
+    supervisor_groups: tuple[str, ...] = Field(
+        (), description="DNs of groups whose members are supervisors"
+    )
+    page_size: int = Field(500, ge=1, le=100_000, description="entries per page (AD allows 1000)")
+    timeout_s: float = Field(10.0, gt=0, description="connect and receive timeout in seconds")
+    attributes: LdapAttributes = LdapAttributes()
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        if value and not re.fullmatch(r"ldaps?://[^\s/]+/?", value):
+            raise ValueError(f"{value!r} is not an URL such as 'ldaps://dc1.example.com'")
+        return value
+
+
+class DirectorySettings(_Section):
+    """The directory of people and extensions."""
+
+    supervisor_scope: tuple[str, ...] = Field(
+        ("department",),
+        description="what a supervisor sees when no scope is given for them: their own "
+        "department, cost_center and/or site",
+    )
+
+    @field_validator("supervisor_scope")
+    @classmethod
+    def _kinds(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for kind in value:
+            if kind not in SCOPE_KINDS:
+                raise ValueError(f"{kind!r} is not one of {', '.join(SCOPE_KINDS)}")
+        return value
+
+
+class MaskingSettings(_Section):
+    """Privacy: trailing digits of external numbers shown as '*', per role (0: not masked)."""
+
+    user: int = Field(0, ge=0, le=20, description="digits hidden from users")
+    supervisor: int = Field(0, ge=0, le=20, description="digits hidden from supervisors")
+    admin: int = Field(0, ge=0, le=20, description="digits hidden from admins")
+
+    def digits_for(self, role: str) -> int:
+        """How many trailing digits `role` does not see.
+
+        >>> MaskingSettings(supervisor=4).digits_for("supervisor")
+        4
+        """
+        return int(getattr(self, role))
+
+
 class Settings(_Section):
     """All workspace settings; each section is a table in `callacct.toml`."""
 
@@ -240,6 +339,9 @@ class Settings(_Section):
     dialplan: DialPlanSettings = DialPlanSettings()
     store: StoreSettings = StoreSettings()
     ingest: IngestSettings = IngestSettings()
+    directory: DirectorySettings = DirectorySettings()
+    masking: MaskingSettings = MaskingSettings()
+    ldap: LdapSettings = LdapSettings()
     sites: dict[str, SiteSettings] = Field(
         default_factory=dict,
         description="sites with their own dial plan, e.g. [sites.NYC]; calls are placed by "
@@ -381,28 +483,30 @@ def render_settings(settings: Settings) -> str:
     for section_name in Settings.model_fields:
         if section_name == "sites":
             continue
-        lines += ["", f"[{section_name}]"]
-        lines += _render_section(getattr(settings, section_name))
+        lines += _render_table(section_name, getattr(settings, section_name))
     lines += ["", f"# {Settings.model_fields['sites'].description}"]
     if not settings.sites:
         lines += ["# [sites.NYC]", '# region = "US"', '# timezone = "America/New_York"']
         lines += ['# access_codes = ["9"]', '# extensions = "^3\\d{3}$"', '# gateways = "^NYC-"']
     for name, site in settings.sites.items():
-        lines += ["", f"[sites.{name}]"]
-        lines += _render_section(site, changed_only=True)
+        lines += _render_table(f"sites.{name}", site, changed_only=True)
     return "\n".join(lines) + "\n"
 
 
-def _render_section(section: BaseModel, *, changed_only: bool = False) -> list[str]:
-    lines: list[str] = []
+def _render_table(name: str, section: BaseModel, *, changed_only: bool = False) -> list[str]:
+    lines = ["", f"[{name}]"]
+    tables: list[str] = []
     for key, field in type(section).model_fields.items():
         value = getattr(section, key)
+        if isinstance(value, BaseModel):
+            tables += _render_table(f"{name}.{key}", value, changed_only=changed_only)
+            continue
         if changed_only and value == field.default:
             continue
         if field.description and not changed_only:
             lines.append(f"# {field.description}")
         lines.append(f"{key} = {_toml_value(value)}")
-    return lines
+    return lines + tables
 
 
 def _toml_value(value: object) -> str:

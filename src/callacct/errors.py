@@ -42,3 +42,17 @@ class SpecError(CallacctError):
 
 class NotFoundError(CallacctError):
     """Something asked for by name or id does not exist."""
+
+
+class DirectoryError(CallacctError):
+    """A directory file or LDAP setting that cannot be used at all."""
+
+
+class LdapError(CallacctError):
+    """The LDAP server cannot be reached, refuses the service account or the TLS handshake."""
+
+
+class AuthenticationError(CallacctError):
+    """A login that does not authenticate: wrong login or password."""
+
+    exit_code = 1

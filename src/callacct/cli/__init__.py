@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from callacct.cli import calls, demo, ingest, init, tariff  # noqa: F401  (registers the commands)
+from callacct.cli import (  # noqa: F401  (registers the commands)
+    auth,
+    calls,
+    demo,
+    directory,
+    ingest,
+    init,
+    tariff,
+)
 from callacct.cli._app import app
 
 

@@ -70,13 +70,22 @@ def root(
             help="Workspace folder (default: the current folder).",
         ),
     ] = None,
+    as_login: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="LOGIN",
+            help="Run a read command within this person's scope (what their role lets them "
+            "see, numbers masked for it); default: the operator, an admin.",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
     """Call accounting for Cisco CUCM and other PBXs."""
-    ctx.obj = {"workspace": workspace, "debug": debug}
+    ctx.obj = {"workspace": workspace, "debug": debug, "as_login": as_login}
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -10,6 +10,8 @@ import typer
 
 from callacct.cli._output import err_console
 from callacct.config import Workspace, open_workspace, resolve_workspace_dir
+from callacct.directory.scope import Scope, admin_scope, scope_for
+from callacct.errors import UsageError
 from callacct.store import Store, open_store
 
 
@@ -40,3 +42,24 @@ def store_of(workspace: Workspace) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+def as_login_of(ctx: typer.Context) -> str | None:
+    """The login given with the global `--as`, if any."""
+    value: str | None = (ctx.find_root().obj or {}).get("as_login")
+    return value
+
+
+def scope_from(ctx: typer.Context, workspace: Workspace, store: Store) -> Scope:
+    """The scope a read runs in: the `--as` person's, else the operator's (admin)."""
+    login = as_login_of(ctx)
+    if login is None:
+        return admin_scope(workspace.settings)
+    return scope_for(store.con, login, workspace.settings)
+
+
+def require_admin(ctx: typer.Context, workspace: Workspace, store: Store, what: str) -> None:
+    """Commands that change the directory run only as the operator or an admin."""
+    scope = scope_from(ctx, workspace, store)
+    if scope.role != "admin":
+        raise UsageError(f"{what} needs an admin; {as_login_of(ctx)!r} is a {scope.role}")

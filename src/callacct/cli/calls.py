@@ -10,11 +10,18 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import store_of, workspace_from
+from callacct.cli._context import scope_from, store_of, workspace_from
 from callacct.cli._output import console, print_json
 from callacct.config import check_timezone
-from callacct.errors import UsageError
-from callacct.query.calls import CallFilter, calls_as_json, format_cost, parse_when, query_calls
+from callacct.errors import NotFoundError, UsageError
+from callacct.query.calls import (
+    CallFilter,
+    call_in_scope,
+    calls_as_json,
+    format_cost,
+    parse_when,
+    query_calls,
+)
 from callacct.rating import explain_call
 
 DEFAULT_LAST = 100
@@ -74,6 +81,8 @@ def calls_command(
 
     An internal call appears once, and under both extensions when filtering by --ext.
     'callacct calls explain ID' shows how a call's cost came about.
+    With the global --as LOGIN, only the calls that person may see are listed, with external
+    numbers masked as their role requires.
 
     Examples:
       callacct calls --last 20
@@ -81,6 +90,7 @@ def calls_command(
       callacct calls --number 0612345678 --json
       callacct calls --class unknown --last 50
       callacct calls explain 1234
+      callacct --as jdupont calls --last 20
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -103,7 +113,8 @@ def calls_command(
         last=None if all_calls else (last or DEFAULT_LAST),
     )
     with store_of(workspace) as store:
-        frame, total = query_calls(store.con, flt, zone)
+        scope = scope_from(ctx, workspace, store)
+        frame, total = query_calls(store.con, flt, zone, scope=scope)
     if as_json:
         print_json(calls_as_json(frame))
         return
@@ -119,6 +130,7 @@ def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
     table.add_column("started")
     table.add_column("dir")
     table.add_column("ext")
+    table.add_column("user")
     table.add_column("remote / peer")
     table.add_column("duration", justify="right")
     table.add_column("result")
@@ -137,6 +149,7 @@ def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
             row["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
             arrows.get(row["direction"], row["direction"]),
             row["extension"] or "",
+            row["user"] or ("?" if row["undefined_extension"] else ""),
             (row["remote_number"] or row["peer_extension"] or "") + flags,
             _duration(row["duration_s"]),
             row["disposition"],
@@ -169,7 +182,12 @@ def explain_command(
     """
     workspace = workspace_from(ctx)
     with store_of(workspace) as store:
+        scope = scope_from(ctx, workspace, store)
+        if not call_in_scope(store.con, call_id, scope):
+            raise NotFoundError(f"no call with id {call_id}; find ids with 'callacct calls'")
         explanation = explain_call(store.con, workspace.settings, call_id)
+    if scope.mask_digits:
+        explanation = explanation.masked(scope.mask_digits)
     if as_json:
         print_json(explanation.to_dict())
         return

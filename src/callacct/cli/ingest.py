@@ -9,8 +9,9 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import store_of, workspace_from
+from callacct.cli._context import require_admin, store_of, workspace_from
 from callacct.cli._output import ByteProgress, console, err_console, print_json
+from callacct.directory import attribute_calls
 from callacct.errors import UsageError
 from callacct.ingest import list_rejects
 from callacct.ingest.dialects import DIALECTS, get_dialect
@@ -70,6 +71,7 @@ def ingest_command(
     workspace = workspace_from(ctx)
     if rejects:
         with store_of(workspace) as store:
+            require_admin(ctx, workspace, store, "ingest --rejects")  # raw records: every number
             rows = list_rejects(store, last=last)
         _show_rejects(rows, as_json)
         return
@@ -79,6 +81,7 @@ def ingest_command(
     progress = ByteProgress("ingest")
     rating: RateReport | None = None
     with store_of(workspace) as store, progress.running():
+        require_admin(ctx, workspace, store, "ingest")
         report = ingest_paths(
             store,
             workspace.settings,
@@ -89,7 +92,11 @@ def ingest_command(
             progress=progress.advance,
             on_total=progress.total,
         )
-        if not dry_run:  # new calls get their class and cost right away
+        if not dry_run:
+            # F-CALLS-3: who made each new call, as of call time; then its class and cost
+            # (rating places a call by the directory site that attribution writes).
+            pattern = workspace.settings.dialplan.extension_pattern
+            attribute_calls(store.con, new_only=True, extension_pattern=pattern)
             rating = rate_calls(store.con, workspace.settings, only_new=True)
     if as_json:
         print_json({**report.to_dict(), "rating": rating.to_dict() if rating else None})

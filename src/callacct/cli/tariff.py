@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import store_of, workspace_from
+from callacct.cli._context import require_admin, store_of, workspace_from
 from callacct.cli._output import console, err_console, print_json
 from callacct.config import check_timezone
 from callacct.errors import UsageError
@@ -74,6 +74,7 @@ def import_command(
     workspace = workspace_from(ctx)
     path = _resolve(file)
     with store_of(workspace) as store:
+        require_admin(ctx, workspace, store, "tariff import")
         try:
             report = import_tariff(
                 store.con,
@@ -244,6 +245,7 @@ def rate_command(
     first = parse_when(start, zone) if start else None
     last = parse_when(end, zone, end=True) if end else None
     with store_of(workspace) as store, console.status("rating calls...", spinner="dots"):
+        require_admin(ctx, workspace, store, "rate")
         report = rate_calls(
             store.con,
             workspace.settings,

@@ -16,7 +16,9 @@ from typing import Any
 
 from callacct.config import Settings, open_workspace, write_default_settings
 from callacct.demo.cdr_writer import DemoCdrSummary, write_demo_cdr_files
+from callacct.demo.ldif import write_people_ldif
 from callacct.demo.people import build_people, write_people_csv
+from callacct.directory import import_directory_csv
 from callacct.errors import UsageError
 from callacct.ingest.engine import IngestReport, ingest_paths
 from callacct.rating import ImportReport, RateReport, import_tariff, rate_calls
@@ -102,6 +104,7 @@ def build_demo(
     staff = build_people(seed, people)
     (root / "directory").mkdir(exist_ok=True)
     write_people_csv(staff, root / "directory" / "people.csv")
+    write_people_ldif(staff, root / "directory", base_dn="dc=example,dc=com")
     last_day = end or (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1))
     summary = write_demo_cdr_files(root / "cdr", people=staff, seed=seed, days=days, end=last_day)
     store = open_store(workspace.store_path, lock_timeout_s=settings.store.lock_timeout_s)
@@ -110,6 +113,8 @@ def build_demo(
         report = ingest_paths(
             store, workspace.settings, [root / "cdr"], progress=progress, on_total=on_total
         )
+        # The demo's directory, valid since ever: every call is attributed to its person.
+        import_directory_csv(store.con, root / "directory" / "people.csv", workspace.settings)
         rating = rate_calls(store.con, workspace.settings, only_new=True)
         by_direction = dict(
             store.con.execute(

@@ -1,4 +1,8 @@
-"""List calls with filters, shown in a reference time zone.
+"""List calls with filters, shown in a reference time zone, within the reader's scope.
+
+Every read is limited by a `Scope` (what the person may see, F-ACCESS-1): its predicate is ANDed
+to the filters, so no filter can widen it, and external numbers are masked as the scope says
+(F-ACCESS-3) before any output sees them.
 
 Example:
     >>> CallFilter(extensions=("2001",), last=20).extensions
@@ -17,6 +21,8 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
+from callacct.directory.masking import mask_calls
+from callacct.directory.scope import Scope
 from callacct.errors import UsageError
 from callacct.rating.classify import DEST_CLASSES
 from callacct.store import fetch_frame, scalar
@@ -50,6 +56,8 @@ CALL_COLUMNS = (
     "department",
     "cost_center",
     "site",
+    "peer_user",
+    "undefined_extension",
     "transfer",
     "forward",
     "conference",
@@ -101,11 +109,13 @@ def _utc_naive(value: dt.datetime) -> dt.datetime:
 
 
 def query_calls(
-    con: duckdb.DuckDBPyConnection, flt: CallFilter, tz: ZoneInfo
+    con: duckdb.DuckDBPyConnection, flt: CallFilter, tz: ZoneInfo, *, scope: Scope
 ) -> tuple[pl.DataFrame, int]:
-    """Matching calls (oldest first; the most recent `last` if set) and the total matched."""
-    where: list[str] = []
-    params: list[Any] = []
+    """Matching calls in `scope` (oldest first; the most recent `last` if set), numbers masked
+    for the scope, and the total matched."""
+    scope_sql, scope_params = scope.predicate()
+    where: list[str] = [scope_sql]
+    params: list[Any] = list(scope_params)
     if flt.start is not None:
         where.append("started_at >= ?")
         params.append(_utc_naive(flt.start))
@@ -148,7 +158,7 @@ def query_calls(
             "direction = 'outgoing' AND answered AND rate_prefix IS NULL "
             "AND dest_class NOT IN ('emergency', 'toll_free', 'internal')"
         )
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
+    clause = "WHERE " + " AND ".join(where)
     # `clause` is built from constant fragments above; values are bound parameters.
     total = int(scalar(con, f"SELECT count(*) FROM calls {clause}", params))  # noqa: S608
     limit = ""
@@ -159,7 +169,8 @@ def query_calls(
             SELECT call_id, started_at, answered_at, ended_at, direction, answered, disposition,
                    extension, peer_extension, remote_number, calling_number, called_number,
                    final_number, duration_s, ring_s, cost, currency, dest_class, dest_country,
-                   gateway, user_login AS "user", department, cost_center, site, transfer,
+                   gateway, user_login AS "user", department, cost_center, site,
+                   peer_login AS peer_user, undefined_extension, transfer,
                    forward, conference, mos, jitter_ms, latency_ms, loss_pct, source,
                    global_call_id
             FROM calls {clause}
@@ -171,7 +182,15 @@ def query_calls(
         pl.col(c).dt.replace_time_zone("UTC").dt.convert_time_zone(str(tz))
         for c in ("started_at", "answered_at", "ended_at")
     )
-    return frame, total
+    return mask_calls(frame, scope.mask_digits), total
+
+
+def call_in_scope(con: duckdb.DuckDBPyConnection, call_id: int, scope: Scope) -> bool:
+    """Whether call `call_id` exists and `scope` may see it: the check for every read of one
+    call by id (an explanation, a detail view), so an id cannot reach outside the scope."""
+    scope_sql, scope_params = scope.predicate()
+    sql = f"SELECT count(*) FROM calls WHERE call_id = ? AND {scope_sql}"  # noqa: S608
+    return int(scalar(con, sql, [call_id, *scope_params])) > 0
 
 
 def calls_as_json(frame: pl.DataFrame) -> list[dict[str, Any]]:

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from callacct.config import Settings
+from callacct.directory.masking import mask_in_text, mask_number
 from callacct.errors import NotFoundError
 from callacct.rating.cost import MICRO, Costing, Part, cost_of, to_decimal
 from callacct.rating.rate import CALL_SQL, RateLookup, Tariffs, rate_frame
@@ -34,6 +35,16 @@ class Explanation:
 
     def add(self, label: str, text: str) -> None:
         self.steps.append((label, text))
+
+    def masked(self, digits: int) -> Explanation:
+        """The same explanation with the remote party's number masked (F-ACCESS-3), in the
+        steps' text and in the data alike."""
+        numbers = [self.data.get("dialled"), self.data.get("remote_number")]
+        data = dict(self.data)
+        for key in ("dialled", "remote_number"):
+            data[key] = mask_number(data.get(key), digits)
+        steps = [(label, mask_in_text(text, numbers, digits)) for label, text in self.steps]
+        return Explanation(self.call_id, steps, data)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -168,4 +168,39 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE calls ADD COLUMN rate_band VARCHAR;
     ALTER TABLE calls ADD COLUMN billed_s INTEGER;
     """,
+    # 4: The directory, effective-dated: a change ends the current version (valid_to) and adds a
+    # new one; nothing is deleted. valid_to NULL = current. Calls keep who they belonged to
+    # at call time (user_login, department, ... and the same for the peer of internal calls).
+    """
+    CREATE TABLE IF NOT EXISTS users (
+        login        VARCHAR NOT NULL,
+        name         VARCHAR,
+        email        VARCHAR,
+        language     VARCHAR,
+        role         VARCHAR NOT NULL,
+        department   VARCHAR,
+        cost_center  VARCHAR,
+        site         VARCHAR,
+        manager      VARCHAR,
+        scopes       VARCHAR[] NOT NULL,
+        source       VARCHAR NOT NULL,
+        dn           VARCHAR,
+        valid_from   TIMESTAMP NOT NULL,
+        valid_to     TIMESTAMP,
+        recorded_at  TIMESTAMP NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS extensions (
+        extension    VARCHAR NOT NULL,
+        login        VARCHAR NOT NULL,
+        source       VARCHAR NOT NULL,
+        valid_from   TIMESTAMP NOT NULL,
+        valid_to     TIMESTAMP,
+        recorded_at  TIMESTAMP NOT NULL
+    );
+    ALTER TABLE calls ADD COLUMN IF NOT EXISTS peer_login VARCHAR;
+    ALTER TABLE calls ADD COLUMN IF NOT EXISTS peer_department VARCHAR;
+    ALTER TABLE calls ADD COLUMN IF NOT EXISTS peer_cost_center VARCHAR;
+    ALTER TABLE calls ADD COLUMN IF NOT EXISTS peer_site VARCHAR;
+    ALTER TABLE calls ADD COLUMN IF NOT EXISTS undefined_extension BOOLEAN;
+    """,
 )

@@ -1,0 +1,92 @@
+"""Privacy masking of external numbers (F-ACCESS-3), one function for every output.
+
+The trailing `digits` digits of each external number are replaced by ``*`` (other characters and
+the length are kept). A number equal to one of the call's own extensions is internal and stays
+readable. `mask_calls` is applied by the query layer, so tables, JSON and files all show the
+same masked values.
+
+Example:
+    >>> mask_number("+33612345678", 4)
+    '+3361234****'
+    >>> mask_number("0612", 6)
+    '****'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+import polars as pl
+
+#: Number columns of a call that may hold an external party.
+NUMBER_COLUMNS = ("remote_number", "calling_number", "called_number", "final_number")
+
+
+def mask_number(number: str | None, digits: int) -> str | None:
+    """`number` with its last `digits` digits replaced by ``*``."""
+    if number is None or digits <= 0:
+        return number
+    chars = list(number)
+    left = digits
+    for i in range(len(chars) - 1, -1, -1):
+        if left == 0:
+            break
+        if chars[i].isdigit():
+            chars[i] = "*"
+            left -= 1
+    return "".join(chars)
+
+
+def mask_expr(column: str, digits: int) -> pl.Expr:
+    """A Polars expression masking `column` like `mask_number` (vectorised).
+
+    >>> pl.DataFrame({"n": ["0612345678", None]}).select(mask_expr("n", 3))["n"].to_list()
+    ['0612345***', None]
+    """
+    # Replace one digit at a time from the right, so non-digits between them are kept.
+    expr = pl.col(column)
+    for _ in range(digits):
+        expr = expr.str.replace(r"\d(\D*)$", "*$1")
+    return expr.alias(column)
+
+
+def mask_calls(frame: pl.DataFrame, digits: int) -> pl.DataFrame:
+    """Mask the external numbers of a frame of calls (columns missing from it are skipped).
+
+    A value equal to the call's `extension` or `peer_extension` is internal and kept.
+    """
+    if digits <= 0:
+        return frame
+    own = [c for c in ("extension", "peer_extension") if c in frame.columns]
+    exprs = []
+    for column in NUMBER_COLUMNS:
+        if column not in frame.columns:
+            continue
+        internal = pl.lit(False)
+        for other in own:
+            internal = internal | (pl.col(column) == pl.col(other)).fill_null(False)
+        exprs.append(
+            pl.when(internal)
+            .then(pl.col(column))
+            .otherwise(mask_expr(column, digits))
+            .alias(column)
+        )
+    return frame.with_columns(exprs) if exprs else frame
+
+
+def mask_in_text(text: str, numbers: Iterable[str | None], digits: int) -> str:
+    """`text` with every occurrence of the given external numbers masked: for free text that
+    quotes a call's numbers (an explanation, an e-mail body). Longer numbers are replaced first.
+
+    >>> mask_in_text("dialled 00612345678 -> +33612345678", ["00612345678", "+33612345678"], 4)
+    'dialled 0061234**** -> +3361234****'
+    """
+    if digits <= 0:
+        return text
+    for number in sorted({n for n in numbers if n}, key=len, reverse=True):
+        # Not inside a longer run of digits: '1234' must not hit '912345'.
+        pattern = r"(?<!\d)" + re.escape(number) + r"(?!\d)"
+        masked = mask_number(number, digits) or number
+        text = re.sub(pattern, masked.replace("\\", "\\\\"), text)
+    return text

@@ -1,0 +1,299 @@
+"""Effective dating: a directory snapshot becomes new versions; nothing is ever deleted.
+
+A source (``csv`` or ``ldap``) describes its people as they are *now*. Applying that snapshot as
+of a time T compares it with the current versions: a changed person gets their current version
+ended at T and a new one from T; a person of that source who is missing is ended at T; an
+extension given to someone else is ended for the old holder and starts for the new one. Calls
+are then attributed with the versions in force when they were made (`attribution.py`), so a
+move to another department does not rewrite last month's calls.
+
+The first load of an empty directory is valid since ever (`SINCE_EVER`) unless a time is given,
+so calls already in the store are attributed to the people the directory describes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from callacct.directory.attribution import AttributionResult, attribute_calls
+from callacct.directory.model import USER_FIELDS, DirectoryEntry
+from callacct.errors import DirectoryError
+from callacct.store import scalar
+
+SINCE_EVER = dt.datetime(1900, 1, 1)
+
+
+@dataclass
+class DirectoryChanges:
+    """What applying a snapshot changed (or would change, on a dry run)."""
+
+    source: str
+    as_of: dt.datetime
+    dry_run: bool
+    added: list[str] = field(default_factory=list)
+    changed: dict[str, list[str]] = field(default_factory=dict)
+    ended: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    extensions_added: list[tuple[str, str]] = field(default_factory=list)
+    extensions_ended: list[tuple[str, str]] = field(default_factory=list)
+    attribution: AttributionResult | None = None
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(
+            self.added
+            or self.changed
+            or self.ended
+            or self.extensions_added
+            or self.extensions_ended
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "as_of": self.as_of.replace(tzinfo=dt.UTC).isoformat(),
+            "dry_run": self.dry_run,
+            "added": self.added,
+            "changed": self.changed,
+            "ended": self.ended,
+            "unchanged": self.unchanged,
+            "extensions_added": [{"extension": e, "login": u} for e, u in self.extensions_added],
+            "extensions_ended": [{"extension": e, "login": u} for e, u in self.extensions_ended],
+            "calls_reattributed": None if self.attribution is None else self.attribution.calls,
+            "calls_attributed": None if self.attribution is None else self.attribution.attributed,
+            "calls_undefined_extension": (
+                None if self.attribution is None else self.attribution.undefined
+            ),
+        }
+
+
+def directory_is_empty(con: duckdb.DuckDBPyConnection) -> bool:
+    return int(scalar(con, "SELECT count(*) FROM users")) == 0
+
+
+def apply_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    entries: list[DirectoryEntry],
+    *,
+    source: str,
+    as_of: dt.datetime | None = None,
+    dry_run: bool = False,
+    end_missing: bool = True,
+    extension_pattern: str | None = None,
+    now: dt.datetime | None = None,
+) -> DirectoryChanges:
+    """Store `entries` as the state of `source` from `as_of` (naive UTC) on; attribute calls.
+
+    `as_of` defaults to now, or to `SINCE_EVER` when the directory is empty. Versions must be
+    applied in time order: an `as_of` before the start of a version it would end is refused.
+    `end_missing=False` keeps the people of `source` that `entries` does not mention (used when
+    some input lines were rejected: their people must not be ended by mistake).
+    """
+    recorded = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
+    if as_of is None:
+        as_of = SINCE_EVER if directory_is_empty(con) else recorded
+    changes = DirectoryChanges(source=source, as_of=as_of, dry_run=dry_run)
+
+    current = _current_users(con)
+    incoming = {e.login: e for e in entries}
+    to_end: list[str] = []
+    new_rows: list[DirectoryEntry] = []
+    for login, entry in incoming.items():
+        row = current.get(login)
+        if row is None:
+            changes.added.append(login)
+            new_rows.append(entry)
+            continue
+        values = entry.user_values()
+        diff = [name for name in USER_FIELDS if _norm(values[name]) != _norm(row[name])]
+        if row["source"] != source:
+            diff.append("source")
+        if diff:
+            changes.changed[login] = diff
+            to_end.append(login)
+            new_rows.append(entry)
+        else:
+            changes.unchanged += 1
+    for login, row in current.items():
+        if end_missing and row["source"] == source and login not in incoming:
+            changes.ended.append(login)
+            to_end.append(login)
+
+    current_ext = _current_extensions(con)  # extension -> (login, valid_from)
+    wanted = {ext: e.login for e in entries for ext in e.extensions}
+    ended_logins = set(changes.ended)
+    ext_to_end: list[tuple[str, str]] = []
+    for ext, (login, _) in current_ext.items():
+        if ext in wanted:
+            if wanted[ext] != login:
+                ext_to_end.append((ext, login))
+        elif login in incoming or login in ended_logins:
+            ext_to_end.append((ext, login))
+    ext_to_add = [
+        (ext, login)
+        for ext, login in wanted.items()
+        if ext not in current_ext or current_ext[ext][0] != login
+    ]
+    changes.extensions_added = sorted(ext_to_add)
+    changes.extensions_ended = sorted(ext_to_end)
+
+    latest = [current[login]["valid_from"] for login in to_end] + [
+        current_ext[ext][1] for ext, _ in ext_to_end
+    ]
+    if latest and max(latest) > as_of:
+        raise DirectoryError(
+            f"as-of {as_of:%Y-%m-%d %H:%M:%S} UTC is before the latest change "
+            f"({max(latest):%Y-%m-%d %H:%M:%S} UTC) of an entry it would change; "
+            "apply directory changes in time order"
+        )
+    if dry_run:
+        return changes
+    if not changes.has_changes:  # still attribute calls never attributed (e.g. older stores)
+        changes.attribution = attribute_calls(
+            con, new_only=True, extension_pattern=extension_pattern
+        )
+        return changes
+
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if to_end:
+            con.execute(
+                "UPDATE users SET valid_to = ? WHERE valid_to IS NULL "
+                "AND login IN (SELECT unnest(?::VARCHAR[]))",
+                [as_of, to_end],
+            )
+        if ext_to_end:
+            con.execute(
+                """
+                UPDATE extensions SET valid_to = ?
+                FROM (SELECT unnest(?::VARCHAR[]) AS ext, unnest(?::VARCHAR[]) AS holder) x
+                WHERE valid_to IS NULL AND extension = x.ext AND login = x.holder
+                """,
+                [as_of, [e for e, _ in ext_to_end], [u for _, u in ext_to_end]],
+            )
+        if new_rows:
+            _insert(con, "users", _user_frame(new_rows, source, as_of, recorded))
+        if ext_to_add:
+            frame = pl.DataFrame(
+                {
+                    "extension": [e for e, _ in ext_to_add],
+                    "login": [u for _, u in ext_to_add],
+                    "source": [source] * len(ext_to_add),
+                    "valid_from": [as_of] * len(ext_to_add),
+                    "valid_to": [None] * len(ext_to_add),
+                    "recorded_at": [recorded] * len(ext_to_add),
+                },
+                schema_overrides={"valid_to": pl.Datetime("us")},
+            )
+            _insert(con, "extensions", frame)
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    changes.attribution = attribute_calls(
+        con, since=as_of, new_only=True, extension_pattern=extension_pattern
+    )
+    return changes
+
+
+def _norm(value: object) -> object:
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    return value if value != "" else None
+
+
+def _current_users(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+    cur = con.execute(
+        "SELECT login, source, valid_from, " + ", ".join(USER_FIELDS) + " "
+        "FROM users WHERE valid_to IS NULL"
+    )
+    names = [d[0] for d in cur.description or ()]
+    return {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
+
+
+def _current_extensions(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dt.datetime]]:
+    rows = con.execute(
+        "SELECT extension, login, valid_from FROM extensions WHERE valid_to IS NULL"
+    ).fetchall()
+    return {ext: (login, since) for ext, login, since in rows}
+
+
+def _user_frame(
+    entries: list[DirectoryEntry], source: str, as_of: dt.datetime, recorded: dt.datetime
+) -> pl.DataFrame:
+    columns: dict[str, list[Any]] = {name: [] for name in ("login", *USER_FIELDS)}
+    for entry in entries:
+        columns["login"].append(entry.login)
+        for name, value in entry.user_values().items():
+            columns[name].append(list(value) if isinstance(value, tuple) else value)
+    schema: dict[str, Any] = dict.fromkeys(columns, pl.Utf8)
+    schema["scopes"] = pl.List(pl.Utf8)
+    frame = pl.DataFrame(columns, schema=schema)
+    return frame.with_columns(
+        pl.lit(source).alias("source"),
+        pl.lit(as_of).cast(pl.Datetime("us")).alias("valid_from"),
+        pl.lit(None).cast(pl.Datetime("us")).alias("valid_to"),
+        pl.lit(recorded).cast(pl.Datetime("us")).alias("recorded_at"),
+    )
+
+
+def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    con.register("_directory_rows", frame.to_arrow())
+    try:
+        # `table` is one of this module's constants.
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _directory_rows")  # noqa: S608
+    finally:
+        con.unregister("_directory_rows")
+
+
+def list_users(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    at: dt.datetime | None = None,
+    logins: list[str] | None = None,
+) -> list[dict[str, Any]]:
+    """People in force at `at` (naive UTC; default: now), sorted by login, with extensions."""
+    where = (
+        "valid_to IS NULL"
+        if at is None
+        else "valid_from <= ? AND (valid_to IS NULL OR ? < valid_to)"
+    )
+    params: list[Any] = [] if at is None else [at, at]
+    ext_where = where.replace("valid_", "e.valid_")
+    sql = f"""
+        SELECT u.login, u.name, u.email, u.role, u.language, u.department, u.cost_center,
+               u.site, u.manager, u.scopes, u.source, u.valid_from,
+               coalesce((SELECT list(e.extension ORDER BY e.extension) FROM extensions e
+                         WHERE e.login = u.login AND {ext_where}), []) AS extensions
+        FROM users u WHERE {where.replace("valid_", "u.valid_")}
+        {"AND u.login IN (SELECT unnest(?::VARCHAR[]))" if logins is not None else ""}
+        ORDER BY u.login
+    """  # noqa: S608
+    bound = params + params + ([logins] if logins is not None else [])
+    cur = con.execute(sql, bound)
+    names = [d[0] for d in cur.description or ()]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def user_history(con: duckdb.DuckDBPyConnection, login: str) -> dict[str, Any]:
+    """Every version of one person and every extension they held, oldest first."""
+    cur = con.execute(
+        "SELECT * EXCLUDE (login, recorded_at) FROM users WHERE login = ? ORDER BY valid_from",
+        [login],
+    )
+    names = [d[0] for d in cur.description or ()]
+    versions = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+    extensions = [
+        {"extension": ext, "valid_from": since, "valid_to": until}
+        for ext, since, until in con.execute(
+            "SELECT extension, valid_from, valid_to FROM extensions WHERE login = ? "
+            "ORDER BY valid_from, extension",
+            [login],
+        ).fetchall()
+    ]
+    return {"login": login, "versions": versions, "extensions": extensions}

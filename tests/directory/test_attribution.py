@@ -1,0 +1,169 @@
+"""Effective dating, attribution as of call time (F-CALLS-3), undefined extensions (F-ALARM-8)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from callacct.directory import attribute_calls, import_directory_csv, list_users, user_history
+from callacct.errors import DirectoryError
+from callacct.store import Store
+from tests.directory.helpers import SETTINGS, add_call, write_csv
+
+JAN = dt.datetime(2026, 1, 1)
+
+
+def _calls(store: Store) -> dict[int, dict[str, Any]]:
+    cur = store.con.execute(
+        "SELECT call_id, user_login, department, cost_center, site, peer_login, "
+        "peer_department, undefined_extension FROM calls ORDER BY call_id"
+    )
+    names = [d[0] for d in cur.description or ()]
+    return {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
+
+
+def test_department_move_mid_month_keeps_earlier_calls(store: Store, tmp_path: Path) -> None:
+    first = write_csv(
+        tmp_path / "v1.csv",
+        "alice,Alice,,,user,Sales,CC-100,PAR,2001,,",
+        "bob,Bob,,,user,Marketing,CC-700,PAR,2002,,",
+    )
+    import_directory_csv(store.con, first, SETTINGS, as_of=JAN)
+    add_call(store.con, 1, dt.datetime(2026, 1, 5, 9), "outgoing", "2001", remote="0612345678")
+    add_call(store.con, 2, dt.datetime(2026, 1, 20, 9), "outgoing", "2001", remote="0612345678")
+    add_call(store.con, 3, dt.datetime(2026, 1, 20, 10), "internal", "2002", peer="2001")
+    attribute_calls(store.con, new_only=True)
+    assert _calls(store)[2]["department"] == "Sales"  # before the move is known
+
+    moved = write_csv(
+        tmp_path / "v2.csv",
+        "alice,Alice,,,user,Finance,CC-300,PAR,2001,,",
+        "bob,Bob,,,user,Marketing,CC-700,PAR,2002,,",
+    )
+    result = import_directory_csv(store.con, moved, SETTINGS, as_of=dt.datetime(2026, 1, 15))
+    assert result.changes.changed == {"alice": ["department", "cost_center"]}
+    calls = _calls(store)
+    assert (calls[1]["department"], calls[1]["cost_center"]) == ("Sales", "CC-100")
+    assert (calls[2]["department"], calls[2]["cost_center"]) == ("Finance", "CC-300")
+    assert (calls[3]["user_login"], calls[3]["peer_login"]) == ("bob", "alice")
+    assert calls[3]["peer_department"] == "Finance"
+    # Nothing deleted: the old version is ended, the new one current.
+    versions = user_history(store.con, "alice")["versions"]
+    assert [(v["department"], v["valid_from"], v["valid_to"]) for v in versions] == [
+        ("Sales", JAN, dt.datetime(2026, 1, 15)),
+        ("Finance", dt.datetime(2026, 1, 15), None),
+    ]
+    at_10th = list_users(store.con, at=dt.datetime(2026, 1, 10))
+    assert {p["login"]: p["department"] for p in at_10th}["alice"] == "Sales"
+
+
+def test_an_extension_that_moves_keeps_its_calls_with_the_old_holder(
+    store: Store, tmp_path: Path
+) -> None:
+    import_directory_csv(
+        store.con,
+        write_csv(tmp_path / "a.csv", "carol,,,,user,Sales,,,2003,,"),
+        SETTINGS,
+        as_of=JAN,
+    )
+    add_call(store.con, 1, dt.datetime(2026, 1, 5), "incoming", "2003", remote="0102030405")
+    add_call(store.con, 2, dt.datetime(2026, 1, 12), "incoming", "2003", remote="0102030405")
+    changes = import_directory_csv(
+        store.con,
+        write_csv(tmp_path / "b.csv", "carol,,,,user,Sales,,,,,", "dave,,,,user,IT,,,2003,,"),
+        SETTINGS,
+        as_of=dt.datetime(2026, 1, 10),
+    ).changes
+    assert changes.extensions_ended == [("2003", "carol")]
+    assert changes.extensions_added == [("2003", "dave")]
+    calls = _calls(store)
+    assert calls[1]["user_login"] == "carol"
+    assert (calls[2]["user_login"], calls[2]["department"]) == ("dave", "IT")
+    assert user_history(store.con, "carol")["extensions"] == [
+        {"extension": "2003", "valid_from": JAN, "valid_to": dt.datetime(2026, 1, 10)}
+    ]
+
+
+def test_undefined_extensions_are_marked(store: Store, tmp_path: Path) -> None:
+    import_directory_csv(
+        store.con, write_csv(tmp_path / "a.csv", "alice,,,,user,Sales,,,2001,,"), SETTINGS
+    )
+    add_call(store.con, 1, dt.datetime(2026, 1, 5), "outgoing", "2001", remote="0612345678")
+    add_call(store.con, 2, dt.datetime(2026, 1, 5), "outgoing", "2999", remote="0612345678")
+    add_call(store.con, 3, dt.datetime(2026, 1, 5), "internal", "2001", peer="2998")
+    add_call(store.con, 4, dt.datetime(2026, 1, 5), "outgoing", None, remote="0612345678")
+    # A conference bridge is not an extension (dialplan.extension_pattern says what is).
+    add_call(store.con, 5, dt.datetime(2026, 1, 5), "internal", "2001", peer="b00106239001")
+    pattern = SETTINGS.dialplan.extension_pattern
+    result = attribute_calls(store.con, new_only=True, extension_pattern=pattern)
+    assert (result.calls, result.attributed, result.undefined) == (5, 3, 2)
+    calls = _calls(store)
+    assert [calls[i]["undefined_extension"] for i in (1, 2, 3, 4, 5)] == [
+        False,
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert calls[3]["user_login"] == "alice"
+    assert attribute_calls(store.con, new_only=True).calls == 0  # nothing new
+
+
+def test_first_load_is_valid_since_ever_later_loads_from_now(store: Store, tmp_path: Path) -> None:
+    add_call(store.con, 1, dt.datetime(2020, 6, 1), "outgoing", "2001", remote="0612345678")
+    path = write_csv(tmp_path / "a.csv", "alice,,,,user,Sales,,,2001,,")
+    first = import_directory_csv(store.con, path, SETTINGS)
+    assert first.changes.as_of.year == 1900
+    assert _calls(store)[1]["user_login"] == "alice"
+    moved = write_csv(tmp_path / "b.csv", "alice,,,,user,IT,,,2001,,")
+    second = import_directory_csv(store.con, moved, SETTINGS)
+    assert second.changes.as_of.year >= 2026
+    assert _calls(store)[1]["department"] == "Sales"
+
+
+def test_changes_must_come_in_time_order(store: Store, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", "alice,,,,user,Sales,,,2001,,")
+    import_directory_csv(store.con, path, SETTINGS, as_of=dt.datetime(2026, 2, 1))
+    moved = write_csv(tmp_path / "b.csv", "alice,,,,user,IT,,,2001,,")
+    with pytest.raises(DirectoryError, match="apply directory changes in time order"):
+        import_directory_csv(store.con, moved, SETTINGS, as_of=JAN)
+
+
+def test_dry_run_and_unchanged_import_store_nothing(store: Store, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", "alice,,,,user,Sales,,,2001,,", "bob,,,,user,IT,,,2002,,")
+    dry = import_directory_csv(store.con, path, SETTINGS, dry_run=True)
+    assert dry.changes.added == ["alice", "bob"]
+    assert list_users(store.con) == []
+    import_directory_csv(store.con, path, SETTINGS, as_of=JAN)
+    again = import_directory_csv(store.con, path, SETTINGS)
+    assert not again.changes.has_changes
+    assert again.changes.unchanged == 2
+    assert store.con.execute("SELECT count(*) FROM users").fetchall()[0][0] == 2
+
+
+def test_people_missing_from_a_later_file_are_ended(store: Store, tmp_path: Path) -> None:
+    both = write_csv(tmp_path / "a.csv", "alice,,,,user,Sales,,,2001,,", "bob,,,,user,IT,,,2002,,")
+    import_directory_csv(store.con, both, SETTINGS, as_of=JAN)
+    only_alice = write_csv(tmp_path / "b.csv", "alice,,,,user,Sales,,,2001,,")
+    result = import_directory_csv(store.con, only_alice, SETTINGS, as_of=dt.datetime(2026, 2, 1))
+    assert result.changes.ended == ["bob"]
+    assert result.changes.extensions_ended == [("2002", "bob")]
+    assert [p["login"] for p in list_users(store.con)] == ["alice"]
+    assert store.con.execute("SELECT count(*) FROM users").fetchall()[0][0] == 2
+
+
+def test_a_file_with_rejected_lines_ends_nobody(store: Store, tmp_path: Path) -> None:
+    both = write_csv(tmp_path / "a.csv", "alice,,,,user,Sales,,,2001,,", "bob,,,,user,IT,,,2002,,")
+    import_directory_csv(store.con, both, SETTINGS, as_of=JAN)
+    broken = write_csv(
+        tmp_path / "b.csv", "alice,,,,user,Sales,,,2001,,", "bob,,,,boss,IT,,,2002,,"
+    )
+    result = import_directory_csv(store.con, broken, SETTINGS, as_of=dt.datetime(2026, 2, 1))
+    assert [str(p) for p in result.problems] == [
+        "b.csv:3: role 'boss' must be one of user, supervisor, admin"
+    ]
+    assert result.changes.ended == []
+    assert [p["login"] for p in list_users(store.con)] == ["alice", "bob"]

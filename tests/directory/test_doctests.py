@@ -1,0 +1,22 @@
+"""The examples in the directory modules' docstrings run."""
+
+from __future__ import annotations
+
+import doctest
+from types import ModuleType
+
+import pytest
+
+from callacct import directory
+from callacct.demo import ldif
+from callacct.directory import csv_import, ldap, masking, model, scope
+from callacct.query import calls
+
+
+@pytest.mark.parametrize(
+    "module", [directory, csv_import, ldap, masking, model, scope, ldif, calls]
+)
+def test_docstring_examples(module: ModuleType) -> None:
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0
+    assert result.failed == 0
