@@ -391,3 +391,30 @@ def test_rating_commands_need_an_admin(org: Cli) -> None:
         assert refused.exit_code == 2, command
         assert "needs an admin" in refused.output
     assert org("--as", "ada", "rate").exit_code == 0
+
+
+def test_a_move_to_another_site_rates_later_calls_with_its_dial_plan(
+    cli: Cli, tmp_path: Path
+) -> None:
+    settings = cli.workspace / "callacct.toml"
+    settings.write_text(
+        settings.read_text()
+        + '\n[sites.PAR]\nregion = "FR"\naccess_codes = ["0"]\n'
+        + '\n[sites.NYC]\nregion = "US"\naccess_codes = ["9"]\n'
+    )
+    store = open_store(cli.workspace / "callacct.duckdb")
+    try:
+        # Dialled the Paris way to New York: international from PAR, unreadable from NYC.
+        add_call(store.con, 1, DAY, "outgoing", "2001", remote="0012125550100")
+        add_call(
+            store.con, 2, DAY + dt.timedelta(days=30), "outgoing", "2001", remote="0012125550100"
+        )
+    finally:
+        store.close()
+    cli.json("directory", "import", str(write_csv(tmp_path / "a.csv", PEOPLE[0])))
+    moved = write_csv(tmp_path / "b.csv", PEOPLE[0].replace(",PAR,", ",NYC,"))
+    result = cli.json("directory", "import", str(moved), "--as-of", "2026-01-20")
+    assert result["rating"]["changed"] == 1
+    calls = {c["call_id"]: c for c in cli.json("calls", "--all")}
+    assert (calls[1]["site"], calls[1]["dest_class"]) == ("PAR", "international")
+    assert (calls[2]["site"], calls[2]["dest_class"]) == ("NYC", "unknown")

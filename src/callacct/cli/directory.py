@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import duckdb
 import typer
 from rich.table import Table
 
@@ -24,6 +25,7 @@ from callacct.directory import (
 )
 from callacct.errors import NotFoundError
 from callacct.query.calls import parse_when
+from callacct.rating import RateReport, rate_calls
 
 directory_app = typer.Typer(
     name="directory",
@@ -84,7 +86,8 @@ def import_command(
             as_of=_as_of(as_of, workspace),
             dry_run=dry_run,
         )
-    _report(result, as_json)
+        rating = _rerate(store.con, workspace, result)
+    _report(result, as_json, rating)
 
 
 @directory_app.command("sync-ldap")
@@ -112,12 +115,24 @@ def sync_ldap_command(
         result = sync_ldap_directory(
             store.con, workspace.settings, as_of=_as_of(as_of, workspace), dry_run=dry_run
         )
-    _report(result, as_json)
+        rating = _rerate(store.con, workspace, result)
+    _report(result, as_json, rating)
 
 
-def _report(result: DirectoryImport, as_json: bool) -> None:
+def _rerate(
+    con: duckdb.DuckDBPyConnection, workspace: Workspace, result: DirectoryImport
+) -> RateReport | None:
+    """Rating reads a call with the dial plan of its directory site: when sites are configured
+    and calls were attributed again, rate those calls again too (only changed ones are written)."""
+    done = result.changes.attribution
+    if result.changes.dry_run or done is None or not done.calls or not workspace.settings.sites:
+        return None
+    return rate_calls(con, workspace.settings, start=result.changes.as_of)
+
+
+def _report(result: DirectoryImport, as_json: bool, rating: RateReport | None) -> None:
     if as_json:
-        print_json(result.to_dict())
+        print_json({**result.to_dict(), "rating": rating.to_dict() if rating else None})
     else:
         changes = result.changes
         title = "dry run: nothing stored" if changes.dry_run else None
@@ -149,6 +164,8 @@ def _report(result: DirectoryImport, as_json: bool) -> None:
                 f"{done.calls:,} call(s) attributed again ({done.attributed:,} to a person, "
                 f"{done.undefined:,} with an extension not in the directory)"
             )
+        if rating is not None and rating.changed:
+            console.print(f"{rating.changed:,} call(s) rated again after a change of site")
         for problem in result.problems:
             err_console.print(f"[yellow]rejected:[/] {problem}", highlight=False)
     if result.has_problems:
