@@ -1,0 +1,41 @@
+"""Messages in the six languages (en, de, fr, es, ar, it), for reports and people-facing output.
+
+Catalogues are YAML files in `messages/`, one per language, flat `key: text` mappings; keys are
+dotted (`field.extension`, `measure.count`, `filter.from`, `ui.total`). A key missing in a
+language falls back to English, then to the key itself, so a missing translation never breaks
+a report.
+
+Example:
+    >>> t("field.extension", "en")
+    'Extension'
+    >>> t("no.such.key", "fr")
+    'no.such.key'
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Final
+
+import yaml
+
+LANGUAGES: Final = ("en", "de", "fr", "es", "ar", "it")
+_MESSAGES: Final = Path(__file__).parent / "messages"
+
+
+@cache
+def catalogue(language: str) -> dict[str, str]:
+    """The messages of `language` (empty for a language without a catalogue)."""
+    path = _MESSAGES / f"{language}.yaml"
+    if not path.is_file():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return {str(key): str(value) for key, value in data.items()}
+
+
+def t(key: str, language: str, **values: object) -> str:
+    """The text of `key` in `language` (English, then the key, when missing), with
+    `{name}` placeholders filled from `values`."""
+    text = catalogue(language).get(key) or catalogue("en").get(key) or key
+    return text.format(**values) if values else text
