@@ -47,9 +47,7 @@ class GeneralSettings(_Section):
     @field_validator("country")
     @classmethod
     def _country(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Z]{2}", value):
-            raise ValueError(f"{value!r} is not an ISO country code such as 'FR' or 'US'")
-        return value
+        return check_country(value)
 
     @field_validator("timezone")
     @classmethod
@@ -59,9 +57,7 @@ class GeneralSettings(_Section):
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Z]{3}", value):
-            raise ValueError(f"{value!r} is not an ISO currency code such as 'EUR'")
-        return value
+        return check_currency(value)
 
     @field_validator("language")
     @classmethod
@@ -71,7 +67,34 @@ class GeneralSettings(_Section):
         return value
 
 
-class DialPlanSettings(_Section):
+class _DialFields(_Section):
+    """Validators of the dial-plan keys that `[dialplan]` and `[sites.NAME]` share."""
+
+    @field_validator("access_codes", check_fields=False)
+    @classmethod
+    def _access_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for code in value:
+            if not re.fullmatch(r"[0-9*#]{1,4}", code):
+                raise ValueError(f"access code {code!r} must be 1 to 4 digits")
+        return value
+
+    @field_validator("international_prefix", "national_prefix", check_fields=False)
+    @classmethod
+    def _prefix(cls, value: str) -> str:
+        if value != AUTO and not re.fullmatch(r"[0-9]{0,4}", value):
+            raise ValueError(f"{value!r} must be digits, e.g. '00', or 'auto'")
+        return value
+
+    @field_validator("local_area_codes", check_fields=False)
+    @classmethod
+    def _area_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for code in value:
+            if not re.fullmatch(r"[0-9]{1,6}", code):
+                raise ValueError(f"area code {code!r} must be 1 to 6 digits")
+        return value
+
+
+class DialPlanSettings(_DialFields):
     """How numbers look on this PBX."""
 
     access_codes: tuple[str, ...] = Field(
@@ -105,28 +128,13 @@ class DialPlanSettings(_Section):
         "calls, e.g. ['1'] for Paris or ['212', '646'] for New York",
     )
 
-    @field_validator("access_codes")
-    @classmethod
-    def _access_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _check_access_codes(value)
-
     @field_validator("extension_pattern", "gateway_pattern", "onnet_trunk_pattern")
     @classmethod
     def _regex(cls, value: str) -> str:
         return check_regex(value)
 
-    @field_validator("international_prefix", "national_prefix")
-    @classmethod
-    def _prefix(cls, value: str) -> str:
-        return _check_prefix(value)
 
-    @field_validator("local_area_codes")
-    @classmethod
-    def _area_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _check_area_codes(value)
-
-
-class SiteSettings(_Section):
+class SiteSettings(_DialFields):
     """A site with its own dial plan and time zone (`[sites.NAME]`); unset keys come from
     `[general]` and `[dialplan]`."""
 
@@ -143,9 +151,7 @@ class SiteSettings(_Section):
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if value and not re.fullmatch(r"[A-Z]{2}", value):
-            raise ValueError(f"{value!r} is not an ISO country code such as 'FR' or 'US'")
-        return value
+        return check_country(value) if value else value
 
     @field_validator("timezone")
     @classmethod
@@ -156,21 +162,6 @@ class SiteSettings(_Section):
     @classmethod
     def _regex(cls, value: str) -> str:
         return check_regex(value)
-
-    @field_validator("access_codes")
-    @classmethod
-    def _access_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _check_access_codes(value)
-
-    @field_validator("international_prefix", "national_prefix")
-    @classmethod
-    def _prefix(cls, value: str) -> str:
-        return _check_prefix(value)
-
-    @field_validator("local_area_codes")
-    @classmethod
-    def _area_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return _check_area_codes(value)
 
 
 class StoreSettings(_Section):
@@ -373,23 +364,17 @@ def check_regex(value: str) -> str:
     return value
 
 
-def _check_access_codes(value: tuple[str, ...]) -> tuple[str, ...]:
-    for code in value:
-        if not re.fullmatch(r"[0-9*#]{1,4}", code):
-            raise ValueError(f"access code {code!r} must be 1 to 4 digits")
+def check_country(value: str) -> str:
+    """Return `value` if it looks like an ISO 3166-1 alpha-2 code, else raise `ValueError`."""
+    if not re.fullmatch(r"[A-Z]{2}", value):
+        raise ValueError(f"{value!r} is not an ISO country code such as 'FR' or 'US'")
     return value
 
 
-def _check_prefix(value: str) -> str:
-    if value != AUTO and not re.fullmatch(r"[0-9]{0,4}", value):
-        raise ValueError(f"{value!r} must be digits, e.g. '00', or 'auto'")
-    return value
-
-
-def _check_area_codes(value: tuple[str, ...]) -> tuple[str, ...]:
-    for code in value:
-        if not re.fullmatch(r"[0-9]{1,6}", code):
-            raise ValueError(f"area code {code!r} must be 1 to 6 digits")
+def check_currency(value: str) -> str:
+    """Return `value` if it looks like an ISO 4217 code, else raise `ValueError`."""
+    if not re.fullmatch(r"[A-Z]{3}", value):
+        raise ValueError(f"{value!r} is not an ISO currency code such as 'EUR'")
     return value
 
 

@@ -20,7 +20,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from callacct.config import AUTO, Settings
+from callacct.config import AUTO, DialPlanSettings, Settings, SiteSettings
 from callacct.rating.dialplan import DialPlan
 
 DEFAULT_SITE: Final = "default"
@@ -40,50 +40,39 @@ class RatingSite:
 def rating_sites(settings: Settings) -> list[RatingSite]:
     """The configured sites in settings order, the default site last."""
     general, dial = settings.general, settings.dialplan
-    base: dict[str, Any] = {
-        "access_codes": dial.access_codes,
-        "extension_pattern": dial.extension_pattern,
-    }
-    if dial.international_prefix != AUTO:
-        base["international_prefix"] = dial.international_prefix
-    if dial.national_prefix != AUTO:
-        base["national_prefix"] = dial.national_prefix
-    if dial.local_area_codes:
-        base["local_area_codes"] = dial.local_area_codes
+    base = _dial_fields(dial, dial.access_codes, dial.extension_pattern)
     out: list[RatingSite] = []
     for name, site in settings.sites.items():
-        region = site.region or general.country
-        overrides: dict[str, Any] = {
-            "access_codes": site.access_codes or dial.access_codes,
-            "extension_pattern": site.extension_pattern or dial.extension_pattern,
-        }
-        if site.international_prefix != AUTO:
-            overrides["international_prefix"] = site.international_prefix
-        if site.national_prefix != AUTO:
-            overrides["national_prefix"] = site.national_prefix
-        if site.local_area_codes:
-            overrides["local_area_codes"] = site.local_area_codes
-        if region == general.country and site.region == "":
-            overrides = {**base, **overrides}
-        out.append(
-            RatingSite(
-                name=name,
-                plan=DialPlan.for_region(region, **overrides),
-                timezone=site.timezone or general.timezone,
-                extensions=site.extensions,
-                gateways=site.gateways,
-            )
+        fields = _dial_fields(
+            site,
+            site.access_codes or dial.access_codes,
+            site.extension_pattern or dial.extension_pattern,
         )
-    out.append(
-        RatingSite(
-            name=DEFAULT_SITE,
-            plan=DialPlan.for_region(general.country, **base),
-            timezone=general.timezone,
-            extensions="",
-            gateways="",
-        )
-    )
+        if not site.region:  # same country as the default site: its prefixes apply too
+            fields = {**base, **fields}
+        plan = DialPlan.for_region(site.region or general.country, **fields)
+        zone = site.timezone or general.timezone
+        out.append(RatingSite(name, plan, zone, site.extensions, site.gateways))
+    default_plan = DialPlan.for_region(general.country, **base)
+    out.append(RatingSite(DEFAULT_SITE, default_plan, general.timezone, "", ""))
     return out
+
+
+def _dial_fields(
+    section: DialPlanSettings | SiteSettings, access_codes: tuple[str, ...], extension_pattern: str
+) -> dict[str, Any]:
+    """The `DialPlan` fields a settings section sets ('auto' and empty keys left out)."""
+    fields: dict[str, Any] = {
+        "access_codes": access_codes,
+        "extension_pattern": extension_pattern,
+    }
+    if section.international_prefix != AUTO:
+        fields["international_prefix"] = section.international_prefix
+    if section.national_prefix != AUTO:
+        fields["national_prefix"] = section.national_prefix
+    if section.local_area_codes:
+        fields["local_area_codes"] = section.local_area_codes
+    return fields
 
 
 def site_expr(sites: list[RatingSite]) -> pl.Expr:

@@ -30,6 +30,7 @@ import polars as pl
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from callacct.config import check_currency, check_regex
 from callacct.errors import NotFoundError, SpecError, UsageError
 from callacct.rating.bands import Band, BandTable
 from callacct.rating.classify import DEST_CLASSES
@@ -95,18 +96,12 @@ class PlanDefinition(BaseModel):
     @field_validator("currency")
     @classmethod
     def _currency(cls, value: str) -> str:
-        if not re.fullmatch(r"[A-Z]{3}", value):
-            raise ValueError(f"{value!r} is not an ISO currency code such as 'EUR'")
-        return value
+        return check_currency(value)
 
     @field_validator("gateways")
     @classmethod
     def _gateways(cls, value: str) -> str:
-        try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from exc
-        return value
+        return check_regex(value)
 
     @property
     def band_table(self) -> BandTable:
