@@ -244,7 +244,7 @@ def rate_command(
         raise UsageError(f"--tz: {exc}") from None
     first = parse_when(start, zone) if start else None
     last = parse_when(end, zone, end=True) if end else None
-    with store_of(workspace) as store, console.status("rating calls...", spinner="dots"):
+    with store_of(workspace) as store, err_console.status("rating calls...", spinner="dots"):
         require_admin(ctx, workspace, store, "rate")
         report = rate_calls(
             store.con,
