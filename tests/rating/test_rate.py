@@ -321,7 +321,7 @@ def test_rating_order_and_batches_do_not_matter(
         if variant:
             chunk = [by_input[i] for i in range(0, len(order), 2)]
             rate_calls(store.con, SETTINGS, call_ids=chunk)
-        rate_calls(store.con, SETTINGS, only_new=bool(variant))
+        rate_calls(store.con, SETTINGS, only_new=bool(variant), chunk=3 if variant else 1000)
         assert rate_calls(store.con, SETTINGS).changed == 0
         rows_now = rated(store, [by_input[i] for i in range(len(prepared))])
         results.append([{k: v for k, v in r.items() if k != "call_id"} for r in rows_now])
@@ -384,3 +384,32 @@ def test_explain_minimum_and_reasons_for_no_cost(store: Store, tmp_path: Path) -
     assert "no plan prices gateway LYON-1 and there is no default plan" in no_plan["plan"]
     internal = dict(explain_call(store.con, SETTINGS, ids[2]).steps)
     assert "internal call" in internal["number"]
+
+
+def test_a_rerate_is_all_or_nothing(
+    store: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import_tariff(store.con, write_plan(tmp_path, "p", ["33,F,,0.02,0,60,60,0,"], default=True))
+    ids = insert_calls(
+        store.con,
+        [{"started_at": dt.datetime(2026, 11, 20), "number": "0142685300"} for _ in range(5)],
+    )
+    writes = []
+
+    def failing_write(con: Any, changed: Any) -> None:
+        writes.append(changed.height)
+        if len(writes) == 2:
+            raise RuntimeError("disk full")
+        real_write(con, changed)
+
+    from callacct.rating import rate as rate_module
+
+    real_write = rate_module._write
+    monkeypatch.setattr(rate_module, "_write", failing_write)
+    with pytest.raises(RuntimeError, match="disk full"):
+        rate_calls(store.con, SETTINGS, chunk=2)
+    assert writes == [2, 2]
+    assert [r["dest_class"] for r in rated(store, ids)] == [None] * 5
+    monkeypatch.undo()
+    report = rate_calls(store.con, SETTINGS, chunk=2)
+    assert (report.calls, report.changed, report.total) == (5, 5, {"EUR": Decimal("0.10")})

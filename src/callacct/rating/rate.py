@@ -64,6 +64,8 @@ CALL_SQL: Final = """
            CAST(cost * 1000000 AS BIGINT) AS old_cost_u
     FROM calls
 """
+# Calls rated at once (by call-id range): bounds memory on a store of any size.
+CHUNK_CALLS: Final = 1_000_000
 _KEY: Final = ["plan_id", "plan_version", "band", "digits", "dest_class"]
 _MATCH_COLUMNS: Final = [
     "rate_prefix",
@@ -153,6 +155,7 @@ def rate_calls(
     only_new: bool = False,
     call_ids: list[int] | None = None,
     progress: Callable[[str], None] | None = None,
+    chunk: int = CHUNK_CALLS,
 ) -> RateReport:
     """Rate the calls started in [`start`, `end`) (naive UTC; all when None), or only those
     never rated, and store what changed, atomically."""
@@ -170,34 +173,62 @@ def rate_calls(
     if call_ids is not None:
         where.append("call_id IN (SELECT unnest(?::BIGINT[]))")
         params.append(call_ids)
-    clause = ("WHERE " + " AND ".join(where)) if where else ""
-    calls = fetch_frame(con, CALL_SQL + clause, params)
+    clause = " AND ".join(where) if where else "TRUE"
     tariffs = Tariffs.load(con)
-    report = RateReport(calls=calls.height, no_tariff=tariffs.empty)
-    if not calls.height:
-        report.seconds = time.perf_counter() - began
-        return report
-    if progress:
-        progress(f"rating {calls.height} calls")
-    rated = rate_frame(con, settings, calls, tariffs)
-    changed = rated.filter(_changed_expr())
-    report.priced = int(rated["priced"].sum())
-    report.unpriced = int(rated["unpriced"].sum())
-    report.changed = changed.height
-    report.by_class = dict(rated.group_by("dest_class").len().sort("dest_class").iter_rows())
-    report.total = _sum_by(rated, "currency", "cost_u")
-    new = _sum_by(changed, "currency", "cost_u")
-    old = _sum_by(
-        changed.filter(pl.col("old_currency").is_not_null()), "old_currency", "old_cost_u"
-    )
-    report.delta = {
-        cur: new.get(cur, Decimal(0)) - old.get(cur, Decimal(0))
-        for cur in sorted(set(new) | set(old))
-    }
-    if changed.height:
-        _write(con, changed)
+    report = RateReport(no_tariff=tariffs.empty)
+    low, high, count = con.execute(
+        f"SELECT min(call_id), max(call_id), count(*) FROM calls WHERE {clause}",  # noqa: S608
+        params,
+    ).fetchall()[0]
+    if count:
+        if progress:
+            progress(f"rating {count} calls")
+        # In call-id ranges, so memory stays bounded on any store; one transaction, so a
+        # re-rate is all or nothing.
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for first in range(int(low), int(high) + 1, chunk):
+                calls = fetch_frame(
+                    con,
+                    f"{CALL_SQL} WHERE {clause} AND call_id BETWEEN ? AND ?",
+                    [*params, first, first + chunk - 1],
+                )
+                if calls.height:
+                    _rate_chunk(con, settings, calls, tariffs, report)
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
     report.seconds = time.perf_counter() - began
     return report
+
+
+def _rate_chunk(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    calls: pl.DataFrame,
+    tariffs: Tariffs,
+    report: RateReport,
+) -> None:
+    """Rate one chunk of calls, write the ones that changed, add to `report`."""
+    rated = rate_frame(con, settings, calls, tariffs)
+    changed = rated.filter(_changed_expr())
+    report.calls += rated.height
+    report.priced += int(rated["priced"].sum())
+    report.unpriced += int(rated["unpriced"].sum())
+    report.changed += changed.height
+    for dest_class, n in rated.group_by("dest_class").len().iter_rows():
+        report.by_class[dest_class] = report.by_class.get(dest_class, 0) + n
+    _add(report.total, _sum_by(rated, "currency", "cost_u"))
+    _add(report.delta, _sum_by(changed, "currency", "cost_u"))
+    _add(report.delta, _sum_by(changed, "old_currency", "old_cost_u"), sign=-1)
+    if changed.height:
+        _write(con, changed)
+
+
+def _add(into: dict[str, Decimal], amounts: dict[str, Decimal], sign: int = 1) -> None:
+    for currency, amount in amounts.items():
+        into[currency] = into.get(currency, Decimal(0)) + sign * amount
 
 
 def _sum_by(frame: pl.DataFrame, key: str, column: str) -> dict[str, Decimal]:
@@ -216,19 +247,13 @@ def _write(con: duckdb.DuckDBPyConnection, changed: pl.DataFrame) -> None:
     con.register("_rated", frame.to_arrow())
     try:
         assignments = ", ".join(f"{c} = r.{c}" for c in RATED_COLUMNS)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(
-                f"""
-                UPDATE calls SET {assignments},
-                    cost = CAST(CAST(r.cost_u AS DECIMAL(18, 0)) * 0.000001 AS DECIMAL(18, 6))
-                FROM _rated r WHERE calls.call_id = r.call_id
-                """  # noqa: S608 - column names are constants
-            )
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
+        con.execute(
+            f"""
+            UPDATE calls SET {assignments},
+                cost = CAST(CAST(r.cost_u AS DECIMAL(18, 0)) * 0.000001 AS DECIMAL(18, 6))
+            FROM _rated r WHERE calls.call_id = r.call_id
+            """  # noqa: S608 - column names are constants
+        )
     finally:
         con.unregister("_rated")
 
