@@ -148,6 +148,7 @@ def render_pdf(result: ReportResult, out: Path) -> None:
         title=result.title,
         subject=result.description,
         creator="callacct",
+        author="callacct",
         lang=result.language,
     )
     doc.build(story, canvasmaker=_numbered_canvas(result.language, layout.rtl))

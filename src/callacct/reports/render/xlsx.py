@@ -222,13 +222,15 @@ def _rows_sheet(book: xlsxwriter.Workbook, result: ReportResult, formats: _Forma
         for col, (write, cur) in enumerate(zip(writers, currencies, strict=True)):
             write(row_number, col, row[col], None if cur is None else row[cur])
     last = row_number
+    totals_row = last + 1
     if last == 0 and columns:
         sheet.write_string(1, 0, t("ui.no_rows", result.language))
+        totals_row += 1
     if columns:
         sheet.autofilter(0, 0, last, len(columns) - 1)
     sheet.freeze_panes(1, 0)
     if result.totals is not None and columns:
-        _totals_row(sheet, result, formats, last + 1)
+        _totals_row(sheet, result, formats, totals_row)
     if result.chart is not None and last > 0:
         _chart(book, sheet, name, result, last)
 
