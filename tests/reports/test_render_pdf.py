@@ -4,6 +4,7 @@ shaped Arabic, landscape for wide tables."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import arabic_reshaper
@@ -118,3 +119,17 @@ def test_every_language(tmp_path: Path, language: str) -> None:
     else:
         assert label in text
         assert page in text
+
+
+def test_long_arabic_text_is_broken_into_lines_before_reordering(tmp_path: Path) -> None:
+    text = " ".join(["بداية", *["كلمة"] * 60, "نهاية"])  # "start", 60 x "word", "end"
+    result = replace(detail_result("ar", rows=1), description=text)
+    out = tmp_path / "ar.pdf"
+    render(result, "pdf", out)
+    lines = _pages(out)[0].splitlines()
+
+    def line_of(word: str) -> int:
+        shaped = arabic_reshaper.reshape(word)
+        return next(i for i, line in enumerate(lines) if shaped in line or shaped[::-1] in line)
+
+    assert line_of("بداية") < line_of("نهاية")  # the sentence starts on the first line drawn

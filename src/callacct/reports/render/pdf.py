@@ -83,6 +83,23 @@ def visual(text: str, rtl: bool = False) -> str:
     return str(get_display(arabic_reshaper.reshape(text), base_dir="R" if rtl else "L"))
 
 
+def _lines(text: str, width: float, font: str, size: float) -> list[str]:
+    """`text` (in logical order) broken into lines of at most `width` points, at spaces."""
+    lines: list[str] = []
+    for paragraph in text.splitlines() or [""]:
+        line = ""
+        for word in paragraph.split():
+            candidate = f"{line} {word}" if line else word
+            shaped = arabic_reshaper.reshape(candidate)
+            if line and pdfmetrics.stringWidth(shaped, font, size) > width:
+                lines.append(line)
+                line = word
+            else:
+                line = candidate
+        lines.append(line)
+    return lines
+
+
 def _fit(text: str, width: float, font: str, size: float) -> str:
     """`text` shortened with "…" to fit in `width` points."""
     if pdfmetrics.stringWidth(text, font, size) <= width:
@@ -114,8 +131,14 @@ class _Layout:
                                      alignment=align)  # fmt: skip
         self.header_end = ParagraphStyle("header_end", parent=self.header, alignment=TA_RIGHT)
 
-    def paragraph(self, text: str, style: ParagraphStyle) -> Paragraph:
-        return Paragraph(escape(visual(text, self.rtl)), style)
+    def paragraph(self, text: str, style: ParagraphStyle, width: float | None = None) -> Paragraph:
+        """`text` as a paragraph. Right-to-left text is broken into lines of `width` points
+        before it is put in visual order (reportlab would break the reordered text, so the
+        first line drawn would hold the end of the sentence)."""
+        if not _RTL_CHARS.search(text):
+            return Paragraph(escape(text), style)
+        lines = _lines(text, width or self.width, style.fontName, style.fontSize)
+        return Paragraph("<br/>".join(escape(visual(line, self.rtl)) for line in lines), style)
 
     def ordered(self, cells: Sequence[Any]) -> list[Any]:
         """Cells in drawing order: right to left for an RTL report."""
@@ -157,8 +180,9 @@ def render_pdf(result: ReportResult, out: Path) -> None:
 def _summary(result: ReportResult, layout: _Layout) -> Table:
     rows = []
     for line in summary_lines(result):
-        label = layout.paragraph(line.label, layout.bold)
-        rows.append(layout.ordered([label, layout.paragraph(line.value, layout.body)]))
+        label = layout.paragraph(line.label, layout.bold, 0.3 * layout.width - 12)
+        value = layout.paragraph(line.value, layout.body, 0.7 * layout.width - 12)
+        rows.append(layout.ordered([label, value]))
     widths = layout.ordered([0.3 * layout.width, 0.7 * layout.width])
     table = Table(rows, colWidths=widths, hAlign="RIGHT" if layout.rtl else "LEFT")
     table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
