@@ -107,3 +107,10 @@ def test_every_language(language: str) -> None:
     assert page.attrs("html")[0] == expected
     assert page.headers[0] == t("field.user", language)
     assert t("ui.period", language) in page.texts
+
+
+def test_text_cells_take_their_own_direction() -> None:
+    _, page = _page("ar", rows=6)
+    cells = [attrs for attrs in page.attrs("td") if attrs.get("dir") == "auto"]
+    assert len(cells) >= 12  # user and extension of 6 rows
+    assert {"class": "num"} in page.attrs("td")

@@ -41,7 +41,10 @@ def render_html(result: ReportResult, out: Path) -> None:
         chart = {"title": result.chart.title, "svg": Markup(svg)}  # noqa: S704 (escaped in svg.py)
     template = _ENV.get_template("report.html.j2")
     columns = [
-        {"label": c.label, "numeric": c.kind in _NUMERIC_KINDS, "kind": c.kind}
+        # Text cells take their direction from their own first letter (dir="auto"): a phone
+        # number or "-12.5" stays left to right in an Arabic report, an Arabic name in an
+        # English one reads right to left.
+        {"label": c.label, "numeric": c.kind in _NUMERIC_KINDS, "auto_dir": c.kind == "text"}
         for c in result.columns
     ]
     with out.open("w", encoding="utf-8") as stream:
