@@ -60,4 +60,5 @@ def test_render_benchmark_runs_and_reports_every_figure() -> None:
     for fmt in ("xlsx", "pdf", "html"):
         assert figures[fmt]["seconds"] > 0
         assert figures[fmt]["peak_rss_mb"] > 0
+        assert figures[fmt]["cpu_seconds"] > 0
         assert figures[fmt]["ratio_to_csv"] > 0

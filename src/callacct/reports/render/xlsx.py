@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+import polars as pl
 import xlsxwriter
 from xlsxwriter.format import Format
 from xlsxwriter.worksheet import Worksheet
@@ -43,6 +44,8 @@ _CHART_TYPES: Final = {"bar": "column", "line": "line", "pie": "pie"}
 _HEADER: Final = {"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF",
                   "text_wrap": True, "valign": "top", "border": 1}  # fmt: skip
 _SECONDS_PER_DAY: Final = 86400
+_MICROSECONDS_PER_DAY: Final = 86_400_000_000
+_EXCEL_EPOCH: Final = dt.datetime(1899, 12, 30)  # Excel's day 0 (1900 date system)
 
 
 def excel_number(value: Any) -> float:
@@ -119,10 +122,10 @@ def _writer(sheet: Worksheet, column: Column, formats: _Formats, bold: bool = Fa
     """A function writing one value of `column` (and its row's currency) as a typed cell."""
     kind = column.kind
     fmt = formats.of(column, bold=bold)
-    plain = formats.get(None, bold)
+    plain = formats.get(None, bold) if bold else None  # no style attribute on plain cells
 
     def blank(row: int, col: int) -> None:
-        sheet.write_blank(row, col, None, plain if bold else None)
+        sheet.write_blank(row, col, None, plain)
 
     if kind == "text":
 
@@ -145,6 +148,9 @@ def _writer(sheet: Worksheet, column: Column, formats: _Formats, bold: bool = Fa
     if kind in ("datetime", "date"):
 
         def write_moment(row: int, col: int, value: Any, _: Any) -> None:
+            if isinstance(value, float):  # already an Excel serial (`excel_rows`)
+                sheet.write_number(row, col, value, fmt)
+                return
             if not isinstance(value, dt.date):
                 blank(row, col)
                 return
@@ -153,20 +159,56 @@ def _writer(sheet: Worksheet, column: Column, formats: _Formats, bold: bool = Fa
             sheet.write_datetime(row, col, value, fmt)
 
         return write_moment
-    scale = {"duration": _SECONDS_PER_DAY, "percent": 100}.get(kind)
     per_currency = kind == "money" and column.currency is None
+    if kind == "duration":
+
+        def write_duration(row: int, col: int, value: Any, _: Any) -> None:
+            if value is None:
+                blank(row, col)
+            elif isinstance(value, float):  # already in days (`excel_rows`)
+                sheet.write_number(row, col, value, fmt)
+            else:
+                sheet.write_number(row, col, excel_number(value) / _SECONDS_PER_DAY, fmt)
+
+        return write_duration
 
     def write_number(row: int, col: int, value: Any, currency: Any) -> None:
         if value is None:
             blank(row, col)
             return
         number = value
-        if scale is not None:
-            number = (value if isinstance(value, Decimal) else Decimal(str(value))) / scale
+        if kind == "percent":
+            number = (value if isinstance(value, Decimal) else Decimal(str(value))) / 100
         cell_format = formats.of(column, currency, bold) if per_currency and currency else fmt
         sheet.write_number(row, col, excel_number(number), cell_format)
 
     return write_number
+
+
+def excel_rows(result: ReportResult) -> Iterator[tuple[Any, ...]]:
+    """The rows as tuples in `row_keys` order, with date-times, dates and integer durations
+    already turned into Excel serial numbers (days since 1899-12-30, times in the result's
+    zone) by Polars, column at a time, rather than cell by cell."""
+    frame = result.rows
+    kinds = {column.key: column.kind for column in result.columns}
+    exprs = []
+    for key in row_keys(result):
+        if key not in frame.columns:
+            exprs.append(pl.lit(None).alias(key))
+            continue
+        dtype, kind, value = frame.schema[key], kinds.get(key), pl.col(key)
+        if kind == "datetime" and isinstance(dtype, pl.Datetime):
+            if dtype.time_zone is not None:
+                value = value.dt.convert_time_zone(result.timezone).dt.replace_time_zone(None)
+            since = value.cast(pl.Datetime("us")) - pl.lit(_EXCEL_EPOCH, pl.Datetime("us"))
+            value = since.dt.total_microseconds() / _MICROSECONDS_PER_DAY
+        elif kind == "date" and dtype == pl.Date:
+            since = value - pl.lit(_EXCEL_EPOCH.date())
+            value = since.dt.total_days().cast(pl.Float64)
+        elif kind == "duration" and dtype.is_integer():
+            value = value / _SECONDS_PER_DAY
+        exprs.append(value.alias(key))
+    yield from frame.select(exprs).iter_rows(buffer_size=2048)
 
 
 def _column_widths(result: ReportResult) -> list[float]:
@@ -218,7 +260,7 @@ def _rows_sheet(book: xlsxwriter.Workbook, result: ReportResult, formats: _Forma
     writers = [_writer(sheet, column, formats) for column in columns]
     currencies = [currency_index(column, keys) for column in columns]
     row_number = 0
-    for row_number, row in enumerate(iter_rows(result), start=1):
+    for row_number, row in enumerate(excel_rows(result), start=1):
         for col, (write, cur) in enumerate(zip(writers, currencies, strict=True)):
             write(row_number, col, row[col], None if cur is None else row[cur])
     last = row_number
