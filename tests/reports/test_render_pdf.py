@@ -133,3 +133,23 @@ def test_long_arabic_text_is_broken_into_lines_before_reordering(tmp_path: Path)
         return next(i for i, line in enumerate(lines) if shaped in line or shaped[::-1] in line)
 
     assert line_of("بداية") < line_of("نهاية")  # the sentence starts on the first line drawn
+
+
+@pytest.mark.parametrize("font", ["DejaVuSans.ttf", "DejaVuSans-Bold.ttf"])
+def test_shipped_font_draws_every_message(font: str) -> None:
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    from callacct.i18n import catalogue
+    from callacct.reports.render.pdf import FONTS_DIR
+
+    glyphs = TTFont("probe", str(FONTS_DIR / font)).face.charToGlyph
+    texts = [text for lang in LANGUAGES for text in catalogue(lang).values()]
+    texts += ["€£$¥₹✓✗…–\u202f\u00a0"]
+    missing = {
+        char
+        for text in texts
+        for char in arabic_reshaper.reshape(text)
+        if not char.isspace() and ord(char) not in glyphs
+    }
+    assert not missing
+    assert (FONTS_DIR / "LICENSE").is_file()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -129,3 +130,12 @@ def test_helpers() -> None:
     assert sheet_name("Cost [by]: user/site?", "x") == "Cost  by   user site"
     assert sheet_name("", "calls-detail") == "calls-detail"
     assert len(sheet_name("x" * 40, "y")) == 31
+
+
+def test_sheet_names_never_clash(tmp_path: Path) -> None:
+    result = replace(narrow_result("en"), title="Filters", description="=cmd|' /C calc'!A0")
+    out = tmp_path / "r.xlsx"
+    render(result, "xlsx", out)
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["Filters", "Filters (2)"]
+    assert book.worksheets[1]["A2"].value == "'=cmd|' /C calc'!A0"

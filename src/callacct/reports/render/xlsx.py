@@ -238,14 +238,19 @@ def render_xlsx(result: ReportResult, out: Path) -> None:
     )
     book.set_properties({"title": result.title, "subject": result.description})
     try:
-        _rows_sheet(book, result, _Formats(book, result.language, zone_of(result)))
-        _summary_sheet(book, result)
+        rows_name = sheet_name(result.title, result.name or "Report")
+        summary_name = sheet_name(t("ui.filters", result.language), "Filters")
+        if summary_name.casefold() == rows_name.casefold():
+            summary_name = sheet_name(f"{summary_name[:27]} (2)", "Filters (2)")
+        _rows_sheet(book, rows_name, result, _Formats(book, result.language, zone_of(result)))
+        _summary_sheet(book, summary_name, result)
     finally:
         book.close()
 
 
-def _rows_sheet(book: xlsxwriter.Workbook, result: ReportResult, formats: _Formats) -> None:
-    name = sheet_name(result.title, result.name or "Report")
+def _rows_sheet(
+    book: xlsxwriter.Workbook, name: str, result: ReportResult, formats: _Formats
+) -> None:
     sheet = book.add_worksheet(name)
     if result.rtl:
         sheet.right_to_left()
@@ -315,19 +320,18 @@ def _chart(
     sheet.insert_chart(1, len(keys) + 1, chart, {"x_scale": 1.5, "y_scale": 1.5})
 
 
-def _summary_sheet(book: xlsxwriter.Workbook, result: ReportResult) -> None:
-    language = result.language
-    sheet = book.add_worksheet(sheet_name(t("ui.filters", language), "Filters"))
+def _summary_sheet(book: xlsxwriter.Workbook, name: str, result: ReportResult) -> None:
+    sheet = book.add_worksheet(name)
     if result.rtl:
         sheet.right_to_left()
     title = book.add_format({"bold": True, "font_size": 14})
     bold = book.add_format({"bold": True})
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 1, 60)
-    sheet.write_string(0, 0, result.title, title)
+    sheet.write_string(0, 0, neutralise_formula(result.title), title)
     row = 1
     if result.description:
-        sheet.write_string(row, 0, result.description)
+        sheet.write_string(row, 0, neutralise_formula(result.description))
         row += 1
     row += 1
     for line in summary_lines(result):
