@@ -153,3 +153,11 @@ def test_shipped_font_draws_every_message(font: str) -> None:
     }
     assert not missing
     assert (FONTS_DIR / "LICENSE").is_file()
+
+
+def test_totals_are_not_shortened(tmp_path: Path) -> None:
+    out = tmp_path / "totals.pdf"
+    render(detail_result("en", rows=40), "pdf", out)
+    last = _pages(out)[-1]
+    assert "€49,387.80" in last
+    assert "Total" in last
