@@ -94,3 +94,4 @@ def test_chart_data_is_capped() -> None:
     assert data.series[0][0] == "Cost"
     assert data.series[0][1][0] == pytest.approx(float(Decimal("1234.5")))
     assert chart_data(replace(result, chart=None)) is None
+    assert chart_data(replace(result, rows=result.rows.drop("cost"))) is None

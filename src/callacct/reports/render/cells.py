@@ -200,9 +200,10 @@ class ChartData:
 
 
 def chart_data(result: ReportResult, limit: int = CHART_MAX_POINTS) -> ChartData | None:
-    """The data of `result.chart` from its first `limit` rows (None without a chart)."""
+    """The data of `result.chart` from its first `limit` rows (None without a chart, or when
+    the rows lack one of its columns)."""
     chart = result.chart
-    if chart is None:
+    if chart is None or not {chart.category, *chart.values} <= set(result.rows.columns):
         return None
     by_key = {column.key: column for column in result.columns}
     category = by_key.get(chart.category) or Column(chart.category, chart.category, "text")
