@@ -43,3 +43,22 @@ def test_rating_benchmark_runs_and_reports_every_figure() -> None:
     assert figures["rate_command"]["first_changed"] == 5_000
     assert figures["rate_command"]["rerate_changed"] == 0
     assert figures["deck_import"]["lines"] > 3_000
+
+
+def test_render_benchmark_runs_and_reports_every_figure() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench_render.py"), "--quick", "--json"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    figures = json.loads(result.stdout)
+    assert figures["xlsx"]["rows"] == 500
+    assert figures["pdf"]["rows"] == 500
+    for fmt in ("xlsx", "pdf", "html"):
+        assert figures[fmt]["seconds"] > 0
+        assert figures[fmt]["peak_rss_mb"] > 0
+        assert figures[fmt]["cpu_seconds"] > 0
+        assert figures[fmt]["ratio_to_csv"] > 0

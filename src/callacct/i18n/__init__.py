@@ -5,6 +5,10 @@ dotted (`field.extension`, `measure.count`, `filter.from`, `ui.total`). A key mi
 language falls back to English, then to the key itself, so a missing translation never breaks
 a report.
 
+`formats` writes numbers, money, durations and dates the way each language does
+(`format_number`, `format_money`, `format_percent`, `format_duration`, `format_date`,
+`format_datetime`).
+
 Example:
     >>> t("field.extension", "en")
     'Extension'
@@ -19,6 +23,27 @@ from pathlib import Path
 from typing import Final
 
 import yaml
+
+from callacct.i18n.formats import (
+    format_date,
+    format_datetime,
+    format_duration,
+    format_money,
+    format_number,
+    format_percent,
+)
+
+__all__ = [
+    "LANGUAGES",
+    "catalogue",
+    "format_date",
+    "format_datetime",
+    "format_duration",
+    "format_money",
+    "format_number",
+    "format_percent",
+    "t",
+]
 
 LANGUAGES: Final = ("en", "de", "fr", "es", "ar", "it")
 _MESSAGES: Final = Path(__file__).parent / "messages"

@@ -1,0 +1,219 @@
+"""What every renderer shares: cell text in the report's language, the filter summary, chart
+data, and formula neutralisation.
+
+Example:
+    >>> neutralise_formula("=HYPERLINK(1)"), neutralise_formula("-12.5"), neutralise_formula("ok")
+    ("'=HYPERLINK(1)", '-12.5', 'ok')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from callacct.i18n import (
+    format_date,
+    format_datetime,
+    format_duration,
+    format_money,
+    format_number,
+    format_percent,
+    t,
+)
+from callacct.reports.result import Column, ReportResult
+
+# A cell starting with one of these is taken for a formula by spreadsheets (tab and carriage
+# return too: some spreadsheets drop them and read what follows).
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER: Final = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+# Charts drawn in PDF and HTML show at most this many categories (the first rows).
+CHART_MAX_POINTS: Final = 50
+TRUE_MARK: Final = "✓"
+FALSE_MARK: Final = "✗"
+
+
+def neutralise_formula(text: str) -> str:
+    """`text` made inert for spreadsheets: prefixed with `'` when it starts like a formula and
+    is not a number (so "+33 1 23" is neutralised, "-12.5" is not)."""
+    if text.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def zone_of(result: ReportResult) -> ZoneInfo:
+    """The result's time zone."""
+    return ZoneInfo(result.timezone)
+
+
+def currency_index(column: Column, keys: list[str]) -> int | None:
+    """Position in `keys` of the column giving `column`'s per-row currency, if any."""
+    if column.kind == "money" and column.currency is None and column.currency_key in keys:
+        return keys.index(column.currency_key)
+    return None
+
+
+def row_keys(result: ReportResult) -> list[str]:
+    """The columns to read from `result.rows`: the shown ones, then per-row currencies."""
+    keys = [column.key for column in result.columns]
+    for column in result.columns:
+        if column.currency_key and column.currency_key not in keys:
+            keys.append(column.currency_key)
+    return keys
+
+
+def iter_rows(result: ReportResult) -> Iterator[tuple[Any, ...]]:
+    """The rows as tuples in `row_keys` order; missing columns read as nulls, aware datetimes
+    as naive ones in the result's time zone (converted by Polars, not row by row)."""
+    frame = result.rows
+    exprs = []
+    for key in row_keys(result):
+        if key not in frame.columns:
+            exprs.append(pl.lit(None).alias(key))
+            continue
+        dtype = frame.schema[key]
+        if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
+            local = pl.col(key).dt.convert_time_zone(result.timezone)
+            exprs.append(local.dt.replace_time_zone(None))
+        else:
+            exprs.append(pl.col(key))
+    yield from frame.select(exprs).iter_rows(buffer_size=2048)
+
+
+def text_formatter(column: Column, language: str, zone: ZoneInfo) -> Callable[[Any, Any], str]:
+    """A function (value, row currency) -> the cell's text in `language`."""
+
+    def text(value: Any, currency: Any) -> str:
+        if value is None:
+            return ""
+        kind = column.kind
+        if kind == "text":
+            return " ".join(str(value).split())
+        if kind == "boolean":
+            return TRUE_MARK if value else FALSE_MARK
+        if kind == "integer":
+            return format_number(int(value), language)
+        if kind == "number":
+            return format_number(_numeric(value), language, decimals=2)
+        if kind == "money":
+            return format_money(_numeric(value), column.currency or currency, language)
+        if kind == "percent":
+            return format_percent(_numeric(value), language)
+        if kind == "duration":
+            return format_duration(value)
+        if kind == "datetime" and isinstance(value, dt.datetime):
+            return format_datetime(value, language, zone if value.tzinfo else None)
+        if kind == "date" and isinstance(value, dt.date):
+            return format_date(value, language)
+        return str(value)
+
+    return text
+
+
+def _numeric(value: Any) -> Decimal | int | float:
+    if isinstance(value, Decimal | int | float):
+        return value
+    return Decimal(str(value))
+
+
+def text_rows(result: ReportResult) -> Iterator[list[str]]:
+    """Each row as the texts of its shown cells, in the report's language."""
+    keys = row_keys(result)
+    zone = zone_of(result)
+    formatters = [text_formatter(c, result.language, zone) for c in result.columns]
+    currencies = [currency_index(c, keys) for c in result.columns]
+    for row in iter_rows(result):
+        yield [
+            fmt(row[i], None if cur is None else row[cur])
+            for i, (fmt, cur) in enumerate(zip(formatters, currencies, strict=True))
+        ]
+
+
+def text_totals(result: ReportResult) -> list[str] | None:
+    """The totals row as texts (the first cell says "Total" when it has no total)."""
+    if result.totals is None:
+        return None
+    zone = zone_of(result)
+    cells = []
+    for column in result.columns:
+        value = result.totals.get(column.key)
+        currency = result.totals.get(column.currency_key) if column.currency_key else None
+        cells.append(text_formatter(column, result.language, zone)(value, currency))
+    if cells and not cells[0]:
+        cells[0] = t("ui.total", result.language)
+    return cells
+
+
+def period_text(result: ReportResult) -> str:
+    """The period as "first day – last day" (times shown only when not midnight)."""
+    zone = zone_of(result)
+    start, end = result.period
+
+    def moment(value: dt.datetime | None, is_end: bool) -> str:
+        if value is None:
+            return "…"
+        local = value.astimezone(zone) if value.tzinfo else value
+        if local.time() == dt.time(0):
+            day = local.date() - dt.timedelta(days=1) if is_end else local.date()
+            return format_date(day, result.language)
+        return format_datetime(local, result.language)
+
+    return f"{moment(start, False)} – {moment(end, True)}"
+
+
+@dataclass(frozen=True)
+class SummaryLine:
+    """One line of the filter summary; a heading has no value."""
+
+    label: str
+    value: str
+    heading: bool = False
+
+
+def summary_lines(result: ReportResult) -> list[SummaryLine]:
+    """The filter summary: period, time zone, the filters under a heading, generation time."""
+    language = result.language
+    lines = [
+        SummaryLine(t("ui.period", language), period_text(result)),
+        SummaryLine("", t("ui.times_in", language, zone=result.timezone)),
+    ]
+    if result.filters:
+        lines.append(SummaryLine(t("ui.filters", language), "", heading=True))
+        lines.extend(SummaryLine(label, value) for label, value in result.filters)
+    generated = format_datetime(result.generated_at, language, zone_of(result))
+    lines.append(SummaryLine(t("ui.generated", language), generated))
+    return lines
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """A chart's categories (as texts) and its series (label, values)."""
+
+    categories: list[str]
+    series: list[tuple[str, list[float]]]
+
+
+def chart_data(result: ReportResult, limit: int = CHART_MAX_POINTS) -> ChartData | None:
+    """The data of `result.chart` from its first `limit` rows (None without a chart, or when
+    the rows lack one of its columns)."""
+    chart = result.chart
+    if chart is None or not {chart.category, *chart.values} <= set(result.rows.columns):
+        return None
+    by_key = {column.key: column for column in result.columns}
+    category = by_key.get(chart.category) or Column(chart.category, chart.category, "text")
+    frame = result.rows.head(limit)
+    zone = zone_of(result)
+    fmt = text_formatter(category, result.language, zone)
+    categories = [fmt(value, None) for value in frame.get_column(chart.category).to_list()]
+    series = []
+    for key in chart.values:
+        label = by_key[key].label if key in by_key else key
+        values = [0.0 if v is None else float(v) for v in frame.get_column(key).to_list()]
+        series.append((label, values))
+    return ChartData(categories, series)

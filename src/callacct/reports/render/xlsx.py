@@ -1,0 +1,344 @@
+"""Excel workbooks (xlsxwriter): typed cells, one sheet of rows and one of the filter summary.
+
+The rows sheet has a styled header (frozen, with an autofilter), one typed cell per value
+(money as numbers with a currency format, durations as Excel times shown [h]:mm:ss, times as
+Excel date-times in the report's zone), a totals row and, when the report has one, a native
+chart. The workbook is written in xlsxwriter's constant-memory mode: rows go to disk in order
+and are never held, so 100k rows cost little memory. Text that a spreadsheet would take for a
+formula is written as a string and prefixed with `'` (`cells.neutralise_formula`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import polars as pl
+import xlsxwriter
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
+
+from callacct.i18n import t
+from callacct.i18n.formats import conventions, currency_digits, currency_sign
+from callacct.reports.render.cells import (
+    currency_index,
+    iter_rows,
+    neutralise_formula,
+    row_keys,
+    summary_lines,
+    text_formatter,
+    zone_of,
+)
+from callacct.reports.result import Column, ReportResult
+
+# The native chart plots at most this many rows (the first ones).
+XLSX_CHART_MAX_POINTS: Final = 1000
+_WIDTH_SAMPLE: Final = 200  # rows looked at to size the columns
+_CHART_TYPES: Final = {"bar": "column", "line": "line", "pie": "pie"}
+_HEADER: Final = {"bold": True, "bg_color": "#1F4E79", "font_color": "#FFFFFF",
+                  "text_wrap": True, "valign": "top", "border": 1}  # fmt: skip
+_SECONDS_PER_DAY: Final = 86400
+_MICROSECONDS_PER_DAY: Final = 86_400_000_000
+_EXCEL_EPOCH: Final = dt.datetime(1899, 12, 30)  # Excel's day 0 (1900 date system)
+
+
+def excel_number(value: Any) -> float:
+    """A cell value as the float Excel stores; a Decimal goes through its exact text, so the
+    only rounding is the one to the nearest double."""
+    if isinstance(value, Decimal):
+        return float(str(value))
+    return float(value)
+
+
+def money_format(currency: str | None, language: str) -> str:
+    """The Excel number format of amounts in `currency` (plain amounts without one).
+
+    Example:
+        >>> money_format("EUR", "en"), money_format("EUR", "de"), money_format(None, "fr")
+        ('"€"#,##0.00', '#,##0.00 "€"', '#,##0.00')
+    """
+    digits = currency_digits(currency)
+    number = "#,##0" + ("." + "0" * digits if digits else "")
+    if not currency:
+        return number
+    sign = currency_sign(currency).replace('"', "")
+    if conventions(language).money_before:
+        return f'"{sign}"{number}'
+    return f'{number} "{sign}"'
+
+
+def sheet_name(text: str, fallback: str) -> str:
+    """`text` made a valid sheet name (31 characters, none of []:*?/\\)."""
+    name = re.sub(r"[\[\]:*?/\\]", " ", text).strip().strip("'")[:31].strip()
+    return name or fallback[:31]
+
+
+class _Formats:
+    """Cell formats of one workbook, made once per distinct (number format, bold)."""
+
+    def __init__(self, book: xlsxwriter.Workbook, language: str, zone: ZoneInfo) -> None:
+        self.book = book
+        self.language = language
+        self.zone = zone
+        self._made: dict[tuple[str | None, bool], Format] = {}
+
+    def get(self, num_format: str | None, bold: bool = False) -> Format:
+        key = (num_format, bold)
+        if key not in self._made:
+            props: dict[str, Any] = {}
+            if num_format:
+                props["num_format"] = num_format
+            if bold:
+                props.update(bold=True, top=1, bg_color="#DDEBF7")
+            self._made[key] = self.book.add_format(props)
+        return self._made[key]
+
+    def of(self, column: Column, currency: str | None = None, bold: bool = False) -> Format:
+        return self.get(self.number_format(column, currency), bold)
+
+    def number_format(self, column: Column, currency: str | None) -> str | None:
+        conv = conventions(self.language)
+        return {
+            "integer": "#,##0",
+            "number": "#,##0.00",
+            "money": money_format(column.currency or currency, self.language),
+            "percent": "0.0%",
+            "duration": "[h]:mm:ss",
+            "datetime": f"{conv.excel_date} hh:mm:ss",
+            "date": conv.excel_date,
+        }.get(column.kind)
+
+
+_Writer = Callable[[int, int, Any, Any], None]
+
+
+def _writer(sheet: Worksheet, column: Column, formats: _Formats, bold: bool = False) -> _Writer:
+    """A function writing one value of `column` (and its row's currency) as a typed cell."""
+    kind = column.kind
+    fmt = formats.of(column, bold=bold)
+    plain = formats.get(None, bold) if bold else None  # no style attribute on plain cells
+
+    def blank(row: int, col: int) -> None:
+        sheet.write_blank(row, col, None, plain)
+
+    if kind == "text":
+
+        def write_text(row: int, col: int, value: Any, _: Any) -> None:
+            if value is None:
+                blank(row, col)
+            else:
+                sheet.write_string(row, col, neutralise_formula(str(value)), plain)
+
+        return write_text
+    if kind == "boolean":
+
+        def write_boolean(row: int, col: int, value: Any, _: Any) -> None:
+            if value is None:
+                blank(row, col)
+            else:
+                sheet.write_boolean(row, col, bool(value), plain)
+
+        return write_boolean
+    if kind in ("datetime", "date"):
+
+        def write_moment(row: int, col: int, value: Any, _: Any) -> None:
+            if isinstance(value, float):  # already an Excel serial (`excel_rows`)
+                sheet.write_number(row, col, value, fmt)
+                return
+            if not isinstance(value, dt.date):
+                blank(row, col)
+                return
+            if isinstance(value, dt.datetime) and value.tzinfo is not None:
+                value = value.astimezone(formats.zone).replace(tzinfo=None)
+            sheet.write_datetime(row, col, value, fmt)
+
+        return write_moment
+    per_currency = kind == "money" and column.currency is None
+    if kind == "duration":
+
+        def write_duration(row: int, col: int, value: Any, _: Any) -> None:
+            if value is None:
+                blank(row, col)
+            elif isinstance(value, float):  # already in days (`excel_rows`)
+                sheet.write_number(row, col, value, fmt)
+            else:
+                sheet.write_number(row, col, excel_number(value) / _SECONDS_PER_DAY, fmt)
+
+        return write_duration
+
+    def write_number(row: int, col: int, value: Any, currency: Any) -> None:
+        if value is None:
+            blank(row, col)
+            return
+        number = value
+        if kind == "percent":
+            number = (value if isinstance(value, Decimal) else Decimal(str(value))) / 100
+        cell_format = formats.of(column, currency, bold) if per_currency and currency else fmt
+        sheet.write_number(row, col, excel_number(number), cell_format)
+
+    return write_number
+
+
+def excel_rows(result: ReportResult) -> Iterator[tuple[Any, ...]]:
+    """The rows as tuples in `row_keys` order, with date-times, dates and integer durations
+    already turned into Excel serial numbers (days since 1899-12-30, times in the result's
+    zone) by Polars, column at a time, rather than cell by cell."""
+    frame = result.rows
+    kinds = {column.key: column.kind for column in result.columns}
+    exprs = []
+    for key in row_keys(result):
+        if key not in frame.columns:
+            exprs.append(pl.lit(None).alias(key))
+            continue
+        dtype, kind, value = frame.schema[key], kinds.get(key), pl.col(key)
+        if kind == "datetime" and isinstance(dtype, pl.Datetime):
+            if dtype.time_zone is not None:
+                value = value.dt.convert_time_zone(result.timezone).dt.replace_time_zone(None)
+            since = value.cast(pl.Datetime("us")) - pl.lit(_EXCEL_EPOCH, pl.Datetime("us"))
+            value = since.dt.total_microseconds() / _MICROSECONDS_PER_DAY
+        elif kind == "date" and dtype == pl.Date:
+            since = value - pl.lit(_EXCEL_EPOCH.date())
+            value = since.dt.total_days().cast(pl.Float64)
+        elif kind == "duration" and dtype.is_integer():
+            value = value / _SECONDS_PER_DAY
+        exprs.append(value.alias(key))
+    yield from frame.select(exprs).iter_rows(buffer_size=2048)
+
+
+def _column_widths(result: ReportResult) -> list[float]:
+    zone = zone_of(result)
+    formatters = [text_formatter(c, result.language, zone) for c in result.columns]
+    widths = [max(len(word) for word in (c.label or " ").split()) for c in result.columns]
+    widths = [max(w, min(len(c.label), 24)) for w, c in zip(widths, result.columns, strict=True)]
+    keys = row_keys(result)
+    for row in iter_rows(replace(result, rows=result.rows.head(_WIDTH_SAMPLE))):
+        for i, column in enumerate(result.columns):
+            cur = currency_index(column, keys)
+            text = formatters[i](row[i], None if cur is None else row[cur])
+            widths[i] = max(widths[i], len(text))
+    return [min(max(width + 2, 8), 60) for width in widths]
+
+
+def render_xlsx(result: ReportResult, out: Path) -> None:
+    """Write `result` as an Excel workbook at `out`."""
+    book = xlsxwriter.Workbook(
+        str(out),
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    book.set_properties({"title": result.title, "subject": result.description})
+    try:
+        rows_name = sheet_name(result.title, result.name or "Report")
+        summary_name = sheet_name(t("ui.filters", result.language), "Filters")
+        if summary_name.casefold() == rows_name.casefold():
+            summary_name = sheet_name(f"{summary_name[:27]} (2)", "Filters (2)")
+        _rows_sheet(book, rows_name, result, _Formats(book, result.language, zone_of(result)))
+        _summary_sheet(book, summary_name, result)
+    finally:
+        book.close()
+
+
+def _rows_sheet(
+    book: xlsxwriter.Workbook, name: str, result: ReportResult, formats: _Formats
+) -> None:
+    sheet = book.add_worksheet(name)
+    if result.rtl:
+        sheet.right_to_left()
+    columns = result.columns
+    header = book.add_format(_HEADER)
+    for col, width in enumerate(_column_widths(result)):
+        sheet.set_column(col, col, width)
+    sheet.set_row(0, 30)
+    for col, column in enumerate(columns):
+        sheet.write_string(0, col, column.label, header)
+    keys = row_keys(result)
+    writers = [_writer(sheet, column, formats) for column in columns]
+    currencies = [currency_index(column, keys) for column in columns]
+    row_number = 0
+    for row_number, row in enumerate(excel_rows(result), start=1):
+        for col, (write, cur) in enumerate(zip(writers, currencies, strict=True)):
+            write(row_number, col, row[col], None if cur is None else row[cur])
+    last = row_number
+    totals_row = last + 1
+    if last == 0 and columns:
+        sheet.write_string(1, 0, t("ui.no_rows", result.language))
+        totals_row += 1
+    if columns:
+        sheet.autofilter(0, 0, last, len(columns) - 1)
+    sheet.freeze_panes(1, 0)
+    if result.totals is not None and columns:
+        _totals_row(sheet, result, formats, totals_row)
+    if result.chart is not None and last > 0:
+        _chart(book, sheet, name, result, last)
+
+
+def _totals_row(sheet: Worksheet, result: ReportResult, formats: _Formats, row: int) -> None:
+    totals = result.totals or {}
+    for col, column in enumerate(result.columns):
+        value = totals.get(column.key)
+        currency = totals.get(column.currency_key) if column.currency_key else None
+        _writer(sheet, column, formats, bold=True)(row, col, value, currency)
+    if totals.get(result.columns[0].key) is None:
+        sheet.write_string(row, 0, t("ui.total", result.language), formats.get(None, True))
+
+
+def _chart(
+    book: xlsxwriter.Workbook, sheet: Worksheet, name: str, result: ReportResult, last: int
+) -> None:
+    spec = result.chart
+    assert spec is not None
+    keys = [column.key for column in result.columns]
+    if spec.category not in keys or not all(key in keys for key in spec.values):
+        return
+    last = min(last, XLSX_CHART_MAX_POINTS)
+    chart = book.add_chart({"type": _CHART_TYPES[spec.kind]})
+    assert chart is not None
+    category = keys.index(spec.category)
+    values = spec.values[:1] if spec.kind == "pie" else spec.values
+    for key in values:
+        col = keys.index(key)
+        chart.add_series(
+            {
+                "name": [name, 0, col],
+                "categories": [name, 1, category, last, category],
+                "values": [name, 1, col, last, col],
+            }
+        )
+    chart.set_title({"name": spec.title})
+    if spec.kind != "pie" and len(values) == 1:
+        chart.set_legend({"none": True})
+    sheet.insert_chart(1, len(keys) + 1, chart, {"x_scale": 1.5, "y_scale": 1.5})
+
+
+def _summary_sheet(book: xlsxwriter.Workbook, name: str, result: ReportResult) -> None:
+    sheet = book.add_worksheet(name)
+    if result.rtl:
+        sheet.right_to_left()
+    title = book.add_format({"bold": True, "font_size": 14})
+    bold = book.add_format({"bold": True})
+    sheet.set_column(0, 0, 28)
+    sheet.set_column(1, 1, 60)
+    sheet.write_string(0, 0, neutralise_formula(result.title), title)
+    row = 1
+    if result.description:
+        sheet.write_string(row, 0, neutralise_formula(result.description))
+        row += 1
+    row += 1
+    for line in summary_lines(result):
+        if line.heading:
+            row += 1
+        if line.label:
+            sheet.write_string(row, 0, neutralise_formula(line.label), bold)
+        if line.value:
+            sheet.write_string(row, 1, neutralise_formula(line.value))
+        row += 1
