@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from callacct.reports.clock import icu_clock
 from callacct.reports.expression import (
     And,
     Comparison,
@@ -26,7 +28,7 @@ def test_the_manuals_condition() -> None:
         "called_number",
         "duration_s",
     ]
-    sql, params = compile_expression(tree, "UTC")
+    sql, params = compile_expression(tree, icu_clock(ZoneInfo("UTC")))
     assert "006599775544" not in sql
     assert params == ["006599775544", 20]
 
@@ -38,7 +40,7 @@ def test_precedence_not_and_or_and_parentheses() -> None:
     assert isinstance(first, And)
     assert isinstance(first.items[0], Not)
     assert isinstance(first.items[1], Or)
-    _, params = compile_expression(tree, "US/Eastern")
+    _, params = compile_expression(tree, icu_clock(ZoneInfo("US/Eastern")))
     assert params == [True, "US/Eastern", 8, "US/Eastern", 2, Decimal("1.5")]
 
 

@@ -94,3 +94,9 @@ def test_the_public_library() -> None:
             assert measure.label is not None
             assert missing_languages(measure.label) == []
     assert set(LANGUAGES) == {"en", "de", "fr", "es", "ar", "it"}
+
+
+def test_the_docs_list_every_public_report() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text()
+    for name in public_reports():
+        assert f"| `{name}` |" in docs, name

@@ -7,6 +7,7 @@ any output sees them.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import duckdb
@@ -54,3 +55,12 @@ def count_in_scope(con: duckdb.DuckDBPyConnection, query: ReportQuery, scope: Sc
     where, params = _where(query, scope)
     rows = con.execute(f"SELECT count(*) FROM calls {where}", params).fetchall()  # noqa: S608
     return int(rows[0][0])
+
+
+def call_time_range(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The first and last start time stored (naive UTC), whatever the scope: used only to
+    choose how local times are computed, never shown."""
+    low, high = con.execute("SELECT min(started_at), max(started_at) FROM calls").fetchall()[0]
+    return low, high

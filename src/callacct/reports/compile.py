@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from callacct.reports.clock import LocalClock, icu_clock
 from callacct.reports.expression import field_sql, where_sql
 from callacct.reports.fields import Field, find_field
 from callacct.reports.filters import Filters, filter_sql
@@ -64,18 +65,17 @@ class ReportQuery:
     filters: Filters = field(default_factory=Filters)
 
 
-def _measure_sql(measure: Measure, tz: str, *, total: bool) -> tuple[str, list[Any], ColumnKind]:
+def _measure_sql(
+    measure: Measure, clock: LocalClock, *, total: bool
+) -> tuple[str, list[Any], ColumnKind]:
     """The aggregate of a measure, its parameters and the kind of its value."""
-    params: list[Any] = []
     condition = ""
+    params_cond: list[Any] = []
     if measure.where:
-        cond_sql, cond_params = where_sql(measure.where, tz)
+        cond_sql, params_cond = where_sql(measure.where, clock.zone, clock)
         condition = f" FILTER (WHERE {cond_sql})"
-        params_cond = cond_params
-    else:
-        params_cond = []
     target = find_field(measure.field) if measure.field else None
-    column, column_params = field_sql(target, tz) if target else ("", [])
+    column, column_params = field_sql(target, clock) if target else ("", [])
     agg = measure.agg
     if agg == "count" or (agg == "share" and target is None):
         base = f"count(*){condition}"
@@ -128,13 +128,15 @@ def compile_report(
     now: dt.datetime,
     *,
     limit: int | None = None,
+    clock: LocalClock | None = None,
 ) -> ReportQuery:
-    """The query of `spec` run with `filters` (already merged with the spec's defaults)."""
-    zone = tz.key
-    where, where_params, period = filter_sql(filters, tz, now)
+    """The query of `spec` run with `filters` (already merged with the spec's defaults);
+    local times come from `clock` (default: exact per-row conversion)."""
+    zone = clock or icu_clock(tz)
+    where, where_params, period = filter_sql(filters, tz, now, zone)
     where.insert(0, DATASETS[spec.dataset])
     if spec.where:
-        sql, params = where_sql(spec.where, zone)
+        sql, params = where_sql(spec.where, tz.key, zone)
         where.append(sql)
         where_params = where_params + params
     if spec.detail:
@@ -159,7 +161,7 @@ def _order(spec: ReportSpec, defaults: list[str]) -> str:
 def _detail(
     spec: ReportSpec,
     filters: Filters,
-    zone: str,
+    zone: LocalClock,
     where: list[str],
     where_params: list[Any],
     period: tuple[dt.datetime | None, dt.datetime | None],
@@ -219,7 +221,7 @@ def _detail(
 def _grouped(
     spec: ReportSpec,
     filters: Filters,
-    zone: str,
+    zone: LocalClock,
     where: list[str],
     where_params: list[Any],
     period: tuple[dt.datetime | None, dt.datetime | None],

@@ -23,7 +23,7 @@ date-time in the run's time zone: `started_at >= '2021-02-01 08:00'`.
 
 Example:
     >>> tree = parse("called_number = '006599775544' or duration >= 20")
-    >>> sql, params = compile_expression(tree, "UTC")
+    >>> sql, params = compile_expression(tree, icu_clock(ZoneInfo("UTC")))
     >>> sql
     '((called_number = ?) OR (duration_s >= ?))'
     >>> params
@@ -40,7 +40,8 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from callacct.errors import UsageError
-from callacct.reports.fields import FIELDS, LOCAL_START, Field, find_field
+from callacct.reports.clock import LocalClock, icu_clock
+from callacct.reports.fields import FIELDS, Field, find_field
 
 MAX_LENGTH: Final = 4000
 MAX_DEPTH: Final = 40
@@ -325,27 +326,28 @@ def parse(text: str, tz: str = "UTC") -> Node:
     return _Parser(text, tz).parse()
 
 
-def field_sql(target: Field, tz: str) -> tuple[str, list[Any]]:
-    """The SQL of a field and its parameters (the time zone, for fields of local time)."""
+def field_sql(target: Field, clock: LocalClock) -> tuple[str, list[Any]]:
+    """The SQL of a field and its parameters (the clock's, for fields of local time)."""
     if target.local:
-        return target.sql.replace("{local}", LOCAL_START), [tz] * target.sql.count("{local}")
+        uses = target.sql.count("{local}")
+        return target.sql.replace("{local}", clock.sql), list(clock.params) * uses
     return target.sql, []
 
 
-def compile_expression(node: Node, tz: str) -> tuple[str, list[Any]]:
+def compile_expression(node: Node, clock: LocalClock) -> tuple[str, list[Any]]:
     """Parameterised SQL for an expression tree, over the `calls` columns."""
     if isinstance(node, And | Or):
         parts, params = [], []
         for item in node.items:
-            sql, item_params = compile_expression(item, tz)
+            sql, item_params = compile_expression(item, clock)
             parts.append(sql)
             params += item_params
         joiner = " AND " if isinstance(node, And) else " OR "
         return "(" + joiner.join(f"({part})" for part in parts) + ")", params
     if isinstance(node, Not):
-        sql, params = compile_expression(node.item, tz)
+        sql, params = compile_expression(node.item, clock)
         return f"(NOT ({sql}))", params
-    column, params = field_sql(node.field, tz)
+    column, params = field_sql(node.field, clock)
     if node.op in ("IS NULL", "IS NOT NULL"):
         return f"{column} {node.op}", params
     if node.op in ("IN", "NOT IN"):
@@ -354,6 +356,6 @@ def compile_expression(node: Node, tz: str) -> tuple[str, list[Any]]:
     return f"{column} {node.op} ?", params + list(node.values)
 
 
-def where_sql(text: str, tz: str) -> tuple[str, list[Any]]:
-    """Parse and compile `text` in one step."""
-    return compile_expression(parse(text, tz), tz)
+def where_sql(text: str, tz: str, clock: LocalClock | None = None) -> tuple[str, list[Any]]:
+    """Parse `text` (dates read in `tz`) and compile it (local times from `clock`)."""
+    return compile_expression(parse(text, tz), clock or icu_clock(ZoneInfo(tz)))

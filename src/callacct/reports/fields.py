@@ -3,7 +3,7 @@ the `--where` language are checked against.
 
 Each field is a constant SQL expression over the `calls` table; only these expressions ever reach
 SQL text, user values are bound parameters. `{local}` stands for the call's start in the run's
-time zone (bound as a parameter by whoever compiles the expression).
+time zone (see `callacct.reports.clock`), filled in by whoever compiles the expression.
 
 Example:
     >>> field("duration").name, field("duration").kind
@@ -19,9 +19,6 @@ from typing import Final
 
 from callacct.errors import UsageError
 from callacct.reports.result import ColumnKind
-
-# The start of a call in the run's time zone: `?` is the IANA zone, bound by the compiler.
-LOCAL_START: Final = "timezone(?, timezone('UTC', started_at))"
 
 
 @dataclass(frozen=True)
@@ -40,7 +37,7 @@ class Field:
 
     @property
     def local(self) -> bool:
-        """Whether the SQL needs the run's time zone (one bound parameter per use)."""
+        """Whether the SQL needs the run's time zone (the clock's parameters at each use)."""
         return "{local}" in self.sql
 
     @property
@@ -115,6 +112,10 @@ ALIASES: Final[dict[str, str]] = {
     "cost_centre": "cost_center",
     "number": "remote_number",
 }
+
+
+#: Names of the fields that read the local time, for a quick check of expressions.
+LOCAL_FIELDS: Final = frozenset(f.name for f in FIELDS.values() if f.local)
 
 
 def find_field(name: str) -> Field | None:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from callacct.errors import UsageError
 from callacct.query.calls import DIRECTIONS
 from callacct.rating.classify import DEST_CLASSES, DestClass
+from callacct.reports.clock import LocalClock
 from callacct.reports.expression import ExpressionError, parse, where_sql
 
 CallType = Literal["pstn", "internal", "all"]
@@ -191,7 +192,7 @@ def _in(column: str, values: tuple[str, ...]) -> tuple[str, list[Any]]:
 
 
 def filter_sql(
-    filters: Filters, tz: ZoneInfo, now: dt.datetime
+    filters: Filters, tz: ZoneInfo, now: dt.datetime, clock: LocalClock | None = None
 ) -> tuple[list[str], list[Any], tuple[dt.datetime | None, dt.datetime | None]]:
     """SQL conditions over `calls` (to be ANDed), their parameters, and the period."""
     where: list[str] = []
@@ -249,7 +250,7 @@ def filter_sql(
         if value is not None:
             add(sql, [value])
     if filters.where:
-        add(*where_sql(filters.where, tz.key))
+        add(*where_sql(filters.where, tz.key, clock))
     return where, params, (start, end)
 
 

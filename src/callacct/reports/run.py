@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,9 +27,11 @@ import polars as pl
 
 from callacct.directory.scope import Scope
 from callacct.i18n import t
-from callacct.query.reports import fetch_report
+from callacct.query.reports import call_time_range, fetch_report
+from callacct.reports.clock import LocalClock, local_clock
 from callacct.reports.compile import PlannedColumn, compile_report
-from callacct.reports.filters import Filters
+from callacct.reports.fields import LOCAL_FIELDS, field, find_field
+from callacct.reports.filters import Filters, resolve_period
 from callacct.reports.library import public_reports
 from callacct.reports.result import Chart, Column, ReportResult
 from callacct.reports.spec import ReportSpec, text_in
@@ -49,7 +52,8 @@ def run_report(
     it, times in `tz`, texts in `language`; relative periods count from `now`."""
     moment = now or dt.datetime.now(dt.UTC)
     filters = spec.filters.merged(overrides or {})
-    query = compile_report(spec, filters, tz, moment, limit=limit)
+    clock = _clock(con, spec, filters, tz, moment) if uses_local_time(spec, filters) else None
+    query = compile_report(spec, filters, tz, moment, limit=limit, clock=clock)
     frame, raw_totals = fetch_report(con, query, scope)
     visible = [c for c in query.columns if not c.hidden]
     frame = _localise(frame, visible, tz)
@@ -86,6 +90,35 @@ def run_report(
     )
 
 
+def uses_local_time(spec: ReportSpec, filters: Filters) -> bool:
+    """Whether the report reads local times (hour, day, ...), not only compares instants."""
+    names = [*spec.group_by, *spec.columns, *(m.field or "" for m in spec.measures)]
+    if any((f := find_field(name)) is not None and f.local for name in names):
+        return True
+    texts = [spec.where, filters.where, *(m.where for m in spec.measures)]
+    words = {w.lower() for text in texts if text for w in re.findall(r"[A-Za-z_]+", text)}
+    return bool(words & LOCAL_FIELDS)
+
+
+def _clock(
+    con: duckdb.DuckDBPyConnection,
+    spec: ReportSpec,
+    filters: Filters,
+    tz: ZoneInfo,
+    now: dt.datetime,
+) -> LocalClock:
+    """The local-time SQL for the period the report reads (the stored calls' span when the
+    period is open)."""
+    start, end = resolve_period(filters, tz, now)
+    first = start.astimezone(dt.UTC).replace(tzinfo=None) if start else None
+    last = end.astimezone(dt.UTC).replace(tzinfo=None) if end else None
+    if first is None or last is None:
+        low, high = call_time_range(con)
+        first = first or low
+        last = last or (high + dt.timedelta(seconds=1) if high else None)
+    return local_clock(tz, first, last)
+
+
 def _localise(frame: pl.DataFrame, columns: list[PlannedColumn], tz: ZoneInfo) -> pl.DataFrame:
     times = [c.key for c in columns if c.kind == "datetime" and c.key in frame.columns]
     return frame.with_columns(
@@ -101,8 +134,6 @@ def _column(planned: PlannedColumn, language: str, currency: str | None, keyed: 
         elif measure.field is None:
             label = t(f"measure.{measure.agg}", language)
         else:
-            from callacct.reports.fields import field
-
             name = t(field(measure.field).label_key, language)
             label = t(f"measure.{measure.agg}", language, field=name)
     else:
