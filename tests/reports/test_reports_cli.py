@@ -297,3 +297,27 @@ def test_home(demo_copy: Cli) -> None:
     nobody = cli("home")
     assert nobody.exit_code == 2
     assert "home needs a person" in nobody.output
+
+
+def test_numbers_are_masked_for_the_role_in_every_format(demo_copy: Cli) -> None:
+    settings = demo_copy.workspace / "callacct.toml"
+    settings.write_text(settings.read_text().replace("user = 0", "user = 4", 1))
+    user = next(p for p in people(demo_copy) if p["role"] == "user" and p["extensions"])
+    login = user["login"]
+    for name in ("top-numbers", "calls-detail"):
+        data = run_json(demo_copy, "--as", login, "report", "run", name, *DEMO_DAYS)
+        numbers = [r["remote_number"] for r in data["rows"] if r["remote_number"]]
+        external = [n for n in numbers if n.startswith("+")]
+        assert external, name
+        assert all(n.endswith("****") for n in external), name
+        csv_out = demo_copy("--as", login, "report", "run", name, *DEMO_DAYS, "--format", "csv")
+        assert all(n in csv_out.stdout for n in external[:3])
+    admin = run_json(demo_copy, "report", "run", "top-numbers", *DEMO_DAYS)
+    assert not any(str(r["remote_number"]).endswith("****") for r in admin["rows"])
+
+
+def test_as_an_unknown_person_is_refused(demo: Cli) -> None:
+    for args in (("report", "list"), ("report", "run", "cost-by-site"), ("home",)):
+        result = demo("--as", "nobody", *args)
+        assert result.exit_code == 2, args
+        assert "no such person" in result.output

@@ -163,8 +163,13 @@ def _filters(
     )
 
 
-def _owner(ctx: typer.Context) -> str:
-    return as_login_of(ctx) or OPERATOR
+def _owner(ctx: typer.Context, workspace: Workspace, store: Store) -> str:
+    """Whose personal reports: the --as person (who must be in the directory) or the operator."""
+    login = as_login_of(ctx)
+    if login is None:
+        return OPERATOR
+    scope_from(ctx, workspace, store)  # UsageError if there is no such person
+    return login
 
 
 def _zone(workspace: Workspace, tz: str | None) -> ZoneInfo:
@@ -199,7 +204,7 @@ def list_command(ctx: typer.Context, lang: Lang = None, as_json: AsJson = False)
     workspace = workspace_from(ctx)
     with store_of(workspace) as store:
         language = _language(workspace, store, lang, as_login_of(ctx))
-        entries = list_reports(store.con, _owner(ctx))
+        entries = list_reports(store.con, _owner(ctx, workspace, store))
     if as_json:
         print_json([e.to_dict(language) for e in entries])
         return
@@ -240,7 +245,7 @@ def show_command(
     workspace = workspace_from(ctx)
     with store_of(workspace) as store:
         language = _language(workspace, store, lang, as_login_of(ctx))
-        entry = find_report(store.con, _owner(ctx), name)
+        entry = find_report(store.con, _owner(ctx, workspace, store), name)
     if as_json:
         print_json(
             {
@@ -325,7 +330,7 @@ def run_command(
     with store_of(workspace) as store:
         scope = scope_from(ctx, workspace, store)
         language = _language(workspace, store, lang, as_login_of(ctx))
-        owner = _owner(ctx)
+        owner = _owner(ctx, workspace, store)
         entry = find_report(store.con, owner, name)
         result = run_report(
             store.con,
@@ -468,7 +473,7 @@ def save_command(
     )  # fmt: skip
     workspace = workspace_from(ctx)
     with store_of(workspace) as store:
-        owner = _owner(ctx)
+        owner = _owner(ctx, workspace, store)
         source = find_report(store.con, owner, base)
         spec = derive_report(
             source.spec, name, overrides, description=description, group=group, title=title
@@ -493,7 +498,7 @@ def delete_command(
     """
     workspace = workspace_from(ctx)
     with store_of(workspace) as store:
-        delete_report(store.con, _owner(ctx), name)
+        delete_report(store.con, _owner(ctx, workspace, store), name)
     console.print(f"deleted personal report {name!r}")
 
 
@@ -511,7 +516,7 @@ def export_command(
     """
     workspace = workspace_from(ctx)
     with store_of(workspace) as store:
-        entry = find_report(store.con, _owner(ctx), name)
+        entry = find_report(store.con, _owner(ctx, workspace, store), name)
     text = entry.spec.to_yaml()
     if out is None:
         sys.stdout.write(text)
@@ -539,7 +544,7 @@ def import_command(
         raise UsageError(f"{path}: cannot read: {exc}") from None
     workspace = workspace_from(ctx)
     with store_of(workspace) as store:
-        owner = _owner(ctx)
+        owner = _owner(ctx, workspace, store)
         spec = import_report(store.con, owner, text, str(path), replace=replace)
     if as_json:
         print_json({"name": spec.name, "owner": owner})
@@ -581,7 +586,7 @@ def validate_command(
         workspace = workspace_from(ctx)
         with store_of(workspace) as store:
             try:
-                checked += len(personal_reports(store.con, _owner(ctx)))
+                checked += len(personal_reports(store.con, _owner(ctx, workspace, store)))
             except SpecError as exc:
                 problems += getattr(exc, "problems", [])
     if as_json:

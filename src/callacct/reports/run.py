@@ -185,8 +185,16 @@ def filter_summary(
     given = filters.given()
     for key in ("period", "from", "to"):
         given.pop(key, None)
+    translated = {
+        "directions": "value.direction",
+        "classes": "value.dest_class",
+        "type": "value.type",
+    }
     for key, value in given.items():
-        if isinstance(value, list):
+        if key in translated:
+            values = value if isinstance(value, list) else [value]
+            text = ", ".join(t(f"{translated[key]}.{v}", language) for v in values)
+        elif isinstance(value, list):
             text = ", ".join(str(v) for v in value)
         elif isinstance(value, bool):
             text = t("filter.yes" if value else "filter.no", language)
