@@ -6,6 +6,8 @@ import csv
 import importlib.util
 import io
 import json
+import sys
+import types
 from pathlib import Path
 from typing import Any
 
@@ -321,3 +323,35 @@ def test_as_an_unknown_person_is_refused(demo: Cli) -> None:
         result = demo("--as", "nobody", *args)
         assert result.exit_code == 2, args
         assert "no such person" in result.output
+
+
+def test_rendered_formats_go_to_the_renderer(
+    demo: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run hands the renderer the whole result, the format and the file."""
+    calls: list[tuple[Any, str, Path]] = []
+    fake = types.ModuleType("callacct.reports.render")
+
+    def render(result: Any, fmt: str, out: Path) -> None:
+        calls.append((result, fmt, out))
+        out.write_bytes(b"rendered")
+
+    fake.render = render  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "callacct.reports.render", fake)
+    out = tmp_path / "site.pdf"
+    result = demo(
+        "report", "run", "cost-by-site", *DEMO_DAYS, "--format", "pdf", "--out", str(out),
+        "--lang", "ar",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    [(report, fmt, target)] = calls
+    assert (fmt, target, out.read_bytes()) == ("pdf", out, b"rendered")
+    assert report.rtl
+    assert report.title == "التكلفة حسب الموقع"
+    assert [c.kind for c in report.columns] == [
+        "text", "text", "integer", "duration", "money", "percent"
+    ]  # fmt: skip
+    assert report.chart is not None
+    assert report.chart.kind == "bar"
+    assert report.period[0].isoformat() == "2026-11-01T00:00:00+01:00"
+    assert report.filters[0][1] == "2026-11-01 – 2026-11-30"

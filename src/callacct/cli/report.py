@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import io
 import json
 import sys
@@ -358,8 +359,9 @@ def run_command(
 
 
 def _renderer(fmt: str) -> Any:
+    """`callacct.reports.render.render(result, fmt, out)`, imported only when asked for."""
     try:
-        from callacct.reports import render as renderers  # type: ignore[attr-defined,unused-ignore]
+        renderers = importlib.import_module("callacct.reports.render")
     except ImportError:
         raise UsageError(f"format {fmt!r} is not available yet; use json or csv") from None
     return renderers.render

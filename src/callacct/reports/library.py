@@ -19,9 +19,16 @@ from typing import Any, Final
 
 import duckdb
 
-from callacct.errors import NotFoundError, SpecError, UsageError
+from callacct.errors import NotFoundError, UsageError
 from callacct.reports.filters import Filters
-from callacct.reports.spec import Problem, ReportSpec, SpecProblems, load_text, validate_text
+from callacct.reports.spec import (
+    Problem,
+    ReportSpec,
+    SpecProblems,
+    load_text,
+    text_in,
+    validate_text,
+)
 
 #: The owner of personal reports saved without `--as` (not a valid login: no clash).
 OPERATOR: Final = "(operator)"
@@ -39,8 +46,6 @@ class ReportEntry:
         return self.owner is None
 
     def to_dict(self, language: str = "en") -> dict[str, Any]:
-        from callacct.reports.spec import text_in
-
         return {
             "name": self.spec.name,
             "category": self.spec.category,
@@ -220,7 +225,6 @@ def most_used(con: duckdb.DuckDBPyConnection, owner: str, limit: int = 5) -> lis
 __all__ = [
     "OPERATOR",
     "ReportEntry",
-    "SpecError",
     "delete_report",
     "derive_report",
     "find_report",

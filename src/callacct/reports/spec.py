@@ -16,7 +16,6 @@ Example:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
@@ -257,10 +256,15 @@ def check_spec(spec: ReportSpec) -> list[tuple[tuple[str | int, ...], str]]:
             out.append((("group_by", index), f"unknown field {name!r}"))
         elif not found.groupable:
             out.append((("group_by", index), f"{found.name} cannot group rows (one per call)"))
+    for key, names in (("columns", spec.columns), ("group_by", spec.group_by)):
+        canonical = [_canonical(n) for n in names]
+        for index, name in enumerate(canonical):
+            if name in canonical[:index]:
+                out.append(((key, index), f"{name!r} is given twice"))
     group_keys = {_canonical(g) for g in spec.group_by}
     for index, measure in enumerate(spec.measures):
         at: tuple[str | int, ...] = ("measures", index)
-        if measure.name in group_keys:
+        if measure.name in group_keys or measure.name == "currency":
             out.append(((*at, "name"), f"{measure.name!r} is also a grouping"))
         if measure.field is None:
             if measure.agg not in ("count", "share"):
@@ -333,6 +337,3 @@ def missing_languages(value: Text) -> list[str]:
     if isinstance(value, str):
         return [lang for lang in LANGUAGES if lang != "en"]
     return [lang for lang in LANGUAGES if not dict(value).get(lang)]
-
-
-NAME_PATTERN: Final = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
