@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from callacct.directory.scope import Scope
 from callacct.errors import UsageError
 from callacct.reports.filters import Filters, resolve_period
+from callacct.reports.library import public_reports
+from callacct.reports.run import run_report
+from callacct.store import open_store
+from tests.reports.conftest import DEMO_NOW
 
 PARIS = ZoneInfo("Europe/Paris")
 # A Wednesday evening (23:30 in Paris, UTC+1).
@@ -77,3 +83,26 @@ def test_bad_values_are_one_line_usage_errors() -> None:
         Filters().merged({"directions": ["sideways"]})
     with pytest.raises(UsageError, match="unknown field 'nope' at position 1"):
         Filters().merged({"where": "nope = 1"})
+
+
+def test_a_relative_period_runs_from_the_injected_now(demo_root: Path) -> None:
+    store = open_store(demo_root / "callacct.duckdb")
+    try:
+        spec = public_reports()["calls-detail"]
+        result = run_report(
+            store.con, spec, scope=Scope(role="admin"), tz=PARIS, language="en",
+            overrides={"period": "yesterday"}, now=DEMO_NOW,
+        )  # fmt: skip
+        days = {value.date() for value in result.rows["started_at"]}
+        assert days == {dt.date(2026, 11, 20)}
+        assert result.period[0] == dt.datetime(2026, 11, 20, tzinfo=PARIS)
+        week = run_report(
+            store.con, public_reports()["daily-cost-trend"], scope=Scope(role="admin"),
+            tz=PARIS, language="en", now=DEMO_NOW,
+        )  # fmt: skip
+        days = set(week.rows["day"].to_list())
+        assert dt.date(2026, 11, 20) in days
+        assert all(dt.date(2026, 10, 23) <= day <= dt.date(2026, 11, 21) for day in days)
+        assert week.period[0] == dt.datetime(2026, 10, 23, tzinfo=PARIS)
+    finally:
+        store.close()
