@@ -355,3 +355,19 @@ def test_rendered_formats_go_to_the_renderer(
     assert report.chart.kind == "bar"
     assert report.period[0].isoformat() == "2026-11-01T00:00:00+01:00"
     assert report.filters[0][1] == "2026-11-01 – 2026-11-30"
+
+
+def test_masked_numbers_cannot_be_probed_by_range_or_pattern(demo_copy: Cli) -> None:
+    settings = demo_copy.workspace / "callacct.toml"
+    settings.write_text(settings.read_text().replace("user = 0", "user = 4", 1))
+    login = next(p for p in people(demo_copy) if p["role"] == "user")["login"]
+    for where in ("remote_number > '+3361234'", "not called_number like '0033%'"):
+        result = demo_copy("--as", login, "report", "run", "calls-detail", "--where", where)
+        assert result.exit_code == 2, where
+        assert "numbers are masked for this role" in result.output
+    allowed = demo_copy(
+        "--as", login, "report", "run", "calls-detail", "--where", "remote_number = '+1'"
+    )
+    assert allowed.exit_code == 0, allowed.output
+    admin = demo_copy("report", "run", "calls-detail", "--where", "remote_number > '+3361234'")
+    assert admin.exit_code == 0

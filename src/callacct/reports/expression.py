@@ -359,3 +359,26 @@ def compile_expression(node: Node, clock: LocalClock) -> tuple[str, list[Any]]:
 def where_sql(text: str, tz: str, clock: LocalClock | None = None) -> tuple[str, list[Any]]:
     """Parse `text` (dates read in `tz`) and compile it (local times from `clock`)."""
     return compile_expression(parse(text, tz), clock or icu_clock(ZoneInfo(tz)))
+
+
+#: Fields holding external numbers, which a scope may mask.
+NUMBER_FIELDS: Final = frozenset(
+    {"remote_number", "calling_number", "called_number", "final_number"}
+)
+_PROBING: Final = frozenset({"<", "<=", ">", ">=", "LIKE", "NOT LIKE"})
+
+
+def probes_numbers(node: Node) -> Comparison | None:
+    """The first comparison that could reveal masked digits of a number (ranges and patterns
+    on number fields: a few of them would read the hidden digits one by one), if any."""
+    if isinstance(node, And | Or):
+        for item in node.items:
+            found = probes_numbers(item)
+            if found is not None:
+                return found
+        return None
+    if isinstance(node, Not):
+        return probes_numbers(node.item)
+    if node.field.name in NUMBER_FIELDS and node.op in _PROBING:
+        return node
+    return None

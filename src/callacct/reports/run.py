@@ -26,10 +26,12 @@ import duckdb
 import polars as pl
 
 from callacct.directory.scope import Scope
+from callacct.errors import UsageError
 from callacct.i18n import t
 from callacct.query.reports import call_time_range, fetch_report
 from callacct.reports.clock import LocalClock, local_clock
 from callacct.reports.compile import PlannedColumn, compile_report
+from callacct.reports.expression import parse, probes_numbers
 from callacct.reports.fields import LOCAL_FIELDS, field, find_field
 from callacct.reports.filters import Filters, resolve_period
 from callacct.reports.library import public_reports
@@ -52,6 +54,8 @@ def run_report(
     it, times in `tz`, texts in `language`; relative periods count from `now`."""
     moment = now or dt.datetime.now(dt.UTC)
     filters = spec.filters.merged(overrides or {})
+    if scope.mask_digits > 0:
+        _refuse_number_probes(spec, filters)
     clock = _clock(con, spec, filters, tz, moment) if uses_local_time(spec, filters) else None
     query = compile_report(spec, filters, tz, moment, limit=limit, clock=clock)
     frame, raw_totals = fetch_report(con, query, scope)
@@ -88,6 +92,19 @@ def run_report(
         chart=chart,
         generated_at=moment,
     )
+
+
+def _refuse_number_probes(spec: ReportSpec, filters: Filters) -> None:
+    """A reader whose numbers are masked may not compare them by range or pattern."""
+    for text in (spec.where, filters.where, *(m.where for m in spec.measures)):
+        if text is None:
+            continue
+        found = probes_numbers(parse(text))
+        if found is not None:
+            raise UsageError(
+                f"{found.field.name} {found.op.lower()} ... at position {found.position}: "
+                "numbers are masked for this role, so they can be compared only with = or in"
+            )
 
 
 def uses_local_time(spec: ReportSpec, filters: Filters) -> bool:
