@@ -90,8 +90,7 @@ def _measure_sql(
             "percent",
         )
     assert target is not None
-    inner = f"{column}"
-    params = column_params
+    inner, params = column, column_params
     if agg == "share":
         if total:
             return "CAST(100.0 AS DOUBLE)", [], "percent"

@@ -173,8 +173,15 @@ def _totals(raw: dict[str, Any], columns: list[PlannedColumn], tz: ZoneInfo) -> 
         if column.key not in raw or column.key == "currency":
             continue
         value = raw[column.key]
-        if column.kind == "money" and several:
-            value = None  # amounts in different currencies do not add up
+        measure = column.measure
+        money_share = (
+            column.kind == "percent"
+            and measure is not None
+            and measure.field is not None
+            and field(measure.field).kind == "money"
+        )
+        if several and (column.kind == "money" or money_share):
+            value = None  # amounts (and shares) in different currencies do not add up
         if isinstance(value, dt.datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC).astimezone(tz)
         out[column.key] = value
