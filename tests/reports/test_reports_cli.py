@@ -371,3 +371,28 @@ def test_masked_numbers_cannot_be_probed_by_range_or_pattern(demo_copy: Cli) -> 
     assert allowed.exit_code == 0, allowed.output
     admin = demo_copy("report", "run", "calls-detail", "--where", "remote_number > '+3361234'")
     assert admin.exit_code == 0
+
+
+def test_json_output_equals_the_library_result(demo: Cli, demo_root: Path) -> None:
+    from zoneinfo import ZoneInfo
+
+    from callacct.directory.scope import Scope
+    from callacct.reports.export import result_to_json
+    from callacct.reports.run import run_report
+    from callacct.store import open_store
+
+    printed = run_json(demo, "report", "run", "user-bill", *DEMO_DAYS, "--lang", "es")
+    store = open_store(demo_root / "callacct.duckdb")
+    try:
+        result = run_report(
+            store.con, public_reports()["user-bill"], scope=Scope(role="admin"),
+            tz=ZoneInfo("Europe/Paris"), language="es",
+            overrides={"start": "2026-11-01", "end": "2026-11-30"},
+        )  # fmt: skip
+    finally:
+        store.close()
+    expected = result_to_json(result)
+    for data in (printed, expected):
+        data["report"].pop("generated_at")
+    assert printed == expected
+    assert printed["report"]["title"] == "Factura por usuario"
