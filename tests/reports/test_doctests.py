@@ -9,6 +9,7 @@ import pytest
 
 from callacct.query import reports as query_reports
 from callacct.reports import (
+    clock,
     compile,
     export,
     expression,
@@ -19,12 +20,27 @@ from callacct.reports import (
     result,
     run,
     spec,
+    texts,
 )
 
 
 @pytest.mark.parametrize(
     "module",
-    [compile, export, expression, fields, filters, home, library, result, run, spec, query_reports],
+    [
+        clock,
+        compile,
+        export,
+        expression,
+        fields,
+        filters,
+        home,
+        library,
+        result,
+        run,
+        spec,
+        texts,
+        query_reports,
+    ],
 )
 def test_docstring_examples(module: ModuleType) -> None:
     outcome = doctest.testmod(module, optionflags=doctest.ELLIPSIS)

@@ -13,9 +13,9 @@ from callacct.cli._output import console, print_json
 from callacct.cli.calls import _duration
 from callacct.cli.report import _language, _zone
 from callacct.errors import UsageError
-from callacct.i18n import t
 from callacct.query.calls import format_cost
 from callacct.reports.home import home_view
+from callacct.reports.texts import text as t
 
 
 @app.command("home")

@@ -21,7 +21,7 @@ from callacct.cli._output import console, print_json
 from callacct.config import Workspace, check_timezone
 from callacct.directory.versions import list_users
 from callacct.errors import SpecError, UsageError
-from callacct.i18n import LANGUAGES, t
+from callacct.i18n import LANGUAGES
 from callacct.query.calls import format_cost
 from callacct.reports.export import result_to_json, write_csv
 from callacct.reports.library import (
@@ -39,6 +39,7 @@ from callacct.reports.library import (
 from callacct.reports.result import ReportResult
 from callacct.reports.run import run_report
 from callacct.reports.spec import Problem, text_in, validate_text
+from callacct.reports.texts import text as t
 from callacct.store import Store
 
 FORMATS = ("table", "json", "csv", "xlsx", "pdf", "html")

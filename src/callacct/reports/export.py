@@ -18,9 +18,9 @@ import re
 from decimal import Decimal
 from typing import Any, Final, TextIO
 
-from callacct.i18n import t
 from callacct.query.calls import format_cost
 from callacct.reports.result import ReportResult
+from callacct.reports.texts import text as t
 
 _NUMBER: Final = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
 _RISKY: Final = ("=", "+", "-", "@", "\t", "\r")

@@ -10,7 +10,7 @@ Example:
     >>> for sql in MIGRATIONS: _ = con.execute(sql)
     >>> spec = public_reports()["cost-by-department"]
     >>> result = run_report(con, spec, scope=Scope(role="admin"), tz=ZoneInfo("UTC"),
-    ...                     language="fr", now=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
+    ...                     language="en", now=dt.datetime(2026, 3, 1, tzinfo=dt.UTC))
     >>> result.rows.height, result.columns[0].label
     (0, 'Department')
 """
@@ -27,7 +27,6 @@ import polars as pl
 
 from callacct.directory.scope import Scope
 from callacct.errors import UsageError
-from callacct.i18n import t
 from callacct.query.reports import call_time_range, fetch_report
 from callacct.reports.clock import LocalClock, local_clock
 from callacct.reports.compile import PlannedColumn, compile_report
@@ -37,6 +36,7 @@ from callacct.reports.filters import Filters, resolve_period
 from callacct.reports.library import public_reports
 from callacct.reports.result import Chart, Column, ReportResult
 from callacct.reports.spec import ReportSpec, text_in
+from callacct.reports.texts import text as t
 
 
 def run_report(
