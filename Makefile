@@ -32,6 +32,7 @@ test: lint typecheck pytest
 bench: setup
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_rating.py
+	$(BIN)/python benchmarks/bench_reports.py
 
 clean:
 	rm -rf $(VENV) demo-workspace bench-data .pytest_cache .mypy_cache .ruff_cache

@@ -7,8 +7,10 @@ from callacct.cli import (  # noqa: F401  (registers the commands)
     calls,
     demo,
     directory,
+    home,
     ingest,
     init,
+    report,
     tariff,
 )
 from callacct.cli._app import app

@@ -203,4 +203,23 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE calls ADD COLUMN IF NOT EXISTS peer_site VARCHAR;
     ALTER TABLE calls ADD COLUMN IF NOT EXISTS undefined_extension BOOLEAN;
     """,
+    # 5: personal report specs (one per owner and name) and the runs of reports, which the
+    # home view counts to offer each person the reports they use most.
+    """
+    CREATE TABLE report_specs (
+        owner        VARCHAR NOT NULL,
+        name         VARCHAR NOT NULL,
+        description  VARCHAR NOT NULL,
+        grp          VARCHAR NOT NULL,
+        yaml         VARCHAR NOT NULL,
+        created_at   TIMESTAMP NOT NULL,
+        updated_at   TIMESTAMP NOT NULL,
+        PRIMARY KEY (owner, name)
+    );
+    CREATE TABLE report_runs (
+        owner        VARCHAR NOT NULL,
+        name         VARCHAR NOT NULL,
+        ran_at       TIMESTAMP NOT NULL
+    );
+    """,
 )

@@ -1,0 +1,79 @@
+"""`callacct home`: a person's last calls, summary and most-used reports (F-HOME)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from callacct.cli._app import app
+from callacct.cli._context import as_login_of, store_of, workspace_from
+from callacct.cli._output import console, print_json
+from callacct.cli.calls import _duration
+from callacct.cli.report import _language, _zone
+from callacct.errors import UsageError
+from callacct.query.calls import format_cost
+from callacct.reports.home import home_view
+from callacct.reports.texts import text as t
+
+
+@app.command("home")
+def home_command(
+    ctx: typer.Context,
+    login: Annotated[
+        str | None,
+        typer.Option("--as", metavar="LOGIN", help="Whose home (default: the global --as)."),
+    ] = None,
+    period: Annotated[
+        str | None,
+        typer.Option("--period", help="Summary period, e.g. this-month (default: every call)."),
+    ] = None,
+    tz: Annotated[str | None, typer.Option("--tz", help="Time zone of the times shown.")] = None,
+    lang: Annotated[str | None, typer.Option("--lang", help="Language of the labels.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the home view as JSON.")] = False,
+) -> None:
+    """A person's home: their last 20 calls (type, time, duration, cost, gateway), a summary
+    (calls handled, missed, total cost, average talk time) and the reports they run most.
+
+    Examples:
+      callacct --as jdupont home
+      callacct home --as jdupont --period this-month --json
+    """
+    who = login or as_login_of(ctx)
+    if who is None:
+        raise UsageError("home needs a person: callacct --as LOGIN home")
+    workspace = workspace_from(ctx)
+    zone = _zone(workspace, tz)
+    with store_of(workspace) as store:
+        language = _language(workspace, store, lang, who)
+        view = home_view(store.con, who, workspace.settings, zone, period=period)
+    if as_json:
+        print_json(view.to_dict())
+        return
+    table = Table(title=f"{t('home.last_calls', language)} — {who}")
+    for key in ("started_at", "direction", "remote_number", "duration_s", "cost", "gateway"):
+        table.add_column(t(f"field.{key}", language))
+    for row in view.last_calls.iter_rows(named=True):
+        cost = "" if row["cost"] is None else f"{format_cost(row['cost'])} {row['currency'] or ''}"
+        table.add_row(
+            row["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            row["direction"] + ("" if row["answered"] else " ✗"),
+            row["remote_number"] or row["peer_extension"] or "",
+            _duration(row["duration_s"]),
+            cost,
+            row["gateway"] or "",
+        )
+    console.print(table)
+    costs = ", ".join(f"{format_cost(v)} {k}" for k, v in view.cost.items()) or "0"
+    talk = "" if view.average_talk_s is None else _duration(view.average_talk_s)
+    console.print(f"[bold]{t('home.summary', language)}[/]")
+    console.print(f"  {t('home.calls_handled', language)}: {view.calls_handled}")
+    console.print(f"  {t('home.missed', language)}: {view.missed}")
+    console.print(f"  {t('home.total_cost', language)}: {costs}")
+    console.print(f"  {t('home.average_talk', language)}: {talk}")
+    if view.reports:
+        console.print(f"[bold]{t('home.reports', language)}[/]")
+        for name, runs in view.reports:
+            console.print(f"  callacct report run {name}   [dim]({runs})[/]")
+    console.print(f"[dim]{t('home.number_hint', language)}[/]")

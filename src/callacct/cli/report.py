@@ -1,0 +1,603 @@
+"""`callacct report list|show|run|save|validate|export|import|delete`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import io
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.table import Table
+
+from callacct.cli._app import app
+from callacct.cli._context import as_login_of, scope_from, store_of, workspace_from
+from callacct.cli._output import console, print_json
+from callacct.config import Workspace, check_timezone
+from callacct.directory.versions import list_users
+from callacct.errors import SpecError, UsageError
+from callacct.i18n import LANGUAGES
+from callacct.query.calls import format_cost
+from callacct.reports.export import result_to_json, write_csv
+from callacct.reports.library import (
+    OPERATOR,
+    delete_report,
+    derive_report,
+    find_report,
+    import_report,
+    list_reports,
+    personal_reports,
+    record_run,
+    save_report,
+    validate_library,
+)
+from callacct.reports.result import ReportResult
+from callacct.reports.run import run_report
+from callacct.reports.spec import Problem, text_in, validate_text
+from callacct.reports.texts import text as t
+from callacct.store import Store
+
+FORMATS = ("table", "json", "csv", "xlsx", "pdf", "html")
+RENDERED = ("xlsx", "pdf", "html")
+
+report_app = typer.Typer(
+    no_args_is_help=True,
+    help="Public and personal reports.\n\n"
+    "Example: callacct report run cost-by-department --period last-month",
+)
+app.add_typer(report_app, name="report")
+
+
+def _split(values: list[str] | None) -> list[str]:
+    return [v.strip() for item in values or () for v in item.split(",") if v.strip()]
+
+
+# Filter options, shared by `run` and `save`.
+Period = Annotated[
+    str | None,
+    typer.Option(
+        "--period",
+        help="today, yesterday, this-week, last-week, this-month, last-month or last-N-days.",
+    ),
+]
+From = Annotated[str | None, typer.Option("--from", help="First day (YYYY-MM-DD), inclusive.")]
+To = Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD), inclusive.")]
+CallType = Annotated[str | None, typer.Option("--type", help="pstn (external), internal or all.")]
+Ext = Annotated[list[str] | None, typer.Option("--ext", help="Extension(s), comma-separated.")]
+User = Annotated[list[str] | None, typer.Option("--user", help="Login(s), comma-separated.")]
+Dept = Annotated[list[str] | None, typer.Option("--department", help="Department(s).")]
+CostCenter = Annotated[list[str] | None, typer.Option("--cost-center", help="Cost centre(s).")]
+Site = Annotated[list[str] | None, typer.Option("--site", help="Site(s).")]
+Gateway = Annotated[list[str] | None, typer.Option("--gateway", help="Gateway(s) or trunk(s).")]
+Direction = Annotated[
+    list[str] | None, typer.Option("--direction", help="incoming, outgoing, internal.")
+]
+Answered = Annotated[
+    bool | None,
+    typer.Option("--answered/--unanswered", help="Only answered, or only unanswered calls."),
+]
+DestClass = Annotated[
+    list[str] | None,
+    typer.Option("--class", help="Destination class(es): international, national, mobile, ..."),
+]
+Country = Annotated[list[str] | None, typer.Option("--country", help="Country code(s), e.g. SG.")]
+Number = Annotated[str | None, typer.Option("--number", help="Calls to or from this number.")]
+MinDuration = Annotated[int | None, typer.Option("--min-duration", help="At least N seconds.")]
+MaxDuration = Annotated[int | None, typer.Option("--max-duration", help="At most N seconds.")]
+MinCost = Annotated[str | None, typer.Option("--min-cost", help="Cost at least this.")]
+MaxCost = Annotated[str | None, typer.Option("--max-cost", help="Cost at most this.")]
+Where = Annotated[
+    str | None,
+    typer.Option(
+        "--where",
+        help="An expression over fields, e.g. \"called_number = '0065...' or duration >= 20\" "
+        "(and, or, not, parentheses; =, !=, <, <=, >, >=, in (...), like, is null).",
+    ),
+]
+Tz = Annotated[str | None, typer.Option("--tz", help="Time zone for dates and times shown.")]
+Lang = Annotated[str | None, typer.Option("--lang", help=f"Language: {', '.join(LANGUAGES)}.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _overrides(**given: Any) -> dict[str, Any]:
+    """The filters given on the command line, by filter key."""
+    out: dict[str, Any] = {}
+    for key, value in given.items():
+        if value is None or value == []:
+            continue
+        if key in ("min_cost", "max_cost"):
+            try:
+                value = Decimal(value)
+            except ArithmeticError:
+                raise UsageError(f"--{key.replace('_', '-')}: {value!r} is not a number") from None
+        out[key] = value
+    return out
+
+
+def _filters(
+    period: str | None,
+    start: str | None,
+    end: str | None,
+    call_type: str | None,
+    ext: list[str] | None,
+    user: list[str] | None,
+    department: list[str] | None,
+    cost_center: list[str] | None,
+    site: list[str] | None,
+    gateway: list[str] | None,
+    direction: list[str] | None,
+    answered: bool | None,
+    dest_class: list[str] | None,
+    country: list[str] | None,
+    number: str | None,
+    min_duration: int | None,
+    max_duration: int | None,
+    min_cost: str | None,
+    max_cost: str | None,
+    where: str | None,
+) -> dict[str, Any]:
+    return _overrides(
+        period=period,
+        start=start,
+        end=end,
+        type=call_type,
+        extensions=_split(ext),
+        users=_split(user),
+        departments=_split(department),
+        cost_centers=_split(cost_center),
+        sites=_split(site),
+        gateways=_split(gateway),
+        directions=_split(direction),
+        answered=answered,
+        classes=_split(dest_class),
+        countries=_split(country),
+        number=number,
+        min_duration=min_duration,
+        max_duration=max_duration,
+        min_cost=min_cost,
+        max_cost=max_cost,
+        where=where,
+    )
+
+
+def _owner(ctx: typer.Context, workspace: Workspace, store: Store) -> str:
+    """Whose personal reports: the --as person (who must be in the directory) or the operator."""
+    login = as_login_of(ctx)
+    if login is None:
+        return OPERATOR
+    scope_from(ctx, workspace, store)  # UsageError if there is no such person
+    return login
+
+
+def _zone(workspace: Workspace, tz: str | None) -> ZoneInfo:
+    try:
+        return ZoneInfo(check_timezone(tz or workspace.settings.general.timezone))
+    except ValueError as exc:
+        raise UsageError(f"--tz: {exc}") from None
+
+
+def _language(workspace: Workspace, store: Store, lang: str | None, login: str | None) -> str:
+    """--lang, else the person's language, else the workspace's."""
+    if lang is not None:
+        if lang not in LANGUAGES:
+            raise UsageError(f"--lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
+        return lang
+    if login is not None:
+        found = list_users(store.con, logins=[login])
+        if found and found[0].get("language") in LANGUAGES:
+            return str(found[0]["language"])
+    return workspace.settings.general.language
+
+
+@report_app.command("list")
+def list_command(ctx: typer.Context, lang: Lang = None, as_json: AsJson = False) -> None:
+    """List public reports by category, then your personal reports.
+
+    Examples:
+      callacct report list
+      callacct report list --json
+      callacct --as jdupont report list --lang de
+    """
+    workspace = workspace_from(ctx)
+    with store_of(workspace) as store:
+        language = _language(workspace, store, lang, as_login_of(ctx))
+        entries = list_reports(store.con, _owner(ctx, workspace, store))
+    if as_json:
+        print_json([e.to_dict(language) for e in entries])
+        return
+    table = Table()
+    for name in ("category", "name", "title", "description"):
+        table.add_column(name, overflow="fold")
+    previous = None
+    for entry in entries:
+        category = entry.spec.category if entry.public else f"{entry.spec.category} (personal)"
+        shown = (
+            "" if category == previous else t(f"report.category.{entry.spec.category}", language)
+        )
+        if not entry.public and shown:
+            shown = f"{shown} ({t('report.category.personal', language).lower()})"
+        table.add_row(
+            shown,
+            entry.spec.name,
+            text_in(entry.spec.title, language),
+            text_in(entry.spec.description, language),
+        )
+        previous = category
+    console.print(table)
+
+
+@report_app.command("show")
+def show_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Report name (see 'callacct report list').")],
+    lang: Lang = None,
+    as_json: AsJson = False,
+) -> None:
+    """Show a report: description, default filters and its full spec.
+
+    Examples:
+      callacct report show cost-by-department
+      callacct report show top-numbers --json
+    """
+    workspace = workspace_from(ctx)
+    with store_of(workspace) as store:
+        language = _language(workspace, store, lang, as_login_of(ctx))
+        entry = find_report(store.con, _owner(ctx, workspace, store), name)
+    if as_json:
+        print_json(
+            {
+                **entry.to_dict(language),
+                "filters": entry.spec.filters.given(),
+                "spec": entry.spec.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+            }
+        )
+        return
+    spec = entry.spec
+    console.print(f"[bold]{text_in(spec.title, language)}[/] ({spec.name}, {spec.category})")
+    console.print(text_in(spec.description, language))
+    given = spec.filters.given()
+    if given:
+        console.print("default filters: " + ", ".join(f"{k}={v}" for k, v in given.items()))
+    console.print("")
+    console.print(spec.to_yaml(), markup=False, highlight=False)
+
+
+@report_app.command("run")
+def run_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Report name (see 'callacct report list').")],
+    period: Period = None,
+    start: From = None,
+    end: To = None,
+    call_type: CallType = None,
+    ext: Ext = None,
+    user: User = None,
+    department: Dept = None,
+    cost_center: CostCenter = None,
+    site: Site = None,
+    gateway: Gateway = None,
+    direction: Direction = None,
+    answered: Answered = None,
+    dest_class: DestClass = None,
+    country: Country = None,
+    number: Number = None,
+    min_duration: MinDuration = None,
+    max_duration: MaxDuration = None,
+    min_cost: MinCost = None,
+    max_cost: MaxCost = None,
+    where: Where = None,
+    limit: Annotated[int | None, typer.Option("--limit", help="At most N rows.")] = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help=f"Output: {', '.join(FORMATS)}.")
+    ] = "table",
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file (default: stdout).")
+    ] = None,
+    lang: Lang = None,
+    tz: Tz = None,
+    as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
+) -> None:
+    """Run a report with its default filters, or with the filters given here replacing them.
+
+    Times are shown in the reference time zone (--tz); --from/--to are days in that zone.
+    With the global --as LOGIN the report covers only what that person may see.
+    xlsx, pdf and html need --out (default: NAME.FORMAT in the current folder).
+
+    Examples:
+      callacct report run cost-by-department --period last-month
+      callacct report run calls-detail --type pstn --from 2021-02-01 --to 2021-03-24
+        --ext 211,729,731 --direction outgoing --answered --class international
+        --where "called_number = '006599775544' or duration >= 20" --tz US/Eastern
+      callacct report run top-numbers --format csv --out top.csv
+      callacct --as jdupont report run user-bill --format json
+    """
+    fmt = "json" if as_json else fmt.lower()
+    if fmt not in FORMATS:
+        raise UsageError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    if limit is not None and limit < 1:
+        raise UsageError("--limit must be at least 1")
+    overrides = _filters(
+        period, start, end, call_type, ext, user, department, cost_center, site, gateway,
+        direction, answered, dest_class, country, number, min_duration, max_duration, min_cost,
+        max_cost, where,
+    )  # fmt: skip
+    workspace = workspace_from(ctx)
+    zone = _zone(workspace, tz)
+    render = _renderer(fmt) if fmt in RENDERED else None
+    with store_of(workspace) as store:
+        scope = scope_from(ctx, workspace, store)
+        language = _language(workspace, store, lang, as_login_of(ctx))
+        owner = _owner(ctx, workspace, store)
+        entry = find_report(store.con, owner, name)
+        result = run_report(
+            store.con,
+            entry.spec,
+            scope=scope,
+            tz=zone,
+            language=language,
+            overrides=overrides,
+            limit=limit,
+        )
+        record_run(store.con, owner, entry.spec.name)
+    if render is not None:
+        target = out or Path(f"{entry.spec.name}.{fmt}")
+        render(result, fmt, target)
+        console.print(f"wrote {target}")
+        return
+    if fmt == "json":
+        _emit(json.dumps(result_to_json(result), indent=2, ensure_ascii=False) + "\n", out)
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        write_csv(result, buffer)
+        _emit(buffer.getvalue(), out)
+    else:
+        _table(result)
+
+
+def _renderer(fmt: str) -> Any:
+    """`callacct.reports.render.render(result, fmt, out)`, imported only when asked for."""
+    try:
+        renderers = importlib.import_module("callacct.reports.render")
+    except ImportError:
+        raise UsageError(f"format {fmt!r} is not available yet; use json or csv") from None
+    return renderers.render
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"--out: cannot write {out}: {exc.strerror}") from None
+    console.print(f"wrote {out}")
+
+
+def _cell(value: Any, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind == "money" and isinstance(value, Decimal):
+        return format_cost(value)
+    if kind == "duration" and isinstance(value, int):
+        minutes, seconds = divmod(value, 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}:{minutes:02d}:{seconds:02d}"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    if isinstance(value, bool):
+        return "✓" if value else ""
+    return str(value)
+
+
+def _table(result: ReportResult) -> None:
+    table = Table(
+        title=result.title,
+        caption=t("ui.times_in", result.language, zone=result.timezone),
+        caption_justify="right",
+    )
+    numeric = ("integer", "number", "money", "duration", "percent")
+    for column in result.columns:
+        table.add_column(column.label, justify="right" if column.kind in numeric else "left")
+    for row in result.rows.iter_rows(named=True):
+        table.add_row(*(_cell(row.get(c.key), c.kind) for c in result.columns))
+    if result.totals is not None and result.columns:
+        cells = [_cell(result.totals.get(c.key), c.kind) for c in result.columns]
+        cells[0] = cells[0] or t("ui.total", result.language)
+        table.add_section()
+        table.add_row(*cells, style="bold")
+    for label, value in result.filters:
+        console.print(f"[dim]{label}: {value}[/]", markup=True, highlight=False)
+    if result.rows.height == 0:
+        console.print(t("ui.no_rows", result.language))
+        return
+    console.print(table)
+
+
+@report_app.command("save")
+def save_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Name of the personal report (a-z, 0-9, -, _).")],
+    base: Annotated[
+        str, typer.Option("--from-report", help="The report it starts from (public or yours).")
+    ],
+    description: Annotated[
+        str | None, typer.Option("--description", help="What the report is for.")
+    ] = None,
+    group: Annotated[
+        str | None, typer.Option("--group", help="Your group/category for it (default: personal).")
+    ] = None,
+    title: Annotated[str | None, typer.Option("--title", help="Its title.")] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Overwrite your report of that name.")
+    ] = False,
+    period: Period = None,
+    start: From = None,
+    end: To = None,
+    call_type: CallType = None,
+    ext: Ext = None,
+    user: User = None,
+    department: Dept = None,
+    cost_center: CostCenter = None,
+    site: Site = None,
+    gateway: Gateway = None,
+    direction: Direction = None,
+    answered: Answered = None,
+    dest_class: DestClass = None,
+    country: Country = None,
+    number: Number = None,
+    min_duration: MinDuration = None,
+    max_duration: MaxDuration = None,
+    min_cost: MinCost = None,
+    max_cost: MaxCost = None,
+    where: Where = None,
+    as_json: AsJson = False,
+) -> None:
+    """Save a personal report: an existing report with your filters as its defaults.
+
+    It belongs to the --as person (or the operator), is listed with the public reports and
+    runs in one command.
+
+    Examples:
+      callacct report save my-intl --from-report international-by-country --period last-month
+        --department Sales --description "Sales abroad" --group sales
+      callacct report run my-intl
+    """
+    overrides = _filters(
+        period, start, end, call_type, ext, user, department, cost_center, site, gateway,
+        direction, answered, dest_class, country, number, min_duration, max_duration, min_cost,
+        max_cost, where,
+    )  # fmt: skip
+    workspace = workspace_from(ctx)
+    with store_of(workspace) as store:
+        owner = _owner(ctx, workspace, store)
+        source = find_report(store.con, owner, base)
+        spec = derive_report(
+            source.spec, name, overrides, description=description, group=group, title=title
+        )
+        save_report(store.con, owner, spec, replace=replace)
+    if as_json:
+        print_json({"name": spec.name, "owner": owner, "spec": json.loads(json.dumps(
+            spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)))})  # fmt: skip
+        return
+    console.print(f"saved personal report {spec.name!r}; run it with 'callacct report run {name}'")
+
+
+@report_app.command("delete")
+def delete_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Your personal report's name.")],
+) -> None:
+    """Delete one of your personal reports.
+
+    Example:
+      callacct report delete my-intl
+    """
+    workspace = workspace_from(ctx)
+    with store_of(workspace) as store:
+        delete_report(store.con, _owner(ctx, workspace, store), name)
+    console.print(f"deleted personal report {name!r}")
+
+
+@report_app.command("export")
+def export_command(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="Report name.")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Print a report's spec as YAML (to keep, share or import elsewhere).
+
+    Examples:
+      callacct report export my-intl > my-intl.yaml
+      callacct report export top-numbers --out top.yaml
+    """
+    workspace = workspace_from(ctx)
+    with store_of(workspace) as store:
+        entry = find_report(store.con, _owner(ctx, workspace, store), name)
+    text = entry.spec.to_yaml()
+    if out is None:
+        sys.stdout.write(text)
+        return
+    _emit(text, out)
+
+
+@report_app.command("import")
+def import_command(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="A report spec (YAML).")],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Overwrite your report of that name.")
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Import a report spec file as your personal report (validated first).
+
+    Example:
+      callacct report import my-intl.yaml
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{path}: cannot read: {exc}") from None
+    workspace = workspace_from(ctx)
+    with store_of(workspace) as store:
+        owner = _owner(ctx, workspace, store)
+        spec = import_report(store.con, owner, text, str(path), replace=replace)
+    if as_json:
+        print_json({"name": spec.name, "owner": owner})
+        return
+    console.print(f"imported personal report {spec.name!r}")
+
+
+@report_app.command("validate")
+def validate_command(
+    ctx: typer.Context,
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Spec files (default: the public library and your reports)."),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Check report specs and list every problem with file, line and key (exit 1 if any).
+
+    Examples:
+      callacct report validate
+      callacct report validate my-report.yaml other.yaml --json
+    """
+    problems: list[Problem] = []
+    checked = 0
+    if paths:
+        for path in paths:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except (OSError, UnicodeDecodeError) as exc:
+                problems.append(Problem(str(path), None, "", f"cannot read: {exc}"))
+                continue
+            problems += validate_text(text, str(path))[1]
+            checked += 1
+    else:
+        problems += validate_library()
+        from callacct.reports.library import spec_files
+
+        checked = len(spec_files())
+        workspace = workspace_from(ctx)
+        with store_of(workspace) as store:
+            try:
+                checked += len(personal_reports(store.con, _owner(ctx, workspace, store)))
+            except SpecError as exc:
+                problems += getattr(exc, "problems", [])
+    if as_json:
+        print_json({"checked": checked, "problems": [p.to_dict() for p in problems]})
+    else:
+        for problem in problems:
+            console.print(str(problem), markup=False, highlight=False)
+        if not problems:
+            console.print(f"{checked} report specs are valid")
+    if problems:
+        raise typer.Exit(1)

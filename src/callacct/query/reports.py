@@ -1,0 +1,66 @@
+"""Run compiled reports within the reader's scope: the report side of the query layer.
+
+Like `query_calls`, every statement here ANDs `Scope.predicate()` to the report's conditions
+(no report, filter or expression can widen it) and masks external numbers for the scope before
+any output sees them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import duckdb
+import polars as pl
+
+from callacct.directory.masking import mask_calls
+from callacct.directory.scope import Scope
+from callacct.reports.compile import ReportQuery
+from callacct.store import fetch_frame
+
+
+def _where(query: ReportQuery, scope: Scope) -> tuple[str, list[Any]]:
+    scope_sql, scope_params = scope.predicate()
+    conditions = [scope_sql, *(f"({c})" for c in query.where)]
+    return "WHERE " + " AND ".join(conditions), scope_params + query.where_params
+
+
+def fetch_report(
+    con: duckdb.DuckDBPyConnection, query: ReportQuery, scope: Scope
+) -> tuple[pl.DataFrame, dict[str, Any] | None]:
+    """The rows of `query` in `scope` (numbers masked) and its totals row, if it has one."""
+    where, where_params = _where(query, scope)
+    limit = "LIMIT ?" if query.limit is not None else ""
+    # Text comes from the compiler (registry fields, validated names, constant fragments).
+    sql = (
+        f"SELECT {query.select} FROM calls {where} {query.group_by} "  # noqa: S608
+        f"{query.order_by} {limit}"
+    )
+    params = query.select_params + where_params + ([query.limit] if limit else [])
+    frame = mask_calls(fetch_frame(con, sql, params), scope.mask_digits)
+    totals = None
+    if query.totals_select is not None:
+        cursor = con.execute(
+            f"SELECT {query.totals_select} FROM calls {where}",  # noqa: S608
+            query.totals_params + where_params,
+        )
+        names = [d[0] for d in cursor.description or ()]
+        row = cursor.fetchall()[0]
+        totals = dict(zip(names, row, strict=True))
+    return frame, totals
+
+
+def count_in_scope(con: duckdb.DuckDBPyConnection, query: ReportQuery, scope: Scope) -> int:
+    """How many calls the report's conditions select in `scope`."""
+    where, params = _where(query, scope)
+    rows = con.execute(f"SELECT count(*) FROM calls {where}", params).fetchall()  # noqa: S608
+    return int(rows[0][0])
+
+
+def call_time_range(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The first and last start time stored (naive UTC), whatever the scope: used only to
+    choose how local times are computed, never shown."""
+    low, high = con.execute("SELECT min(started_at), max(started_at) FROM calls").fetchall()[0]
+    return low, high

@@ -1,0 +1,122 @@
+"""JSON and CSV output of a `ReportResult`, for tools (the other formats are renderers').
+
+JSON (DESIGN §6): `{"report", "columns", "rows", "totals"}`; money is exact decimal text,
+times ISO 8601 with their offset. CSV: a header of the translated labels, then the rows; a text
+cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return that is not a number gets a
+leading `'`, so a spreadsheet does not run it as a formula (DESIGN §9).
+
+Example:
+    >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("+33612345678"), neutralise("-")
+    ('\\'=HYPERLINK("http://x")', '+33612345678', "'-")
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Any, Final, TextIO
+
+from callacct.query.calls import format_cost
+from callacct.reports.result import ReportResult
+from callacct.reports.texts import text as t
+
+_NUMBER: Final = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+_RISKY: Final = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(text: str) -> str:
+    """`text` made safe for a spreadsheet cell (see the module docstring)."""
+    if text.startswith(_RISKY) and not _NUMBER.fullmatch(text.strip()):
+        return "'" + text
+    return text
+
+
+def json_value(value: Any, kind: str) -> Any:
+    """A cell as JSON: exact decimals as text, times ISO 8601, the rest unchanged."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format_cost(value) if kind == "money" else format(value.normalize(), "f")
+    if isinstance(value, dt.timedelta):
+        return int(value.total_seconds())
+    return value
+
+
+def result_to_json(result: ReportResult) -> dict[str, Any]:
+    """The JSON document of a run."""
+    kinds = {c.key: c.kind for c in result.columns}
+    rows = [
+        {c.key: json_value(row.get(c.key), c.kind) for c in result.columns}
+        for row in result.rows.iter_rows(named=True)
+    ]
+    totals = None
+    if result.totals is not None:
+        totals = {k: json_value(v, kinds.get(k, "")) for k, v in result.totals.items()}
+    start, end = result.period
+    return {
+        "report": {
+            "name": result.name,
+            "title": result.title,
+            "description": result.description,
+            "language": result.language,
+            "timezone": result.timezone,
+            "period": {
+                "from": start.isoformat() if start else None,
+                "to": end.isoformat() if end else None,
+            },
+            "filters": [{"label": label, "value": value} for label, value in result.filters],
+            "generated_at": result.generated_at.isoformat(),
+            "chart": None
+            if result.chart is None
+            else {
+                "kind": result.chart.kind,
+                "category": result.chart.category,
+                "values": list(result.chart.values),
+                "title": result.chart.title,
+            },
+        },
+        "columns": [
+            {
+                "key": c.key,
+                "label": c.label,
+                "kind": c.kind,
+                **({"currency": c.currency} if c.currency else {}),
+            }
+            for c in result.columns
+        ],
+        "rows": rows,
+        "totals": totals,
+    }
+
+
+def _csv_cell(value: Any, kind: str) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format_cost(value) if kind == "money" else format(value.normalize(), "f")
+    if isinstance(value, int | float):
+        return str(value)
+    return neutralise(str(value))
+
+
+def write_csv(result: ReportResult, out: TextIO) -> None:
+    """The rows as CSV (header of labels; a last row of totals when the report has them)."""
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([neutralise(c.label) for c in result.columns])
+    for row in result.rows.iter_rows(named=True):
+        writer.writerow([_csv_cell(row.get(c.key), c.kind) for c in result.columns])
+    if result.totals is not None and result.columns:
+        cells = [_csv_cell(result.totals.get(c.key), c.kind) for c in result.columns]
+        if not cells[0]:
+            cells[0] = neutralise(t("ui.total", result.language))
+        writer.writerow(cells)

@@ -1,0 +1,102 @@
+"""Report specs: strict validation naming file, line and key; the public library is complete."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from callacct.errors import SpecError
+from callacct.i18n import LANGUAGES
+from callacct.reports.library import public_reports, validate_library
+from callacct.reports.spec import load_file, missing_languages, validate_text
+
+GOOD = """\
+name: by-dept
+category: billing
+title: {en: By department, fr: Par service}
+description: Cost per department.
+group_by: [department]
+measures:
+  - {name: calls, agg: count}
+  - {name: cost, agg: sum, field: cost}
+sort: [-cost]
+"""
+
+
+def problems_of(text: str) -> list[tuple[int | None, str, str]]:
+    spec, problems = validate_text(text, "r.yaml")
+    assert spec is None
+    return [(p.line, p.path, p.message) for p in problems]
+
+
+def test_a_good_spec_loads() -> None:
+    spec, problems = validate_text(GOOD, "r.yaml")
+    assert problems == []
+    assert spec is not None
+    assert spec.output_keys() == ["department", "calls", "cost"]
+
+
+def test_every_problem_has_file_line_and_key_path() -> None:
+    text = GOOD.replace("agg: sum, field: cost", "agg: total, field: cost").replace(
+        "sort: [-cost]", "sort: [-cost]\nlimit: 0\ncolour: blue"
+    )
+    found = problems_of(text)
+    assert (8, "measures[1].agg", found[0][2]) == found[0]
+    assert "'count', 'sum', 'avg', 'min', 'max' or 'share'" in found[0][2]
+    assert (10, "limit", "Input should be greater than or equal to 1") in found
+    assert (11, "colour", "Extra inputs are not permitted") in found
+    _spec, problems = validate_text(text, "r.yaml")
+    assert str(problems[0]).startswith("r.yaml:8: measures[1].agg: ")
+
+
+def test_meaning_is_checked_too() -> None:
+    text = GOOD.replace("[department]", "[departement]").replace(
+        "field: cost}", 'field: cost, where: "cost >> 1"}'
+    )
+    text += "chart: {kind: pie, category: site, values: [money]}\n"
+    found = problems_of(text)
+    assert (5, "group_by[0]", "unknown field 'departement'") in found
+    assert any(p[:2] == (8, "measures[1].where") and "position 7" in p[2] for p in found)
+    assert (10, "chart.category", "the chart's category must be a group_by field") in found
+    assert (10, "chart.values[0]", "'money' is not a measure") in found
+
+
+def test_duplicate_keys_and_bad_yaml() -> None:
+    assert (2, "name", "duplicate key") in problems_of("name: a\nname: b\n")
+    found = problems_of("name: [a\n")
+    assert found[0][1] == ""
+    assert "not valid YAML" in found[0][2]
+    assert problems_of("- a\n- b\n")[0][2].startswith("a report spec is a mapping")
+
+
+def test_load_file_raises_one_line_naming_the_first_problem(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(GOOD.replace("agg: count", "agg: cnt").replace("sort: [-cost]", "limit: -1"))
+    with pytest.raises(SpecError) as caught:
+        load_file(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}:7: measures[0].agg: ")
+    assert "(and 1 more problems)" in message
+
+
+def test_the_public_library() -> None:
+    assert validate_library() == []
+    reports = public_reports()
+    assert len(reports) >= 18
+    assert {s.category for s in reports.values()} >= {
+        "detail", "billing", "destinations", "traffic", "quality", "audit"
+    }  # fmt: skip
+    for spec in reports.values():
+        assert missing_languages(spec.title) == [], spec.name
+        assert missing_languages(spec.description) == [], spec.name
+        for measure in spec.measures:
+            assert measure.label is not None
+            assert missing_languages(measure.label) == []
+    assert set(LANGUAGES) == {"en", "de", "fr", "es", "ar", "it"}
+
+
+def test_the_docs_list_every_public_report() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text()
+    for name in public_reports():
+        assert f"| `{name}` |" in docs, name
