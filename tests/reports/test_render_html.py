@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import tempfile
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from callacct.i18n import LANGUAGES, t
@@ -114,3 +116,15 @@ def test_text_cells_take_their_own_direction() -> None:
     cells = [attrs for attrs in page.attrs("td") if attrs.get("dir") == "auto"]
     assert len(cells) >= 12  # user and extension of 6 rows
     assert {"class": "num"} in page.attrs("td")
+
+
+def test_coded_values_are_shown_in_the_language() -> None:
+    result = narrow_result("fr")
+    coded = result.rows.with_columns(
+        dest_class=pl.Series(["mobile", "toll_free", "international", "premium"])
+    )
+    text, page = _render(replace(result, rows=coded))
+    shown = [row[0] for row in page.cells if row and row[0] in ("mobile", "numéro vert",
+             "international", "surtaxé", "toll_free", "premium")]  # fmt: skip
+    assert shown == ["mobile", "numéro vert", "international", "surtaxé"]
+    assert "toll_free" not in text  # neither in the table nor in the chart's labels

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 from callacct.cli import (  # noqa: F401  (registers the commands)
     auth,
     calls,
@@ -17,7 +20,13 @@ from callacct.cli._app import app
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except BrokenPipeError:
+        # The reader went away (`callacct ... | head`): not an error worth a message.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        sys.exit(1)
 
 
 __all__ = ["app", "main"]

@@ -25,7 +25,7 @@ class _Group(TyperGroup):
                 raise
             err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(exc.exit_code) from None
-        except (typer.Exit, typer.Abort):
+        except (typer.Exit, typer.Abort, BrokenPipeError):
             raise
         except Exception as exc:
             if ctx.find_root().params.get("debug") or type(exc).__module__.startswith("typer"):

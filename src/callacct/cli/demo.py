@@ -83,6 +83,7 @@ def _show(result: DemoResult) -> None:
         table.add_row(f"tariff {tariff.plan}", f"{tariff.rates} rates, {tariff.currency}")
     for currency, total in result.rating.total.items():
         table.add_row(f"cost ({currency})", f"{total:,}")
+    table.add_row("reports", f"{len(result.reports)} in {result.workspace / 'reports'}")
     table.add_row("time", f"{result.seconds:.1f} s")
     console.print(table)
     ws = result.workspace
@@ -93,3 +94,6 @@ def _show(result: DemoResult) -> None:
     console.print(f"  callacct -w {ws} tariff list")
     console.print(f"  callacct -w {ws} calls --class international --last 5")
     console.print(f"  callacct -w {ws} calls explain ID")
+    console.print(f"  callacct -w {ws} report list")
+    console.print(f"  callacct -w {ws} report run cost-by-department --period last-month")
+    console.print(f"  callacct -w {ws} home --as LOGIN")

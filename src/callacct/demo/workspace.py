@@ -13,17 +13,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from callacct.config import Settings, open_workspace, write_default_settings
 from callacct.demo.cdr_writer import DemoCdrSummary, write_demo_cdr_files
 from callacct.demo.ldif import write_people_ldif
 from callacct.demo.people import build_people, write_people_csv
 from callacct.directory import import_directory_csv
+from callacct.directory.scope import admin_scope
 from callacct.errors import UsageError
 from callacct.ingest.engine import IngestReport, ingest_paths
 from callacct.rating import ImportReport, RateReport, import_tariff, rate_calls
 from callacct.rating.tariff import EXAMPLE_TARIFFS
-from callacct.store import open_store
+from callacct.reports.library import public_reports
+from callacct.reports.render import render
+from callacct.reports.run import run_report
+from callacct.store import Store, open_store
 
 DEMO_SETTINGS = {
     "general": {"country": "FR", "timezone": "Europe/Paris", "currency": "EUR", "language": "fr"},
@@ -42,7 +47,15 @@ DEMO_SETTINGS = {
                 "local_area_codes": ["212", "646", "917", "332", "347", "718", "929"]},
     },
 }  # fmt: skip
-MANAGED = ("callacct.toml", "callacct.duckdb", "callacct.duckdb.wal", "archive", "cdr", "directory")
+MANAGED = (
+    "callacct.toml",
+    "callacct.duckdb",
+    "callacct.duckdb.wal",
+    "archive",
+    "cdr",
+    "directory",
+    "reports",
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +71,7 @@ class DemoResult:
     seconds: float
     tariffs: list[ImportReport]
     rating: RateReport
+    reports: list[Path]
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -77,6 +91,7 @@ class DemoResult:
                 f"{t.plan} v{t.version} ({t.currency}, {t.rates} rates)" for t in self.tariffs
             ],
             "rating": self.rating.to_dict(),
+            "reports": [str(path) for path in self.reports],
             "seconds": round(self.seconds, 1),
         }
 
@@ -116,6 +131,7 @@ def build_demo(
         # The demo's directory, valid since ever: every call is attributed to its person.
         import_directory_csv(store.con, root / "directory" / "people.csv", workspace.settings)
         rating = rate_calls(store.con, workspace.settings, only_new=True)
+        reports = _write_reports(store, workspace.settings, root / "reports", summary)
         by_direction = dict(
             store.con.execute(
                 "SELECT direction, count(*) FROM calls GROUP BY ALL ORDER BY 1"
@@ -137,8 +153,44 @@ def build_demo(
         calls_by_disposition=by_disposition,
         tariffs=tariffs,
         rating=rating,
+        reports=reports,
         seconds=time.perf_counter() - started,
     )
+
+
+# Reports the demo writes: (public report, format, language).
+DEMO_REPORTS = (
+    ("cost-by-department", "xlsx", "fr"),
+    ("user-bill", "xlsx", "en"),
+    ("cost-by-class", "pdf", "fr"),
+    ("international-by-country", "pdf", "ar"),
+    ("busy-hour", "html", "en"),
+    ("daily-cost-trend", "html", "de"),
+)
+
+
+def _write_reports(
+    store: Store, settings: Settings, folder: Path, cdr: DemoCdrSummary
+) -> list[Path]:
+    """A few public reports over the whole demo period, in several formats and languages."""
+    folder.mkdir(exist_ok=True)
+    library = public_reports()
+    period = {"from": cdr.first_day.isoformat(), "to": cdr.last_day.isoformat(), "period": None}
+    zone = ZoneInfo(settings.general.timezone)
+    written = []
+    for name, fmt, language in DEMO_REPORTS:
+        result = run_report(
+            store.con,
+            library[name],
+            scope=admin_scope(settings),
+            tz=zone,
+            language=language,
+            overrides=period,
+        )
+        path = folder / f"{name}-{language}.{fmt}"
+        render(result, fmt, path)
+        written.append(path)
+    return written
 
 
 def _prepare(root: Path, force: bool) -> None:

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from callacct.i18n import (
+    catalogue,
     format_date,
     format_datetime,
     format_duration,
@@ -78,12 +79,31 @@ def iter_rows(result: ReportResult) -> Iterator[tuple[Any, ...]]:
             exprs.append(pl.lit(None).alias(key))
             continue
         dtype = frame.schema[key]
+        labels = value_labels(key, result.language)
         if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
             local = pl.col(key).dt.convert_time_zone(result.timezone)
             exprs.append(local.dt.replace_time_zone(None))
+        elif labels and dtype == pl.String:
+            exprs.append(pl.col(key).replace(labels))
         else:
             exprs.append(pl.col(key))
     yield from frame.select(exprs).iter_rows(buffer_size=2048)
+
+
+def value_labels(key: str, language: str) -> dict[str, str]:
+    """Words for the coded values of column `key` (direction, disposition, destination
+    class...) in `language`, from the catalogue's `value.<key>.<code>` entries; {} for a
+    column without coded values. Machine outputs (JSON, CSV) keep the codes.
+
+    >>> value_labels("dest_class", "fr")["toll_free"]
+    'numéro vert'
+    """
+    prefix = f"value.{key}."
+    return {
+        name.removeprefix(prefix): t(name, language)
+        for name in catalogue("en")
+        if name.startswith(prefix)
+    }
 
 
 def text_formatter(column: Column, language: str, zone: ZoneInfo) -> Callable[[Any, Any], str]:
@@ -210,7 +230,11 @@ def chart_data(result: ReportResult, limit: int = CHART_MAX_POINTS) -> ChartData
     frame = result.rows.head(limit)
     zone = zone_of(result)
     fmt = text_formatter(category, result.language, zone)
-    categories = [fmt(value, None) for value in frame.get_column(chart.category).to_list()]
+    labels = value_labels(chart.category, result.language)
+    categories = [
+        fmt(labels.get(value, value) if isinstance(value, str) else value, None)
+        for value in frame.get_column(chart.category).to_list()
+    ]
     series = []
     for key in chart.values:
         label = by_key[key].label if key in by_key else key
