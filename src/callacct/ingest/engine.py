@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 
 HEAD_BYTES = 64 * 1024
 PREPARE_AHEAD = 500  # files read and hashed ahead of the batch being stored
+# DuckDB stores tables in row groups of this many rows. An append that ends with a partly
+# filled group leaves it to be rewritten (merged and compressed again) at the next checkpoint,
+# so calls are appended in whole groups until the end of a batch.
+ROW_GROUP_ROWS = 122_880
 Progress = Callable[[int], None]
 Window = tuple[dt.datetime, dt.datetime]  # a span of record times (UTC)
 
@@ -180,19 +184,28 @@ def ingest_paths(
     `on_total(bytes)` is called once with the size of the work, `progress(bytes)` as it is done.
     """
     files = discover(paths)
-    with _memory_limit(store, settings.ingest.memory_limit):
+    with _ingest_settings(store, settings.ingest.memory_limit):
         return _ingest(store, settings, files, dialect, dry_run, move_to, progress, on_total)
 
 
 @contextmanager
-def _memory_limit(store: Store, limit: str) -> Iterator[None]:
-    """DuckDB's memory limit for the duration of an ingest, then the store's again."""
+def _ingest_settings(store: Store, limit: str) -> Iterator[None]:
+    """DuckDB's memory limit and threads for the duration of an ingest, then the store's again.
+
+    One DuckDB thread: the ingest already keeps every core busy with its own threads (parse,
+    raw archive, calls writer), and DuckDB's parallel append costs more CPU than it saves
+    there (small appends pay for waking threads; parallel appends leave partly filled row
+    groups that the next checkpoint rewrites).
+    """
     previous = scalar(store.con, "SELECT current_setting('memory_limit')")
+    threads = scalar(store.con, "SELECT current_setting('threads')")
     store.con.execute("SET memory_limit = ?", [limit])
+    store.con.execute("SET threads = 1")
     try:
         yield
     finally:
         store.con.execute("SET memory_limit = ?", [previous])
+        store.con.execute("SET threads = ?", [threads])
 
 
 def _ingest(
@@ -461,7 +474,7 @@ class _Run:
                 self.con.execute("ROLLBACK")
                 self.next_call_id = first_call_id
             else:
-                self._checkpoint()
+                self._checkpoint(end_of_batch=True)
                 self._awaiting += files
         except BaseException:
             self._rollback()
@@ -523,7 +536,7 @@ class _Run:
             # Commit along the way: a huge DuckDB transaction holds its rows in memory. The
             # file stays 'loading' in the ledger until its last rows are in, and a store
             # opened after a crash discards what a 'loading' file left (store.recovery).
-            self._checkpoint()
+            self._checkpoint(end_of_batch=False)
             self.con.execute("BEGIN TRANSACTION")
 
     def _count_read(
@@ -656,9 +669,13 @@ class _Run:
         if not self.dry_run:  # a dry run rolls back: nothing to write
             self._pending.setdefault(table, []).append(frame)
 
-    def _checkpoint(self) -> None:
+    def _checkpoint(self, *, end_of_batch: bool) -> None:
         """Hand the staged calls to the writer, commit, link call quality (ends the open
         transaction).
+
+        Within a batch, only whole row groups of calls are handed over; the rest stays staged
+        for the next checkpoint of the same batch. The batch's last checkpoint hands over
+        everything, so its files can be marked done once that write is in.
 
         Calls are appended by a second connection in a background thread while the main one
         goes on parsing: they commit on their own, which is safe because a file stays
@@ -670,16 +687,23 @@ class _Run:
         written_window = self._wait_for_calls()
         if self._awaiting:
             self._update_ledger(self._awaiting)
-        frames = [
-            (table, pl.concat(pending[table], how="vertical_relaxed"))
-            for table in ("calls", "call_quality")
-            if pending.get(table)
-        ]
+        frames: list[tuple[str, pl.DataFrame]] = []
+        for table in ("calls", "call_quality"):
+            if not pending.get(table):
+                continue
+            frame = pl.concat(pending[table], how="vertical_relaxed")
+            rest = 0 if end_of_batch else frame.height % ROW_GROUP_ROWS
+            if rest:
+                self._pending[table] = [frame.tail(rest)]
+                frame = frame.head(frame.height - rest)
+            if frame.height:
+                frames.append((table, frame))
         if frames:
             self._db_inflight = (self._db_writer.submit(self._write_tables, frames), self._window)
         elif self._window is not None:
             written_window = _union(written_window, self._window)
-        self._window = None
+        # Rows held back keep the window open: quality is linked once they are written too.
+        self._window = self._window if self._pending else None
         self._finish_writes()
         self.con.execute("COMMIT")
         completed, self._awaiting = self._awaiting, []
