@@ -407,21 +407,26 @@ class _Run:
         layout, dialect = files[0].layout, files[0].dialect
 
         def pieces() -> Iterator[tuple[ParsedChunk, list[tuple[_File, int, int]], int]]:
-            bodies: list[bytes] = []
+            # Views, not slices: the bodies are copied once, when they are joined.
+            bodies: list[bytes | memoryview] = []
             segments: list[tuple[_File, int, int]] = []
-            size = line = 0
+            size = line = length = 0
             for n, item in enumerate(files):
-                assert item.data is not None
-                body = _body(item.data, layout.header_lines)
-                if body and not body.endswith(b"\n"):
-                    body += b"\n"
+                data = item.data
+                assert data is not None
+                start = _body_start(data, layout.header_lines)
                 segments.append((item, line, layout.header_lines + 1))
-                line += count_lines(body)
-                bodies.append(body)
+                if start < len(data):
+                    bodies.append(memoryview(data)[start:])
+                    line += data.count(b"\n", start)
+                    length += len(data) - start
+                    if not data.endswith(b"\n"):
+                        bodies.append(b"\n")
+                        line += 1
                 size += item.size
-                if sum(map(len, bodies)) >= self.settings.ingest.parse_bytes or n == len(files) - 1:
-                    yield parse_chunk(b"".join(bodies), layout), segments, size
-                    bodies, segments, size, line = [], [], 0, 0
+                if length >= self.settings.ingest.parse_bytes or n == len(files) - 1:
+                    yield parse_chunk(b"".join(bodies), layout, line), segments, size
+                    bodies, segments, size, line, length = [], [], 0, 0, 0
 
         def work() -> None:
             for parsed, segments, size in prefetch(pieces()):
@@ -435,10 +440,10 @@ class _Run:
 
         def parsed_chunks() -> Iterator[tuple[ParsedChunk, int, int]]:
             digest = hashlib.sha256()
-            for chunk, first_line in _read_chunks(
+            for chunk, first_line, lines in _read_chunks(
                 item.path, item.layout.header_lines, self.settings.ingest.parse_bytes, digest
             ):
-                yield parse_chunk(chunk, item.layout), first_line, len(chunk)
+                yield parse_chunk(chunk, item.layout, lines), first_line, len(chunk)
             item.sha256 = digest.hexdigest()
 
         def work() -> None:
@@ -532,10 +537,15 @@ class _Run:
         keys = keys.filter(new_mask)
         raw = raw.filter(new_mask)
         self._store(dialect, frame, keys, raw)
-        if self._pending_rows >= self.settings.ingest.commit_rows and not self.dry_run:
+        if self.dry_run:
+            return
+        staged = max((sum(f.height for f in fs) for fs in self._pending.values()), default=0)
+        if self._pending_rows >= self.settings.ingest.commit_rows or staged >= ROW_GROUP_ROWS:
             # Commit along the way: a huge DuckDB transaction holds its rows in memory. The
             # file stays 'loading' in the ledger until its last rows are in, and a store
             # opened after a crash discards what a 'loading' file left (store.recovery).
+            # Staged calls are written as soon as they fill a row group: fewer rows wait in
+            # memory, and DuckDB appends one group as cheaply per row as several.
             self._checkpoint(end_of_batch=False)
             self.con.execute("BEGIN TRANSACTION")
 
@@ -887,7 +897,9 @@ class _Run:
 
 
 def _insert_into(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    con.register("_batch", frame.to_arrow())
+    # Polars' own string layout (Arrow string views), which DuckDB reads as it is: the
+    # default conversion to plain Arrow strings copies every text column first.
+    con.register("_batch", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
     try:
         # Table names here are constants of this module, never user input.
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")  # noqa: S608
@@ -917,22 +929,24 @@ def _attach(frame: pl.DataFrame, where: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _body(data: bytes, header_lines: int) -> bytes:
+def _body_start(data: bytes, header_lines: int) -> int:
+    """Where the records of `data` start, after the header lines (or a BOM)."""
     start = 0
     for _ in range(header_lines):
         nl = data.find(b"\n", start)
         if nl < 0:
-            return b""
+            return len(data)
         start = nl + 1
     if start == 0 and data.startswith(b"\xef\xbb\xbf"):
         start = 3
-    return data[start:]
+    return start
 
 
 def _read_chunks(
     path: Path, header_lines: int, size: int, digest: Any
-) -> Iterator[tuple[bytes, int]]:
-    """Chunks of whole lines of `path` after the header, with the line number of each start.
+) -> Iterator[tuple[bytes, int, int]]:
+    """Chunks of whole lines of `path` after the header, with the line number of each start
+    and the number of lines.
 
     Every byte read is fed to `digest`, so the file is hashed in the same pass.
     """
@@ -949,8 +963,9 @@ def _read_chunks(
             digest.update(chunk)
             if not chunk.endswith(b"\n"):
                 chunk += b"\n"
-            yield chunk, line
-            line += count_lines(chunk)
+            lines = count_lines(chunk)
+            yield chunk, line, lines
+            line += lines
 
 
 def _move_processed(report: IngestReport, target: Path) -> None:
