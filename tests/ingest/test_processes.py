@@ -254,3 +254,41 @@ def test_a_failure_discards_calls_held_back_and_written(
         store.con, "SELECT count(*) FROM calls"
     )
     store.close()
+
+
+def test_a_failed_archive_write_discards_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import polars as pl
+
+    from callacct.config import Settings
+    from callacct.ingest import engine
+
+    big = tmp_path / "cdr_StandAloneCluster_01_202112131408_13"
+    _big_cdr_file(big, 4_000, seed=7)
+    settings = Settings.model_validate(
+        {"ingest": {"batch_bytes": 64 * 1024, "parse_bytes": 64 * 1024, "commit_rows": 500}}
+    )
+    writes = 0
+    original = pl.DataFrame.write_parquet
+
+    def failing_write(self: pl.DataFrame, *args: object, **kwargs: object) -> None:
+        nonlocal writes
+        writes += 1
+        if writes == 3:
+            raise OSError("archive disk full")
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", failing_write)
+    store = open_store(tmp_path / "s.duckdb")
+    with pytest.raises(OSError, match="archive disk full"):
+        engine.ingest_paths(store, settings, [big])
+    for table in ("records", "calls", "ingest_files", "rejects"):
+        assert scalar(store.con, f"SELECT count(*) FROM {table}") == 0, table
+    assert not list((tmp_path / "archive").rglob("*.parquet"))
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", original)
+    report = engine.ingest_paths(store, settings, [big])
+    assert (report.stored, report.rejected) == (4_000, 0)
+    archived = pl.concat([pl.read_parquet(p) for p in (tmp_path / "archive").rglob("*.parquet")])
+    assert archived.height == 4_000
+    store.close()

@@ -696,6 +696,8 @@ class _Run:
         pending, self._pending, self._pending_rows = self._pending, {}, 0
         written_window = self._wait_for_calls()
         if self._awaiting:
+            # Their raw archives too must be written; otherwise archiving goes on meanwhile.
+            self._finish_writes()
             self._update_ledger(self._awaiting)
         frames: list[tuple[str, pl.DataFrame]] = []
         for table in ("calls", "call_quality"):
@@ -714,7 +716,6 @@ class _Run:
             written_window = _union(written_window, self._window)
         # Rows held back keep the window open: quality is linked once they are written too.
         self._window = self._window if self._pending else None
-        self._finish_writes()
         self.con.execute("COMMIT")
         completed, self._awaiting = self._awaiting, []
         for item in completed:
@@ -724,9 +725,11 @@ class _Run:
                 self._link_quality(*written_window)
 
     def finish(self) -> None:
-        """Wait for the last calls, mark the files waiting for them done, link quality."""
+        """Wait for the last calls and archives, mark the files waiting for them done, link
+        quality."""
         try:
             window = self._wait_for_calls()
+            self._finish_writes()
             with self.store.transaction():
                 if self._awaiting:
                     self._update_ledger(self._awaiting)
@@ -743,6 +746,7 @@ class _Run:
         """After a failure, the files not yet marked done are discarded (the next run loads
         them again): simpler and safer than guessing which of their rows made it."""
         self._wait_for_calls(raise_errors=False)
+        self._finish_writes(raise_errors=False)
         waiting, self._awaiting = self._awaiting, []
         self._discard(waiting)
 
@@ -812,6 +816,14 @@ class _Run:
         # Bound the archive queue: each waiting write holds its raw text in memory.
         while sum(not f.done() for f in self._writes) >= 2:
             next(f for f in self._writes if not f.done()).exception()
+        # Writes are waited for only when their files are marked done: report a failed one now.
+        running: list[Future[None]] = []
+        for future in self._writes:
+            if not future.done():
+                running.append(future)
+            elif (error := future.exception()) is not None:
+                raise error
+        self._writes = running
         self._writes.append(
             self._writer.submit(rows.write_parquet, path, compression="zstd", compression_level=1)
         )
