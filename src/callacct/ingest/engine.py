@@ -271,6 +271,7 @@ class _Run:
         self._pending: dict[str, list[pl.DataFrame]] = {}
         self._pending_rows = 0
         self._window: Window | None = None
+        self._linkable: Window | None = None  # of calls written, not yet linked to quality
         self.extra_dialects: list[Dialect] = []
         self._layouts: dict[tuple[str, bytes], tuple[Dialect, Layout]] = {}
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
@@ -539,15 +540,18 @@ class _Run:
         self._store(dialect, frame, keys, raw)
         if self.dry_run:
             return
-        staged = max((sum(f.height for f in fs) for fs in self._pending.values()), default=0)
-        if self._pending_rows >= self.settings.ingest.commit_rows or staged >= ROW_GROUP_ROWS:
+        if self._pending_rows >= self.settings.ingest.commit_rows:
             # Commit along the way: a huge DuckDB transaction holds its rows in memory. The
             # file stays 'loading' in the ledger until its last rows are in, and a store
             # opened after a crash discards what a 'loading' file left (store.recovery).
-            # Staged calls are written as soon as they fill a row group: fewer rows wait in
-            # memory, and DuckDB appends one group as cheaply per row as several.
             self._checkpoint(end_of_batch=False)
             self.con.execute("BEGIN TRANSACTION")
+        elif max((sum(f.height for f in fs) for fs in self._pending.values()), default=0) >= (
+            ROW_GROUP_ROWS
+        ):
+            # Calls are written as soon as they fill a row group: fewer rows wait in memory,
+            # and DuckDB appends one group as cheaply per row as several.
+            self._hand_over()
 
     def _count_read(
         self,
@@ -679,37 +683,53 @@ class _Run:
         if not self.dry_run:  # a dry run rolls back: nothing to write
             self._pending.setdefault(table, []).append(frame)
 
-    def _checkpoint(self, *, end_of_batch: bool) -> None:
-        """Hand the staged calls to the writer, commit, link call quality (ends the open
-        transaction).
-
-        Within a batch, only whole row groups of calls are handed over; the rest stays staged
-        for the next checkpoint of the same batch. The batch's last checkpoint hands over
-        everything, so its files can be marked done once that write is in.
+    def _hand_over(self) -> None:
+        """Give the writer the whole row groups of staged calls, without committing.
 
         Calls are appended by a second connection in a background thread while the main one
         goes on parsing: they commit on their own, which is safe because a file stays
-        'loading' in the ledger until all of its rows, calls included, are in. At most one
-        batch of calls is in flight; the files waiting for it are marked done at the next
-        checkpoint, or at the end of the run.
+        'loading' in the ledger until all of its rows, calls included, are in. One write at
+        most is in flight; the window of the one it waits for is linked at the next commit.
         """
-        pending, self._pending, self._pending_rows = self._pending, {}, 0
-        written_window = self._wait_for_calls()
-        if self._awaiting:
-            # Their raw archives too must be written; otherwise archiving goes on meanwhile.
-            self._finish_writes()
-            self._update_ledger(self._awaiting)
+        self._linkable = _union(self._linkable, self._wait_for_calls())
+        frames = self._staged_frames(everything=False)
+        if frames:
+            self._db_inflight = (self._db_writer.submit(self._write_tables, frames), self._window)
+
+    def _staged_frames(self, *, everything: bool) -> list[tuple[str, pl.DataFrame]]:
+        """The staged rows to write now: whole row groups, or `everything` at a batch's end.
+        The rest stays staged (DuckDB rewrites a partly filled row group at its next
+        checkpoint)."""
+        pending, self._pending = self._pending, {}
         frames: list[tuple[str, pl.DataFrame]] = []
         for table in ("calls", "call_quality"):
             if not pending.get(table):
                 continue
             frame = pl.concat(pending[table], how="vertical_relaxed")
-            rest = 0 if end_of_batch else frame.height % ROW_GROUP_ROWS
+            rest = 0 if everything else frame.height % ROW_GROUP_ROWS
             if rest:
                 self._pending[table] = [frame.tail(rest)]
                 frame = frame.head(frame.height - rest)
             if frame.height:
                 frames.append((table, frame))
+        return frames
+
+    def _checkpoint(self, *, end_of_batch: bool) -> None:
+        """Hand the staged calls to the writer, commit, link call quality (ends the open
+        transaction).
+
+        Within a batch, only whole row groups of calls are handed over (see `_hand_over`).
+        The batch's last checkpoint hands over everything, so its files can be marked done
+        once that write is in: at the next checkpoint, or at the end of the run.
+        """
+        self._pending_rows = 0
+        written_window = _union(self._linkable, self._wait_for_calls())
+        self._linkable = None
+        if self._awaiting:
+            # Their raw archives too must be written; otherwise archiving goes on meanwhile.
+            self._finish_writes()
+            self._update_ledger(self._awaiting)
+        frames = self._staged_frames(everything=end_of_batch)
         if frames:
             self._db_inflight = (self._db_writer.submit(self._write_tables, frames), self._window)
         elif self._window is not None:
@@ -728,7 +748,8 @@ class _Run:
         """Wait for the last calls and archives, mark the files waiting for them done, link
         quality."""
         try:
-            window = self._wait_for_calls()
+            window = _union(self._linkable, self._wait_for_calls())
+            self._linkable = None
             self._finish_writes()
             with self.store.transaction():
                 if self._awaiting:
