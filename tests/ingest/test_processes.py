@@ -292,3 +292,38 @@ def test_a_failed_archive_write_discards_the_file(
     archived = pl.concat([pl.read_parquet(p) for p in (tmp_path / "archive").rglob("*.parquet")])
     assert archived.height == 4_000
     store.close()
+
+
+def test_ingest_gives_duckdb_its_threads_and_memory_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callacct.config import Settings
+    from callacct.ingest import engine
+
+    big = tmp_path / "cdr_StandAloneCluster_01_202112131408_14"
+    _big_cdr_file(big, 200, seed=8)
+    store = open_store(tmp_path / "s.duckdb")
+    store.con.execute("SET threads = 3")
+    before = store.con.execute(
+        "SELECT current_setting('threads'), current_setting('memory_limit')"
+    ).fetchall()
+    seen: list[object] = []
+    original = engine._Run._write_tables
+
+    def watching(self: engine._Run, frames: list[tuple[str, object]]) -> None:
+        cursor = store.con.cursor()
+        seen.append(scalar(cursor, "SELECT current_setting('threads')"))
+        cursor.close()
+        original(self, frames)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine._Run, "_write_tables", watching)
+    engine.ingest_paths(store, Settings(), [big])
+    after = store.con.execute(
+        "SELECT current_setting('threads'), current_setting('memory_limit')"
+    ).fetchall()
+    store.close()
+    assert seen
+    assert set(seen) == {1}  # calls are written while DuckDB runs on one thread
+    assert after[0][0] == before[0][0] == 3
+    # The limit is given back as the text DuckDB showed, which it may round by 0.1 MiB.
+    assert after[0][1].split()[0][:3] == before[0][1].split()[0][:3]
