@@ -62,3 +62,23 @@ def test_render_benchmark_runs_and_reports_every_figure() -> None:
         assert figures[fmt]["peak_rss_mb"] > 0
         assert figures[fmt]["cpu_seconds"] > 0
         assert figures[fmt]["ratio_to_csv"] > 0
+
+
+def test_benchmark_runs_one_figure(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench_ingest.py"),
+            "--quick",
+            "--json",
+            "--only",
+            "small",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "CALLACCT_BENCH_DATA": str(tmp_path)},
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert set(json.loads(result.stdout)) == {"small_files"}

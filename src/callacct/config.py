@@ -196,7 +196,7 @@ class IngestSettings(_Section):
         "one unit; a larger file is a batch of its own",
     )
     parse_bytes: int = Field(
-        24 * 1024 * 1024,
+        16 * 1024 * 1024,
         ge=1024,
         description="bytes of CDR text parsed at once (about 2.5 times this in memory, twice: "
         "one part is parsed while the previous one is stored)",

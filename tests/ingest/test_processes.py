@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from callacct.store import open_store, scalar
+from callacct.store import Store, open_store, scalar
 from tests.conftest import DENIKOND, Cli
 
 UUID = re.compile(rb'"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"')
@@ -178,3 +178,152 @@ def test_a_failure_after_the_last_commit_still_discards_the_file(
         assert scalar(store.con, f"SELECT count(*) FROM {table}") == 0, table
     assert not list((tmp_path / "archive").rglob("*.parquet"))
     store.close()
+
+
+def _calls_by_line(store: Store) -> list[tuple[object, ...]]:
+    return store.con.execute("SELECT * EXCLUDE (file_id) FROM calls ORDER BY line_no").fetchall()
+
+
+def test_calls_held_back_for_whole_row_groups_are_all_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callacct.config import Settings
+    from callacct.ingest import engine
+
+    big = tmp_path / "cdr_StandAloneCluster_01_202112131408_11"
+    _big_cdr_file(big, 3_000, seed=5)
+    (tmp_path / "plain").mkdir()
+    plain = open_store(tmp_path / "plain" / "s.duckdb")
+    engine.ingest_paths(plain, Settings(), [big])
+    expected = _calls_by_line(plain)
+    plain.close()
+    # Tiny row groups and commits: most checkpoints write some calls and hold the rest back.
+    monkeypatch.setattr(engine, "ROW_GROUP_ROWS", 7)
+    settings = Settings.model_validate(
+        {"ingest": {"batch_bytes": 64 * 1024, "parse_bytes": 64 * 1024, "commit_rows": 250}}
+    )
+    written: list[int] = []
+    original = engine._Run._write_tables
+
+    def counting(self: engine._Run, frames: list[tuple[str, object]]) -> None:
+        written.extend(getattr(frame, "height", 0) for _, frame in frames)
+        original(self, frames)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine._Run, "_write_tables", counting)
+    store = open_store(tmp_path / "s.duckdb")
+    report = engine.ingest_paths(store, settings, [big])
+    assert (report.stored, report.rejected, report.files) == (3_000, 0, 1)
+    assert len(written) > 2
+    assert all(n % 7 == 0 for n in written[:-1])
+    assert _calls_by_line(store) == expected
+    store.close()
+
+
+def test_a_failure_discards_calls_held_back_and_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callacct.config import Settings
+    from callacct.ingest import engine
+
+    big = tmp_path / "cdr_StandAloneCluster_01_202112131408_12"
+    _big_cdr_file(big, 6_000, seed=6)
+    monkeypatch.setattr(engine, "ROW_GROUP_ROWS", 7)
+    settings = Settings.model_validate(
+        {"ingest": {"batch_bytes": 64 * 1024, "parse_bytes": 64 * 1024, "commit_rows": 500}}
+    )
+    chunks = 0
+    original = engine._Run._chunk
+
+    def failing_chunk(self: engine._Run, *args: object) -> None:
+        nonlocal chunks
+        chunks += 1
+        if chunks == 9:
+            raise OSError("disk went away")
+        original(self, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine._Run, "_chunk", failing_chunk)
+    store = open_store(tmp_path / "s.duckdb")
+    with pytest.raises(OSError, match="disk went away"):
+        engine.ingest_paths(store, settings, [big])
+    for table in ("records", "calls", "ingest_files", "rejects"):
+        assert scalar(store.con, f"SELECT count(*) FROM {table}") == 0, table
+    monkeypatch.setattr(engine._Run, "_chunk", original)
+    report = engine.ingest_paths(store, settings, [big])
+    assert (report.stored, report.rejected) == (6_000, 0)
+    assert scalar(store.con, "SELECT count(DISTINCT call_id) FROM calls") == scalar(
+        store.con, "SELECT count(*) FROM calls"
+    )
+    store.close()
+
+
+def test_a_failed_archive_write_discards_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import polars as pl
+
+    from callacct.config import Settings
+    from callacct.ingest import engine
+
+    big = tmp_path / "cdr_StandAloneCluster_01_202112131408_13"
+    _big_cdr_file(big, 4_000, seed=7)
+    settings = Settings.model_validate(
+        {"ingest": {"batch_bytes": 64 * 1024, "parse_bytes": 64 * 1024, "commit_rows": 500}}
+    )
+    writes = 0
+    original = pl.DataFrame.write_parquet
+
+    def failing_write(self: pl.DataFrame, *args: object, **kwargs: object) -> None:
+        nonlocal writes
+        writes += 1
+        if writes == 3:
+            raise OSError("archive disk full")
+        original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", failing_write)
+    store = open_store(tmp_path / "s.duckdb")
+    with pytest.raises(OSError, match="archive disk full"):
+        engine.ingest_paths(store, settings, [big])
+    for table in ("records", "calls", "ingest_files", "rejects"):
+        assert scalar(store.con, f"SELECT count(*) FROM {table}") == 0, table
+    assert not list((tmp_path / "archive").rglob("*.parquet"))
+    monkeypatch.setattr(pl.DataFrame, "write_parquet", original)
+    report = engine.ingest_paths(store, settings, [big])
+    assert (report.stored, report.rejected) == (4_000, 0)
+    archived = pl.concat([pl.read_parquet(p) for p in (tmp_path / "archive").rglob("*.parquet")])
+    assert archived.height == 4_000
+    store.close()
+
+
+def test_ingest_gives_duckdb_its_threads_and_memory_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callacct.config import Settings
+    from callacct.ingest import engine
+
+    big = tmp_path / "cdr_StandAloneCluster_01_202112131408_14"
+    _big_cdr_file(big, 200, seed=8)
+    store = open_store(tmp_path / "s.duckdb")
+    store.con.execute("SET threads = 3")
+    before = store.con.execute(
+        "SELECT current_setting('threads'), current_setting('memory_limit')"
+    ).fetchall()
+    seen: list[object] = []
+    original = engine._Run._write_tables
+
+    def watching(self: engine._Run, frames: list[tuple[str, object]]) -> None:
+        cursor = store.con.cursor()
+        seen.append(scalar(cursor, "SELECT current_setting('threads')"))
+        cursor.close()
+        original(self, frames)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine._Run, "_write_tables", watching)
+    engine.ingest_paths(store, Settings(), [big])
+    after = store.con.execute(
+        "SELECT current_setting('threads'), current_setting('memory_limit')"
+    ).fetchall()
+    store.close()
+    assert seen
+    assert set(seen) == {1}  # calls are written while DuckDB runs on one thread
+    assert after[0][0] == before[0][0] == 3
+    # The limit is given back as the text DuckDB showed, which it may round by 0.1 MiB.
+    assert after[0][1].split()[0][:3] == before[0][1].split()[0][:3]

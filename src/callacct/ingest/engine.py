@@ -45,6 +45,10 @@ log = logging.getLogger(__name__)
 
 HEAD_BYTES = 64 * 1024
 PREPARE_AHEAD = 500  # files read and hashed ahead of the batch being stored
+# DuckDB stores tables in row groups of this many rows. An append that ends with a partly
+# filled group leaves it to be rewritten (merged and compressed again) at the next checkpoint,
+# so calls are appended in whole groups until the end of a batch.
+ROW_GROUP_ROWS = 122_880
 Progress = Callable[[int], None]
 Window = tuple[dt.datetime, dt.datetime]  # a span of record times (UTC)
 
@@ -180,19 +184,28 @@ def ingest_paths(
     `on_total(bytes)` is called once with the size of the work, `progress(bytes)` as it is done.
     """
     files = discover(paths)
-    with _memory_limit(store, settings.ingest.memory_limit):
+    with _ingest_settings(store, settings.ingest.memory_limit):
         return _ingest(store, settings, files, dialect, dry_run, move_to, progress, on_total)
 
 
 @contextmanager
-def _memory_limit(store: Store, limit: str) -> Iterator[None]:
-    """DuckDB's memory limit for the duration of an ingest, then the store's again."""
+def _ingest_settings(store: Store, limit: str) -> Iterator[None]:
+    """DuckDB's memory limit and threads for the duration of an ingest, then the store's again.
+
+    One DuckDB thread: the ingest already keeps every core busy with its own threads (parse,
+    raw archive, calls writer), and DuckDB's parallel append costs more CPU than it saves
+    there (small appends pay for waking threads; parallel appends leave partly filled row
+    groups that the next checkpoint rewrites).
+    """
     previous = scalar(store.con, "SELECT current_setting('memory_limit')")
+    threads = scalar(store.con, "SELECT current_setting('threads')")
     store.con.execute("SET memory_limit = ?", [limit])
+    store.con.execute("SET threads = 1")
     try:
         yield
     finally:
         store.con.execute("SET memory_limit = ?", [previous])
+        store.con.execute("SET threads = ?", [threads])
 
 
 def _ingest(
@@ -258,6 +271,7 @@ class _Run:
         self._pending: dict[str, list[pl.DataFrame]] = {}
         self._pending_rows = 0
         self._window: Window | None = None
+        self._linkable: Window | None = None  # of calls written, not yet linked to quality
         self.extra_dialects: list[Dialect] = []
         self._layouts: dict[tuple[str, bytes], tuple[Dialect, Layout]] = {}
         self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="archive")
@@ -394,21 +408,26 @@ class _Run:
         layout, dialect = files[0].layout, files[0].dialect
 
         def pieces() -> Iterator[tuple[ParsedChunk, list[tuple[_File, int, int]], int]]:
-            bodies: list[bytes] = []
+            # Views, not slices: the bodies are copied once, when they are joined.
+            bodies: list[bytes | memoryview] = []
             segments: list[tuple[_File, int, int]] = []
-            size = line = 0
+            size = line = length = 0
             for n, item in enumerate(files):
-                assert item.data is not None
-                body = _body(item.data, layout.header_lines)
-                if body and not body.endswith(b"\n"):
-                    body += b"\n"
+                data = item.data
+                assert data is not None
+                start = _body_start(data, layout.header_lines)
                 segments.append((item, line, layout.header_lines + 1))
-                line += count_lines(body)
-                bodies.append(body)
+                if start < len(data):
+                    bodies.append(memoryview(data)[start:])
+                    line += data.count(b"\n", start)
+                    length += len(data) - start
+                    if not data.endswith(b"\n"):
+                        bodies.append(b"\n")
+                        line += 1
                 size += item.size
-                if sum(map(len, bodies)) >= self.settings.ingest.parse_bytes or n == len(files) - 1:
-                    yield parse_chunk(b"".join(bodies), layout), segments, size
-                    bodies, segments, size, line = [], [], 0, 0
+                if length >= self.settings.ingest.parse_bytes or n == len(files) - 1:
+                    yield parse_chunk(b"".join(bodies), layout, line), segments, size
+                    bodies, segments, size, line, length = [], [], 0, 0, 0
 
         def work() -> None:
             for parsed, segments, size in prefetch(pieces()):
@@ -422,10 +441,10 @@ class _Run:
 
         def parsed_chunks() -> Iterator[tuple[ParsedChunk, int, int]]:
             digest = hashlib.sha256()
-            for chunk, first_line in _read_chunks(
+            for chunk, first_line, lines in _read_chunks(
                 item.path, item.layout.header_lines, self.settings.ingest.parse_bytes, digest
             ):
-                yield parse_chunk(chunk, item.layout), first_line, len(chunk)
+                yield parse_chunk(chunk, item.layout, lines), first_line, len(chunk)
             item.sha256 = digest.hexdigest()
 
         def work() -> None:
@@ -461,7 +480,7 @@ class _Run:
                 self.con.execute("ROLLBACK")
                 self.next_call_id = first_call_id
             else:
-                self._checkpoint()
+                self._checkpoint(end_of_batch=True)
                 self._awaiting += files
         except BaseException:
             self._rollback()
@@ -519,12 +538,20 @@ class _Run:
         keys = keys.filter(new_mask)
         raw = raw.filter(new_mask)
         self._store(dialect, frame, keys, raw)
-        if self._pending_rows >= self.settings.ingest.commit_rows and not self.dry_run:
+        if self.dry_run:
+            return
+        if self._pending_rows >= self.settings.ingest.commit_rows:
             # Commit along the way: a huge DuckDB transaction holds its rows in memory. The
             # file stays 'loading' in the ledger until its last rows are in, and a store
             # opened after a crash discards what a 'loading' file left (store.recovery).
-            self._checkpoint()
+            self._checkpoint(end_of_batch=False)
             self.con.execute("BEGIN TRANSACTION")
+        elif max((sum(f.height for f in fs) for fs in self._pending.values()), default=0) >= (
+            ROW_GROUP_ROWS
+        ):
+            # Calls are written as soon as they fill a row group: fewer rows wait in memory,
+            # and DuckDB appends one group as cheaply per row as several.
+            self._hand_over()
 
     def _count_read(
         self,
@@ -656,31 +683,59 @@ class _Run:
         if not self.dry_run:  # a dry run rolls back: nothing to write
             self._pending.setdefault(table, []).append(frame)
 
-    def _checkpoint(self) -> None:
-        """Hand the staged calls to the writer, commit, link call quality (ends the open
-        transaction).
+    def _hand_over(self) -> None:
+        """Give the writer the whole row groups of staged calls, without committing.
 
         Calls are appended by a second connection in a background thread while the main one
         goes on parsing: they commit on their own, which is safe because a file stays
-        'loading' in the ledger until all of its rows, calls included, are in. At most one
-        batch of calls is in flight; the files waiting for it are marked done at the next
-        checkpoint, or at the end of the run.
+        'loading' in the ledger until all of its rows, calls included, are in. One write at
+        most is in flight; the window of the one it waits for is linked at the next commit.
         """
-        pending, self._pending, self._pending_rows = self._pending, {}, 0
-        written_window = self._wait_for_calls()
+        self._linkable = _union(self._linkable, self._wait_for_calls())
+        frames = self._staged_frames(everything=False)
+        if frames:
+            self._db_inflight = (self._db_writer.submit(self._write_tables, frames), self._window)
+
+    def _staged_frames(self, *, everything: bool) -> list[tuple[str, pl.DataFrame]]:
+        """The staged rows to write now: whole row groups, or `everything` at a batch's end.
+        The rest stays staged (DuckDB rewrites a partly filled row group at its next
+        checkpoint)."""
+        pending, self._pending = self._pending, {}
+        frames: list[tuple[str, pl.DataFrame]] = []
+        for table in ("calls", "call_quality"):
+            if not pending.get(table):
+                continue
+            frame = pl.concat(pending[table], how="vertical_relaxed")
+            rest = 0 if everything else frame.height % ROW_GROUP_ROWS
+            if rest:
+                self._pending[table] = [frame.tail(rest)]
+                frame = frame.head(frame.height - rest)
+            if frame.height:
+                frames.append((table, frame))
+        return frames
+
+    def _checkpoint(self, *, end_of_batch: bool) -> None:
+        """Hand the staged calls to the writer, commit, link call quality (ends the open
+        transaction).
+
+        Within a batch, only whole row groups of calls are handed over (see `_hand_over`).
+        The batch's last checkpoint hands over everything, so its files can be marked done
+        once that write is in: at the next checkpoint, or at the end of the run.
+        """
+        self._pending_rows = 0
+        written_window = _union(self._linkable, self._wait_for_calls())
+        self._linkable = None
         if self._awaiting:
+            # Their raw archives too must be written; otherwise archiving goes on meanwhile.
+            self._finish_writes()
             self._update_ledger(self._awaiting)
-        frames = [
-            (table, pl.concat(pending[table], how="vertical_relaxed"))
-            for table in ("calls", "call_quality")
-            if pending.get(table)
-        ]
+        frames = self._staged_frames(everything=end_of_batch)
         if frames:
             self._db_inflight = (self._db_writer.submit(self._write_tables, frames), self._window)
         elif self._window is not None:
             written_window = _union(written_window, self._window)
-        self._window = None
-        self._finish_writes()
+        # Rows held back keep the window open: quality is linked once they are written too.
+        self._window = self._window if self._pending else None
         self.con.execute("COMMIT")
         completed, self._awaiting = self._awaiting, []
         for item in completed:
@@ -690,9 +745,12 @@ class _Run:
                 self._link_quality(*written_window)
 
     def finish(self) -> None:
-        """Wait for the last calls, mark the files waiting for them done, link quality."""
+        """Wait for the last calls and archives, mark the files waiting for them done, link
+        quality."""
         try:
-            window = self._wait_for_calls()
+            window = _union(self._linkable, self._wait_for_calls())
+            self._linkable = None
+            self._finish_writes()
             with self.store.transaction():
                 if self._awaiting:
                     self._update_ledger(self._awaiting)
@@ -709,6 +767,7 @@ class _Run:
         """After a failure, the files not yet marked done are discarded (the next run loads
         them again): simpler and safer than guessing which of their rows made it."""
         self._wait_for_calls(raise_errors=False)
+        self._finish_writes(raise_errors=False)
         waiting, self._awaiting = self._awaiting, []
         self._discard(waiting)
 
@@ -778,6 +837,14 @@ class _Run:
         # Bound the archive queue: each waiting write holds its raw text in memory.
         while sum(not f.done() for f in self._writes) >= 2:
             next(f for f in self._writes if not f.done()).exception()
+        # Writes are waited for only when their files are marked done: report a failed one now.
+        running: list[Future[None]] = []
+        for future in self._writes:
+            if not future.done():
+                running.append(future)
+            elif (error := future.exception()) is not None:
+                raise error
+        self._writes = running
         self._writes.append(
             self._writer.submit(rows.write_parquet, path, compression="zstd", compression_level=1)
         )
@@ -863,7 +930,9 @@ class _Run:
 
 
 def _insert_into(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    con.register("_batch", frame.to_arrow())
+    # Polars' own string layout (Arrow string views), which DuckDB reads as it is: the
+    # default conversion to plain Arrow strings copies every text column first.
+    con.register("_batch", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
     try:
         # Table names here are constants of this module, never user input.
         con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")  # noqa: S608
@@ -893,22 +962,24 @@ def _attach(frame: pl.DataFrame, where: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _body(data: bytes, header_lines: int) -> bytes:
+def _body_start(data: bytes, header_lines: int) -> int:
+    """Where the records of `data` start, after the header lines (or a BOM)."""
     start = 0
     for _ in range(header_lines):
         nl = data.find(b"\n", start)
         if nl < 0:
-            return b""
+            return len(data)
         start = nl + 1
     if start == 0 and data.startswith(b"\xef\xbb\xbf"):
         start = 3
-    return data[start:]
+    return start
 
 
 def _read_chunks(
     path: Path, header_lines: int, size: int, digest: Any
-) -> Iterator[tuple[bytes, int]]:
-    """Chunks of whole lines of `path` after the header, with the line number of each start.
+) -> Iterator[tuple[bytes, int, int]]:
+    """Chunks of whole lines of `path` after the header, with the line number of each start
+    and the number of lines.
 
     Every byte read is fed to `digest`, so the file is hashed in the same pass.
     """
@@ -925,8 +996,9 @@ def _read_chunks(
             digest.update(chunk)
             if not chunk.endswith(b"\n"):
                 chunk += b"\n"
-            yield chunk, line
-            line += count_lines(chunk)
+            lines = count_lines(chunk)
+            yield chunk, line, lines
+            line += lines
 
 
 def _move_processed(report: IngestReport, target: Path) -> None:

@@ -57,9 +57,14 @@ def count_lines(chunk: bytes) -> int:
     return chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
 
 
-def parse_chunk(chunk: bytes, layout: Layout) -> ParsedChunk:
-    """Parse the data lines in `chunk` (no header lines) according to `layout`."""
-    lines = count_lines(chunk)
+def parse_chunk(chunk: bytes, layout: Layout, lines: int | None = None) -> ParsedChunk:
+    """Parse the data lines in `chunk` (no header lines) according to `layout`.
+
+    `lines` is `count_lines(chunk)` when the caller already knows it (counting the lines of
+    a large chunk costs as much as hashing it).
+    """
+    if lines is None:
+        lines = count_lines(chunk)
     if lines == 0:
         return ParsedChunk(_empty(layout), pl.Series("raw", [], pl.String), [], 0, 0)
     fast = _fast_parse(chunk, layout, lines)

@@ -24,8 +24,9 @@ def prefetch(source: Iterator[T], depth: int = 1) -> Iterator[T]:
     [0, 1, 2, 3, 4]
     """
     items: queue.Queue[object] = queue.Queue()
-    # A slot is taken before an item is produced and given back once the consumer is done
-    # with an item, so production never runs more than `depth` items ahead.
+    # A slot is taken before an item is produced and given back when the consumer takes an
+    # item, so production runs at most `depth` items ahead of the one being consumed, and
+    # goes on while that one is being consumed.
     slots = threading.Semaphore(depth)
     stop = threading.Event()
 
@@ -55,9 +56,9 @@ def prefetch(source: Iterator[T], depth: int = 1) -> Iterator[T]:
                 return
             if isinstance(item, BaseException):
                 raise item
+            slots.release()
             yield item  # type: ignore[misc]
             del item
-            slots.release()
     finally:
         stop.set()
         slots.release()
