@@ -180,7 +180,7 @@ def test_plans_by_gateway_prefixes_classes_and_what_costs_nothing(
         ("international", "33", Decimal("0.03"), "USD"),
         ("mobile", None, Decimal("0.00"), "EUR"),
         ("mobile", None, Decimal("0.00"), "EUR"),
-        ("internal", None, Decimal("0.00"), "EUR"),
+        ("internal", None, Decimal("0.00"), None),
     ]
     assert result[0]["remote_number"] == "+33612345678"
     assert result[5]["remote_number"] == "+12125550100"

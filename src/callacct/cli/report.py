@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 import io
 import json
@@ -22,7 +21,6 @@ from callacct.config import Workspace, check_timezone
 from callacct.directory.versions import list_users
 from callacct.errors import SpecError, UsageError
 from callacct.i18n import LANGUAGES
-from callacct.query.calls import format_cost
 from callacct.reports.export import result_to_json, write_csv
 from callacct.reports.library import (
     OPERATOR,
@@ -36,6 +34,7 @@ from callacct.reports.library import (
     save_report,
     validate_library,
 )
+from callacct.reports.render.cells import text_rows, text_totals
 from callacct.reports.result import ReportResult
 from callacct.reports.run import run_report
 from callacct.reports.spec import Problem, text_in, validate_text
@@ -380,22 +379,6 @@ def _emit(text: str, out: Path | None) -> None:
     console.print(f"wrote {out}")
 
 
-def _cell(value: Any, kind: str) -> str:
-    if value is None:
-        return ""
-    if kind == "money" and isinstance(value, Decimal):
-        return format_cost(value)
-    if kind == "duration" and isinstance(value, int):
-        minutes, seconds = divmod(value, 60)
-        hours, minutes = divmod(minutes, 60)
-        return f"{hours}:{minutes:02d}:{seconds:02d}"
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, bool):
-        return "✓" if value else ""
-    return str(value)
-
-
 def _table(result: ReportResult) -> None:
     table = Table(
         title=result.title,
@@ -405,13 +388,14 @@ def _table(result: ReportResult) -> None:
     numeric = ("integer", "number", "money", "duration", "percent")
     for column in result.columns:
         table.add_column(column.label, justify="right" if column.kind in numeric else "left")
-    for row in result.rows.iter_rows(named=True):
-        table.add_row(*(_cell(row.get(c.key), c.kind) for c in result.columns))
-    if result.totals is not None and result.columns:
-        cells = [_cell(result.totals.get(c.key), c.kind) for c in result.columns]
-        cells[0] = cells[0] or t("ui.total", result.language)
+    # The same texts as the pdf and html renderers: numbers, money, durations, dates and
+    # coded values in the report's language.
+    for cells in text_rows(result):
+        table.add_row(*cells)
+    totals = text_totals(result)
+    if totals is not None and result.columns:
         table.add_section()
-        table.add_row(*cells, style="bold")
+        table.add_row(*totals, style="bold")
     for label, value in result.filters:
         console.print(f"[dim]{label}: {value}[/]", markup=True, highlight=False)
     if result.rows.height == 0:

@@ -404,7 +404,10 @@ def _route(frame: pl.DataFrame, tariffs: Tariffs, currency: str) -> pl.DataFrame
     return frame.with_columns(
         pl.when(pl.col("plan_version").is_not_null()).then(band).alias("band"),
         priced.alias("priced"),
-        pl.coalesce("plan_currency", pl.lit(currency)).alias("currency"),
+        # Internal calls cost nothing in no currency: any currency would be a guess.
+        pl.when(direction != "internal")
+        .then(pl.coalesce("plan_currency", pl.lit(currency)))
+        .alias("currency"),
     )
 
 
