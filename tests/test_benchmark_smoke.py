@@ -1,4 +1,4 @@
-"""The ingest benchmark still runs (tiny sizes; figures are not checked: machines are noisy)."""
+"""Every benchmark still runs (tiny sizes; figures are not checked: machines are noisy)."""
 
 from __future__ import annotations
 
@@ -7,37 +7,42 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_benchmark_runs_and_reports_every_figure(tmp_path: Path) -> None:
+def quick(script: str, *args: str, data: Path | None = None) -> Any:
+    """The figures `benchmarks/<script>` prints as JSON in its quick mode."""
+    env = {**os.environ}
+    if data is not None:
+        env["CALLACCT_BENCH_DATA"] = str(data)
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_ingest.py"), "--quick", "--json"],
+        [sys.executable, str(ROOT / "benchmarks" / script), "--quick", "--json", *args],
         capture_output=True,
         text=True,
         check=False,
-        env={**os.environ, "CALLACCT_BENCH_DATA": str(tmp_path)},
+        env=env,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr
-    figures = json.loads(result.stdout)
+    return json.loads(result.stdout)
+
+
+def test_ingest_benchmark_reports_every_figure(tmp_path: Path) -> None:
+    figures = quick("bench_ingest.py", data=tmp_path)
     assert figures["large_file"]["rows"] == 5_000
     assert figures["small_files"]["rows"] == 1_000
     assert figures["peak_rss"]["peak_rss_mb"] > 0
     assert {"ratio_to_read_csv", "reingest_s", "rows_per_s"} <= set(figures["large_file"])
 
 
-def test_rating_benchmark_runs_and_reports_every_figure() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_rating.py"), "--quick", "--json"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    figures = json.loads(result.stdout)
+def test_ingest_benchmark_runs_one_figure(tmp_path: Path) -> None:
+    assert set(quick("bench_ingest.py", "--only", "small", data=tmp_path)) == {"small_files"}
+
+
+def test_rating_benchmark_reports_every_figure() -> None:
+    figures = quick("bench_rating.py")
     assert figures["rating"]["calls"] == 5_000
     assert figures["rating"]["matched"] == 5_000
     assert figures["rate_command"]["first_changed"] == 5_000
@@ -45,16 +50,8 @@ def test_rating_benchmark_runs_and_reports_every_figure() -> None:
     assert figures["deck_import"]["lines"] > 3_000
 
 
-def test_render_benchmark_runs_and_reports_every_figure() -> None:
-    result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench_render.py"), "--quick", "--json"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    figures = json.loads(result.stdout)
+def test_render_benchmark_reports_every_figure() -> None:
+    figures = quick("bench_render.py")
     assert figures["xlsx"]["rows"] == 500
     assert figures["pdf"]["rows"] == 500
     for fmt in ("xlsx", "pdf", "html"):
@@ -64,21 +61,11 @@ def test_render_benchmark_runs_and_reports_every_figure() -> None:
         assert figures[fmt]["ratio_to_csv"] > 0
 
 
-def test_benchmark_runs_one_figure(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "benchmarks" / "bench_ingest.py"),
-            "--quick",
-            "--json",
-            "--only",
-            "small",
-        ],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={**os.environ, "CALLACCT_BENCH_DATA": str(tmp_path)},
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr
-    assert set(json.loads(result.stdout)) == {"small_files"}
+def test_report_benchmark_reports_every_figure() -> None:
+    figures = quick("bench_reports.py")
+    assert figures["calls"] == 20_000
+    assert figures["baseline_group_by_s"] > 0
+    assert len(figures["reports"]) >= 10
+    for item in figures["reports"].values():
+        assert {"admin_s", "ratio_to_group_by", "supervisor_s", "rows", "within_1s"} <= set(item)
+        assert item["rows"] > 0
