@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from callacct.errors import ConfigError
@@ -356,11 +357,28 @@ LANGUAGES = ("en", "de", "fr", "es", "ar", "it")
 
 
 def check_regex(value: str) -> str:
-    """Return `value` if it is a valid regular expression, else raise `ValueError`."""
+    """Return `value` if it is a valid regular expression, else raise `ValueError`.
+
+    Patterns run both in Python and on columns (Polars' RE2-like engine), so they must suit
+    both: no look-around, no backreferences.
+
+    >>> check_regex("^PAR-")
+    '^PAR-'
+    >>> check_regex("^(?!9)")
+    Traceback (most recent call last):
+    ...
+    ValueError: '^(?!9)' is not supported: look-around and backreferences cannot be used
+    """
     try:
         re.compile(value)
     except re.error as exc:
         raise ValueError(f"{value!r} is not a valid regular expression: {exc}") from exc
+    try:
+        pl.Series([""]).str.contains(value)
+    except pl.exceptions.ComputeError:
+        raise ValueError(
+            f"{value!r} is not supported: look-around and backreferences cannot be used"
+        ) from None
     return value
 
 
