@@ -96,4 +96,4 @@ def _show(result: DemoResult) -> None:
     console.print(f"  callacct -w {ws} calls explain ID")
     console.print(f"  callacct -w {ws} report list")
     console.print(f"  callacct -w {ws} report run cost-by-department --period last-month")
-    console.print(f"  callacct -w {ws} home --as LOGIN")
+    console.print(f"  callacct -w {ws} --as {result.example_login} home")

@@ -13,7 +13,7 @@ from callacct.cli._output import console, print_json
 from callacct.cli.calls import _duration
 from callacct.cli.report import _language, _zone
 from callacct.errors import UsageError
-from callacct.query.calls import format_cost
+from callacct.i18n import format_datetime, format_money
 from callacct.reports.home import home_view
 from callacct.reports.texts import text as t
 
@@ -55,17 +55,22 @@ def home_command(
     for key in ("started_at", "direction", "remote_number", "duration_s", "cost", "gateway"):
         table.add_column(t(f"field.{key}", language))
     for row in view.last_calls.iter_rows(named=True):
-        cost = "" if row["cost"] is None else f"{format_cost(row['cost'])} {row['currency'] or ''}"
+        cost = (
+            ""
+            if row["cost"] is None
+            else format_money(row["cost"], row["currency"], language, decimals=2)
+        )
+        direction = t(f"value.direction.{row['direction']}", language)
         table.add_row(
-            row["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
-            row["direction"] + ("" if row["answered"] else " ✗"),
+            format_datetime(row["started_at"], language),
+            direction + ("" if row["answered"] else " ✗"),
             row["remote_number"] or row["peer_extension"] or "",
             _duration(row["duration_s"]),
             cost,
             row["gateway"] or "",
         )
     console.print(table)
-    costs = ", ".join(f"{format_cost(v)} {k}" for k, v in view.cost.items()) or "0"
+    costs = ", ".join(format_money(v, k, language) for k, v in view.cost.items()) or "0"
     talk = "" if view.average_talk_s is None else _duration(view.average_talk_s)
     console.print(f"[bold]{t('home.summary', language)}[/]")
     console.print(f"  {t('home.calls_handled', language)}: {view.calls_handled}")

@@ -72,6 +72,7 @@ class DemoResult:
     tariffs: list[ImportReport]
     rating: RateReport
     reports: list[Path]
+    example_login: str  # a person with the role "user", for `--as` examples
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -154,6 +155,7 @@ def build_demo(
         tariffs=tariffs,
         rating=rating,
         reports=reports,
+        example_login=next((p.login for p in staff if p.role == "user"), staff[0].login),
         seconds=time.perf_counter() - started,
     )
 
