@@ -46,7 +46,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
-    help="Call accounting: ingest CDRs into DuckDB, list and cost calls.\n\n"
+    help="Call accounting: ingest CDRs into DuckDB, attribute and cost every call, report.\n\n"
     "Example: callacct --workspace ./acme ingest /var/cdr/",
 )
 
