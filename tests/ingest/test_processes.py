@@ -124,24 +124,26 @@ def test_waits_then_fails_clearly_when_the_store_stays_locked(cli: Cli, command:
     assert waited >= 0.5
 
 
-def test_a_failure_mid_file_discards_the_committed_part(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def _fail_then_reload(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, seed: int, fail_at: int
+) -> Store:
+    """Ingest a 6,000-row file in small commits, failing at its `fail_at`-th piece: nothing of
+    it may stay; a second run loads it whole. Returns the store (to be closed)."""
     from callacct.config import Settings
     from callacct.ingest import engine
 
-    big = tmp_path / "cdr_StandAloneCluster_01_202112131408_9"
-    _big_cdr_file(big, 6_000, seed=3)
+    big = tmp_path / f"cdr_StandAloneCluster_01_202112131408_{seed}"
+    _big_cdr_file(big, 6_000, seed=seed)
     settings = Settings.model_validate(
         {"ingest": {"batch_bytes": 64 * 1024, "parse_bytes": 64 * 1024, "commit_rows": 500}}
     )
-    calls = 0
+    chunks = 0
     original = engine._Run._chunk
 
     def failing_chunk(self: engine._Run, *args: object) -> None:
-        nonlocal calls
-        calls += 1
-        if calls == 5:
+        nonlocal chunks
+        chunks += 1
+        if chunks == fail_at:
             raise OSError("disk went away")
         original(self, *args)  # type: ignore[arg-type]
 
@@ -154,7 +156,13 @@ def test_a_failure_mid_file_discards_the_committed_part(
     monkeypatch.setattr(engine._Run, "_chunk", original)
     report = engine.ingest_paths(store, settings, [big])
     assert (report.stored, report.rejected) == (6_000, 0)
-    store.close()
+    return store
+
+
+def test_a_failure_mid_file_discards_the_committed_part(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fail_then_reload(tmp_path, monkeypatch, seed=3, fail_at=5).close()
 
 
 def test_a_failure_after_the_last_commit_still_discards_the_file(
@@ -222,34 +230,10 @@ def test_calls_held_back_for_whole_row_groups_are_all_written(
 def test_a_failure_discards_calls_held_back_and_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from callacct.config import Settings
     from callacct.ingest import engine
 
-    big = tmp_path / "cdr_StandAloneCluster_01_202112131408_12"
-    _big_cdr_file(big, 6_000, seed=6)
     monkeypatch.setattr(engine, "ROW_GROUP_ROWS", 7)
-    settings = Settings.model_validate(
-        {"ingest": {"batch_bytes": 64 * 1024, "parse_bytes": 64 * 1024, "commit_rows": 500}}
-    )
-    chunks = 0
-    original = engine._Run._chunk
-
-    def failing_chunk(self: engine._Run, *args: object) -> None:
-        nonlocal chunks
-        chunks += 1
-        if chunks == 9:
-            raise OSError("disk went away")
-        original(self, *args)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(engine._Run, "_chunk", failing_chunk)
-    store = open_store(tmp_path / "s.duckdb")
-    with pytest.raises(OSError, match="disk went away"):
-        engine.ingest_paths(store, settings, [big])
-    for table in ("records", "calls", "ingest_files", "rejects"):
-        assert scalar(store.con, f"SELECT count(*) FROM {table}") == 0, table
-    monkeypatch.setattr(engine._Run, "_chunk", original)
-    report = engine.ingest_paths(store, settings, [big])
-    assert (report.stored, report.rejected) == (6_000, 0)
+    store = _fail_then_reload(tmp_path, monkeypatch, seed=6, fail_at=9)
     assert scalar(store.con, "SELECT count(DISTINCT call_id) FROM calls") == scalar(
         store.con, "SELECT count(*) FROM calls"
     )
