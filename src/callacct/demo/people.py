@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from callacct.directory.csv_import import COLUMNS as DIRECTORY_COLUMNS
+
 __all__ = [
     "DEPARTMENTS",
     "INTERNAL_PARTITION",
@@ -359,18 +361,8 @@ def build_people(seed: int, count: int = 200) -> list[Person]:
     return people
 
 
-_CSV_HEADER = (
-    "login",
-    "name",
-    "email",
-    "language",
-    "role",
-    "department",
-    "cost_center",
-    "site",
-    "extension",
-    "manager",
-)
+# The directory import's columns; demo people have no supervisor scope of their own.
+_CSV_HEADER = tuple(column for column in DIRECTORY_COLUMNS if column != "scope")
 
 
 def write_people_csv(people: Sequence[Person], path: Path) -> None:
