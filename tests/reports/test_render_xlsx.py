@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -139,3 +140,18 @@ def test_sheet_names_never_clash(tmp_path: Path) -> None:
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["Filters", "Filters (2)"]
     assert book.worksheets[1]["A2"].value == "'=cmd|' /C calc'!A0"
+
+
+def test_money_totals_per_currency_get_a_row_each(tmp_path: Path) -> None:
+    totals = {"calls": 100, "cost": {"EUR": Decimal("18.350001"), "USD": Decimal("30.10")}}
+    result = replace(narrow_result("fr"), totals=totals)
+    out = tmp_path / "r.xlsx"
+    render(result, "xlsx", out)
+    _, sheet = _rows_sheet(out)
+    last = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=sheet.max_row - 1)]
+    assert last == [["Total EUR", 100, 18.350001], ["Total USD", None, 30.1]]
+    assert "€" in sheet.cell(sheet.max_row - 1, 3).number_format
+    assert "$" in sheet.cell(sheet.max_row, 3).number_format
+    html = tmp_path / "r.html"
+    render(result, "html", html)
+    assert "18,35\u00a0€ · 30,10\u00a0$" in html.read_text(encoding="utf-8")

@@ -47,6 +47,17 @@ def fetch_report(
         names = [d[0] for d in cursor.description or ()]
         row = cursor.fetchall()[0]
         totals = dict(zip(names, row, strict=True))
+        if int(totals.get("__currencies") or 0) > 1:
+            # Amounts in different currencies do not add up: the same totals per currency.
+            cursor = con.execute(
+                f'SELECT currency AS "__currency", {query.totals_select} '  # noqa: S608
+                f"FROM calls {where} AND currency IS NOT NULL GROUP BY currency ORDER BY 1",
+                query.totals_params + where_params,
+            )
+            names = [d[0] for d in cursor.description or ()]
+            totals["__by_currency"] = {
+                values[0]: dict(zip(names, values, strict=True)) for values in cursor.fetchall()
+            }
     return frame, totals
 
 

@@ -37,6 +37,8 @@ def json_value(value: Any, kind: str) -> Any:
     """A cell as JSON: exact decimals as text, times ISO 8601, the rest unchanged."""
     if value is None:
         return None
+    if isinstance(value, dict):  # a money total per currency
+        return {currency: json_value(amount, kind) for currency, amount in value.items()}
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
@@ -106,6 +108,8 @@ def _csv_cell(value: Any, kind: str) -> str:
         return format_cost(value) if kind == "money" else format(value.normalize(), "f")
     if isinstance(value, int | float):
         return str(value)
+    if isinstance(value, dict):  # a money total per currency: "12.30 EUR; 4.05 USD"
+        return "; ".join(f"{_csv_cell(amount, kind)} {cur}" for cur, amount in value.items())
     return neutralise(str(value))
 
 

@@ -180,8 +180,16 @@ def _totals(raw: dict[str, Any], columns: list[PlannedColumn], tz: ZoneInfo) -> 
             and measure.field is not None
             and field(measure.field).kind == "money"
         )
-        if several and (column.kind == "money" or money_share):
-            value = None  # amounts (and shares) in different currencies do not add up
+        if several and column.kind == "money":
+            # One amount per currency: amounts in different currencies do not add up.
+            by_currency = raw.get("__by_currency") or {}
+            value = {
+                currency: sums[column.key]
+                for currency, sums in by_currency.items()
+                if sums.get(column.key) is not None
+            } or None
+        elif several and money_share:
+            value = None  # a share of a sum across currencies means nothing
         if isinstance(value, dt.datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC).astimezone(tz)
         out[column.key] = value

@@ -121,6 +121,10 @@ def text_formatter(column: Column, language: str, zone: ZoneInfo) -> Callable[[A
             return format_number(int(value), language)
         if kind == "number":
             return format_number(_numeric(value), language, decimals=2)
+        if kind == "money" and isinstance(value, dict):  # a total per currency
+            return " · ".join(
+                format_money(_numeric(amount), cur, language) for cur, amount in value.items()
+            )
         if kind == "money":
             return format_money(_numeric(value), column.currency or currency, language)
         if kind == "percent":

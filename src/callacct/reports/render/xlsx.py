@@ -283,13 +283,23 @@ def _rows_sheet(
 
 
 def _totals_row(sheet: Worksheet, result: ReportResult, formats: _Formats, row: int) -> None:
+    """The totals, typed; money in several currencies gives one totals row per currency."""
     totals = result.totals or {}
-    for col, column in enumerate(result.columns):
-        value = totals.get(column.key)
-        currency = totals.get(column.currency_key) if column.currency_key else None
-        _writer(sheet, column, formats, bold=True)(row, col, value, currency)
-    if totals.get(result.columns[0].key) is None:
-        sheet.write_string(row, 0, t("ui.total", result.language), formats.get(None, True))
+    per_currency = [v for v in totals.values() if isinstance(v, dict)]
+    currencies: list[str | None] = sorted({c for v in per_currency for c in v}) or [None]
+    label = t("ui.total", result.language)
+    for offset, total_currency in enumerate(currencies):
+        for col, column in enumerate(result.columns):
+            value = totals.get(column.key)
+            currency = totals.get(column.currency_key) if column.currency_key else None
+            if isinstance(value, dict):
+                value, currency = value.get(total_currency), total_currency
+            elif offset:
+                continue  # counts and durations once, on the first totals row
+            _writer(sheet, column, formats, bold=True)(row + offset, col, value, currency)
+        if totals.get(result.columns[0].key) is None:
+            text = f"{label} {total_currency}" if total_currency else label
+            sheet.write_string(row + offset, 0, text, formats.get(None, True))
 
 
 def _chart(
