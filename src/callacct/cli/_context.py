@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import typer
 
 from callacct.cli._output import err_console
-from callacct.config import Workspace, open_workspace, resolve_workspace_dir
+from callacct.config import Workspace, check_timezone, open_workspace, resolve_workspace_dir
 from callacct.directory.scope import Scope, admin_scope, scope_for
 from callacct.errors import UsageError
 from callacct.store import Store, open_store
@@ -63,3 +64,16 @@ def require_admin(ctx: typer.Context, workspace: Workspace, store: Store, what: 
     scope = scope_from(ctx, workspace, store)
     if scope.role != "admin":
         raise UsageError(f"{what} needs an admin; {as_login_of(ctx)!r} is a {scope.role}")
+
+
+def split_values(values: list[str] | None) -> tuple[str, ...]:
+    """Repeatable, comma-separated option values as one tuple: `--ext 1,2 --ext 3`."""
+    return tuple(v.strip() for item in values or () for v in item.split(",") if v.strip())
+
+
+def zone_option(workspace: Workspace, tz: str | None) -> ZoneInfo:
+    """The `--tz` zone, else the workspace's reference zone; a bad name is a usage error."""
+    try:
+        return ZoneInfo(check_timezone(tz or workspace.settings.general.timezone))
+    except ValueError as exc:
+        raise UsageError(f"--tz: {exc}") from None

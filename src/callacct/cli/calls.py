@@ -10,9 +10,14 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import scope_from, store_of, workspace_from
+from callacct.cli._context import (
+    scope_from,
+    split_values,
+    store_of,
+    workspace_from,
+    zone_option,
+)
 from callacct.cli._output import console, print_json
-from callacct.config import check_timezone
 from callacct.errors import NotFoundError, UsageError
 from callacct.query.calls import (
     CallFilter,
@@ -25,10 +30,6 @@ from callacct.query.calls import (
 from callacct.rating import explain_call
 
 DEFAULT_LAST = 100
-
-
-def _split(values: list[str] | None) -> tuple[str, ...]:
-    return tuple(v.strip() for item in values or () for v in item.split(",") if v.strip())
 
 
 calls_app = typer.Typer(no_args_is_help=False)
@@ -95,20 +96,17 @@ def calls_command(
     if ctx.invoked_subcommand is not None:
         return
     workspace = workspace_from(ctx)
-    try:
-        zone = ZoneInfo(check_timezone(tz or workspace.settings.general.timezone))
-    except ValueError as exc:
-        raise UsageError(f"--tz: {exc}") from None
+    zone = zone_option(workspace, tz)
     if last is not None and last < 1:
         raise UsageError("--last must be at least 1")
     flt = CallFilter(
         start=parse_when(start, zone) if start else None,
         end=parse_when(end, zone, end=True) if end else None,
-        extensions=_split(ext),
-        directions=_split(direction),
-        dispositions=_split(disposition),
+        extensions=split_values(ext),
+        directions=split_values(direction),
+        dispositions=split_values(disposition),
         number=number,
-        dest_classes=_split(dest_class),
+        dest_classes=split_values(dest_class),
         unpriced=unpriced,
         last=None if all_calls else (last or DEFAULT_LAST),
     )

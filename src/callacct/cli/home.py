@@ -8,10 +8,10 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import as_login_of, store_of, workspace_from
+from callacct.cli._context import as_login_of, store_of, workspace_from, zone_option
 from callacct.cli._output import console, print_json
 from callacct.cli.calls import _duration
-from callacct.cli.report import _language, _zone
+from callacct.cli.report import _language
 from callacct.errors import UsageError
 from callacct.i18n import format_datetime, format_money
 from callacct.reports.home import home_view
@@ -44,7 +44,7 @@ def home_command(
     if who is None:
         raise UsageError("home needs a person: callacct --as LOGIN home")
     workspace = workspace_from(ctx)
-    zone = _zone(workspace, tz)
+    zone = zone_option(workspace, tz)
     with store_of(workspace) as store:
         language = _language(workspace, store, lang, who)
         view = home_view(store.con, who, workspace.settings, zone, period=period)

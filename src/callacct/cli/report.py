@@ -9,15 +9,21 @@ import sys
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import as_login_of, scope_from, store_of, workspace_from
+from callacct.cli._context import (
+    as_login_of,
+    scope_from,
+    split_values,
+    store_of,
+    workspace_from,
+    zone_option,
+)
 from callacct.cli._output import console, print_json
-from callacct.config import Workspace, check_timezone
+from callacct.config import Workspace
 from callacct.directory.versions import list_users
 from callacct.errors import SpecError, UsageError
 from callacct.i18n import LANGUAGES
@@ -50,10 +56,6 @@ report_app = typer.Typer(
     "Example: callacct report run cost-by-department --period last-month",
 )
 app.add_typer(report_app, name="report")
-
-
-def _split(values: list[str] | None) -> list[str]:
-    return [v.strip() for item in values or () for v in item.split(",") if v.strip()]
 
 
 # Filter options, shared by `run` and `save`.
@@ -145,16 +147,16 @@ def _filters(
         start=start,
         end=end,
         type=call_type,
-        extensions=_split(ext),
-        users=_split(user),
-        departments=_split(department),
-        cost_centers=_split(cost_center),
-        sites=_split(site),
-        gateways=_split(gateway),
-        directions=_split(direction),
+        extensions=split_values(ext),
+        users=split_values(user),
+        departments=split_values(department),
+        cost_centers=split_values(cost_center),
+        sites=split_values(site),
+        gateways=split_values(gateway),
+        directions=split_values(direction),
         answered=answered,
-        classes=_split(dest_class),
-        countries=_split(country),
+        classes=split_values(dest_class),
+        countries=split_values(country),
         number=number,
         min_duration=min_duration,
         max_duration=max_duration,
@@ -171,13 +173,6 @@ def _owner(ctx: typer.Context, workspace: Workspace, store: Store) -> str:
         return OPERATOR
     scope_from(ctx, workspace, store)  # UsageError if there is no such person
     return login
-
-
-def _zone(workspace: Workspace, tz: str | None) -> ZoneInfo:
-    try:
-        return ZoneInfo(check_timezone(tz or workspace.settings.general.timezone))
-    except ValueError as exc:
-        raise UsageError(f"--tz: {exc}") from None
 
 
 def _language(workspace: Workspace, store: Store, lang: str | None, login: str | None) -> str:
@@ -326,7 +321,7 @@ def run_command(
         max_cost, where,
     )  # fmt: skip
     workspace = workspace_from(ctx)
-    zone = _zone(workspace, tz)
+    zone = zone_option(workspace, tz)
     render = _renderer(fmt) if fmt in RENDERED else None
     with store_of(workspace) as store:
         scope = scope_from(ctx, workspace, store)

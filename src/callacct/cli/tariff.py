@@ -5,15 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import require_admin, store_of, workspace_from
+from callacct.cli._context import require_admin, store_of, workspace_from, zone_option
 from callacct.cli._output import console, err_console, print_json
-from callacct.config import check_timezone
 from callacct.errors import UsageError
 from callacct.query.calls import parse_when
 from callacct.rating import RateReport, TariffError, import_tariff, rate_calls
@@ -238,10 +236,7 @@ def rate_command(
       callacct rate --from 2026-11-01 --to 2026-11-30 --json
     """
     workspace = workspace_from(ctx)
-    try:
-        zone = ZoneInfo(check_timezone(tz or workspace.settings.general.timezone))
-    except ValueError as exc:
-        raise UsageError(f"--tz: {exc}") from None
+    zone = zone_option(workspace, tz)
     first = parse_when(start, zone) if start else None
     last = parse_when(end, zone, end=True) if end else None
     with store_of(workspace) as store, err_console.status("rating calls...", spinner="dots"):
