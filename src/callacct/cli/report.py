@@ -109,7 +109,7 @@ def _overrides(**given: Any) -> dict[str, Any]:
     """The filters given on the command line, by filter key."""
     out: dict[str, Any] = {}
     for key, value in given.items():
-        if value is None or value == []:
+        if value is None or (isinstance(value, list | tuple) and not value):
             continue
         if key in ("min_cost", "max_cost"):
             try:
