@@ -413,3 +413,16 @@ def test_a_rerate_is_all_or_nothing(
     monkeypatch.undo()
     report = rate_calls(store.con, SETTINGS, chunk=2)
     assert (report.calls, report.changed, report.total) == (5, 5, {"EUR": Decimal("0.10")})
+
+
+def test_an_impossibly_long_call_is_left_unpriced(store: Store, tmp_path: Path) -> None:
+    rows = ["33,F,,1000000,0,1,1,0,"]  # the highest price a deck accepts
+    import_tariff(store.con, write_plan(tmp_path, "p", rows, default=True))
+    ids = insert_calls(
+        store.con,
+        [{"started_at": dt.datetime(2026, 11, 20), "number": "0142685300",
+          "duration_s": 2_000_000_000}],
+    )  # fmt: skip
+    report = rate_calls(store.con, SETTINGS)
+    assert report.unpriced == 1
+    assert [(r["rate_prefix"], r["cost"]) for r in rated(store, ids)] == [(None, Decimal("0.00"))]

@@ -140,3 +140,14 @@ def test_shipped_examples_are_valid(store: Store) -> None:
     assert {p.stem for p in EXAMPLE_TARIFFS} == {"fr-carrier", "us-carrier"}
     currencies = {import_tariff(store.con, p).currency for p in EXAMPLE_TARIFFS}
     assert currencies == {"EUR", "USD"}
+
+
+def test_amounts_too_large_for_exact_arithmetic(store: Store, tmp_path: Path) -> None:
+    rows = ["33,F,,1000000.000001,0,1,1,0,", "44,UK,,1,1000001,1,1,0,", "49,DE,,1,0,1,1,9999999,"]
+    found = problems(store, write_plan(tmp_path, "p", rows))
+    assert [(line, column) for line, column, _ in found] == [
+        (2, "price_per_min"),
+        (3, "connect_fee"),
+        (4, "min_charge"),
+    ]
+    assert all(message == "amount above 1,000,000; check the unit" for *_, message in found)

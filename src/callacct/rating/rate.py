@@ -25,6 +25,7 @@ import polars as pl
 from callacct.config import Settings
 from callacct.rating.classify import classify_with_cache
 from callacct.rating.cost import (
+    MAX_BILLED_S,
     Part,
     billed_seconds,
     cost_of,
@@ -61,23 +62,12 @@ CALL_SQL: Final = """
            plan_version AS old_plan_version, destination AS old_destination,
            rate_prefix AS old_rate_prefix, rate_band AS old_rate_band,
            billed_s AS old_billed_s, currency AS old_currency,
-           CAST(cost * 1000000 AS BIGINT) AS old_cost_u
+           CAST(CAST(cost AS DECIMAL(38, 6)) * 1000000 AS BIGINT) AS old_cost_u
     FROM calls
 """
 # Calls rated at once (by call-id range): bounds memory on a store of any size.
 CHUNK_CALLS: Final = 1_000_000
 _KEY: Final = ["plan_id", "plan_version", "band", "digits", "dest_class"]
-_MATCH_COLUMNS: Final = [
-    "rate_prefix",
-    "destination",
-    "rate_row_band",
-    "price_u",
-    "connect_u",
-    "min_u",
-    "initial",
-    "subsequent",
-    "line_no",
-]
 
 
 @dataclass
@@ -391,7 +381,9 @@ def _route(frame: pl.DataFrame, tariffs: Tariffs, currency: str) -> pl.DataFrame
                 .then(version.bands.expr(pl.col("local_start")))
                 .otherwise(band)
             )
-    answered = pl.col("answered") & (pl.col("duration_s") >= 0)
+    # A call longer than MAX_BILLED_S (a corrupt record) is left unpriced rather than let
+    # `price × seconds` overflow the exact integer arithmetic.
+    answered = pl.col("answered") & pl.col("duration_s").is_between(0, MAX_BILLED_S)
     direction = pl.col("direction")
     priced = (
         answered

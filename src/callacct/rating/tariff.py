@@ -343,13 +343,11 @@ def _check_deck(frame: pl.DataFrame, name: str, bands: frozenset[str]) -> list[P
                 f"not an amount such as 0.0125 (digits, '.', at most {MICRO_DECIMALS} decimals)",
             )
         )
-    checks.append(
-        (
-            "price_per_min",
-            _micro(pl.col("price_per_min")) > MAX_PRICE_U,
-            "price per minute above 1,000,000; check the unit",
-        )
-    )
+    # Bounds that keep `price × seconds` and `fee × 60` exact in 64-bit integers.
+    checks += [
+        (column, _micro(pl.col(column)) > MAX_PRICE_U, "amount above 1,000,000; check the unit")
+        for column in MONEY_COLUMNS
+    ]
     for column in INCREMENT_COLUMNS:
         value = pl.col(column).cast(pl.Int64, strict=False)
         checks.append(
@@ -663,9 +661,9 @@ def load_rates(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
         con,
         """
         SELECT plan, version, prefix, destination, dest_class, band,
-               CAST(price_per_min * 1000000 AS BIGINT) AS price_u,
-               CAST(connect_fee * 1000000 AS BIGINT) AS connect_u,
-               CAST(min_charge * 1000000 AS BIGINT) AS min_u,
+               CAST(CAST(price_per_min AS DECIMAL(38, 6)) * 1000000 AS BIGINT) AS price_u,
+               CAST(CAST(connect_fee AS DECIMAL(38, 6)) * 1000000 AS BIGINT) AS connect_u,
+               CAST(CAST(min_charge AS DECIMAL(38, 6)) * 1000000 AS BIGINT) AS min_u,
                CAST(initial_increment_s AS BIGINT) AS initial,
                CAST(subsequent_increment_s AS BIGINT) AS subsequent,
                line_no
