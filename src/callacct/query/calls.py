@@ -25,6 +25,7 @@ from callacct.directory.masking import mask_calls
 from callacct.directory.scope import Scope
 from callacct.errors import UsageError
 from callacct.rating.classify import DEST_CLASSES
+from callacct.rating.rate import FREE_CLASSES
 from callacct.store import fetch_frame, scalar
 
 DIRECTIONS = ("incoming", "outgoing", "internal")
@@ -128,15 +129,17 @@ def query_calls(
             "OR peer_extension IN (SELECT unnest(?::VARCHAR[])))"
         )
         params += [list(flt.extensions), list(flt.extensions)]
-    if flt.directions:
-        bad = [d for d in flt.directions if d not in DIRECTIONS]
-        if bad:
-            raise UsageError(f"unknown direction {bad[0]!r}; use {', '.join(DIRECTIONS)}")
-        where.append("direction IN (SELECT unnest(?::VARCHAR[]))")
-        params.append(list(flt.directions))
-    if flt.dispositions:
-        where.append("disposition IN (SELECT unnest(?::VARCHAR[]))")
-        params.append(list(flt.dispositions))
+    for column, values, allowed, what in (
+        ("direction", flt.directions, DIRECTIONS, "direction"),
+        ("disposition", flt.dispositions, DISPOSITIONS, "result"),
+        ("dest_class", flt.dest_classes, DEST_CLASSES, "class"),
+    ):
+        if values:
+            bad = [v for v in values if v not in allowed]
+            if bad:
+                raise UsageError(f"unknown {what} {bad[0]!r}; use {', '.join(allowed)}")
+            where.append(f"{column} IN (SELECT unnest(?::VARCHAR[]))")
+            params.append(list(values))
     if flt.number:
         digits = re.sub(r"[^0-9*#+]", "", flt.number)
         if not digits:
@@ -146,18 +149,13 @@ def query_calls(
             "OR (length(?) >= 6 AND ends_with(remote_number, ?)))"
         )
         params += [digits, digits.lstrip("+"), digits.lstrip("+")]
-    if flt.dest_classes:
-        bad = [c for c in flt.dest_classes if c not in DEST_CLASSES]
-        if bad:
-            raise UsageError(f"unknown class {bad[0]!r}; use {', '.join(DEST_CLASSES)}")
-        where.append("dest_class IN (SELECT unnest(?::VARCHAR[]))")
-        params.append(list(flt.dest_classes))
     if flt.unpriced:
         # The same rule as rating's `unpriced`: answered outgoing, no rate, not free by nature.
         where.append(
             "direction = 'outgoing' AND answered AND rate_prefix IS NULL "
-            "AND dest_class NOT IN ('emergency', 'toll_free', 'internal')"
+            "AND dest_class NOT IN (SELECT unnest(?::VARCHAR[]))"
         )
+        params.append(list(FREE_CLASSES))
     clause = "WHERE " + " AND ".join(where)
     # `clause` is built from constant fragments above; values are bound parameters.
     total = int(scalar(con, f"SELECT count(*) FROM calls {clause}", params))  # noqa: S608

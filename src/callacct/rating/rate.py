@@ -65,6 +65,8 @@ CALL_SQL: Final = """
            CAST(CAST(cost AS DECIMAL(38, 6)) * 1000000 AS BIGINT) AS old_cost_u
     FROM calls
 """
+# Classes a call may cost nothing in without counting as unpriced.
+FREE_CLASSES: Final = ("emergency", "toll_free", "internal")
 # Calls rated at once (by call-id range): bounds memory on a store of any size.
 CHUNK_CALLS: Final = 1_000_000
 _KEY: Final = ["plan_id", "plan_version", "band", "digits", "dest_class"]
@@ -494,7 +496,7 @@ def _cost(frame: pl.DataFrame, tariffs: Tariffs) -> pl.DataFrame:
             .otherwise(cost)
         )
     matched = pl.col("matched")
-    excused = pl.col("dest_class").is_in(["emergency", "toll_free", "internal"])
+    excused = pl.col("dest_class").is_in(FREE_CLASSES)
     unpriced = (pl.col("direction") == "outgoing") & pl.col("answered") & ~matched & ~excused
     return frame.with_columns(
         pl.when(matched).then(cost).otherwise(pl.lit(0, pl.Int64)).alias("cost_u"),
