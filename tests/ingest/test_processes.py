@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from callacct.store import Store, open_store, scalar
+from callacct.store.archive import ArchiveFile, archive_files, read_archived
 from tests.conftest import DENIKOND, Cli
 
 UUID = re.compile(rb'"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"')
@@ -58,10 +59,12 @@ def test_killed_ingest_leaves_nothing_half_stored(cli: Cli, tmp_path: Path) -> N
     _set(cli, "ingest", "parse_bytes", str(256 * 1024))
     _set(cli, "ingest", "commit_rows", "2000")
     archive = cli.workspace / "archive" / "raw"
+    wal = cli.workspace / "callacct.duckdb.wal"
     proc = _callacct(cli.workspace, "ingest", str(big))
     deadline = time.monotonic() + 60
-    # a second archive file means the first part of the file has been committed
-    while not (archive.is_dir() and len(list(archive.rglob("*.parquet"))) >= 2):
+    # a write-ahead log this large means a first part of the file (2,000 records and their
+    # calls) has been committed: the ledger's own commit writes a few KB
+    while not (wal.is_file() and wal.stat().st_size > 256 * 1024):
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "ingest never started writing"
         time.sleep(0.02)
@@ -78,10 +81,12 @@ def test_killed_ingest_leaves_nothing_half_stored(cli: Cli, tmp_path: Path) -> N
     assert (report["files"], report["stored"], report["rejected"]) == (1, rows, 0)
     store = open_store(cli.workspace / "callacct.duckdb")
     assert scalar(store.con, "SELECT count(*) FROM records") == rows
-    referenced = scalar(store.con, "SELECT archive FROM ingest_files").split(",")
+    referenced = scalar(store.con, "SELECT archive FROM ingest_files")
+    file_id = scalar(store.con, "SELECT file_id FROM ingest_files")
+    assert read_archived(store, file_id) == big.read_bytes()
     store.close()
-    on_disk = sorted(p.relative_to(archive).as_posix() for p in archive.rglob("*.parquet"))
-    assert on_disk == sorted(referenced), "the killed run's archive was not cleaned up"
+    on_disk = [p.relative_to(archive).as_posix() for p in archive_files(archive)]
+    assert on_disk == [referenced], "the killed run's archive was not cleaned up"
 
 
 def test_two_ingests_started_together_both_finish(cli: Cli, tmp_path: Path) -> None:
@@ -184,7 +189,7 @@ def test_a_failure_after_the_last_commit_still_discards_the_file(
         engine.ingest_paths(store, settings, [big])
     for table in ("records", "calls", "ingest_files"):
         assert scalar(store.con, f"SELECT count(*) FROM {table}") == 0, table
-    assert not list((tmp_path / "archive").rglob("*.parquet"))
+    assert not archive_files(tmp_path / "archive")
     store.close()
 
 
@@ -243,8 +248,6 @@ def test_a_failure_discards_calls_held_back_and_written(
 def test_a_failed_archive_write_discards_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import polars as pl
-
     from callacct.config import Settings
     from callacct.ingest import engine
 
@@ -254,27 +257,28 @@ def test_a_failed_archive_write_discards_the_file(
         {"ingest": {"batch_bytes": 64 * 1024, "parse_bytes": 64 * 1024, "commit_rows": 500}}
     )
     writes = 0
-    original = pl.DataFrame.write_parquet
+    original = ArchiveFile.append
 
-    def failing_write(self: pl.DataFrame, *args: object, **kwargs: object) -> None:
+    def failing_append(self: ArchiveFile, parts: list[bytes | memoryview]) -> None:
         nonlocal writes
         writes += 1
         if writes == 3:
             raise OSError("archive disk full")
-        original(self, *args, **kwargs)  # type: ignore[arg-type]
+        original(self, parts)
 
-    monkeypatch.setattr(pl.DataFrame, "write_parquet", failing_write)
+    monkeypatch.setattr(ArchiveFile, "append", failing_append)
     store = open_store(tmp_path / "s.duckdb")
     with pytest.raises(OSError, match="archive disk full"):
         engine.ingest_paths(store, settings, [big])
     for table in ("records", "calls", "ingest_files", "rejects"):
         assert scalar(store.con, f"SELECT count(*) FROM {table}") == 0, table
-    assert not list((tmp_path / "archive").rglob("*.parquet"))
-    monkeypatch.setattr(pl.DataFrame, "write_parquet", original)
+    assert not archive_files(tmp_path / "archive")
+    monkeypatch.setattr(ArchiveFile, "append", original)
     report = engine.ingest_paths(store, settings, [big])
     assert (report.stored, report.rejected) == (4_000, 0)
-    archived = pl.concat([pl.read_parquet(p) for p in (tmp_path / "archive").rglob("*.parquet")])
-    assert archived.height == 4_000
+    assert read_archived(store, scalar(store.con, "SELECT file_id FROM ingest_files")) == (
+        big.read_bytes()
+    )
     store.close()
 
 

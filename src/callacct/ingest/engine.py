@@ -21,6 +21,7 @@ import hashlib
 import logging
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -39,6 +40,8 @@ from callacct.ingest.generic import mapping_dialects
 from callacct.ingest.parse import ParsedChunk, count_lines, parse_chunk
 from callacct.ingest.prefetch import prefetch
 from callacct.store import Store, fetch_frame, scalar
+from callacct.store.archive import SUFFIX as ARCHIVE_SUFFIX
+from callacct.store.archive import ArchiveFile, archive_files
 from callacct.store.recovery import discard_files
 
 log = logging.getLogger(__name__)
@@ -127,7 +130,7 @@ class _File:
     data: bytes | None  # whole content for small files; None for large ones read in chunks
     result: FileResult
     started_at: dt.datetime = field(default_factory=lambda: _utcnow())
-    archives: set[str] = field(default_factory=set)
+    archive_at: int | None = None  # where the file starts in its archive's decompressed stream
 
 
 def discover(paths: Sequence[str | Path]) -> dict[Path, bool]:
@@ -265,8 +268,10 @@ class _Run:
         self.report = IngestReport(dry_run=dry_run, run_id=uuid.uuid4().hex[:12])
         self.dry_run = dry_run
         self.seen_hashes: set[str] = set()
-        self.chunk_counter = 0
-        self._archives_by_file: dict[int, set[str]] = {}
+        self.archive_counter = 0
+        self._archive_of: dict[int, str] = {}  # file id -> its archive (relative path)
+        self._archive: ArchiveFile | None = None  # of the batch being stored
+        self._archive_offset = 0
         self.large_sizes: set[int] = set()
         self._pending: dict[str, list[pl.DataFrame]] = {}
         self._pending_rows = 0
@@ -280,7 +285,8 @@ class _Run:
         self._writer_con: duckdb.DuckDBPyConnection | None = None
         self._reader_con: duckdb.DuckDBPyConnection | None = None
         self._awaiting: list[_File] = []  # loaded, waiting for their calls to be written
-        self._writes: list[Future[None]] = []
+        self._writes: list[Future[None]] = []  # archive writes (appended by the reading thread)
+        self._writes_lock = threading.Lock()
         self.next_file_id = -1  # dry runs number files downwards
         self.next_call_id = int(scalar(self.con, "SELECT coalesce(max(call_id), 0) + 1 FROM calls"))
 
@@ -412,9 +418,13 @@ class _Run:
             bodies: list[bytes | memoryview] = []
             segments: list[tuple[_File, int, int]] = []
             size = line = length = 0
+            whole: list[bytes | memoryview] = []
             for n, item in enumerate(files):
                 data = item.data
                 assert data is not None
+                item.archive_at = self._archive_offset
+                self._archive_offset += len(data)
+                whole.append(data)
                 start = _body_start(data, layout.header_lines)
                 segments.append((item, line, layout.header_lines + 1))
                 if start < len(data):
@@ -426,8 +436,9 @@ class _Run:
                         line += 1
                 size += item.size
                 if length >= self.settings.ingest.parse_bytes or n == len(files) - 1:
+                    self._archive_bytes(whole)
                     yield parse_chunk(b"".join(bodies), layout, line), segments, size
-                    bodies, segments, size, line, length = [], [], 0, 0, 0
+                    bodies, segments, whole, size, line, length = [], [], [], 0, 0, 0
 
         def work() -> None:
             for parsed, segments, size in prefetch(pieces()):
@@ -441,8 +452,14 @@ class _Run:
 
         def parsed_chunks() -> Iterator[tuple[ParsedChunk, int, int]]:
             digest = hashlib.sha256()
+
+            def read(data: bytes) -> None:
+                digest.update(data)
+                self._archive_bytes([data])
+
+            item.archive_at = self._archive_offset
             for chunk, first_line, lines in _read_chunks(
-                item.path, item.layout.header_lines, self.settings.ingest.parse_bytes, digest
+                item.path, item.layout.header_lines, self.settings.ingest.parse_bytes, read
             ):
                 yield parse_chunk(chunk, item.layout, lines), first_line, len(chunk)
             item.sha256 = digest.hexdigest()
@@ -470,11 +487,13 @@ class _Run:
             item.result.file_id = file_id
         first_call_id = self.next_call_id
         if not self.dry_run:
+            self._open_archive(ids)
             with self.store.transaction():
                 self._insert("ingest_files", self._ledger_rows(files, status="loading"))
         self.con.execute("BEGIN TRANSACTION")
         try:
             work()
+            self._close_archive()
             if self.dry_run:
                 self._pending, self._pending_rows, self._window = {}, 0, None
                 self.con.execute("ROLLBACK")
@@ -486,6 +505,7 @@ class _Run:
             self._rollback()
             self._pending, self._pending_rows, self._window = {}, 0, None
             self.next_call_id = first_call_id
+            self._close_archive()
             self._finish_writes(raise_errors=False)
             if not self.dry_run:
                 self._discard_awaiting()
@@ -526,7 +546,6 @@ class _Run:
         rejects = self._rejects(dialect, parsed, segments, locate)
         valid_mask = rejects.get_column("_ok")
         frame = parsed.frame.filter(valid_mask)
-        raw = parsed.raw.filter(valid_mask)
         where = locate(frame.get_column("_line"))
         keys = dialect.keys(frame, self.settings).with_columns(where)
         new_mask = self._new_records(keys)
@@ -536,8 +555,7 @@ class _Run:
             return
         frame = frame.filter(new_mask)
         keys = keys.filter(new_mask)
-        raw = raw.filter(new_mask)
-        self._store(dialect, frame, keys, raw)
+        self._store(dialect, frame, keys)
         if self.dry_run:
             return
         if self._pending_rows >= self.settings.ingest.commit_rows:
@@ -591,10 +609,11 @@ class _Run:
             reason = pl.when(condition.fill_null(False)).then(pl.lit(code)).otherwise(reason)
             message = pl.when(condition.fill_null(False)).then(pl.lit(text)).otherwise(message)
         checked = frame.select(pl.col("_line"), reason.alias("reason"), message.alias("message"))
-        checked = checked.with_columns(
-            parsed.raw.alias("raw"), pl.col("reason").is_null().alias("_ok")
-        )
+        checked = checked.with_columns(pl.col("reason").is_null().alias("_ok"))
         bad = checked.filter(~pl.col("_ok")).drop("_ok")
+        bad = bad.with_columns(
+            pl.Series("raw", parsed.raw_lines(bad.get_column("_line").to_list()), pl.String)
+        )
         early = pl.DataFrame(
             {
                 "_line": [r.line_index for r in parsed.rejects],
@@ -645,9 +664,7 @@ class _Run:
             already = already.scatter(stored.get_column("_i").cast(pl.Int64), True)
         return first & ~already
 
-    def _store(
-        self, dialect: Dialect, frame: pl.DataFrame, keys: pl.DataFrame, raw: pl.Series
-    ) -> None:
+    def _store(self, dialect: Dialect, frame: pl.DataFrame, keys: pl.DataFrame) -> None:
         normalised = dialect.normalise(frame.drop("_line"), self.settings)
         where = keys.select("file_id", "line_no")
         kind = pl.lit(dialect.kind)
@@ -674,8 +691,6 @@ class _Run:
             self._stage("call_quality", quality)
             self.report.quality_records += quality.height
         self._window = _widen(self._window, keys)
-        if not self.dry_run:
-            self._archive(where.with_columns(raw.alias("raw")))
 
     def _stage(self, table: str, frame: pl.DataFrame) -> None:
         """Hold calls (wide rows) until the next flush: DuckDB appends few large frames much
@@ -779,7 +794,8 @@ class _Run:
         with self.store.transaction():
             discard_files(self.con, ids)
         for file_id in ids:
-            for relative in self._archives_by_file.pop(file_id, ()):
+            relative = self._archive_of.pop(file_id, None)
+            if relative is not None:
                 (self.store.archive_dir / relative).unlink(missing_ok=True)
 
     def _wait_for_calls(self, *, raise_errors: bool = True) -> Window | None:
@@ -827,33 +843,46 @@ class _Run:
             [lo, hi, lo, hi],
         )
 
-    def _archive(self, rows: pl.DataFrame) -> None:
-        """Keep the raw text of every stored record, as Parquet, for audit and re-processing."""
+    def _open_archive(self, file_ids: list[int]) -> None:
+        """Start the archive of a batch (or large file): its files, whole, one after the other."""
+        self.archive_counter += 1
         month = _utcnow().strftime("%Y-%m")
-        folder = self.store.archive_dir / month
-        folder.mkdir(parents=True, exist_ok=True)
-        self.chunk_counter += 1
-        path = folder / f"{self.report.run_id}-{self.chunk_counter:05d}.parquet"
-        # Bound the archive queue: each waiting write holds its raw text in memory.
-        while sum(not f.done() for f in self._writes) >= 2:
-            next(f for f in self._writes if not f.done()).exception()
-        # Writes are waited for only when their files are marked done: report a failed one now.
-        running: list[Future[None]] = []
-        for future in self._writes:
-            if not future.done():
-                running.append(future)
-            elif (error := future.exception()) is not None:
-                raise error
-        self._writes = running
-        self._writes.append(
-            self._writer.submit(rows.write_parquet, path, compression="zstd", compression_level=1)
-        )
-        relative = path.relative_to(self.store.archive_dir).as_posix()
-        for file_id in rows.get_column("file_id").unique().to_list():
-            self._archives_by_file.setdefault(file_id, set()).add(relative)
+        name = f"{month}/{self.report.run_id}-{self.archive_counter:05d}{ARCHIVE_SUFFIX}"
+        self._archive = ArchiveFile(self.store.archive_dir / name)
+        self._archive_offset = 0
+        for file_id in file_ids:
+            self._archive_of[file_id] = name
+
+    def _archive_bytes(self, parts: list[bytes | memoryview]) -> None:
+        """Compress and append `parts` to the batch's archive in the archive thread, in order.
+
+        Called by the reading thread as it reads; at most two pieces wait (each holds its text).
+        """
+        archive = self._archive
+        if archive is None or not parts:
+            return  # a dry run keeps nothing
+        while True:
+            with self._writes_lock:
+                running = [f for f in self._writes if not f.done()]
+                # Writes are waited for only when their files are marked done: report a
+                # failed one now.
+                failed = [f.exception() for f in self._writes if f.done() and f.exception()]
+                if failed:
+                    raise failed[0]  # type: ignore[misc]
+                if len(running) < 2:
+                    self._writes = [*running, self._writer.submit(archive.append, parts)]
+                    return
+            running[0].exception()
+
+    def _close_archive(self) -> None:
+        if self._archive is not None:
+            with self._writes_lock:
+                self._writes.append(self._writer.submit(self._archive.close))
+            self._archive = None
 
     def _finish_writes(self, *, raise_errors: bool = True) -> None:
-        writes, self._writes = self._writes, []
+        with self._writes_lock:
+            writes, self._writes = self._writes, []
         for future in writes:
             error = future.exception()
             if error is not None and raise_errors:
@@ -889,11 +918,12 @@ class _Run:
                     "started_at": item.started_at,
                     "finished_at": now,
                     "status": status,
-                    "archive": ",".join(sorted(self._archives_by_file.get(r.file_id or 0, ()))),
+                    "archive": self._archive_of.get(r.file_id or 0, ""),
+                    "archive_at": item.archive_at,
                     "run_id": self.report.run_id,
                 }
             )
-        return pl.DataFrame(rows)
+        return pl.DataFrame(rows, schema_overrides={"archive_at": pl.Int64})
 
     def _update_ledger(self, files: list[_File]) -> None:
         """Mark the files done, with their counts, hash and archives."""
@@ -904,7 +934,8 @@ class _Run:
                 """
                 UPDATE ingest_files SET sha256 = l.sha256, rows_read = l.rows_read,
                     stored = l.stored, duplicates = l.duplicates, rejected = l.rejected,
-                    finished_at = l.finished_at, status = l.status, archive = l.archive
+                    finished_at = l.finished_at, status = l.status, archive = l.archive,
+                    archive_at = l.archive_at
                 FROM _ledger l WHERE ingest_files.file_id = l.file_id
                 """
             )
@@ -923,7 +954,7 @@ class _Run:
                 "WHERE archive <> ''"
             ).fetchall()
         }
-        for path in root.rglob("*.parquet"):
+        for path in archive_files(root):
             if path.relative_to(root).as_posix() not in referenced:
                 log.info("removing uncommitted archive %s", path)
                 path.unlink()
@@ -976,16 +1007,16 @@ def _body_start(data: bytes, header_lines: int) -> int:
 
 
 def _read_chunks(
-    path: Path, header_lines: int, size: int, digest: Any
+    path: Path, header_lines: int, size: int, consume: Callable[[bytes], None]
 ) -> Iterator[tuple[bytes, int, int]]:
     """Chunks of whole lines of `path` after the header, with the line number of each start
     and the number of lines.
 
-    Every byte read is fed to `digest`, so the file is hashed in the same pass.
+    Every byte read is given to `consume` as it was read, header included, so the file is
+    hashed and archived in the same pass.
     """
     with path.open("rb") as fh:
-        for _ in range(header_lines):
-            digest.update(fh.readline())
+        consume(b"".join(fh.readline() for _ in range(header_lines)))
         line = header_lines + 1
         while True:
             chunk = fh.read(size)
@@ -993,7 +1024,7 @@ def _read_chunks(
                 return
             if not chunk.endswith(b"\n"):
                 chunk += fh.readline()
-            digest.update(chunk)
+            consume(chunk)
             if not chunk.endswith(b"\n"):
                 chunk += b"\n"
             lines = count_lines(chunk)

@@ -5,6 +5,9 @@ trusted only when its result provably matches the lines: one row per line, and n
 padded with nulls. Anything else (a bad integer, broken quoting, undecodable bytes, a wrong
 number of fields) sends the chunk through `validate_lines`, which checks each line with Python's
 `csv` module and names the exact problem, then the good lines go back through Polars.
+
+The text of a line is looked up in the chunk only when it is needed (a reject, a blank-line
+check): the raw archive keeps whole files, not lines (store/archive.py).
 """
 
 from __future__ import annotations
@@ -40,14 +43,18 @@ class ParsedChunk:
     """The records of one chunk.
 
     `frame` has one row per non-blank valid line with the layout's columns plus `_line`, the
-    0-based index of the line in the chunk; `raw` holds the text of those lines, in order.
+    0-based index of the line in the chunk (`text`).
     """
 
     frame: pl.DataFrame
-    raw: pl.Series
+    text: bytes
     rejects: list[Reject]
     lines: int  # lines in the chunk, blank ones included
     blank: int
+
+    def raw_lines(self, indexes: Sequence[int]) -> list[str]:
+        """The text of the lines at `indexes` (0-based), as stored with a reject."""
+        return _raw_lines(self.text, indexes)
 
 
 def count_lines(chunk: bytes) -> int:
@@ -66,13 +73,13 @@ def parse_chunk(chunk: bytes, layout: Layout, lines: int | None = None) -> Parse
     if lines is None:
         lines = count_lines(chunk)
     if lines == 0:
-        return ParsedChunk(_empty(layout), pl.Series("raw", [], pl.String), [], 0, 0)
+        return ParsedChunk(_empty(layout), chunk, [], 0, 0)
     fast = _fast_parse(chunk, layout, lines)
     if fast is not None:
         return fast
     middle = chunk.find(b"\n", len(chunk) // 2) + 1
     if lines <= CAREFUL_LINES or not 0 < middle < len(chunk):
-        return _careful_parse(chunk.split(b"\n")[:lines], layout)
+        return _careful_parse(chunk, layout, lines)
     # A few bad lines should not send a whole batch down the slow path: halve until the pieces
     # that still fail are small. With one bad line this parses about twice the chunk.
     return _join(parse_chunk(chunk[:middle], layout), parse_chunk(chunk[middle:], layout))
@@ -87,11 +94,7 @@ def _join(left: ParsedChunk, right: ParsedChunk) -> ParsedChunk:
         Reject(r.line_index + shift, r.reason, r.message, r.raw) for r in right.rejects
     ]
     return ParsedChunk(
-        frame,
-        pl.concat([left.raw, right.raw]),
-        rejects,
-        left.lines + right.lines,
-        left.blank + right.blank,
+        frame, left.text + right.text, rejects, left.lines + right.lines, left.blank + right.blank
     )
 
 
@@ -107,42 +110,44 @@ def _read(chunk: bytes, layout: Layout) -> pl.DataFrame:
     )
 
 
-def _read_raw(chunk: bytes) -> pl.Series:
-    frame = pl.read_csv(
-        io.BytesIO(chunk),
-        has_header=False,
-        schema={"raw": pl.String},
-        separator=_RAW_SEPARATOR,
-        quote_char=None,
-        encoding="utf8",
-        raise_if_empty=False,
-    )
-    return frame.get_column("raw").str.strip_suffix("\r")
-
-
 def _fast_parse(chunk: bytes, layout: Layout, lines: int) -> ParsedChunk | None:
+    if _RAW_SEPARATOR.encode() in chunk:
+        return None  # the careful path rejects such lines (normalise joins fields with it)
     try:
         frame = _read(chunk, layout)
-        raw = _read_raw(chunk)
     except (pl.exceptions.PolarsError, ValueError):
         return None
-    if frame.height != lines or raw.len() != lines:
-        return None  # a quoted newline or a stray separator: let the careful path decide
+    if frame.height != lines:
+        return None  # a quoted newline, say: let the careful path decide
     frame = frame.with_row_index("_line")
-    blank_mask = raw.is_null() | (raw == "")
-    suspicious = ~blank_mask & frame.get_column(layout.columns[-1]).is_null()
-    if layout.last_column_quoted and bool(suspicious.any()):
-        return None
-    blank = int(blank_mask.sum())
+    # Polars reads a blank line as a row of nulls, and a short line with its last columns null.
+    # Rows whose last column is null are looked at in the text (rarely any): blank lines are
+    # dropped; any other one, where the last column must be quoted, is a short line.
+    last = frame.get_column(layout.columns[-1])
+    if not last.null_count():
+        return ParsedChunk(frame, chunk, [], lines, 0)
+    suspect = last.is_null()
+    if not layout.last_column_quoted:
+        suspect &= frame.get_column(layout.columns[0]).is_null()
+    suspects = frame.filter(suspect).get_column("_line").to_list()
+    texts = _raw_lines(chunk, suspects)
+    blank = [i for i, text in zip(suspects, texts, strict=True) if not text.strip()]
+    if layout.last_column_quoted and len(blank) < len(suspects):
+        return None  # a line too short: its last (quoted) column is missing
     if blank:
-        keep = ~blank_mask
-        frame = frame.filter(keep)
-        raw = raw.filter(keep)
-    return ParsedChunk(frame, raw, [], lines, blank)
+        frame = frame.filter(~pl.col("_line").is_in(blank))
+    return ParsedChunk(frame, chunk, [], lines, len(blank))
 
 
-def _careful_parse(line_bytes: Sequence[bytes], layout: Layout) -> ParsedChunk:
-    good, good_index, rejects, blank = validate_lines(line_bytes, layout)
+def _raw_lines(text: bytes, indexes: Sequence[int]) -> list[str]:
+    if not indexes:
+        return []
+    lines = text.split(b"\n")
+    return [lines[i].decode("utf-8", errors="replace").rstrip("\r") for i in indexes]
+
+
+def _careful_parse(chunk: bytes, layout: Layout, lines: int) -> ParsedChunk:
+    good, good_index, rejects, blank = validate_lines(chunk.split(b"\n")[:lines], layout)
     if good:
         body = b"\n".join(good) + b"\n"
         frame = _read(body, layout)
@@ -151,8 +156,7 @@ def _careful_parse(line_bytes: Sequence[bytes], layout: Layout) -> ParsedChunk:
     frame = frame.with_columns(pl.Series("_line", good_index, pl.UInt32)).select(
         "_line", *layout.columns
     )
-    raw = pl.Series("raw", [g.decode("utf-8").rstrip("\r") for g in good], pl.String)
-    return ParsedChunk(frame, raw, rejects, len(line_bytes), blank)
+    return ParsedChunk(frame, chunk, rejects, lines, blank)
 
 
 def validate_lines(

@@ -222,4 +222,9 @@ MIGRATIONS: tuple[str, ...] = (
         ran_at       TIMESTAMP NOT NULL
     );
     """,
+    # 6: the raw archive keeps whole files (store/archive.py): where a file starts in its
+    # archive's decompressed stream. NULL for files archived before, as Parquet lines.
+    """
+    ALTER TABLE ingest_files ADD COLUMN archive_at BIGINT;
+    """,
 )

@@ -1,0 +1,91 @@
+"""The raw archive gives back every ingested file byte for byte, whatever its shape."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from callacct.config import Settings
+from callacct.errors import CallacctError
+from callacct.ingest.engine import ingest_paths
+from callacct.store import Store, scalar
+from callacct.store.archive import archive_files, read_archived
+from tests.ingest.test_cucm_robustness import CDR129, CDR133, CMR46, GOOD
+
+SETTINGS = Settings.model_validate({"dialplan": {"access_codes": ["0"]}})
+
+
+def _ledger(store: Store) -> list[tuple[int, str, str, str]]:
+    return [
+        (int(r[0]), r[1], r[2], r[3])
+        for r in store.con.execute(
+            "SELECT file_id, path, sha256, archive FROM ingest_files ORDER BY file_id"
+        ).fetchall()
+    ]
+
+
+def _assert_restored(store: Store) -> None:
+    for file_id, path, sha256, _ in _ledger(store):
+        content = read_archived(store, file_id)
+        assert content == Path(path).read_bytes(), path
+        assert hashlib.sha256(content).hexdigest() == sha256
+
+
+def test_files_of_one_batch_come_back_exactly(tmp_path: Path, store: Store) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    # rejects, duplicates, blank lines, CRLF and no final newline are all kept as they were
+    (folder / "a").write_bytes(CDR129[0] + b"\n".join(CDR129[1]) + b"\n\n")
+    (folder / "b").write_bytes(CDR129[0] + GOOD + b"\nnot a record\r\n" + GOOD)
+    (folder / "c").write_bytes(CDR133[0] + b"\n".join(CDR133[1]))
+    (folder / "d").write_bytes(CMR46[0] + b"\n".join(CMR46[1]) + b"\n")
+    report = ingest_paths(store, SETTINGS, [folder])
+    assert (report.files, report.rejected, report.duplicates) == (4, 1, 2)
+    _assert_restored(store)
+    # files of the same layout share an archive
+    archives = {archive for *_, archive in _ledger(store)}
+    assert len(archives) == 3
+    assert [p.name for p in archive_files(store.archive_dir)] == sorted(
+        Path(a).name for a in archives
+    )
+
+
+def test_a_large_file_read_in_pieces_comes_back_exactly(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "big"
+    records = CDR129[1] * 40  # duplicates after the first round: stored once, archived all
+    path.write_bytes(CDR129[0] + b"\n".join(records) + b"\n")
+    tiny = SETTINGS.model_copy(
+        update={
+            "ingest": SETTINGS.ingest.model_copy(
+                update={"batch_bytes": 16 * 1024, "parse_bytes": 8 * 1024, "commit_rows": 50}
+            )
+        }
+    )
+    report = ingest_paths(store, tiny, [path])
+    assert report.rows_read == len(records)
+    assert report.stored == len(CDR129[1])
+    _assert_restored(store)
+
+
+def test_a_dry_run_archives_nothing(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "a"
+    path.write_bytes(CDR129[0] + b"\n".join(CDR129[1]) + b"\n")
+    ingest_paths(store, SETTINGS, [path], dry_run=True)
+    assert archive_files(store.archive_dir) == []
+
+
+def test_reading_an_unknown_or_older_archive_says_why(tmp_path: Path, store: Store) -> None:
+    with pytest.raises(CallacctError, match="no ingested file with id 42"):
+        read_archived(store, 42)
+    path = tmp_path / "a"
+    path.write_bytes(CDR129[0] + GOOD + b"\n")
+    ingest_paths(store, SETTINGS, [path])
+    file_id = scalar(store.con, "SELECT file_id FROM ingest_files")
+    # a store written before whole files were archived: Parquet of the stored lines
+    store.con.execute(
+        "UPDATE ingest_files SET archive = '2026-01/old-00001.parquet', archive_at = NULL"
+    )
+    with pytest.raises(CallacctError, match=r"older version.*old-00001\.parquet"):
+        read_archived(store, file_id)
