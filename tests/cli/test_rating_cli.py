@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
+import pytest
+from rich.console import Console
+
+from callacct.cli import _output
 from tests.conftest import Cli
 from tests.rating.helpers import HEADER, write_plan
 
@@ -128,3 +133,34 @@ def test_deck_alone_needs_plan_and_date(cli: Cli, tmp_path: Path) -> None:
 def test_shipped_example_by_name(cli: Cli) -> None:
     data = cli.json("tariff", "import", "us-carrier", "--dry-run")
     assert (data["plan"], data["currency"], data["dry_run"]) == ("us-carrier", "USD", True)
+
+
+def test_rating_progress_counts_then_goes_back_to_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+
+    screen = io.StringIO()
+    monkeypatch.setattr(
+        _output, "err_console", Console(file=screen, force_terminal=True, width=100)
+    )
+    bar = _output.CountProgress("rating calls", "classifying new numbers")
+    with bar.running():
+        assert bar._progress is not None
+        task = bar._progress.tasks[0]
+        assert (task.description, task.total) == ("rating calls", None)
+        bar(500, 2000)
+        assert (task.description, task.completed, task.total) == (
+            "classifying new numbers",
+            500,
+            2000,
+        )
+        bar(2000, 2000)
+        (task,) = bar._progress.tasks
+        assert (task.description, task.total) == ("rating calls", None)
+    assert bar._progress is None
+    assert "rating calls" in screen.getvalue()
+    off = _output.CountProgress("rating calls", "classifying new numbers")
+    off.enabled = False
+    with off.running():
+        off(1, 2)  # not a terminal: nothing shown, nothing fails
+    assert off._progress is None

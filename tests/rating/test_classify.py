@@ -233,3 +233,33 @@ def test_docstring_examples(module: ModuleType) -> None:
     result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0
     assert result.failed == 0
+
+
+def test_many_new_numbers_are_classified_by_worker_processes_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    numbers = [
+        *(f"00{n}" for n in range(612345600, 612345700)),  # French mobiles
+        *(f"0014{n}" for n in range(2685300, 2685400)),  # Paris, dialled with the access code
+        *(f"0{n}" for n in range(800100100, 800100150)),  # toll free
+        *(str(n) for n in range(2000, 2050)),  # extensions
+        "112",
+        "15",
+        "not a number",
+        "0099999999999999",
+    ]
+    series = pl.Series(numbers)
+    serial = classify_numbers(series, PARIS, parallel_from=10**9)
+    monkeypatch.setattr(classify_module, "_SLICE", 40)  # several slices, so several workers
+    seen: list[tuple[int, int]] = []
+    parallel = classify_numbers(
+        series,
+        PARIS,
+        workers=2,
+        parallel_from=1,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert parallel.rows() == serial.rows()
+    assert len(seen) == -(-len(numbers) // 40)
+    assert seen[-1] == (len(numbers), len(numbers))
+    assert [done for done, _ in seen] == sorted(done for done, _ in seen)

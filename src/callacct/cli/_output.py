@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
+    MofNCompleteColumn,
     Progress,
     TextColumn,
     TimeRemainingColumn,
@@ -66,5 +67,46 @@ class ByteProgress:
         )
         with self._progress:
             self._task = self._progress.add_task(self.description, total=None)
+            yield self
+        self._progress = None
+
+
+class CountProgress:
+    """A live line on stderr (only on a terminal) for work of unknown length (`idle`) that now
+    and then counts items (`counting`): call it as `progress(done, total)`."""
+
+    def __init__(self, idle: str, counting: str) -> None:
+        self.idle = idle
+        self.counting = counting
+        self.enabled = err_console.is_terminal
+        self._progress: Progress | None = None
+        self._task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        if self._progress is None:
+            return
+        if done >= total:  # back to work of unknown length (rich cannot unset a total)
+            self._progress.remove_task(self._task)
+            self._task = self._progress.add_task(self.idle, total=None)
+        else:
+            self._progress.update(
+                self._task, description=self.counting, completed=done, total=total
+            )
+
+    @contextmanager
+    def running(self) -> Iterator[CountProgress]:
+        if not self.enabled:
+            yield self
+            return
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=True,
+        )
+        with self._progress:
+            self._task = self._progress.add_task(self.idle, total=None)
             yield self
         self._progress = None

@@ -10,7 +10,13 @@ from rich.table import Table
 
 from callacct.cli._app import app
 from callacct.cli._context import require_admin, store_of, workspace_from
-from callacct.cli._output import ByteProgress, console, err_console, print_json
+from callacct.cli._output import (
+    ByteProgress,
+    CountProgress,
+    console,
+    err_console,
+    print_json,
+)
 from callacct.directory import attribute_calls
 from callacct.errors import UsageError
 from callacct.ingest import list_rejects
@@ -18,6 +24,7 @@ from callacct.ingest.dialects import DIALECTS, get_dialect
 from callacct.ingest.engine import IngestReport, ingest_paths
 from callacct.ingest.generic import load_mapping
 from callacct.rating import RateReport, rate_calls
+from callacct.rating.classify import default_workers
 
 
 def _formats_help() -> str:
@@ -80,24 +87,33 @@ def ingest_command(
     dialect = load_mapping(mapping) if mapping else (get_dialect(fmt) if fmt else None)
     progress = ByteProgress("ingest")
     rating: RateReport | None = None
-    with store_of(workspace) as store, progress.running():
+    with store_of(workspace) as store:
         require_admin(ctx, workspace, store, "ingest")
-        report = ingest_paths(
-            store,
-            workspace.settings,
-            paths,
-            dialect=dialect,
-            dry_run=dry_run,
-            move_to=move_to,
-            progress=progress.advance,
-            on_total=progress.total,
-        )
+        with progress.running():
+            report = ingest_paths(
+                store,
+                workspace.settings,
+                paths,
+                dialect=dialect,
+                dry_run=dry_run,
+                move_to=move_to,
+                progress=progress.advance,
+                on_total=progress.total,
+            )
         if not dry_run:
             # F-CALLS-3: who made each new call, as of call time; then its class and cost
             # (rating places a call by the directory site that attribution writes).
             pattern = workspace.settings.dialplan.extension_pattern
-            attribute_calls(store.con, new_only=True, extension_pattern=pattern)
-            rating = rate_calls(store.con, workspace.settings, only_new=True)
+            bar = CountProgress("attributing and rating new calls", "classifying new numbers")
+            with bar.running():
+                attribute_calls(store.con, new_only=True, extension_pattern=pattern)
+                rating = rate_calls(
+                    store.con,
+                    workspace.settings,
+                    only_new=True,
+                    progress=bar,
+                    workers=default_workers(),
+                )
     if as_json:
         print_json({**report.to_dict(), "rating": rating.to_dict() if rating else None})
     else:

@@ -11,10 +11,11 @@ from rich.table import Table
 
 from callacct.cli._app import app
 from callacct.cli._context import require_admin, store_of, workspace_from, zone_option
-from callacct.cli._output import console, err_console, print_json
+from callacct.cli._output import CountProgress, console, err_console, print_json
 from callacct.errors import UsageError
 from callacct.query.calls import parse_when
 from callacct.rating import RateReport, TariffError, import_tariff, rate_calls
+from callacct.rating.classify import default_workers
 from callacct.rating.tariff import EXAMPLE_TARIFFS, describe_plans, show_plan
 
 tariff_app = typer.Typer(
@@ -239,13 +240,18 @@ def rate_command(
     zone = zone_option(workspace, tz)
     first = parse_when(start, zone) if start else None
     last = parse_when(end, zone, end=True) if end else None
-    with store_of(workspace) as store, err_console.status("rating calls...", spinner="dots"):
+    with (
+        store_of(workspace) as store,
+        CountProgress("rating calls", "classifying new numbers").running() as bar,
+    ):
         require_admin(ctx, workspace, store, "rate")
         report = rate_calls(
             store.con,
             workspace.settings,
             start=first.astimezone(dt.UTC).replace(tzinfo=None) if first else None,
             end=last.astimezone(dt.UTC).replace(tzinfo=None) if last else None,
+            progress=bar,
+            workers=default_workers(),
         )
     if as_json:
         print_json(report.to_dict())

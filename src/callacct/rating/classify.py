@@ -1,9 +1,10 @@
 """Destination class and E.164 form of the numbers calls went to or came from.
 
 Numbers are read with a `DialPlan` and Google's libphonenumber metadata (the `phonenumbers`
-package). Classifying is a Python call per number, so it runs on the DISTINCT numbers of a batch
-of calls (a few thousand for millions of calls), and `classify_with_cache` keeps the results in
-the store so each number is classified once per dial plan.
+package). Classifying is a Python call per number (20k–30k numbers/s on one core), so it runs on
+the DISTINCT numbers of a batch of calls, `classify_with_cache` keeps the results in the store so
+each number is classified once per dial plan, and a first load with many new numbers spreads
+them over worker processes, one per core.
 
 Example:
     >>> plan = DialPlan.for_region("FR", local_area_codes=("1",))
@@ -14,7 +15,12 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import itertools
+import multiprocessing
+import os
 import re
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
@@ -53,6 +59,19 @@ RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "dest_class": pl.String(),
     "dest_country": pl.String(),
 }
+
+Progress = Callable[[int, int], None]  # (numbers classified so far, numbers to classify)
+
+# Below this many new numbers, starting worker processes (≈ 1 s) costs more than it saves.
+PARALLEL_FROM: Final = 20_000
+_SLICE: Final = 5_000  # numbers per task given to a worker
+PARALLEL_MAX: Final = 8  # worker processes at most
+
+
+def default_workers() -> int:
+    """Worker processes for classifying many numbers: one per core, at most `PARALLEL_MAX`."""
+    return max(1, min(os.cpu_count() or 1, PARALLEL_MAX))
+
 
 _SEPARATORS = re.compile(r"[\s\-.()/#]")
 _DIALLABLE = re.compile(r"\+?[0-9]{1,40}")
@@ -224,15 +243,27 @@ def _iso(region: str | None) -> str | None:
     return region if region and re.fullmatch(r"[A-Z]{2}", region) else None
 
 
-def classify_numbers(numbers: pl.Series, plan: DialPlan) -> pl.DataFrame:
+def classify_numbers(
+    numbers: pl.Series,
+    plan: DialPlan,
+    *,
+    progress: Progress | None = None,
+    workers: int = 1,
+    parallel_from: int = PARALLEL_FROM,
+) -> pl.DataFrame:
     """One row per distinct non-null value of `numbers`: `number, e164, dest_class, dest_country`.
+
+    With `workers` > 1 and at least `parallel_from` distinct numbers, they are classified by
+    that many worker processes. Those are spawned, so a script that asks for workers must
+    guard its main code with `if __name__ == "__main__":`, as multiprocessing requires; the
+    command line does. `progress(done, total)` is called as slices of numbers are done.
 
     >>> plan = DialPlan.for_region("GB")
     >>> classify_numbers(pl.Series(["999", "999", None]), plan).row(0)
     ('999', '999', 'emergency', 'GB')
     """
     distinct = numbers.cast(pl.String).drop_nulls().unique(maintain_order=True).to_list()
-    results = [classify_number(number, plan) for number in distinct]
+    results = _classify_all(distinct, plan, progress, min(workers, PARALLEL_MAX), parallel_from)
     return pl.DataFrame(
         {
             "number": distinct,
@@ -242,6 +273,41 @@ def classify_numbers(numbers: pl.Series, plan: DialPlan) -> pl.DataFrame:
         },
         schema=RESULT_SCHEMA,
     )
+
+
+def _classify_all(
+    numbers: list[str],
+    plan: DialPlan,
+    progress: Progress | None,
+    workers: int,
+    parallel_from: int,
+) -> list[Classification]:
+    total = len(numbers)
+    slices = [numbers[i : i + _SLICE] for i in range(0, total, _SLICE)]
+    workers = min(workers, len(slices))
+    if total < parallel_from or workers < 2:
+        done = map(_classify_slice, slices, itertools.repeat(plan))
+        return _collect(done, total, progress)
+    # Spawned, not forked: forking a process that runs Polars' and DuckDB's threads can
+    # deadlock the child.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context) as pool:
+        return _collect(pool.map(_classify_slice, slices, itertools.repeat(plan)), total, progress)
+
+
+def _collect(
+    parts: Iterator[list[Classification]], total: int, progress: Progress | None
+) -> list[Classification]:
+    results: list[Classification] = []
+    for part in parts:
+        results += part
+        if progress is not None:
+            progress(len(results), total)
+    return results
+
+
+def _classify_slice(numbers: list[str], plan: DialPlan) -> list[Classification]:
+    return [classify_number(number, plan) for number in numbers]
 
 
 def cache_key(plan: DialPlan) -> str:
@@ -260,7 +326,12 @@ def ensure_number_cache(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def classify_with_cache(
-    con: duckdb.DuckDBPyConnection, numbers: pl.Series, plan: DialPlan
+    con: duckdb.DuckDBPyConnection,
+    numbers: pl.Series,
+    plan: DialPlan,
+    *,
+    progress: Progress | None = None,
+    workers: int = 1,
 ) -> pl.DataFrame:
     """Like `classify_numbers`, but numbers already in `number_classes` for `plan` are reused
     and new ones are classified once and stored there.
@@ -289,7 +360,7 @@ def classify_with_cache(
         con.unregister("_rating_wanted")
     cached = cached.cast(pl.Schema(RESULT_SCHEMA))
     new = wanted_frame.join(cached.select("number"), on="number", how="anti")
-    fresh = classify_numbers(new["number"], plan)
+    fresh = classify_numbers(new["number"], plan, progress=progress, workers=workers)
     if fresh.height:
         con.register("_rating_fresh", fresh.to_arrow())
         try:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
@@ -23,7 +22,7 @@ import duckdb
 import polars as pl
 
 from callacct.config import Settings
-from callacct.rating.classify import classify_with_cache
+from callacct.rating.classify import Progress, classify_with_cache
 from callacct.rating.cost import (
     MAX_BILLED_S,
     Part,
@@ -146,11 +145,15 @@ def rate_calls(
     end: dt.datetime | None = None,
     only_new: bool = False,
     call_ids: list[int] | None = None,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
+    workers: int = 1,
     chunk: int = CHUNK_CALLS,
 ) -> RateReport:
     """Rate the calls started in [`start`, `end`) (naive UTC; all when None), or only those
-    never rated, and store what changed, atomically."""
+    never rated, and store what changed, atomically.
+
+    `progress(done, total)` follows the classification of new numbers, the long part of a
+    first rating; `workers` > 1 spreads it over processes (see `classify_numbers`)."""
     began = time.perf_counter()
     where: list[str] = []
     params: list[Any] = []
@@ -173,8 +176,6 @@ def rate_calls(
         params,
     ).fetchall()[0]
     if count:
-        if progress:
-            progress(f"rating {count} calls")
         # In call-id ranges, so memory stays bounded on any store; one transaction, so a
         # re-rate is all or nothing.
         con.execute("BEGIN TRANSACTION")
@@ -186,7 +187,7 @@ def rate_calls(
                     [*params, first, first + chunk - 1],
                 )
                 if calls.height:
-                    _rate_chunk(con, settings, calls, tariffs, report)
+                    _rate_chunk(con, settings, calls, tariffs, report, progress, workers)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
@@ -201,9 +202,11 @@ def _rate_chunk(
     calls: pl.DataFrame,
     tariffs: Tariffs,
     report: RateReport,
+    progress: Progress | None,
+    workers: int,
 ) -> None:
     """Rate one chunk of calls, write the ones that changed, add to `report`."""
-    rated = rate_frame(con, settings, calls, tariffs)
+    rated = rate_frame(con, settings, calls, tariffs, progress=progress, workers=workers)
     changed = rated.filter(_changed_expr())
     report.calls += rated.height
     report.priced += int(rated["priced"].sum())
@@ -255,12 +258,15 @@ def rate_frame(
     settings: Settings,
     calls: pl.DataFrame,
     tariffs: Tariffs,
+    *,
+    progress: Progress | None = None,
+    workers: int = 1,
 ) -> pl.DataFrame:
     """`calls` (columns of `CALL_SQL`) with every `RATED_COLUMNS` column, `cost_u`
     (micro-units), `priced`, `unpriced`, `band`, the matched rate's columns, and `local_start`."""
     sites = rating_sites(settings)
     frame = calls.with_columns(site_expr(sites).alias("rating_site"))
-    frame = _classify(con, frame, sites)
+    frame = _classify(con, frame, sites, progress, workers)
     frame = _local_times(frame, sites)
     frame = _route(frame, tariffs, settings.general.currency)
     frame = _match(frame, tariffs)
@@ -272,7 +278,11 @@ def rate_frame(
 
 
 def _classify(
-    con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, sites: list[RatingSite]
+    con: duckdb.DuckDBPyConnection,
+    frame: pl.DataFrame,
+    sites: list[RatingSite],
+    progress: Progress | None,
+    workers: int,
 ) -> pl.DataFrame:
     external = frame.filter(
         (pl.col("direction") != "internal") & pl.col("dialled").is_not_null()
@@ -281,7 +291,9 @@ def _classify(
     for site in sites:
         numbers = external.filter(pl.col("rating_site") == site.name)["dialled"]
         if numbers.len():
-            classes = classify_with_cache(con, numbers, site.plan)
+            classes = classify_with_cache(
+                con, numbers, site.plan, progress=progress, workers=workers
+            )
             found.append(classes.with_columns(pl.lit(site.name).alias("rating_site")))
     lookup = (
         pl.concat(found)
