@@ -16,6 +16,10 @@ Generated files are cached in `bench-data/` (delete it to regenerate).
 
 from __future__ import annotations
 
+# First, as on the command line: callacct sets Polars' allocator options before Polars loads.
+import callacct  # noqa: F401
+
+# isort: split
 import argparse
 import json
 import os
