@@ -351,6 +351,27 @@ def test_ingest_and_rejects_need_an_admin(org: Cli, cucm_files: Path) -> None:
     assert org("--as", "ada", "ingest", "--rejects").exit_code == 0
 
 
+def test_raw_record_of_a_call_for_admins_only(cli: Cli, cucm_files: Path) -> None:
+    cli("ingest", str(cucm_files))
+    call = cli.json("calls", "--last", "1")[0]
+    shown = cli.json("calls", "raw", str(call["call_id"]))
+    source = Path(shown["file"]).read_text().splitlines()[shown["line"] - 1]
+    assert shown["raw"] == source.rstrip("\r")
+    assert shown["raw"].startswith("1,")  # cdrRecordType: a CDR
+    text = cli("calls", "raw", str(call["call_id"]))
+    assert text.exit_code == 0
+    assert f"line {shown['line']}:" in text.output
+    missing = cli("calls", "raw", "999999")
+    assert missing.exit_code == 2
+    assert "no call with id 999999" in missing.output
+
+
+def test_raw_records_need_an_admin(org: Cli) -> None:
+    refused = org("--as", "alice", "calls", "raw", "1")
+    assert refused.exit_code == 2
+    assert "needs an admin" in refused.output
+
+
 def test_directory_benchmark_runs(tmp_path: Path) -> None:
     import subprocess
     import sys

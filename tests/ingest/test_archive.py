@@ -11,7 +11,7 @@ from callacct.config import Settings
 from callacct.errors import CallacctError
 from callacct.ingest.engine import ingest_paths
 from callacct.store import Store, scalar
-from callacct.store.archive import archive_files, read_archived
+from callacct.store.archive import archive_files, archived_line, read_archived
 from tests.ingest.test_cucm_robustness import CDR129, CDR133, CMR46, GOOD
 
 SETTINGS = Settings.model_validate({"dialplan": {"access_codes": ["0"]}})
@@ -89,3 +89,37 @@ def test_reading_an_unknown_or_older_archive_says_why(tmp_path: Path, store: Sto
     )
     with pytest.raises(CallacctError, match=r"older version.*old-00001\.parquet"):
         read_archived(store, file_id)
+
+
+def test_any_line_of_an_archived_file_is_read_back(tmp_path: Path, store: Store) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    files = {
+        "a": CDR129[0] + b"\n".join(CDR129[1]) + b"\n",
+        "b": (CDR129[0] + GOOD + b"\nnot a record\r\n" + CDR129[1][3]).replace(b"\n", b"\r\n"),
+        "c": CDR133[0] + b"\n".join(CDR133[1]),  # no final newline
+    }
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    ingest_paths(store, SETTINGS, [folder])
+    for file_id, path, *_ in _ledger(store):
+        lines = Path(path).read_bytes().split(b"\n")
+        if not lines[-1]:
+            lines.pop()
+        for number, line in enumerate(lines, start=1):
+            assert archived_line(store, file_id, number) == line.rstrip(b"\r").decode(), number
+        with pytest.raises(CallacctError, match=f"has no line {len(lines) + 1}"):
+            archived_line(store, file_id, len(lines) + 1)
+
+
+def test_a_line_far_into_a_large_archive(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "big"
+    lines = [CDR129[1][i % len(CDR129[1])] for i in range(30_000)]
+    path.write_bytes(CDR129[0] + b"\n".join(lines) + b"\n")
+    ingest_paths(store, SETTINGS, [path])
+    file_id = scalar(store.con, "SELECT file_id FROM ingest_files")
+    header = CDR129[0].count(b"\n")
+    for index in (0, 1, 12_345, 29_999):  # across the 4 MB blocks the reader takes
+        assert archived_line(store, file_id, header + index + 1) == lines[index].decode()
+    with pytest.raises(CallacctError, match="start at 1"):
+        archived_line(store, file_id, 0)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from callacct.cli._app import app
 from callacct.cli._context import (
+    require_admin,
     scope_from,
     split_values,
     store_of,
@@ -28,6 +29,7 @@ from callacct.query.calls import (
     query_calls,
 )
 from callacct.rating import explain_call
+from callacct.store.archive import archived_line
 
 DEFAULT_LAST = 100
 
@@ -195,3 +197,35 @@ def explain_command(
     for label, text in explanation.steps:
         table.add_row(label, text)
     console.print(table)
+
+
+@calls_app.command("raw")
+def raw_command(
+    ctx: typer.Context,
+    call_id: Annotated[int, typer.Argument(help="Call id (see 'callacct calls').")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON.")] = False,
+) -> None:
+    """Show the source record of a call, as the PBX wrote it: file, line and text, read back
+    from the raw archive. For administrators (the record shows every number unmasked).
+
+    Examples:
+      callacct calls raw 1234
+      callacct calls raw 1234 --json
+    """
+    workspace = workspace_from(ctx)
+    with store_of(workspace) as store:
+        require_admin(ctx, workspace, store, "calls raw")
+        row = store.con.execute(
+            "SELECT c.file_id, c.line_no, f.path FROM calls c JOIN ingest_files f USING (file_id) "
+            "WHERE c.call_id = ?",
+            [call_id],
+        ).fetchone()
+        if row is None:
+            raise NotFoundError(f"no call with id {call_id}; find ids with 'callacct calls'")
+        file_id, line_no, path = row
+        text = archived_line(store, file_id, line_no)
+    if as_json:
+        print_json({"call_id": call_id, "file": path, "line": line_no, "raw": text})
+        return
+    console.print(f"{path}, line {line_no}:", highlight=False)
+    console.print(text, markup=False, highlight=False, soft_wrap=True)

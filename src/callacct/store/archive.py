@@ -52,14 +52,7 @@ class ArchiveFile:
 
 def read_archived(store: Store, file_id: int) -> bytes:
     """The exact content of ingested file `file_id`, from the raw archive."""
-    row = store.con.execute(
-        "SELECT path, archive, archive_at, size FROM ingest_files "
-        "WHERE file_id = ? AND status = 'done'",
-        [file_id],
-    ).fetchone()
-    if row is None:
-        raise CallacctError(f"no ingested file with id {file_id}")
-    path, archive, offset, size = row
+    path, archive, offset, size = _entry(store, file_id)
     if not archive or offset is None:
         raise CallacctError(
             f"{path}: archived by an older version as its stored lines only "
@@ -72,6 +65,69 @@ def read_archived(store: Store, file_id: int) -> bytes:
     if len(data) != size:
         raise CallacctError(f"{store.archive_dir / archive}: truncated archive of {path}")
     return data
+
+
+def archived_line(store: Store, file_id: int, line_no: int) -> str:
+    """The text of line `line_no` (1-based, header lines counted) of ingested file `file_id`.
+
+    Reads the archive only up to that line. Works for the older Parquet archives too, which
+    kept the stored lines only.
+    """
+    path, archive, offset, size = _entry(store, file_id)
+    if line_no < 1:
+        raise CallacctError(f"line numbers start at 1, not {line_no}")
+    if not archive:
+        raise CallacctError(f"{path}: nothing archived")
+    if offset is None:
+        return _legacy_line(store, archive, path, file_id, line_no)
+    with pa.CompressedInputStream(str(store.archive_dir / archive), "zstd") as stream:
+        if offset:
+            _skip(stream, offset)
+        seen = 0  # whole lines passed
+        left = size  # bytes of the file not read yet
+        tail = b""  # a line begun in the block before
+        while left > 0:
+            data = stream.read(min(left, 4 << 20))
+            if not data:
+                break
+            left -= len(data)
+            lines = (tail + data).split(b"\n")
+            tail = lines.pop()  # unfinished (or empty after a final newline)
+            if seen + len(lines) >= line_no:
+                return _text(lines[line_no - seen - 1])
+            seen += len(lines)
+        if tail and seen + 1 == line_no:
+            return _text(tail)
+    raise CallacctError(f"{path} has no line {line_no}")
+
+
+def _text(line: bytes) -> str:
+    return line.rstrip(b"\r").decode("utf-8", errors="replace")
+
+
+def _legacy_line(store: Store, archive: str, path: str, file_id: int, line_no: int) -> str:
+    files = [str(store.archive_dir / name) for name in archive.split(",") if name]
+    row = store.con.execute(
+        "SELECT raw FROM read_parquet(?) WHERE file_id = ? AND line_no = ?",
+        [files, file_id, line_no],
+    ).fetchone()
+    if row is None:
+        raise CallacctError(
+            f"{path}: line {line_no} is not in its archive (older archives kept stored lines only)"
+        )
+    return str(row[0])
+
+
+def _entry(store: Store, file_id: int) -> tuple[str, str, int | None, int]:
+    """Path, archive, offset in it and size of an ingested file, from the ledger."""
+    row = store.con.execute(
+        "SELECT path, archive, archive_at, size FROM ingest_files "
+        "WHERE file_id = ? AND status = 'done'",
+        [file_id],
+    ).fetchone()
+    if row is None:
+        raise CallacctError(f"no ingested file with id {file_id}")
+    return str(row[0]), str(row[1] or ""), row[2], int(row[3])
 
 
 def _skip(stream: pa.CompressedInputStream, count: int) -> None:
