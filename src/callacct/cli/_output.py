@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Self
 
 from rich.console import Console
 from rich.progress import (
@@ -15,6 +15,7 @@ from rich.progress import (
     DownloadColumn,
     MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
@@ -34,33 +35,26 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
-class ByteProgress:
-    """A progress bar over bytes on stderr, shown only on a terminal."""
+class _Live:
+    """A progress display on stderr, shown only on a terminal: a description, a bar, the
+    given columns and the time remaining."""
 
-    def __init__(self, description: str) -> None:
+    def __init__(self, description: str, *columns: ProgressColumn) -> None:
         self.description = description
         self.enabled = err_console.is_terminal
+        self._columns = columns
         self._progress: Progress | None = None
         self._task: Any = None
 
-    def total(self, size: int) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, total=size)
-
-    def advance(self, size: int) -> None:
-        if self._progress is not None:
-            self._progress.advance(self._task, size)
-
     @contextmanager
-    def running(self) -> Iterator[ByteProgress]:
+    def running(self) -> Iterator[Self]:
         if not self.enabled:
             yield self
             return
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
-            DownloadColumn(),
-            TransferSpeedColumn(),
+            *self._columns,
             TimeRemainingColumn(),
             console=err_console,
             transient=True,
@@ -71,42 +65,36 @@ class ByteProgress:
         self._progress = None
 
 
-class CountProgress:
-    """A live line on stderr (only on a terminal) for work of unknown length (`idle`) that now
-    and then counts items (`counting`): call it as `progress(done, total)`."""
+class ByteProgress(_Live):
+    """A progress bar over bytes."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description, DownloadColumn(), TransferSpeedColumn())
+
+    def total(self, size: int) -> None:
+        if self._progress is not None:
+            self._progress.update(self._task, total=size)
+
+    def advance(self, size: int) -> None:
+        if self._progress is not None:
+            self._progress.advance(self._task, size)
+
+
+class CountProgress(_Live):
+    """A live line for work of unknown length (`idle`) that now and then counts items
+    (`counting`): call it as `progress(done, total)`."""
 
     def __init__(self, idle: str, counting: str) -> None:
-        self.idle = idle
+        super().__init__(idle, MofNCompleteColumn())
         self.counting = counting
-        self.enabled = err_console.is_terminal
-        self._progress: Progress | None = None
-        self._task: Any = None
 
     def __call__(self, done: int, total: int) -> None:
         if self._progress is None:
             return
         if done >= total:  # back to work of unknown length (rich cannot unset a total)
             self._progress.remove_task(self._task)
-            self._task = self._progress.add_task(self.idle, total=None)
+            self._task = self._progress.add_task(self.description, total=None)
         else:
             self._progress.update(
                 self._task, description=self.counting, completed=done, total=total
             )
-
-    @contextmanager
-    def running(self) -> Iterator[CountProgress]:
-        if not self.enabled:
-            yield self
-            return
-        self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err_console,
-            transient=True,
-        )
-        with self._progress:
-            self._task = self._progress.add_task(self.idle, total=None)
-            yield self
-        self._progress = None
