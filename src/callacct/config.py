@@ -278,6 +278,11 @@ class LdapSettings(_Section):
     supervisor_groups: tuple[str, ...] = Field(
         (), description="DNs of groups whose members are supervisors"
     )
+    group_base_dn: str = Field(
+        "",
+        description="where groups nested in the role groups are looked for (empty: the "
+        "directory root, the DC= part of the first role group)",
+    )
     page_size: int = Field(500, ge=1, le=100_000, description="entries per page (AD allows 1000)")
     timeout_s: float = Field(10.0, gt=0, description="connect and receive timeout in seconds")
     attributes: LdapAttributes = LdapAttributes()

@@ -10,6 +10,7 @@ import ldap3
 import pytest
 
 from callacct.config import Settings
+from callacct.demo.people import Person
 from callacct.directory import list_users, sync_ldap_directory
 from callacct.directory.ldap import authenticate, read_ldap_directory
 from callacct.errors import AuthenticationError, ConfigError, LdapError
@@ -137,6 +138,16 @@ def _person_ldif(ldap: LdapServer, person: object) -> str:
     return text.split("\n\n")[3]
 
 
+def test_sync_tells_its_progress_page_by_page(ldap: LdapServer, store: Store) -> None:
+    said: list[str] = []
+    sync_ldap_directory(store.con, _settings(ldap), dry_run=True, progress=said.append)
+    pages = (PEOPLE + 1) // PAGE_SIZE
+    assert said == [
+        *(f"reading the directory: {n * PAGE_SIZE:,} people" for n in range(1, pages + 1)),
+        f"applying {PEOPLE + 1:,} people to the directory",
+    ]
+
+
 def test_supervisor_scope_from_an_attribute(ldap: LdapServer) -> None:
     supervisor = next(p for p in ldap.people if p.role == "supervisor")
     dn = f"uid={supervisor.login},ou=People,{BASE_DN}"
@@ -150,6 +161,49 @@ def test_supervisor_scope_from_an_attribute(ldap: LdapServer) -> None:
         ldap.ldapmodify(f"dn: {dn}\nchangetype: modify\ndelete: extensionAttribute2\n")
     entry = next(e for e in result.entries if e.login == supervisor.login)
     assert entry.scopes == ("cost_center:CC-1100", "site:NYC")
+
+
+def test_roles_come_through_nested_groups_too(ldap: LdapServer) -> None:
+    users = [p for p in ldap.people if p.role == "user"]
+    direct, deeper = users[0], users[1]
+    admins, supervisors = (
+        f"cn=callacct-{g},ou=Groups,{BASE_DN}" for g in ("admins", "supervisors")
+    )
+    helpdesk = f"cn=helpdesk,ou=Groups,{BASE_DN}"
+    night = f"cn=night-shift,ou=Groups,{BASE_DN}"
+
+    def person(p: Person) -> str:
+        return f"uid={p.login},ou=People,{BASE_DN}"
+
+    # helpdesk (in the admins group) holds a person and night-shift, which holds another
+    # person and, in a loop, helpdesk again; night-shift is also in the supervisors group
+    ldap.ldapadd(
+        f"dn: {helpdesk}\nobjectClass: groupOfNames\ncn: helpdesk\n"
+        f"member: {person(direct)}\nmember: {night}\n\n"
+        f"dn: {night}\nobjectClass: groupOfNames\ncn: night-shift\n"
+        f"member: {person(deeper)}\nmember: {helpdesk}\n"
+    )
+    ldap.ldapmodify(f"dn: {admins}\nchangetype: modify\nadd: member\nmember: {helpdesk}\n")
+    ldap.ldapmodify(f"dn: {supervisors}\nchangetype: modify\nadd: member\nmember: {night}\n")
+    try:
+        result = read_ldap_directory(ldap.settings(), extension_pattern=EXT, default_language="en")
+        narrow = read_ldap_directory(
+            ldap.settings(group_base_dn=f"ou=People,{BASE_DN}"),  # no groups there
+            extension_pattern=EXT,
+            default_language="en",
+        )
+    finally:
+        for group, member in ((admins, helpdesk), (supervisors, night)):
+            ldap.ldapmodify(f"dn: {group}\nchangetype: modify\ndelete: member\nmember: {member}\n")
+        ldap.ldapdelete(helpdesk)
+        ldap.ldapdelete(night)
+    roles = {e.login: e.role for e in result.entries}
+    assert roles[direct.login] == "admin"
+    assert roles[deeper.login] == "admin"  # admin (through helpdesk) wins over supervisor
+    assert all(roles[p.login] == p.role for p in ldap.people if p not in (direct, deeper))
+    # groups outside group_base_dn are not known as groups: their people do not count
+    narrow_roles = {e.login: e.role for e in narrow.entries}
+    assert (narrow_roles[direct.login], narrow_roles[deeper.login]) == ("user", "user")
 
 
 def test_login_accepts_the_right_password_only(ldap: LdapServer) -> None:

@@ -112,10 +112,16 @@ def sync_ldap_command(
     workspace = workspace_from(ctx)
     with store_of(workspace) as store:
         require_admin(ctx, workspace, store, "directory sync-ldap")
-        result = sync_ldap_directory(
-            store.con, workspace.settings, as_of=_as_of(as_of, workspace), dry_run=dry_run
-        )
-        rating = _rerate(store.con, workspace, result)
+        with err_console.status("reading the directory...", spinner="dots") as status:
+            result = sync_ldap_directory(
+                store.con,
+                workspace.settings,
+                as_of=_as_of(as_of, workspace),
+                dry_run=dry_run,
+                progress=status.update,
+            )
+            status.update("rating the calls attributed again...")
+            rating = _rerate(store.con, workspace, result)
     _report(result, as_json, rating)
 
 

@@ -18,6 +18,7 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,15 +95,20 @@ def sync_ldap_directory(
     *,
     as_of: dt.datetime | None = None,
     dry_run: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> DirectoryImport:
-    """Read every person from LDAP (paged) and apply them as the ``ldap`` source."""
+    """Read every person from LDAP (paged) and apply them as the ``ldap`` source;
+    `progress(message)` follows the reading, then the storing."""
     from callacct.directory.ldap import read_ldap_directory
 
     read = read_ldap_directory(
         settings.ldap,
         extension_pattern=settings.dialplan.extension_pattern,
         default_language=settings.general.language,
+        progress=progress,
     )
+    if progress is not None:
+        progress(f"applying {len(read.entries):,} people to the directory")
     changes = apply_snapshot(
         con,
         read.entries,

@@ -18,7 +18,7 @@ import math
 import os
 import re
 import ssl
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -178,28 +178,98 @@ def _dn_key(dn: str) -> str:
     return re.sub(r"\s*([,=])\s*", r"\1", dn.strip()).lower()
 
 
-def _group_members(conn: Any, groups: tuple[str, ...]) -> set[str]:
+# Object classes of groups: Active Directory's, and the standard ones.
+_GROUP_FILTER = "(|(objectClass=group)(objectClass=groupOfNames)(objectClass=groupOfUniqueNames))"
+
+
+def _group_members(conn: Any, groups: tuple[str, ...], nested: dict[str, str]) -> set[str]:
+    """The DNs (as `_dn_key`) of the people in `groups`, through nested groups too, as Active
+    Directory counts them for permissions: a member that is itself a group (one of `nested`,
+    key -> DN) brings its own members. Each group is read once, so cycles end."""
     members: set[str] = set()
-    for group in groups:
+    seen: set[str] = set()
+    todo = [(group, True) for group in groups]
+    while todo:
+        group, configured = todo.pop()
+        key = _dn_key(group)
+        if key in seen:
+            continue
+        seen.add(key)
         ok = conn.search(group, "(objectClass=*)", ldap3.BASE, attributes=["member"])
         if not ok or not conn.response:
+            if not configured:
+                continue  # listed a moment ago, gone now: nothing of it counts
             raise LdapError(
                 f"group {group!r} not found ({_result(conn)}); check ldap.admin_groups and "
                 "ldap.supervisor_groups"
             )
         for item in conn.response:
-            if item.get("type") == "searchResEntry":
-                members.update(_dn_key(m) for m in _values(item["attributes"], "member"))
+            if item.get("type") != "searchResEntry":
+                continue
+            for member in _values(item["attributes"], "member"):
+                member_key = _dn_key(member)
+                if member_key in nested:
+                    todo.append((nested[member_key], False))
+                else:
+                    members.add(member_key)
     return members
 
 
+def _group_dns(conn: Any, settings: LdapSettings) -> dict[str, str]:
+    """Every group under `group_base_dn` (DNs only, page by page), by `_dn_key`."""
+    roles = settings.admin_groups + settings.supervisor_groups
+    if not roles:
+        return {}
+    base = settings.group_base_dn or _directory_root(roles[0])
+    found: dict[str, str] = {}
+    try:
+        for item in conn.extend.standard.paged_search(
+            base,
+            _GROUP_FILTER,
+            search_scope=ldap3.SUBTREE,
+            attributes=["1.1"],  # no attributes: the DNs are enough
+            paged_size=settings.page_size,
+            generator=True,
+        ):
+            if item.get("type") == "searchResEntry":
+                found[_dn_key(item["dn"])] = item["dn"]
+    except LDAPException as exc:
+        raise LdapError(
+            f"{settings.url}: listing groups under {base!r} failed ({exc}); "
+            "check ldap.group_base_dn"
+        ) from None
+    return found
+
+
+def _directory_root(dn: str) -> str:
+    """The DC= components at the end of `dn`, or `dn`'s parent when it has none.
+
+    >>> _directory_root("CN=Admins,OU=Groups,DC=example,DC=com")
+    'DC=example,DC=com'
+    >>> _directory_root("cn=admins,ou=Groups,o=acme")
+    'ou=Groups,o=acme'
+    """
+    parts = [p.strip() for p in re.split(r"(?<!\\),", dn)]
+    root: list[str] = []
+    for part in reversed(parts):
+        if not part.lower().startswith("dc="):
+            break
+        root.insert(0, part)
+    return ",".join(root) if root else ",".join(parts[1:])
+
+
 def read_ldap_directory(
-    settings: LdapSettings, *, extension_pattern: str, default_language: str
+    settings: LdapSettings,
+    *,
+    extension_pattern: str,
+    default_language: str,
+    progress: Callable[[str], None] | None = None,
 ) -> EntrySet:
     """Every person the user filter selects, read page by page, mapped to directory entries.
 
-    Roles come from membership of `admin_groups` / `supervisor_groups` (admin wins); a
-    manager DN becomes that person's login. Entries without a login are reported, not kept.
+    Roles come from membership of `admin_groups` / `supervisor_groups`, nested groups included
+    (admin wins); a manager DN becomes that person's login. Entries without a login are
+    reported, not kept. `progress(message)` is told how many people were read, page by page.
     """
     names = settings.attributes
     wanted = [
@@ -218,8 +288,9 @@ def read_ldap_directory(
     ext_re = re.compile(extension_pattern)
     raw: list[tuple[str, dict[str, Any]]] = []
     with service_connection(settings) as conn:
-        admins = _group_members(conn, settings.admin_groups)
-        supervisors = _group_members(conn, settings.supervisor_groups)
+        nested = _group_dns(conn, settings)
+        admins = _group_members(conn, settings.admin_groups, nested)
+        supervisors = _group_members(conn, settings.supervisor_groups, nested)
         try:
             for item in conn.extend.standard.paged_search(
                 settings.base_dn,
@@ -231,6 +302,8 @@ def read_ldap_directory(
             ):
                 if item.get("type") == "searchResEntry":
                     raw.append((item["dn"], item["attributes"]))
+                    if progress is not None and len(raw) % settings.page_size == 0:
+                        progress(f"reading the directory: {len(raw):,} people")
         except LDAPException as exc:
             raise LdapError(
                 f"{settings.url}: search failed ({exc}); check ldap.user_filter and ldap.base_dn"
