@@ -9,8 +9,9 @@ The calls are generated straight into the `calls` table of a fresh store with SQ
 a third of them outgoing external calls with a cost, 1M distinct remote numbers, MOS on half.
 
 For each report the figure is the best of three runs of `run_report` + the JSON document
-(`result_to_json` and `json.dumps`), as the operator (admin) and as a supervisor of one
-department (the scope predicate on). The baseline, measured in the same run, is a hand-written
+(`write_json`, as `report run --format json` writes it), as the operator (admin) and as a
+supervisor of one department (the scope predicate on). The baseline, measured in the same
+run, is a hand-written
 `SELECT department, count(*), sum(duration_s), sum(cost) FROM calls WHERE ... GROUP BY ALL`
 over the same table, fetched.
 """
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import sys
 import tempfile
@@ -29,7 +31,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from callacct.directory.scope import Scope
-from callacct.reports.export import result_to_json
+from callacct.reports.export import write_json
 from callacct.reports.library import public_reports
 from callacct.reports.run import run_report
 from callacct.reports.spec import ReportSpec
@@ -140,7 +142,9 @@ def main() -> int:
                     con, spec, scope=scope, tz=TZ, language="en", now=NOW,
                     overrides={"start": "2026-10-01", "end": "2026-10-31"},
                 )  # fmt: skip
-                sizes[scope.role] = len(json.dumps(result_to_json(result)))
+                document = io.StringIO()
+                write_json(result, document)
+                sizes[scope.role] = len(document.getvalue())
                 sizes[scope.role + "_rows"] = result.rows.height
 
             admin_s = best_of(3, lambda: once(admin))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -23,10 +24,10 @@ from callacct.errors import NotFoundError, UsageError
 from callacct.query.calls import (
     CallFilter,
     call_in_scope,
-    calls_as_json,
     format_cost,
     parse_when,
     query_calls,
+    write_calls_json,
 )
 from callacct.rating import explain_call
 from callacct.store.archive import archived_line
@@ -116,7 +117,8 @@ def calls_command(
         scope = scope_from(ctx, workspace, store)
         frame, total = query_calls(store.con, flt, zone, scope=scope)
     if as_json:
-        print_json(calls_as_json(frame))
+        write_calls_json(frame, sys.stdout)
+        sys.stdout.flush()
         return
     _show(frame, total, zone)
 

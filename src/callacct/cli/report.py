@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import io
 import json
 import sys
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import typer
 from rich.table import Table
@@ -27,7 +27,7 @@ from callacct.config import Workspace
 from callacct.directory.versions import list_users
 from callacct.errors import SpecError, UsageError
 from callacct.i18n import LANGUAGES
-from callacct.reports.export import result_to_json, write_csv
+from callacct.reports.export import write_csv, write_json
 from callacct.reports.library import (
     OPERATOR,
     delete_report,
@@ -343,12 +343,8 @@ def run_command(
         render(result, fmt, target)
         console.print(f"wrote {target}")
         return
-    if fmt == "json":
-        _emit(json.dumps(result_to_json(result), indent=2, ensure_ascii=False) + "\n", out)
-    elif fmt == "csv":
-        buffer = io.StringIO()
-        write_csv(result, buffer)
-        _emit(buffer.getvalue(), out)
+    if fmt in ("json", "csv"):
+        _emit(write_json if fmt == "json" else write_csv, result, out)
     else:
         _table(result)
 
@@ -362,13 +358,21 @@ def _renderer(fmt: str) -> Any:
     return renderers.render
 
 
-def _emit(text: str, out: Path | None) -> None:
+def _emit(
+    write: Callable[[ReportResult, TextIO], None], result: ReportResult, out: Path | None
+) -> None:
+    """Write the result to stdout, or to the file `out` (streamed: any size)."""
     if out is None:
-        sys.stdout.write(text)
+        write(result, sys.stdout)
         sys.stdout.flush()
         return
+    _to_file(out, lambda fh: write(result, fh))
+
+
+def _to_file(out: Path, write: Callable[[TextIO], object]) -> None:
     try:
-        out.write_text(text, encoding="utf-8")
+        with out.open("w", encoding="utf-8", newline="") as fh:
+            write(fh)
     except OSError as exc:
         raise UsageError(f"--out: cannot write {out}: {exc.strerror}") from None
     console.print(f"wrote {out}")
@@ -503,7 +507,7 @@ def export_command(
     if out is None:
         sys.stdout.write(text)
         return
-    _emit(text, out)
+    _to_file(out, lambda fh: fh.write(text))
 
 
 @report_app.command("import")

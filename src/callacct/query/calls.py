@@ -12,10 +12,11 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -24,6 +25,7 @@ import polars as pl
 from callacct.directory.masking import mask_calls
 from callacct.directory.scope import Scope
 from callacct.errors import UsageError
+from callacct.query.json_rows import json_rows, write_json_array
 from callacct.rating.classify import DEST_CLASSES
 from callacct.rating.rate import FREE_CLASSES
 from callacct.store import fetch_frame, scalar
@@ -191,20 +193,22 @@ def call_in_scope(con: duckdb.DuckDBPyConnection, call_id: int, scope: Scope) ->
     return int(scalar(con, sql, [call_id, *scope_params])) > 0
 
 
+def calls_json_frame(frame: pl.DataFrame) -> pl.DataFrame:
+    """The `CALL_COLUMNS` of `frame` in order (null where it has none), for JSON output."""
+    return frame.select(
+        pl.col(key) if key in frame.columns else pl.lit(None).alias(key) for key in CALL_COLUMNS
+    )
+
+
+def write_calls_json(frame: pl.DataFrame, out: TextIO) -> None:
+    """Calls as a JSON array, converted by column and written in batches (any number)."""
+    write_json_array(calls_json_frame(frame), out, money=("cost",))
+    out.write("\n")
+
+
 def calls_as_json(frame: pl.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts: times ISO 8601 with offset, money as a decimal string."""
-    out: list[dict[str, Any]] = []
-    for row in frame.iter_rows(named=True):
-        item: dict[str, Any] = {}
-        for key in CALL_COLUMNS:
-            value = row.get(key)
-            if isinstance(value, dt.datetime):
-                value = value.isoformat()
-            elif value is not None and key == "cost":
-                value = format_cost(value)
-            item[key] = value
-        out.append(item)
-    return out
+    return [json.loads(line) for line in json_rows(calls_json_frame(frame), money=("cost",))]
 
 
 def format_cost(value: Decimal) -> str:

@@ -14,11 +14,15 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import re
 from decimal import Decimal
 from typing import Any, Final, TextIO
 
+import polars as pl
+
 from callacct.query.calls import format_cost
+from callacct.query.json_rows import json_rows, write_json_array
 from callacct.reports.result import ReportResult
 from callacct.reports.texts import text as t
 
@@ -49,12 +53,37 @@ def json_value(value: Any, kind: str) -> Any:
 
 
 def result_to_json(result: ReportResult) -> dict[str, Any]:
-    """The JSON document of a run."""
+    """The JSON document of a run, as Python objects (for a small report; `write_json` writes
+    any size)."""
+    document = _document(result)
+    frame, money = _rows(result)
+    document["rows"] = [json.loads(line) for line in json_rows(frame, money=money)]
+    return document
+
+
+def write_json(result: ReportResult, out: TextIO) -> None:
+    """The JSON document of a run, its rows converted by column and written in batches."""
+    mark = "\x00rows\x00"
+    text = json.dumps({**_document(result), "rows": mark}, indent=2, ensure_ascii=False)
+    before, after = text.split(json.dumps(mark), 1)
+    out.write(before)
+    frame, money = _rows(result)
+    write_json_array(frame, out, money=money, indent="  ")
+    out.write(after + "\n")
+
+
+def _rows(result: ReportResult) -> tuple[pl.DataFrame, list[str]]:
+    """The rows frame with exactly the report's columns, and which of them are money."""
+    frame = result.rows.select(
+        pl.col(c.key) if c.key in result.rows.columns else pl.lit(None).alias(c.key)
+        for c in result.columns
+    )
+    return frame, [c.key for c in result.columns if c.kind == "money"]
+
+
+def _document(result: ReportResult) -> dict[str, Any]:
+    """Everything of the JSON document but its rows (in key order: rows after columns)."""
     kinds = {c.key: c.kind for c in result.columns}
-    rows = [
-        {c.key: json_value(row.get(c.key), c.kind) for c in result.columns}
-        for row in result.rows.iter_rows(named=True)
-    ]
     totals = None
     if result.totals is not None:
         totals = {k: json_value(v, kinds.get(k, "")) for k, v in result.totals.items()}
@@ -90,7 +119,7 @@ def result_to_json(result: ReportResult) -> dict[str, Any]:
             }
             for c in result.columns
         ],
-        "rows": rows,
+        "rows": [],
         "totals": totals,
     }
 

