@@ -69,6 +69,8 @@ FREE_CLASSES: Final = ("emergency", "toll_free", "internal")
 # Calls rated at once (by call-id range): bounds memory on a store of any size (a chunk of 1M
 # calls took ≈ 1.3 GB while it was rated, 250k ≈ 0.4 GB).
 CHUNK_CALLS: Final = 250_000
+# New numbers classified (and cached) at a time, before the calls are rated.
+CLASSIFY_BATCH: Final = 250_000
 _KEY: Final = ["plan_id", "plan_version", "band", "digits", "dest_class"]
 
 
@@ -212,9 +214,9 @@ def _classify_ahead(
     progress: Progress | None,
     workers: int,
 ) -> None:
-    """Classify (and cache) every number the calls to rate were dialled to, in one pass per
-    site: one pool of workers and one progress bar for all the chunks, which then find their
-    numbers cached."""
+    """Classify (and cache) every number the calls to rate were dialled to, before rating
+    them: in batches of up to `CLASSIFY_BATCH` numbers (one pool of workers each) rather than
+    per chunk of calls, and the chunks then find their numbers cached."""
     sites = rating_sites(settings)
     # `clause` is built by `rate_calls` from constant text; the values are parameters.
     sql = f"""
@@ -223,14 +225,27 @@ def _classify_ahead(
           AND coalesce(remote_dialled, remote_number) IS NOT NULL
     """  # noqa: S608
     wanted: list[pl.DataFrame] = []
+    count = 0
     for first in ranges:
         calls = fetch_frame(con, sql, [*params, first, first + chunk - 1])
-        wanted.append(
-            calls.select(site_expr(sites).alias("rating_site"), pl.col("dialled")).unique()
-        )
-    numbers = pl.concat(wanted).unique() if wanted else None
-    if numbers is None or numbers.height == 0:
-        return
+        numbers = calls.select(site_expr(sites).alias("rating_site"), pl.col("dialled")).unique()
+        wanted.append(numbers)
+        count += numbers.height
+        if count >= CLASSIFY_BATCH:  # bounds memory: a first load can bring millions
+            _classify_sites(con, sites, pl.concat(wanted).unique(), progress, workers)
+            wanted, count = [], 0
+    if wanted:
+        _classify_sites(con, sites, pl.concat(wanted).unique(), progress, workers)
+
+
+def _classify_sites(
+    con: duckdb.DuckDBPyConnection,
+    sites: list[RatingSite],
+    numbers: pl.DataFrame,
+    progress: Progress | None,
+    workers: int,
+) -> None:
+    """Classify and cache `numbers` (`rating_site`, `dialled`) with each site's dial plan."""
     for site in sites:
         dialled = numbers.filter(pl.col("rating_site") == site.name).get_column("dialled")
         if dialled.len():
