@@ -102,3 +102,62 @@ def test_an_array_of_any_length_one_row_a_line() -> None:
 
 def test_doctests() -> None:
     assert doctest.testmod(module).failed == 0
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(
+            st.none() | times,
+            st.none() | amounts,
+            st.none() | amounts,
+            st.none() | st.integers(-(2**40), 2**40),
+            st.none() | st.text(alphabet="=+-@\t\r\n,\"' 0123456789.eEaé", max_size=10),
+            st.none() | st.booleans(),
+            st.none() | st.floats(allow_nan=False, allow_infinity=False),
+            st.none() | st.dates(),
+        ),
+        max_size=30,
+    )
+)
+def test_csv_rows_by_column_read_back_as_the_per_value_cells(rows: list[tuple[Any, ...]]) -> None:
+    import csv
+
+    from callacct.reports import export
+    from callacct.reports.result import Column, ReportResult
+
+    schema = {
+        "at": pl.Datetime("us"),
+        "cost": pl.Decimal(18, 6),
+        "rate": pl.Decimal(18, 6),
+        "n": pl.Int64,
+        "text": pl.String,
+        "flag": pl.Boolean,
+        "mos": pl.Float64,
+        "day": pl.Date,
+    }
+    frame = pl.DataFrame(rows, schema=schema, orient="row").with_columns(
+        pl.col("at").dt.replace_time_zone("UTC").dt.convert_time_zone(PARIS).alias("local")
+    )
+    kinds = {"cost": "money", "rate": "number", "n": "integer", "text": "text"}
+    columns = [Column(key, key, kinds.get(key, "text")) for key in frame.columns]
+    result = ReportResult(
+        name="t",
+        title="t",
+        description="",
+        language="en",
+        timezone=PARIS,
+        period=(None, None),
+        filters=[],
+        columns=columns,
+        rows=frame,
+    )
+    out = io.StringIO()
+    export.write_csv(result, out)
+    read = list(csv.reader(io.StringIO(out.getvalue())))
+    assert read[0] == frame.columns
+    want = [
+        [export._csv_cell(value, c.kind) for value, c in zip(row, columns, strict=True)]
+        for row in frame.iter_rows()
+    ]
+    assert read[1:] == want

@@ -35,28 +35,40 @@ def json_ready(frame: pl.DataFrame, money: Collection[str] = ()) -> pl.DataFrame
 def _column(name: str, dtype: pl.DataType, money: bool) -> pl.Expr:
     col = pl.col(name)
     if isinstance(dtype, pl.Datetime):
-        offset = "%:z" if dtype.time_zone else ""
-        return (
-            pl.when(col.dt.microsecond() != 0)
-            .then(col.dt.to_string(f"%Y-%m-%dT%H:%M:%S%.6f{offset}"))
-            .otherwise(col.dt.to_string(f"%Y-%m-%dT%H:%M:%S{offset}"))
-        )
+        return datetime_text(col, dtype)
     if isinstance(dtype, pl.Date):
         return col.dt.to_string("%Y-%m-%d")
     if isinstance(dtype, pl.Duration):
         return col.dt.total_seconds()
     if isinstance(dtype, pl.Decimal):
-        if money:  # at least two decimals: 0.320000 -> 0.32, 12.000000 -> 12.00, 1.5 -> 1.50
-            scale = max(dtype.scale or 0, 2)
-            padded = col.cast(pl.Decimal(38, scale)).cast(pl.String)
-            return padded.str.replace(r"^(-?\d+\.\d\d\d*?)0*$", "${1}")
-        text = col.cast(pl.String)
-        return (
-            pl.when(text.str.contains(".", literal=True))
-            .then(text.str.strip_chars_end("0").str.strip_chars_end("."))
-            .otherwise(text)
-        )
+        return decimal_text(col, dtype, money=money)
     return col
+
+
+def datetime_text(col: pl.Expr, dtype: pl.Datetime, sep: str = "T") -> pl.Expr:
+    """ISO 8601, as Python's `isoformat(sep)`: the offset when there is a time zone,
+    microseconds only when there are any."""
+    offset = "%:z" if dtype.time_zone else ""
+    return (
+        pl.when(col.dt.microsecond() != 0)
+        .then(col.dt.to_string(f"%Y-%m-%d{sep}%H:%M:%S%.6f{offset}"))
+        .otherwise(col.dt.to_string(f"%Y-%m-%d{sep}%H:%M:%S{offset}"))
+    )
+
+
+def decimal_text(col: pl.Expr, dtype: pl.Decimal, *, money: bool) -> pl.Expr:
+    """Exact decimal text: money with at least two decimals (0.320000 -> 0.32, 12 -> 12.00,
+    as `format_cost`), anything else without trailing zeros (12.50 -> 12.5)."""
+    if money:
+        scale = max(dtype.scale or 0, 2)
+        padded = col.cast(pl.Decimal(38, scale)).cast(pl.String)
+        return padded.str.replace(r"^(-?\d+\.\d\d\d*?)0*$", "${1}")
+    text = col.cast(pl.String)
+    return (
+        pl.when(text.str.contains(".", literal=True))
+        .then(text.str.strip_chars_end("0").str.strip_chars_end("."))
+        .otherwise(text)
+    )
 
 
 def json_rows(

@@ -22,12 +22,21 @@ from typing import Any, Final, TextIO
 import polars as pl
 
 from callacct.query.calls import format_cost
-from callacct.query.json_rows import json_rows, write_json_array
+from callacct.query.json_rows import (
+    BATCH_ROWS,
+    datetime_text,
+    decimal_text,
+    json_rows,
+    write_json_array,
+)
 from callacct.reports.result import ReportResult
 from callacct.reports.texts import text as t
 
 _NUMBER: Final = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
 _RISKY: Final = ("=", "+", "-", "@", "\t", "\r")
+# The same two tests, for Polars (whole-column regexes).
+_NUMBER_TEXT: Final = f"^(?:{_NUMBER.pattern})$"
+_RISKY_START: Final = r"^[=+\-@\t\r]"
 
 
 def neutralise(text: str) -> str:
@@ -143,13 +152,62 @@ def _csv_cell(value: Any, kind: str) -> str:
 
 
 def write_csv(result: ReportResult, out: TextIO) -> None:
-    """The rows as CSV (header of labels; a last row of totals when the report has them)."""
+    """The rows as CSV (header of labels; a last row of totals when the report has them).
+
+    Rows are converted by column and written by Polars in batches; the header and totals by
+    Python's csv module, with the same quoting (a value with a comma, quote or line break is
+    quoted).
+    """
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow([neutralise(c.label) for c in result.columns])
-    for row in result.rows.iter_rows(named=True):
-        writer.writerow([_csv_cell(row.get(c.key), c.kind) for c in result.columns])
+    frame, money = _rows(result)
+    if frame.width == 1:  # Polars would write a lone empty value as an empty line
+        for row in frame.iter_rows():
+            writer.writerow([_csv_cell(row[0], result.columns[0].kind)])
+        frame = frame.head(0)
+    for start in range(0, frame.height, BATCH_ROWS):
+        piece = _csv_ready(frame.slice(start, BATCH_ROWS), set(money))
+        out.write(
+            piece.write_csv(
+                include_header=False, null_value="", quote_style="necessary", line_terminator="\n"
+            )
+        )
     if result.totals is not None and result.columns:
         cells = [_csv_cell(result.totals.get(c.key), c.kind) for c in result.columns]
         if not cells[0]:
             cells[0] = neutralise(t("ui.total", result.language))
         writer.writerow(cells)
+
+
+def _csv_ready(frame: pl.DataFrame, money: set[str]) -> pl.DataFrame:
+    """Every column as the text `_csv_cell` gives its values, computed by column (an empty
+    text becomes null, which Polars writes as an empty field, as Python's csv module does)."""
+    columns: list[pl.Series | pl.Expr] = []
+    for name, dtype in frame.schema.items():
+        col = pl.col(name)
+        text: pl.Expr
+        if isinstance(dtype, pl.Boolean):
+            text = pl.when(col).then(pl.lit("true")).when(~col).then(pl.lit("false"))
+        elif isinstance(dtype, pl.Datetime):
+            text = datetime_text(col, dtype, sep=" ")
+        elif isinstance(dtype, pl.Date):
+            text = col.dt.to_string("%Y-%m-%d")
+        elif isinstance(dtype, pl.Decimal):
+            text = decimal_text(col, dtype, money=name in money)
+        elif dtype.is_integer():
+            text = col.cast(pl.String)
+        elif isinstance(dtype, pl.String):
+            risky = col.str.contains(_RISKY_START) & ~col.str.strip_chars().str.contains(
+                _NUMBER_TEXT
+            )
+            text = pl.when(risky).then(pl.lit("'") + col).otherwise(col)
+        else:  # floats (Python's shortest repr), durations and the rare rest: value by value
+            kind = "money" if name in money else ""
+            values = frame.get_column(name).to_list()
+            columns.append(pl.Series(name, [_csv_cell(v, kind) for v in values], pl.String))
+            continue
+        columns.append(text.alias(name))
+    ready = frame.select(columns)
+    return ready.with_columns(
+        pl.when(pl.col(name) != "").then(pl.col(name)).alias(name) for name in ready.columns
+    )
