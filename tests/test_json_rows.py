@@ -36,53 +36,55 @@ def expected(value: Any, money: bool) -> Any:
 times = st.datetimes(min_value=dt.datetime(1990, 1, 1), max_value=dt.datetime(2090, 1, 1))
 amounts = st.decimals(min_value=-(10**9), max_value=10**9, places=6, allow_nan=False)
 texts = st.text(max_size=12)  # quotes, backslashes, control characters, any script
+# Text a spreadsheet could take for a formula, or that needs quoting in CSV.
+risky_texts = st.text(alphabet="=+-@\t\r\n,\"' 0123456789.eEaé", max_size=10)
+waits = st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=9))
+floats = st.floats(allow_nan=False, allow_infinity=False)
+COMMON = {
+    "at": pl.Datetime("us"),
+    "cost": pl.Decimal(18, 6),
+    "rate": pl.Decimal(18, 6),
+    "n": pl.Int64,
+    "text": pl.String,
+    "flag": pl.Boolean,
+}
 
 
-@settings(max_examples=60, deadline=None)
-@given(
-    rows=st.lists(
+def rows_of(text: Any, other: Any) -> Any:
+    """Lists of rows: the `COMMON` columns (`text` drawn from `text`), `other`, a date."""
+    return st.lists(
         st.tuples(
             st.none() | times,
             st.none() | amounts,
             st.none() | amounts,
             st.none() | st.integers(-(2**40), 2**40),
-            st.none() | texts,
+            st.none() | text,
             st.none() | st.booleans(),
-            st.none() | st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=9)),
+            st.none() | other,
             st.none() | st.dates(),
         ),
         max_size=30,
-    ),
-    batch=st.integers(1, 7),
-)
+    )
+
+
+def frame_of(rows: list[tuple[Any, ...]], other: str, other_type: Any) -> pl.DataFrame:
+    """The rows with the same instants shown in a time zone too (`local`)."""
+    schema = {**COMMON, other: other_type, "day": pl.Date}
+    return pl.DataFrame(rows, schema=schema, orient="row").with_columns(
+        pl.col("at").dt.replace_time_zone("UTC").dt.convert_time_zone(PARIS).alias("local")
+    )
+
+
+@settings(max_examples=60, deadline=None)
+@given(rows=rows_of(texts, waits), batch=st.integers(1, 7))
 def test_every_value_as_the_per_value_conversion_says(
     rows: list[tuple[Any, ...]], batch: int
 ) -> None:
-    names = ["at", "cost", "rate", "n", "text", "flag", "wait", "day"]
-    frame = pl.DataFrame(
-        rows,
-        schema={
-            "at": pl.Datetime("us"),
-            "cost": pl.Decimal(18, 6),
-            "rate": pl.Decimal(18, 6),
-            "n": pl.Int64,
-            "text": pl.String,
-            "flag": pl.Boolean,
-            "wait": pl.Duration("us"),
-            "day": pl.Date,
-        },
-        orient="row",
-    )
-    # the same instants shown in a time zone: ISO 8601 with their offset
-    frame = frame.with_columns(
-        pl.col("at").dt.replace_time_zone("UTC").dt.convert_time_zone(PARIS).alias("local")
-    )
+    frame = frame_of(rows, "wait", pl.Duration("us"))
+    names = frame.columns
     got = [json.loads(line) for line in json_rows(frame, money={"cost"}, batch=batch)]
     want = [
-        {
-            name: expected(value, name == "cost")
-            for name, value in zip([*names, "local"], row, strict=True)
-        }
+        {name: expected(value, name == "cost") for name, value in zip(names, row, strict=True)}
         for row in frame.iter_rows()
     ]
     assert got == want
@@ -105,40 +107,14 @@ def test_doctests() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    rows=st.lists(
-        st.tuples(
-            st.none() | times,
-            st.none() | amounts,
-            st.none() | amounts,
-            st.none() | st.integers(-(2**40), 2**40),
-            st.none() | st.text(alphabet="=+-@\t\r\n,\"' 0123456789.eEaé", max_size=10),
-            st.none() | st.booleans(),
-            st.none() | st.floats(allow_nan=False, allow_infinity=False),
-            st.none() | st.dates(),
-        ),
-        max_size=30,
-    )
-)
+@given(rows=rows_of(risky_texts, floats))
 def test_csv_rows_by_column_read_back_as_the_per_value_cells(rows: list[tuple[Any, ...]]) -> None:
     import csv
 
     from callacct.reports import export
     from callacct.reports.result import Column, ReportResult
 
-    schema = {
-        "at": pl.Datetime("us"),
-        "cost": pl.Decimal(18, 6),
-        "rate": pl.Decimal(18, 6),
-        "n": pl.Int64,
-        "text": pl.String,
-        "flag": pl.Boolean,
-        "mos": pl.Float64,
-        "day": pl.Date,
-    }
-    frame = pl.DataFrame(rows, schema=schema, orient="row").with_columns(
-        pl.col("at").dt.replace_time_zone("UTC").dt.convert_time_zone(PARIS).alias("local")
-    )
+    frame = frame_of(rows, "mos", pl.Float64)
     kinds = {"cost": "money", "rate": "number", "n": "integer", "text": "text"}
     columns = [Column(key, key, kinds.get(key, "text")) for key in frame.columns]
     result = ReportResult(
