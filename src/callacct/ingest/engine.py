@@ -866,9 +866,9 @@ class _Run:
                 running = [f for f in self._writes if not f.done()]
                 # Writes are waited for only when their files are marked done: report a
                 # failed one now.
-                failed = [f.exception() for f in self._writes if f.done() and f.exception()]
-                if failed:
-                    raise failed[0]  # type: ignore[misc]
+                for done in (f for f in self._writes if f.done()):
+                    if (error := done.exception()) is not None:
+                        raise error
                 if len(running) < 2:
                     self._writes = [*running, self._writer.submit(archive.append, parts)]
                     return
