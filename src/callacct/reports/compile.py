@@ -138,9 +138,34 @@ def compile_report(
         sql, params = where_sql(spec.where, tz.key, zone)
         where.append(sql)
         where_params = where_params + params
-    if spec.detail:
-        return _detail(spec, filters, zone, where, where_params, period, limit)
-    return _grouped(spec, filters, zone, where, where_params, period, limit)
+    plan = _detail(spec, zone) if spec.detail else _grouped(spec, zone)
+    return ReportQuery(
+        select=plan.select,
+        select_params=plan.params,
+        where=where,
+        where_params=where_params,
+        group_by=plan.group_by,
+        order_by=plan.order_by,
+        limit=limit or spec.limit,
+        columns=plan.columns,
+        totals_select=plan.totals_select if spec.totals else None,
+        totals_params=plan.totals_params if spec.totals else [],
+        period=period,
+        filters=filters,
+    )
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What a detail or grouped report selects (the rest of its query is the same for both)."""
+
+    select: str
+    params: list[Any]
+    group_by: str
+    order_by: str
+    columns: list[PlannedColumn]
+    totals_select: str | None
+    totals_params: list[Any]
 
 
 def _order(spec: ReportSpec, defaults: list[str]) -> str:
@@ -157,15 +182,7 @@ def _order(spec: ReportSpec, defaults: list[str]) -> str:
     return "ORDER BY " + ", ".join(keys) if keys else ""
 
 
-def _detail(
-    spec: ReportSpec,
-    filters: Filters,
-    zone: LocalClock,
-    where: list[str],
-    where_params: list[Any],
-    period: tuple[dt.datetime | None, dt.datetime | None],
-    limit: int | None,
-) -> ReportQuery:
+def _detail(spec: ReportSpec, zone: LocalClock) -> _Plan:
     columns: list[PlannedColumn] = []
     for name in spec.columns:
         target = find_field(name)
@@ -201,31 +218,18 @@ def _detail(
             totals_parts.append(f'CAST(sum({sql}) AS {cast}) AS "{column.key}"')
             totals_params += sql_params
         totals = ", ".join(totals_parts)
-    return ReportQuery(
+    return _Plan(
         select=", ".join(parts),
-        select_params=params,
-        where=where,
-        where_params=where_params,
+        params=params,
         group_by="",
         order_by=_order(spec, ["started_at", "call_id"] if "started_at" in keys else ["call_id"]),
-        limit=limit or spec.limit,
         columns=columns,
         totals_select=totals,
         totals_params=totals_params,
-        period=period,
-        filters=filters,
     )
 
 
-def _grouped(
-    spec: ReportSpec,
-    filters: Filters,
-    zone: LocalClock,
-    where: list[str],
-    where_params: list[Any],
-    period: tuple[dt.datetime | None, dt.datetime | None],
-    limit: int | None,
-) -> ReportQuery:
+def _grouped(spec: ReportSpec, zone: LocalClock) -> _Plan:
     columns: list[PlannedColumn] = []
     parts: list[str] = []
     params: list[Any] = []
@@ -261,17 +265,12 @@ def _grouped(
         "GROUP BY " + ", ".join(str(i + 1) for i in range(group_count)) if group_count else ""
     )
     group_keys = [c.key for c in columns[:group_count]]
-    return ReportQuery(
+    return _Plan(
         select=", ".join(parts),
-        select_params=params,
-        where=where,
-        where_params=where_params,
+        params=params,
         group_by=group_by,
         order_by=_order(spec, group_keys),
-        limit=limit or spec.limit,
         columns=columns,
-        totals_select=", ".join(totals_parts) if spec.totals else None,
-        totals_params=totals_params if spec.totals else [],
-        period=period,
-        filters=filters,
+        totals_select=", ".join(totals_parts),
+        totals_params=totals_params,
     )
