@@ -123,3 +123,22 @@ def test_a_line_far_into_a_large_archive(tmp_path: Path, store: Store) -> None:
         assert archived_line(store, file_id, header + index + 1) == lines[index].decode()
     with pytest.raises(CallacctError, match="start at 1"):
         archived_line(store, file_id, 0)
+
+
+def test_a_missing_or_damaged_archive_is_a_clear_error(tmp_path: Path, store: Store) -> None:
+    path = tmp_path / "big"
+    lines = [CDR129[1][i % len(CDR129[1])] for i in range(5_000)]
+    path.write_bytes(CDR129[0] + b"\n".join(lines) + b"\n")
+    ingest_paths(store, SETTINGS, [path])
+    file_id = scalar(store.con, "SELECT file_id FROM ingest_files")
+    (archive,) = archive_files(store.archive_dir)
+    archive.write_bytes(archive.read_bytes()[:2_000])  # cut short
+    for read in (
+        lambda: read_archived(store, file_id),
+        lambda: archived_line(store, file_id, 4_000),
+    ):
+        with pytest.raises(CallacctError, match=r"cannot read the raw archive of .*damaged"):
+            read()
+    archive.unlink()
+    with pytest.raises(CallacctError, match="cannot read the raw archive"):
+        archived_line(store, file_id, 1)

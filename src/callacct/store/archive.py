@@ -14,8 +14,10 @@ the stored lines, `archive_at` NULL; they are still listed and cleaned, and are 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
+import duckdb
 import pyarrow as pa
 
 from callacct.errors import CallacctError
@@ -58,10 +60,7 @@ def read_archived(store: Store, file_id: int) -> bytes:
             f"{path}: archived by an older version as its stored lines only "
             f"({archive or 'nothing stored'}); read them with DuckDB's read_parquet"
         )
-    with pa.CompressedInputStream(str(store.archive_dir / archive), "zstd") as stream:
-        if offset:
-            _skip(stream, offset)
-        data: bytes = stream.read(size)
+    data = b"".join(_blocks(store, archive, path, offset, size))
     if len(data) != size:
         raise CallacctError(f"{store.archive_dir / archive}: truncated archive of {path}")
     return data
@@ -80,25 +79,39 @@ def archived_line(store: Store, file_id: int, line_no: int) -> str:
         raise CallacctError(f"{path}: nothing archived")
     if offset is None:
         return _legacy_line(store, archive, path, file_id, line_no)
-    with pa.CompressedInputStream(str(store.archive_dir / archive), "zstd") as stream:
-        if offset:
-            _skip(stream, offset)
-        seen = 0  # whole lines passed
-        left = size  # bytes of the file not read yet
-        tail = b""  # a line begun in the block before
-        while left > 0:
-            data = stream.read(min(left, 4 << 20))
-            if not data:
-                break
-            left -= len(data)
-            lines = (tail + data).split(b"\n")
-            tail = lines.pop()  # unfinished (or empty after a final newline)
-            if seen + len(lines) >= line_no:
-                return _text(lines[line_no - seen - 1])
-            seen += len(lines)
-        if tail and seen + 1 == line_no:
-            return _text(tail)
+    seen = 0  # whole lines passed
+    tail = b""  # a line begun in the block before
+    for block in _blocks(store, archive, path, offset, size):
+        lines = (tail + block).split(b"\n")
+        tail = lines.pop()  # unfinished (or empty after a final newline)
+        if seen + len(lines) >= line_no:
+            return _text(lines[line_no - seen - 1])
+        seen += len(lines)
+    if tail and seen + 1 == line_no:
+        return _text(tail)
     raise CallacctError(f"{path} has no line {line_no}")
+
+
+def _blocks(store: Store, archive: str, path: str, offset: int, size: int) -> Iterator[bytes]:
+    """The `size` bytes of one file from `offset` in its archive's stream, block by block.
+
+    A missing or damaged archive is a one-line error naming it, never a traceback.
+    """
+    where = store.archive_dir / archive
+    try:
+        with pa.CompressedInputStream(str(where), "zstd") as stream:
+            _skip(stream, offset)
+            while size > 0:
+                block: bytes = stream.read(min(size, 4 << 20))
+                if not block:
+                    return
+                size -= len(block)
+                yield block
+    except (OSError, pa.ArrowException) as exc:
+        raise CallacctError(
+            f"{where}: cannot read the raw archive of {path} ({exc}); "
+            "it was moved, deleted or damaged"
+        ) from None
 
 
 def _text(line: bytes) -> str:
@@ -107,10 +120,13 @@ def _text(line: bytes) -> str:
 
 def _legacy_line(store: Store, archive: str, path: str, file_id: int, line_no: int) -> str:
     files = [str(store.archive_dir / name) for name in archive.split(",") if name]
-    row = store.con.execute(
-        "SELECT raw FROM read_parquet(?) WHERE file_id = ? AND line_no = ?",
-        [files, file_id, line_no],
-    ).fetchone()
+    try:
+        row = store.con.execute(
+            "SELECT raw FROM read_parquet(?) WHERE file_id = ? AND line_no = ?",
+            [files, file_id, line_no],
+        ).fetchone()
+    except duckdb.Error as exc:
+        raise CallacctError(f"cannot read the raw archive of {path}: {exc}") from None
     if row is None:
         raise CallacctError(
             f"{path}: line {line_no} is not in its archive (older archives kept stored lines only)"
