@@ -12,6 +12,7 @@ import pytest
 import callacct
 from callacct.problems import SpecProblems
 from callacct.yamlfile import MAX_ALIAS_NODES, parse_yaml, read_limited, read_yaml
+from tests.conftest import Cli
 
 LAUGHS = "\n".join(
     f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]"
@@ -50,7 +51,7 @@ def test_billion_laughs_is_refused_in_milliseconds(text_scalars: bool) -> None:
     found = refused(BILLION_LAUGHS, text_scalars=text_scalars)
     assert time.perf_counter() - began < 0.5
     assert len(found) == 1
-    line, key, message = found[0]
+    line, _key, message = found[0]
     assert line is not None
     assert line <= 6
     assert f"aliases expand the document by more than {MAX_ALIAS_NODES:,} values" in message
@@ -105,7 +106,9 @@ def test_values_that_do_not_exist_are_problems_with_key_and_line() -> None:
 
 
 def test_bad_yaml_bad_bytes_python_tags_and_two_documents() -> None:
-    assert refused("a: [1\n") == [(2, "", "not valid YAML: expected ',' or ']', but got '<stream end>'")]
+    assert refused("a: [1\n") == [
+        (2, "", "not valid YAML: expected ',' or ']', but got '<stream end>'")
+    ]
     assert refused(b"a: 1\nb: \xff\n") == [(2, "", "not UTF-8 text; save the file as UTF-8")]
     assert refused("!!python/object/apply:os.system ['true']\n")[0][2].startswith(
         "not valid YAML: could not determine a constructor"
@@ -136,3 +139,27 @@ def test_every_yaml_read_of_the_package_goes_through_the_loader() -> None:
             ):
                 offenders.append(f"{path.relative_to(root)}:{node.lineno} yaml.{node.attr}")
     assert offenders == []
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [
+        (["report", "validate", "{bomb}"], 1),
+        (["report", "import", "{bomb}"], 2),
+        (["ingest", "{csv}", "--mapping", "{bomb}"], 2),
+        (["tariff", "import", "{bomb}"], 2),
+    ],
+)
+def test_commands_refuse_a_yaml_bomb_at_once(
+    cli: Cli, tmp_path: Path, command: list[str], code: int
+) -> None:
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text(BILLION_LAUGHS)
+    csv = tmp_path / "calls.csv"
+    csv.write_text("a,b,c\n1,2,3\n")
+    began = time.perf_counter()
+    result = cli(*(part.format(bomb=bomb, csv=csv) for part in command))
+    assert time.perf_counter() - began < 5
+    assert result.exit_code == code, result.output
+    assert f"{bomb}:" in result.output
+    assert "aliases expand the document by more than 10,000 values" in result.output

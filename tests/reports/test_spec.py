@@ -63,7 +63,9 @@ def test_meaning_is_checked_too() -> None:
 
 
 def test_duplicate_keys_and_bad_yaml() -> None:
-    assert (2, "name", "appears twice (lines 1 and 2); keep one") in problems_of("name: a\nname: b\n")
+    assert (2, "name", "appears twice (lines 1 and 2); keep one") in problems_of(
+        "name: a\nname: b\n"
+    )
     found = problems_of("name: [a\n")
     assert found[0][1] == ""
     assert "not valid YAML" in found[0][2]
