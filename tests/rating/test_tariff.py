@@ -256,6 +256,9 @@ def test_duplicate_keys_in_a_plan_are_refused(store: Store, tmp_path: Path) -> N
                            "expected range")),
         ("valid_from: 2026-01-01\ndecimals: " + "9" * 30,
          (4, "decimals", "Input should be less than or equal to 6")),
+        ("valid_from: 2026-01-01\nbands: [{name: day, start: 08:00, end: 19:00}]",
+         (4, "bands[0].end", '1140 is not a time HH:MM; put times in quotes, e.g. "19:00" '
+                             "(without them YAML reads 19:00 as a number)")),
         ("valid_from: 2026-01-01\ngateways: '^(PAR'",
          (4, "gateways", "'^(PAR' is not a valid regular expression: missing ), unterminated "
                          "subpattern at position 1")),

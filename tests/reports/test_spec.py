@@ -102,3 +102,46 @@ def test_the_docs_list_every_public_report() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text()
     for name in public_reports():
         assert f"| `{name}` |" in docs, name
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ("limit: 99999999999999999999",
+         (10, "limit", "Input should be less than or equal to 1000000000")),
+        ("filters: {from: 2026-02-30}",
+         (10, "filters.from", "'2026-02-30' is not a valid date (day is out of range for month)")),
+        ("filters: {from: '0001-01-01'}",
+         (10, "filters.from", "'0001-01-01' is not a year from 1900 to 9998")),
+        ("filters: {to: 9999-12-31}",
+         (10, "filters.to", "'9999-12-31' is not a year from 1900 to 9998")),
+        ("filters: {max_cost: 99999999999999999999999999999999999999}",
+         (10, "filters.max_cost", "Input should be less than or equal to 1000000000000")),
+        ("filters: {min_duration: 99999999999999999999}",
+         (10, "filters.min_duration", "Input should be less than or equal to 1000000000")),
+        ("limit: " + "9" * 5000, (10, "limit", "'" + "9" * 79 + "…' has too many digits")),
+    ],
+)  # fmt: skip
+def test_values_sql_or_the_calendar_cannot_hold_are_refused(
+    extra: str, expected: tuple[int, str, str]
+) -> None:
+    assert problems_of(GOOD + extra + "\n") == [expected]
+
+
+def test_a_yaml_bomb_or_a_huge_spec_file_is_a_problem(tmp_path: Path) -> None:
+    from tests.test_yamlfile import BILLION_LAUGHS
+
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BILLION_LAUGHS)
+    with pytest.raises(SpecError, match=r"bomb\.yaml:\d: aliases expand the document"):
+        load_file(path)
+    path.write_text(GOOD + "# padding\n" * 120_000)
+    with pytest.raises(SpecError, match=r"bomb\.yaml: 1,2\d\d,\d\d\d bytes is too large"):
+        load_file(path)
+
+
+def test_unquoted_dates_in_filters_are_days() -> None:
+    spec, problems = validate_text(GOOD + "filters: {from: 2026-01-01, to: 2026-01-31}\n", "r")
+    assert problems == []
+    assert spec is not None
+    assert (spec.filters.start, spec.filters.end) == ("2026-01-01", "2026-01-31")

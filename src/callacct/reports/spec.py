@@ -46,6 +46,8 @@ Text = str | dict[Language, str]
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Agg = Literal["count", "sum", "avg", "min", "max", "share"]
+#: Largest `limit` (the SQL LIMIT is a 64-bit integer; no report shows this many rows).
+MAX_ROWS: Final = 1_000_000_000
 #: Size limit of a report spec file (specs are a few KB).
 MAX_SPEC_BYTES: Final = 1024 * 1024
 DATASETS: Final = {
@@ -90,7 +92,7 @@ class ReportSpec(_Model):
     group_by: list[str] = []
     measures: list[Measure] = []
     sort: list[str] = []
-    limit: int | None = Field(None, ge=1)
+    limit: int | None = Field(None, ge=1, le=MAX_ROWS)
     totals: bool = False
     chart: ChartSpec | None = None
     formats: dict[str, ColumnKind] = {}
