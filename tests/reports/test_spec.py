@@ -136,7 +136,7 @@ def test_a_yaml_bomb_or_a_huge_spec_file_is_a_problem(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match=r"bomb\.yaml:\d: aliases expand the document"):
         load_file(path)
     path.write_text(GOOD + "# padding\n" * 120_000)
-    with pytest.raises(SpecError, match=r"bomb\.yaml: 1,2\d\d,\d\d\d bytes is too large"):
+    with pytest.raises(SpecError, match=r"bomb\.yaml: larger than 1,048,576 bytes, too large"):
         load_file(path)
 
 
