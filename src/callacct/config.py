@@ -2,7 +2,7 @@
 
 A workspace is found from `--workspace DIR`, else `$CALLACCT_HOME`, else the current folder.
 Every setting has a documented default; a missing file or an invalid value is a `ConfigError`
-naming the file and the key.
+naming the file, the line and the key (every invalid value, not only the first).
 
 Example:
     >>> import tempfile, pathlib
@@ -26,6 +26,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from callacct.errors import ConfigError
+from callacct.problems import ConfigProblems, KeyPath, LineMap, from_validation
 
 SETTINGS_FILE = "callacct.toml"
 STORE_FILE = "callacct.duckdb"
@@ -461,25 +462,52 @@ def load_settings(root: Path) -> Settings:
             f"or pass --workspace / set {ENV_HOME}"
         )
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        raw = tomllib.loads(text)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc}); fix the file") from exc
-    return parse_settings(raw, path)
+    return parse_settings(raw, path, toml_lines(text))
 
 
-def parse_settings(raw: dict[str, Any], path: Path) -> Settings:
-    """Validate a settings mapping; the first problem becomes a one-line `ConfigError`."""
+def parse_settings(raw: dict[str, Any], path: Path, lines: LineMap | None = None) -> Settings:
+    """Validate a settings mapping; every problem (file, line, key) in one `ConfigProblems`."""
     try:
         return Settings.model_validate(raw)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(part) for part in err["loc"])
-        if err["type"] == "extra_forbidden":
-            message = "unknown setting; remove it or check its spelling"
-        else:
-            message = str(err["msg"]).removeprefix("Value error, ")
-        more = f" (and {len(exc.errors()) - 1} more problem(s))" if len(exc.errors()) > 1 else ""
-        raise ConfigError(f"{path}: key '{key}': {message}{more}") from exc
+        raise ConfigProblems(from_validation(exc, str(path), lines)) from None
+
+
+_TOML_TABLE = re.compile(r"\s*\[\[?\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_TOML_NAME = r"(?:[A-Za-z0-9_-]+|\"[^\"]*\"|'[^']*')"
+_TOML_KEY = re.compile(rf"\s*({_TOML_NAME}(?:\s*\.\s*{_TOML_NAME})*)\s*=")
+_TOML_PART = re.compile(r"\"([^\"]*)\"|'([^']*)'|([A-Za-z0-9_-]+)")
+
+
+def toml_lines(text: str) -> dict[KeyPath, int]:
+    """The line of each table and key of a TOML document, to name it in problems.
+
+    >>> toml_lines('[general]\\ncountry = "XX"\\n\\n[sites.NYC]\\nregion = "ZZ"\\n')
+    {('general',): 1, ('general', 'country'): 2, ('sites', 'NYC'): 4, ('sites', 'NYC', 'region'): 5}
+    """
+    lines: dict[KeyPath, int] = {}
+    table: KeyPath = ()
+    in_string = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        quotes = line.count('"""') + line.count("'''")
+        if in_string:
+            in_string = quotes % 2 == 0
+            continue
+        in_string = quotes % 2 == 1
+        if found := _TOML_TABLE.match(line):
+            table = _toml_key(found.group(1))
+            lines.setdefault(table, number)
+        elif found := _TOML_KEY.match(line):
+            lines.setdefault((*table, *_toml_key(found.group(1))), number)
+    return lines
+
+
+def _toml_key(text: str) -> KeyPath:
+    return tuple(a or b or c for a, b, c in _TOML_PART.findall(text))
 
 
 def render_settings(settings: Settings) -> str:

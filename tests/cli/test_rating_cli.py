@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import io
 import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -58,7 +61,7 @@ def test_import_problems_exit_2_and_list_every_one(cli: Cli, tmp_path: Path) -> 
     assert "negative amount" in result.output
     assert "duplicate prefix 7" in result.output
     data = json.loads(cli("tariff", "import", str(path), "--json").stdout)
-    assert [(p["line"], p["column"]) for p in data["problems"]] == [
+    assert [(p["line"], p["key"]) for p in data["problems"]] == [
         (2, "price_per_min"),
         (3, "initial_increment_s"),
         (3, "prefix"),
@@ -164,3 +167,143 @@ def test_rating_progress_counts_then_goes_back_to_waiting(
     with off.running():
         off(1, 2)  # not a terminal: nothing shown, nothing fails
     assert off._progress is None
+
+
+# -- a tariff stored but not applied yet --------------------------------------------------------
+
+
+def _import_killed_before_rating(workspace: Path, plan_file: Path) -> None:
+    """`callacct tariff import PLAN` killed (SIGKILL) once the version is stored, right before
+    the calls are rated again."""
+    code = (
+        "import os, signal, sys\n"
+        "import callacct.cli.tariff as tariff\n"
+        "from callacct.cli import main\n"
+        "tariff.rate_calls = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "sys.argv = ['callacct', '--workspace', sys.argv[1], 'tariff', 'import', sys.argv[2]]\n"
+        "main()\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(workspace), str(plan_file)],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr.decode()
+
+
+def _costs(cli: Cli) -> dict[int, str]:
+    return {c["call_id"]: c["cost"] for c in cli.json("calls", "--all")}
+
+
+STALE = "costs may be out of date: tariff ru version 1 was imported"
+
+
+def test_a_tariff_import_killed_before_rating_is_never_silent(
+    cli: Cli, cucm_files: Path, tmp_path: Path
+) -> None:
+    cli.json("ingest", str(cucm_files))
+    cli.json("tariff", "import", str(plan(tmp_path)))
+    people = tmp_path / "people.csv"
+    people.write_text("login,role\nalice,user\n")
+    cli.json("directory", "import", str(people))
+    before = _costs(cli)
+    assert "costs may be out of date" not in cli("calls", "--all").stderr
+    doubled = [row.replace("2.00", "4.00") for row in DECK]
+    _import_killed_before_rating(cli.workspace, plan(tmp_path, doubled))
+
+    # The new version is stored, the costs are still the old ones: every command that shows
+    # costs says so (on stderr: --json output stays clean).
+    assert cli.json("tariff", "show", "ru", "--prefix", "7")["rates"][0]["price_per_min"] == "0.50"
+    assert _costs(cli) == before
+    for command in (
+        ["calls", "--all", "--json"],
+        ["calls", "--all"],
+        ["report", "run", "calls-detail", "--format", "json"],
+        ["--as", "alice", "home", "--json"],
+    ):
+        result = cli(*command)
+        assert result.exit_code == 0, result.output
+        assert STALE in result.stderr, command
+        assert STALE not in result.stdout, command
+
+    # `rate`, even for one day, rates every call and says why; then nothing is stale.
+    rated = cli("rate", "--from", "2021-12-13", "--to", "2021-12-13", "--json")
+    assert rated.exit_code == 0, rated.output
+    assert STALE not in rated.stderr
+    report = json.loads(rated.stdout)
+    assert report["finished_pending"] == "tariff ru version 1 was imported"
+    assert "every call was rated again" in rated.stderr
+    after = _costs(cli)
+    assert after != before
+    assert {k for k in after if after[k] != before[k]} == {
+        k for k in before if before[k] not in ("0.00", None)
+    }
+    assert "costs may be out of date" not in cli("calls", "--all").stderr
+    assert cli.json("rate")["finished_pending"] is None
+
+
+def test_the_next_ingest_finishes_a_pending_rerate(
+    cli: Cli, cucm_files: Path, tmp_path: Path
+) -> None:
+    later = tmp_path / "later"
+    later.mkdir()
+    for path in sorted(cucm_files.iterdir())[-2:]:
+        path.rename(later / path.name)
+    cli.json("ingest", str(cucm_files))
+    cli.json("tariff", "import", str(plan(tmp_path)))
+    before = _costs(cli)
+    _import_killed_before_rating(
+        cli.workspace, plan(tmp_path, [row.replace("2.00", "4.00") for row in DECK])
+    )
+    ingested = cli("ingest", str(later), "--json")
+    assert ingested.exit_code == 0, ingested.output
+    assert json.loads(ingested.stdout)["rating"]["finished_pending"] == (
+        "tariff ru version 1 was imported"
+    )
+    assert STALE not in ingested.stderr
+    after = _costs(cli)
+    assert any(after[k] != before[k] for k in before if before[k] not in ("0.00", None))
+    assert cli.json("rate")["changed"] == 0
+
+
+def test_no_rate_leaves_costs_marked_stale_until_rated(
+    cli: Cli, cucm_files: Path, tmp_path: Path
+) -> None:
+    cli.json("ingest", str(cucm_files))
+    result = cli("tariff", "import", str(plan(tmp_path)), "--no-rate")
+    assert result.exit_code == 0, result.output
+    assert "costs may be out of date: tariff ru version 1 was imported" in result.stderr
+    assert "run 'callacct rate'" in cli("calls").stderr
+    cli.json("rate")
+    assert "costs may be out of date" not in cli("calls").stderr
+
+
+@pytest.mark.parametrize(
+    ("bad", "expected"),
+    [
+        ("valid_from: 2026-02-30", ":3: valid_from: '2026-02-30' is not a valid date"),
+        ("valid_from: 2026-01-01\nholidays: [2026-13-01]", ":4: holidays[0]: '2026-13-01' is not"),
+    ],
+)
+def test_impossible_dates_in_a_plan_are_one_line_errors(
+    cli: Cli, tmp_path: Path, bad: str, expected: str
+) -> None:
+    path = plan(tmp_path)
+    path.write_text(path.read_text().replace("valid_from: '2000-01-01'", bad))
+    result = cli("tariff", "import", str(path))
+    assert result.exit_code == 2, result.output
+    assert "internal error" not in result.output
+    assert f"{path}{expected}" in result.output.replace("\n", "")
+
+
+def test_a_second_default_plan_needs_replace_default(cli: Cli, tmp_path: Path) -> None:
+    cli.json("tariff", "import", str(plan(tmp_path)))
+    other = write_plan(tmp_path, "other", DECK, currency="RUB", default=True)
+    refused = cli("tariff", "import", str(other))
+    assert refused.exit_code == 2
+    assert "'ru' is the default plan; import with --replace-default" in refused.output
+    taken = cli("tariff", "import", str(other), "--replace-default")
+    assert taken.exit_code == 0, taken.output
+    assert "'ru' is no longer the default plan; 'other' is" in taken.stderr
+    assert [p["plan"] for p in cli.json("tariff", "list") if p["default"]] == ["other"]

@@ -91,7 +91,10 @@ def test_import_reports_every_bad_line(cli: Cli, tmp_path: Path) -> None:
     assert data["read"] == 9
     assert data["rejected"] == 8
     assert data["problems"][0] == {
-        "where": "people.csv:3",
+        "file": "people.csv",
+        "line": 3,
+        "key": "",
+        "value": "",
         "message": "role 'chief' must be one of user, supervisor, admin",
     }
     assert "Traceback" not in result.output
@@ -229,7 +232,8 @@ def test_masking_settings_are_validated(org: Cli) -> None:
     path.write_text(path.read_text().replace("[masking]\n", "[masking]\nguest = 3\n"))
     result = org("calls")
     assert result.exit_code == 2
-    assert "key 'masking.guest'" in result.output
+    line = path.read_text().splitlines().index("guest = 3") + 1
+    assert f"callacct.toml:{line}: masking.guest: unknown key" in result.output
 
 
 @pytest.mark.parametrize(

@@ -300,10 +300,10 @@ def test_freeswitch_sample_with_a_mapping_that_accepts_it(
         ("name: acme\ncolumns:\n  calling_number: A\n  called_number: B\n",
          "columns.started_at: required"),
         (ACME_YAML.replace("delimiter:", "delimitr:"),
-         "delimitr: unknown key; remove it or check its spelling (line 2)"),
+         ":2: delimitr: unknown key; remove it or check its spelling"),
         (ACME_YAML.replace("IN: incoming", "IN: inbound"),
-         "columns.direction.values.IN: 'inbound' is not one of 'incoming', 'outgoing' or "
-         "'internal' (line 19)"),
+         ":19: columns.direction.values.IN: 'inbound' is not one of 'incoming', 'outgoing' or "
+         "'internal'"),
         (ACME_YAML.replace("header: true", "header: false"),
          "columns.started_at: 'Start' must be a column position (1 = first) because header is "
          "false"),
@@ -313,7 +313,7 @@ def test_freeswitch_sample_with_a_mapping_that_accepts_it(
          "timezone: 'Mars/Olympus' is not a time zone"),
         (ACME_YAML.replace('"%d/%m/%Y %H:%M:%S"', "dd/mm/yyyy"),
          "timestamp_format: 'dd/mm/yyyy' is not a strftime format"),
-        (ACME_YAML + "name: again\n", "name: appears twice (lines 1 and 23); keep one"),
+        (ACME_YAML + "name: again\n", ":23: name: appears twice (lines 1 and 23); keep one"),
         ("name: acme\ncolumns: [a, b\n", "not valid YAML"),
         ("- just\n- a list\n", "the mapping must be a YAML mapping"),
         ("", "the mapping must be a YAML mapping"),
@@ -327,8 +327,7 @@ def test_bad_mapping_is_one_line_naming_file_and_key(
     with pytest.raises(SpecError) as caught:
         load_mapping(path)
     message = str(caught.value)
-    assert "\n" not in message
-    assert message.startswith(f"{path}: ")
+    assert all(line.startswith(f"{path}:") for line in message.splitlines())
     assert expected in message
 
 
@@ -336,9 +335,11 @@ def test_several_problems_are_all_named(tmp_path: Path) -> None:
     path = write(tmp_path, "m.yaml", "name: m\ndelimiter: ',,'\ncolumns: {started_at: S}\n")
     with pytest.raises(SpecError) as caught:
         load_mapping(path)
-    message = str(caught.value)
-    assert message.startswith(f"{path}: delimiter: ")
-    assert "(and 2 more: columns.calling_number, columns.called_number)" in message
+    assert str(caught.value).splitlines() == [
+        f"{path}:2: delimiter: ',,' is not one character such as ',' ';' '|' or 'tab'",
+        f"{path}:3: columns.calling_number: required",
+        f"{path}:3: columns.called_number: required",
+    ]
 
 
 def test_yaml_scalars_stay_text(store: Store, settings: Settings, tmp_path: Path) -> None:
@@ -397,7 +398,7 @@ def test_the_documented_examples_work(store: Store, settings: Settings, tmp_path
     [shown] = [line for line in doc.splitlines() if "'inbound' is not one of" in line]
     with pytest.raises(SpecError) as caught:
         load_mapping(write(tmp_path, "acme.yaml", mapping.replace("IN: incoming", "IN: inbound")))
-    assert str(caught.value).endswith(shown.removeprefix("mappings/acme.yaml: "))
+    assert str(caught.value) == shown.replace("mappings/acme.yaml", str(tmp_path / "acme.yaml"))
 
     [paragraph] = [p for p in (generic.__doc__ or "").split("\n\n") if "name: acme-pbx" in p]
     text = "\n".join(line.removeprefix("    ") for line in paragraph.splitlines())

@@ -331,7 +331,7 @@ def test_rating_order_and_batches_do_not_matter(
 
 
 def test_explain_redoes_the_arithmetic(store: Store, tmp_path: Path) -> None:
-    rows = ["336,France mobile,mobile,0.12,0.05,30,6,0.10,day"]
+    rows = ["336,France mobile,mobile,0.12,0.05,30,6,0.10,day", "336,M,mobile,0.06,0,1,1,0,night"]
     import_tariff(store.con, write_plan(tmp_path, "p", rows, bands=DAY_NIGHT, default=True))
     ids = insert_calls(
         store.con,
@@ -355,8 +355,8 @@ def test_explain_redoes_the_arithmetic(store: Store, tmp_path: Path) -> None:
     # A tariff change makes the stored cost stale until `rate` runs.
     import_tariff(
         store.con,
-        write_plan(tmp_path, "p", ["336,M,mobile,0.24,0.05,30,6,0.10,day"], bands=DAY_NIGHT,
-                   default=True),
+        write_plan(tmp_path, "p", ["336,M,mobile,0.24,0.05,30,6,0.10,day", rows[1]],
+                   bands=DAY_NIGHT, default=True),
     )  # fmt: skip
     stale = dict(explain_call(store.con, SETTINGS, ids[0]).steps)["stored"]
     assert "stored cost is 0.30 EUR, the tariffs in force now give 0.55 EUR" in stale

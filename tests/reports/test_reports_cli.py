@@ -272,7 +272,13 @@ def test_validate_files(demo: Cli, tmp_path: Path) -> None:
     assert f"{bad}:5: columns[0]: unknown field 'started'" in result.output
     data = json.loads(demo("report", "validate", str(bad), "--json").stdout)
     assert data["problems"] == [
-        {"file": str(bad), "line": 5, "key": "columns[0]", "message": "unknown field 'started'"}
+        {
+            "file": str(bad),
+            "line": 5,
+            "key": "columns[0]",
+            "value": "started",
+            "message": "unknown field 'started'",
+        }
     ]
     assert demo("report", "import", str(bad)).exit_code == 2
 

@@ -27,7 +27,7 @@ sort: [-cost]
 def problems_of(text: str) -> list[tuple[int | None, str, str]]:
     spec, problems = validate_text(text, "r.yaml")
     assert spec is None
-    return [(p.line, p.path, p.message) for p in problems]
+    return [(p.line, p.key, p.message) for p in problems]
 
 
 def test_a_good_spec_loads() -> None:
@@ -45,7 +45,7 @@ def test_every_problem_has_file_line_and_key_path() -> None:
     assert (8, "measures[1].agg", found[0][2]) == found[0]
     assert "'count', 'sum', 'avg', 'min', 'max' or 'share'" in found[0][2]
     assert (10, "limit", "Input should be greater than or equal to 1") in found
-    assert (11, "colour", "Extra inputs are not permitted") in found
+    assert (11, "colour", "unknown key; remove it or check its spelling") in found
     _spec, problems = validate_text(text, "r.yaml")
     assert str(problems[0]).startswith("r.yaml:8: measures[1].agg: ")
 
@@ -63,7 +63,9 @@ def test_meaning_is_checked_too() -> None:
 
 
 def test_duplicate_keys_and_bad_yaml() -> None:
-    assert (2, "name", "duplicate key") in problems_of("name: a\nname: b\n")
+    assert (2, "name", "appears twice (lines 1 and 2); keep one") in problems_of(
+        "name: a\nname: b\n"
+    )
     found = problems_of("name: [a\n")
     assert found[0][1] == ""
     assert "not valid YAML" in found[0][2]
@@ -75,9 +77,9 @@ def test_load_file_raises_one_line_naming_the_first_problem(tmp_path: Path) -> N
     path.write_text(GOOD.replace("agg: count", "agg: cnt").replace("sort: [-cost]", "limit: -1"))
     with pytest.raises(SpecError) as caught:
         load_file(path)
-    message = str(caught.value)
-    assert message.startswith(f"{path}:7: measures[0].agg: ")
-    assert "(and 1 more problems)" in message
+    first, second = str(caught.value).splitlines()
+    assert first.startswith(f"{path}:7: measures[0].agg: ")
+    assert second.startswith(f"{path}:9: limit: ")
 
 
 def test_the_public_library() -> None:
@@ -100,3 +102,46 @@ def test_the_docs_list_every_public_report() -> None:
     docs = (Path(__file__).resolve().parents[2] / "docs" / "reports.md").read_text()
     for name in public_reports():
         assert f"| `{name}` |" in docs, name
+
+
+@pytest.mark.parametrize(
+    ("extra", "expected"),
+    [
+        ("limit: 99999999999999999999",
+         (10, "limit", "Input should be less than or equal to 1000000000")),
+        ("filters: {from: 2026-02-30}",
+         (10, "filters.from", "'2026-02-30' is not a valid date (day is out of range for month)")),
+        ("filters: {from: '0001-01-01'}",
+         (10, "filters.from", "'0001-01-01' is not a year from 1900 to 9998")),
+        ("filters: {to: 9999-12-31}",
+         (10, "filters.to", "'9999-12-31' is not a year from 1900 to 9998")),
+        ("filters: {max_cost: 99999999999999999999999999999999999999}",
+         (10, "filters.max_cost", "Input should be less than or equal to 1000000000000")),
+        ("filters: {min_duration: 99999999999999999999}",
+         (10, "filters.min_duration", "Input should be less than or equal to 1000000000")),
+        ("limit: " + "9" * 5000, (10, "limit", "'" + "9" * 79 + "…' has too many digits")),
+    ],
+)  # fmt: skip
+def test_values_sql_or_the_calendar_cannot_hold_are_refused(
+    extra: str, expected: tuple[int, str, str]
+) -> None:
+    assert problems_of(GOOD + extra + "\n") == [expected]
+
+
+def test_a_yaml_bomb_or_a_huge_spec_file_is_a_problem(tmp_path: Path) -> None:
+    from tests.test_yamlfile import BILLION_LAUGHS
+
+    path = tmp_path / "bomb.yaml"
+    path.write_text(BILLION_LAUGHS)
+    with pytest.raises(SpecError, match=r"bomb\.yaml:\d: aliases expand the document"):
+        load_file(path)
+    path.write_text(GOOD + "# padding\n" * 120_000)
+    with pytest.raises(SpecError, match=r"bomb\.yaml: larger than 1,048,576 bytes, too large"):
+        load_file(path)
+
+
+def test_unquoted_dates_in_filters_are_days() -> None:
+    spec, problems = validate_text(GOOD + "filters: {from: 2026-01-01, to: 2026-01-31}\n", "r")
+    assert problems == []
+    assert spec is not None
+    assert (spec.filters.start, spec.filters.end) == ("2026-01-01", "2026-01-31")

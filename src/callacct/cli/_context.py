@@ -8,11 +8,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 
 from callacct.cli._output import err_console
 from callacct.config import Workspace, check_timezone, open_workspace, resolve_workspace_dir
 from callacct.directory.scope import Scope, admin_scope, scope_for
 from callacct.errors import UsageError
+from callacct.rating.pending import stale_costs_warning
 from callacct.store import Store, open_store
 
 
@@ -22,8 +24,10 @@ def workspace_from(ctx: typer.Context) -> Workspace:
 
 
 @contextmanager
-def store_of(workspace: Workspace) -> Iterator[Store]:
-    """Open the workspace store, telling the user once if another process holds it."""
+def store_of(workspace: Workspace, *, rates: bool = False) -> Iterator[Store]:
+    """Open the workspace store, telling the user once if another process holds it, and if
+    stored costs may be stale (a tariff not applied yet) — unless the command `rates` the
+    calls, which brings them up to date."""
     told = False
 
     def waiting(seconds: float) -> None:
@@ -40,6 +44,9 @@ def store_of(workspace: Workspace) -> Iterator[Store]:
         on_wait=waiting,
     )
     try:
+        stale = None if rates else stale_costs_warning(store.con)
+        if stale:
+            err_console.print(f"[yellow]warning:[/] {escape(stale)}", highlight=False)
         yield store
     finally:
         store.close()

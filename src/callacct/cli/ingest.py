@@ -87,7 +87,7 @@ def ingest_command(
     dialect = load_mapping(mapping) if mapping else (get_dialect(fmt) if fmt else None)
     progress = ByteProgress("ingest")
     rating: RateReport | None = None
-    with store_of(workspace) as store:
+    with store_of(workspace, rates=not dry_run) as store:
         require_admin(ctx, workspace, store, "ingest")
         with progress.running():
             report = ingest_paths(

@@ -27,6 +27,7 @@ from callacct.config import Workspace
 from callacct.directory.versions import list_users
 from callacct.errors import SpecError, UsageError
 from callacct.i18n import LANGUAGES
+from callacct.problems import Problem
 from callacct.reports.export import write_csv, write_json
 from callacct.reports.library import (
     OPERATOR,
@@ -43,7 +44,7 @@ from callacct.reports.library import (
 from callacct.reports.render.cells import text_rows, text_totals
 from callacct.reports.result import ReportResult
 from callacct.reports.run import run_report
-from callacct.reports.spec import Problem, text_in, validate_text
+from callacct.reports.spec import read_spec_text, text_in, validate_file
 from callacct.reports.texts import text as t
 from callacct.store import Store
 
@@ -524,10 +525,7 @@ def import_command(
     Example:
       callacct report import my-intl.yaml
     """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read: {exc}") from None
+    text = read_spec_text(path)
     workspace = workspace_from(ctx)
     with store_of(workspace) as store:
         owner = _owner(ctx, workspace, store)
@@ -557,12 +555,7 @@ def validate_command(
     checked = 0
     if paths:
         for path in paths:
-            try:
-                text = path.read_text(encoding="utf-8")
-            except (OSError, UnicodeDecodeError) as exc:
-                problems.append(Problem(str(path), None, "", f"cannot read: {exc}"))
-                continue
-            problems += validate_text(text, str(path))[1]
+            problems += validate_file(path)[1]
             checked += 1
     else:
         problems += validate_library()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from callacct.cli._app import app
@@ -16,6 +17,7 @@ from callacct.errors import UsageError
 from callacct.query.calls import parse_when
 from callacct.rating import RateReport, TariffError, import_tariff, rate_calls
 from callacct.rating.classify import default_workers
+from callacct.rating.pending import stale_costs_warning
 from callacct.rating.tariff import EXAMPLE_TARIFFS, describe_plans, show_plan
 
 tariff_app = typer.Typer(
@@ -59,6 +61,13 @@ def import_command(
     rate: Annotated[
         bool, typer.Option("--rate/--no-rate", help="Re-rate the calls after the import.")
     ] = True,
+    replace_default: Annotated[
+        bool,
+        typer.Option(
+            "--replace-default",
+            help="Let a plan marked 'default: true' take the default from the current one.",
+        ),
+    ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Validate a tariff and store it as a new version (or replace the version with the same
@@ -69,10 +78,11 @@ def import_command(
       callacct tariff import carrier-2027.csv --plan carrier --valid-from 2027-01-01
       callacct tariff import fr-carrier            # a shipped example
       callacct tariff import carrier.yaml --dry-run --json
+      callacct tariff import new-default.yaml --replace-default
     """
     workspace = workspace_from(ctx)
     path = _resolve(file)
-    with store_of(workspace) as store:
+    with store_of(workspace, rates=rate) as store:
         require_admin(ctx, workspace, store, "tariff import")
         try:
             report = import_tariff(
@@ -81,14 +91,15 @@ def import_command(
                 plan=plan,
                 valid_from=_date(valid_from, "--valid-from"),
                 dry_run=dry_run,
+                replace_default=replace_default,
             )
         except TariffError as exc:
             if as_json:
                 print_json({"problems": [p.to_dict() for p in exc.problems]})
-            else:
-                _show_problems(exc)
             raise
         rating = rate_calls(store.con, workspace.settings) if rate and not dry_run else None
+        stale = None if rating else stale_costs_warning(store.con)
+    _warn([*report.warnings, *([stale] if stale else [])])
     if as_json:
         data = report.to_dict()
         data["rating"] = rating.to_dict() if rating else None
@@ -110,19 +121,6 @@ def _resolve(file: Path) -> Path:
         if example.stem == str(file):
             return example
     raise UsageError(f"{file}: no such file")
-
-
-def _show_problems(exc: TariffError) -> None:
-    table = Table("file", "line", "column", "value", "problem", title="tariff problems")
-    for problem in exc.problems:
-        table.add_row(
-            Path(problem.file).name,
-            str(problem.line or ""),
-            problem.column,
-            problem.value[:30],
-            problem.message,
-        )
-    err_console.print(table)
 
 
 @tariff_app.command("list")
@@ -241,7 +239,7 @@ def rate_command(
     first = parse_when(start, zone) if start else None
     last = parse_when(end, zone, end=True) if end else None
     with (
-        store_of(workspace) as store,
+        store_of(workspace, rates=True) as store,
         CountProgress("rating calls", "classifying new numbers").running() as bar,
     ):
         require_admin(ctx, workspace, store, "rate")
@@ -255,6 +253,7 @@ def rate_command(
         )
     if as_json:
         print_json(report.to_dict())
+        _warn(report.warnings)
         return
     show_rating(report)
 
@@ -267,5 +266,9 @@ def show_rating(report: RateReport) -> None:
         f"rated {report.calls:,} calls ({report.priced:,} priced) in {report.seconds:.2f} s: "
         f"{report.changed:,} changed, cost change {delta}; total {total}"
     )
-    for warning in report.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}")
+    _warn(report.warnings)
+
+
+def _warn(warnings: list[str]) -> None:
+    for warning in warnings:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)

@@ -29,9 +29,10 @@ from callacct.config import Settings
 from callacct.directory.attribution import AttributionResult, attribute_calls
 from callacct.directory.csv_import import COLUMNS, read_directory_csv
 from callacct.directory.masking import mask_calls, mask_number
-from callacct.directory.model import DirectoryEntry, Problem
+from callacct.directory.model import DirectoryEntry
 from callacct.directory.scope import Scope, admin_scope, scope_for, scope_of_person
 from callacct.directory.versions import DirectoryChanges, apply_snapshot, list_users, user_history
+from callacct.problems import Problem
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class DirectoryImport:
             "read": self.read,
             "accepted": self.accepted,
             "rejected": len(self.problems),
-            "problems": [{"where": p.where, "message": p.message} for p in self.problems],
+            "problems": [p.to_dict() for p in self.problems],
             **{k: v for k, v in self.changes.to_dict().items() if k != "source"},
         }
 

@@ -25,14 +25,13 @@ from pathlib import Path
 from callacct.directory.model import (
     DirectoryEntry,
     EntrySet,
-    Problem,
     check_role,
     clean_extension,
     duplicate_problems,
     normalise_language,
     parse_scopes,
 )
-from callacct.errors import DirectoryError
+from callacct.problems import DirectoryProblems, Problem
 
 COLUMNS = (
     "login",
@@ -56,50 +55,52 @@ def read_directory_csv(path: Path, *, extension_pattern: str, default_language: 
     """Entries of the CSV file at `path`, and a problem for every line that cannot be used.
 
     A file that cannot be read at all (missing, not UTF-8, no ``login`` column) raises
-    `DirectoryError`.
+    `DirectoryError` (a `DirectoryProblems` naming the file and line).
     """
     name = path.name
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise DirectoryError(f"{path}: no such file") from None
+        raise _unusable(path, None, "no such file") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise DirectoryError(f"{path}: cannot read it as UTF-8 text ({exc})") from None
+        raise _unusable(path, None, f"cannot read it as UTF-8 text ({exc})") from None
     lines = text.splitlines()
     if not lines:
-        raise DirectoryError(f"{path}: empty file; the first line must name the columns")
+        raise _unusable(path, None, "empty file; the first line must name the columns")
     dialect = _sniff(lines[0])
     reader = csv.reader(lines, dialect=dialect)
     header = [_ALIASES.get(h.strip().lower(), h.strip().lower()) for h in next(reader)]
     unknown = [h for h in header if h not in COLUMNS]
     if unknown:
-        raise DirectoryError(
-            f"{path}:1: unknown column {unknown[0]!r}; columns are {', '.join(COLUMNS)}"
-        )
+        raise _unusable(path, 1, f"unknown column {unknown[0]!r}; columns are {', '.join(COLUMNS)}")
     if "login" not in header:
-        raise DirectoryError(f"{path}:1: no 'login' column; columns are {', '.join(COLUMNS)}")
+        raise _unusable(path, 1, f"no 'login' column; columns are {', '.join(COLUMNS)}")
     ext_re = re.compile(extension_pattern)
     result = EntrySet()
-    items: list[tuple[DirectoryEntry, str]] = []
+    items: list[tuple[DirectoryEntry, str, int | None]] = []
     for line_no, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
         result.read += 1
-        where = f"{name}:{line_no}"
         if len(row) != len(header):
             result.problems.append(
-                Problem(where, f"{len(row)} fields, the header has {len(header)}")
+                Problem(name, line_no, message=f"{len(row)} fields, the header has {len(header)}")
             )
             continue
         values = {h: cell.strip() for h, cell in zip(header, row, strict=True)}
         try:
-            items.append((_entry(values, ext_re, default_language), where))
+            items.append((_entry(values, ext_re, default_language), name, line_no))
         except ValueError as exc:
-            result.problems.append(Problem(where, str(exc)))
+            result.problems.append(Problem(name, line_no, message=str(exc)))
     result.entries, duplicates = duplicate_problems(items)
     result.problems += duplicates
-    result.problems.sort(key=lambda p: int(p.where.rsplit(":", 1)[1]))
+    result.problems.sort(key=lambda p: p.line or 0)
     return result
+
+
+def _unusable(path: Path, line: int | None, message: str) -> DirectoryProblems:
+    """A file that cannot be used at all, as a `DirectoryError`."""
+    return DirectoryProblems([Problem(str(path), line, message=message)])
 
 
 def _sniff(first_line: str) -> type[csv.Dialect]:

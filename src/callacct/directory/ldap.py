@@ -32,13 +32,13 @@ from callacct.config import LdapSettings
 from callacct.directory.model import (
     DirectoryEntry,
     EntrySet,
-    Problem,
     clean_extension,
     duplicate_problems,
     normalise_language,
     parse_scopes,
 )
 from callacct.errors import AuthenticationError, ConfigError, LdapError
+from callacct.problems import Problem
 
 log = logging.getLogger(__name__)
 
@@ -319,11 +319,13 @@ def read_ldap_directory(
         login = _first(attrs, names.login)
         if login:
             logins_by_dn[_dn_key(dn)] = login
-    items: list[tuple[DirectoryEntry, str]] = []
+    items: list[tuple[DirectoryEntry, str, int | None]] = []
     for dn, attrs in raw:
         login = logins_by_dn.get(_dn_key(dn))
         if not login:
-            result.problems.append(Problem(dn, f"no {names.login} attribute; entry skipped"))
+            result.problems.append(
+                Problem(dn, message=f"no {names.login} attribute; entry skipped")
+            )
             continue
         extensions: list[str] = []
         for attribute in names.extensions:
@@ -338,7 +340,7 @@ def read_ldap_directory(
             try:
                 scopes = parse_scopes(";".join(_values(attrs, names.scope)))
             except ValueError as exc:
-                result.problems.append(Problem(dn, f"{names.scope}: {exc}"))
+                result.problems.append(Problem(dn, message=f"{names.scope}: {exc}"))
         manager_dn = _first(attrs, names.manager)
         items.append(
             (
@@ -357,6 +359,7 @@ def read_ldap_directory(
                     dn=dn,
                 ),
                 dn,
+                None,
             )
         )
     result.entries, duplicates = duplicate_problems(items)

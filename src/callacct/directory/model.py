@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from callacct.config import LANGUAGES, ROLES, SCOPE_KINDS
+from callacct.problems import Problem
 
 #: What the store keeps of a person, besides their extensions (compared to detect a change).
 USER_FIELDS = (
@@ -49,17 +50,6 @@ class DirectoryEntry:
 
     def user_values(self) -> dict[str, object]:
         return {name: getattr(self, name) for name in USER_FIELDS}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One rejected input: where it is (file:line or DN), and why."""
-
-    where: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.where}: {self.message}"
 
 
 @dataclass
@@ -127,9 +117,10 @@ def clean_extension(value: str) -> str:
 
 
 def duplicate_problems(
-    items: Iterable[tuple[DirectoryEntry, str]],
+    items: Iterable[tuple[DirectoryEntry, str, int | None]],
 ) -> tuple[list[DirectoryEntry], list[Problem]]:
-    """Keep the first entry of each login and the first holder of each extension.
+    """Keep the first entry of each login and the first holder of each extension; `items`
+    are entries with where they come from (file and line, or a DN and no line).
 
     A later entry with a login already seen is rejected; an extension already held by an
     earlier entry is dropped from the later one (both reported).
@@ -138,10 +129,16 @@ def duplicate_problems(
     problems: list[Problem] = []
     logins: dict[str, str] = {}
     holders: dict[str, tuple[str, str]] = {}
-    for entry, where in items:
+    for entry, source, line in items:
+        where = f"{source}:{line}" if line else source
         key = entry.login.lower()
         if key in logins:
-            problems.append(Problem(where, f"login {entry.login!r} already at {logins[key]}"))
+            problems.append(
+                Problem(
+                    source, line, "", entry.login,
+                    f"login {entry.login!r} already at {logins[key]}",
+                )
+            )  # fmt: skip
             continue
         logins[key] = where
         extensions: list[str] = []
@@ -149,11 +146,11 @@ def duplicate_problems(
             if ext in holders and holders[ext][0] != entry.login:
                 problems.append(
                     Problem(
-                        where,
+                        source, line, "", ext,
                         f"extension {ext} already belongs to {holders[ext][0]!r} "
                         f"({holders[ext][1]}); not given to {entry.login!r}",
                     )
-                )
+                )  # fmt: skip
                 continue
             holders[ext] = (entry.login, where)
             if ext not in extensions:

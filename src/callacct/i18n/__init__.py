@@ -22,8 +22,6 @@ from functools import cache
 from pathlib import Path
 from typing import Final
 
-import yaml
-
 from callacct.i18n.formats import (
     format_date,
     format_datetime,
@@ -32,6 +30,7 @@ from callacct.i18n.formats import (
     format_number,
     format_percent,
 )
+from callacct.yamlfile import read_yaml
 
 __all__ = [
     "LANGUAGES",
@@ -55,7 +54,7 @@ def catalogue(language: str) -> dict[str, str]:
     path = _MESSAGES / f"{language}.yaml"
     if not path.is_file():
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_yaml(path, source=f"i18n/messages/{path.name}", text_scalars=True).data or {}
     return {str(key): str(value) for key, value in data.items()}
 
 

@@ -34,9 +34,10 @@ like a built-in one (`callacct ingest FILE --mapping acme.yaml`); mappings liste
         answered_if_connected: true # an answer time or a duration > 0 means answered anyway
 
 Every scalar is read as text (YAML's `NO`, `on` or `0755` stay as written) and then validated
-strictly: unknown keys, wrong types and impossible combinations are `SpecError`s naming the file
-and the key path (`acme.yaml: columns.started_at: required`). Every data column is read as text,
-so a bad time or number in one line becomes a reject with its reason, never a failed file.
+strictly: unknown keys, wrong types and impossible combinations are `SpecError`s naming the file,
+the line and the key path (`acme.yaml:3: columns.started_at: required`), every one of them.
+Every data column is read as text, so a bad time or number in one line becomes a reject with its
+reason, never a failed file.
 """
 
 from __future__ import annotations
@@ -46,10 +47,9 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Literal, cast
 
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from callacct.config import Settings, check_timezone
@@ -66,6 +66,8 @@ from callacct.ingest.normalise import (
     parties,
     stable_keys,
 )
+from callacct.problems import KeyPath, Problem, SpecProblems, format_path, from_validation
+from callacct.yamlfile import YamlDocument, read_yaml
 
 SHIPPED_MAPPINGS = Path(__file__).parent / "mappings"
 DIRECTIONS = ("incoming", "outgoing", "internal")
@@ -82,54 +84,13 @@ DispositionValue = Literal["answered", "missed", "busy", "failed"]
 # -- the YAML file ------------------------------------------------------------------------
 
 
-class _TextLoader(yaml.SafeLoader):
-    """A safe loader that reads every scalar but `null`/`~` as text."""
+#: Size limit of a mapping file (a mapping is a few hundred bytes).
+MAX_MAPPING_BYTES = 1024 * 1024
 
 
-_TextLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag == "tag:yaml.org,2002:null"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
-
-KeyPath = tuple[str | int, ...]
-
-
-def _dotted(path: Sequence[str | int]) -> str:
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text or "(top level)"
-
-
-def _walk(node: yaml.Node, path: KeyPath, lines: dict[KeyPath, int], source: Path) -> None:
-    """Record the line of every key; refuse duplicate keys (YAML would keep the last)."""
-    if isinstance(node, yaml.MappingNode):
-        seen: dict[str, int] = {}
-        for key_node, value_node in node.value:
-            line = key_node.start_mark.line + 1
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise SpecError(f"{source}: {_dotted(path)}: keys must be plain text (line {line})")
-            key = str(key_node.value)
-            if key in seen:
-                raise SpecError(
-                    f"{source}: {_dotted((*path, key))}: appears twice (lines {seen[key]} and "
-                    f"{line}); keep one"
-                )
-            seen[key] = line
-            lines[(*path, key)] = line
-            _walk(value_node, (*path, key), lines, source)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            lines[(*path, index)] = item.start_mark.line + 1
-            _walk(item, (*path, index), lines, source)
-
-
-def _read_yaml(path: Path) -> tuple[Any, dict[KeyPath, int]]:
+def _read_yaml(path: Path) -> YamlDocument:
     try:
-        text = path.read_text(encoding="utf-8")
+        return read_yaml(path, max_bytes=MAX_MAPPING_BYTES, text_scalars=True)
     except FileNotFoundError:
         shipped = ", ".join(sorted(p.stem for p in SHIPPED_MAPPINGS.glob("*.yaml")))
         raise SpecError(
@@ -137,24 +98,6 @@ def _read_yaml(path: Path) -> tuple[Any, dict[KeyPath, int]]:
         ) from None
     except OSError as exc:
         raise SpecError(f"{path}: cannot read the mapping ({exc.strerror or exc})") from exc
-    except UnicodeDecodeError as exc:
-        raise SpecError(f"{path}: the mapping is not UTF-8 text ({exc.reason})") from exc
-    loader = _TextLoader(text)
-    try:
-        node = loader.get_single_node()
-        if node is None:
-            return None, {}
-        lines: dict[KeyPath, int] = {}
-        _walk(node, (), lines, path)
-        return loader.construct_document(node), lines
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f"line {mark.line + 1}: " if mark is not None else ""
-        raise SpecError(f"{path}: {where}not valid YAML ({exc.problem or exc})") from exc
-    except yaml.YAMLError as exc:
-        raise SpecError(f"{path}: not valid YAML ({exc})") from exc
-    finally:
-        loader.dispose()
 
 
 # -- validation -----------------------------------------------------------------------------
@@ -299,42 +242,30 @@ def _cross_checks(spec: MappingSpec) -> list[tuple[KeyPath, str]]:
     return problems
 
 
-def _problem_text(err: Any) -> str:
-    kind = err["type"]
-    if kind == "missing":
-        return "required"
-    if kind == "extra_forbidden":
-        return "unknown key; remove it or check its spelling"
-    if kind == "literal_error":
-        return f"{err['input']!r} is not one of {err['ctx']['expected']}"
-    return str(err["msg"]).removeprefix("Value error, ")
-
-
-def _validate(raw: Any, lines: dict[KeyPath, int], path: Path) -> MappingSpec:
-    problems: list[tuple[KeyPath, str]] = []
-    spec: MappingSpec | None = None
+def _validate(document: YamlDocument) -> MappingSpec:
+    """The mapping, or `SpecProblems` naming every problem (file, line, key path)."""
+    raw, source = document.data, document.source
     if not isinstance(raw, dict):
-        raise SpecError(
-            f"{path}: the mapping must be a YAML mapping with at least name and columns "
-            "(see docs/generic-csv-mapping.md)"
-        )
+        raise SpecProblems(
+            [
+                Problem(
+                    source, None, "", "",
+                    "the mapping must be a YAML mapping with at least name and columns "
+                    "(see docs/generic-csv-mapping.md)",
+                )
+            ]
+        )  # fmt: skip
     try:
         spec = MappingSpec.model_validate(raw)
     except ValidationError as exc:
-        problems = [(tuple(e["loc"]), _problem_text(e)) for e in exc.errors()]
-    if spec is not None:
-        problems = _cross_checks(spec)
-    if not problems:
-        assert spec is not None
-        return spec
-    key, message = problems[0]
-    line = lines.get(key) or lines.get(key[:-1])
-    where = f" (line {line})" if line else ""
-    more = ""
-    if len(problems) > 1:
-        others = ", ".join(_dotted(k) for k, _ in problems[1:])
-        more = f" (and {len(problems) - 1} more: {others})"
-    raise SpecError(f"{path}: {_dotted(key)}: {message}{where}{more}")
+        raise SpecProblems(from_validation(exc, source, document.lines)) from None
+    problems = [
+        Problem(source, document.line(key), format_path(key), "", message)
+        for key, message in _cross_checks(spec)
+    ]
+    if problems:
+        raise SpecProblems(problems)
+    return spec
 
 
 def _column_refs(spec: MappingSpec) -> dict[str, str]:
@@ -671,8 +602,7 @@ def load_mapping(path: Path | str) -> GenericCsv:
     among the mappings shipped with callacct.
     """
     path = _mapping_path(Path(path), None)
-    raw, lines = _read_yaml(path)
-    spec = _validate(raw, lines, path)
+    spec = _validate(_read_yaml(path))
     return _dialect_type(spec)(Mapping(spec=spec, path=path))
 
 

@@ -55,6 +55,17 @@ class Band(BaseModel):
             raise ValueError("list at least one day, e.g. ['mon-fri']")
         return value
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _unquoted(cls, value: object) -> object:
+        # YAML 1.1 reads an unquoted 19:00 as the number 1140 (base 60).
+        if isinstance(value, int) and not isinstance(value, bool):
+            raise ValueError(
+                f'{value} is not a time HH:MM; put times in quotes, e.g. "19:00" (without '
+                "them YAML reads 19:00 as a number)"
+            )
+        return value
+
     @field_validator("start", "end")
     @classmethod
     def _time(cls, value: str) -> str:

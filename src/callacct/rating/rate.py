@@ -32,6 +32,7 @@ from callacct.rating.cost import (
     round_sixtieths,
     to_decimal,
 )
+from callacct.rating.pending import clear_rerate, rerate_pending
 from callacct.rating.sites import RatingSite, rating_sites, site_expr
 from callacct.rating.tariff import PlanRoute, Version, load_rates, load_routes, load_versions
 from callacct.store import fetch_frame
@@ -110,6 +111,8 @@ class RateReport:
     total: dict[str, Decimal] = field(default_factory=dict)
     by_class: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    #: The pending re-rate (its reason) this run finished by rating every call.
+    finished: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,11 +125,17 @@ class RateReport:
             "total": {k: str(v) for k, v in sorted(self.total.items())},
             "by_class": dict(sorted(self.by_class.items())),
             "seconds": round(self.seconds, 3),
+            "finished_pending": self.finished,
         }
 
     @property
     def warnings(self) -> list[str]:
         out = []
+        if self.finished is not None:
+            out.append(
+                f"every call was rated again: {self.finished} and the calls were not rated "
+                "with it yet"
+            )
         if self.no_tariff and self.calls:
             out.append(
                 "no tariff plan is loaded: calls got destination classes but cost 0; "
@@ -158,6 +167,13 @@ def rate_calls(
     `progress(done, total)` follows the classification of new numbers, the long part of a
     first rating; `workers` > 1 spreads it over processes (see `classify_numbers`)."""
     began = time.perf_counter()
+    pending = rerate_pending(con)
+    narrowed = start is not None or end is not None or only_new or call_ids is not None
+    if pending is not None and narrowed:
+        # A tariff was stored but not applied (an import stopped before rating, or
+        # --no-rate): costs of every call may be stale, not only of the calls asked for.
+        start = end = call_ids = None
+        only_new = False
     where: list[str] = []
     params: list[Any] = []
     if start is not None:
@@ -173,7 +189,8 @@ def rate_calls(
         params.append(call_ids)
     clause = " AND ".join(where) if where else "TRUE"
     tariffs = Tariffs.load(con)
-    report = RateReport(no_tariff=tariffs.empty)
+    report = RateReport(no_tariff=tariffs.empty, finished=pending if narrowed else None)
+    every_call = not where
     low, high, count = con.execute(
         f"SELECT min(call_id), max(call_id), count(*) FROM calls WHERE {clause}",  # noqa: S608
         params,
@@ -196,10 +213,14 @@ def rate_calls(
                 )
                 if calls.height:
                     _rate_chunk(con, settings, calls, tariffs, report, progress, workers)
+            if every_call:
+                clear_rerate(con)
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")
             raise
+    elif every_call:
+        clear_rerate(con)
     report.seconds = time.perf_counter() - began
     return report
 

@@ -27,15 +27,18 @@ from typing import Any, Final
 
 import duckdb
 import polars as pl
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from callacct.config import check_currency, check_regex
 from callacct.errors import NotFoundError, SpecError, UsageError
+from callacct.problems import KeyPath, LineMap, Problem, SpecProblems, format_path, from_validation
+from callacct.problems import line_of as _line_of
 from callacct.rating.bands import Band, BandTable
 from callacct.rating.classify import DEST_CLASSES
 from callacct.rating.cost import MAX_PRICE_U, MICRO_DECIMALS, ROUNDINGS, Rounding
+from callacct.rating.pending import mark_rerate
 from callacct.store import fetch_frame, scalar
+from callacct.yamlfile import read_limited, read_yaml
 
 DECK_COLUMNS: Final = (
     "prefix",
@@ -60,6 +63,9 @@ DEFAULTS: Final[dict[str, str]] = {
 }
 MONEY_COLUMNS: Final = ("price_per_min", "connect_fee", "min_charge")
 INCREMENT_COLUMNS: Final = ("initial_increment_s", "subsequent_increment_s")
+#: Size limits of the files of a plan: the plan (YAML) and its rate deck (CSV).
+MAX_PLAN_BYTES: Final = 1024 * 1024
+MAX_DECK_BYTES: Final = 256 * 1024 * 1024
 _PLAN_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,39}")
 _MONEY = rf"^\d{{1,12}}(\.\d{{1,{MICRO_DECIMALS}}})?$"
 
@@ -108,38 +114,11 @@ class PlanDefinition(BaseModel):
         return BandTable(self.bands, self.holidays, self.holiday_band)
 
 
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong in a tariff file."""
-
-    file: str
-    line: int | None
-    column: str
-    value: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line else self.file
-        column = f" column '{self.column}'" if self.column else ""
-        return f"{where}:{column} {self.message}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "file": self.file,
-            "line": self.line,
-            "column": self.column,
-            "value": self.value,
-            "message": self.message,
-        }
-
-
-class TariffError(SpecError):
+class TariffError(SpecProblems):
     """A tariff file with problems; nothing was stored."""
 
     def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        more = f" (and {len(problems) - 1} more; see above)" if len(problems) > 1 else ""
-        super().__init__(f"{problems[0]}{more}; nothing was stored")
+        super().__init__(problems, "nothing was stored")
 
 
 @dataclass
@@ -155,6 +134,8 @@ class ImportReport:
     dry_run: bool
     sha256: str
     problems: list[Problem] = field(default_factory=list)
+    #: What the import changes beyond the plan itself (the default plan), or looks unintended.
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -167,37 +148,71 @@ class ImportReport:
             "dry_run": self.dry_run,
             "sha256": self.sha256,
             "problems": [p.to_dict() for p in self.problems],
+            "warnings": self.warnings,
         }
 
 
 # --------------------------------------------------------------------------- reading files
 
 
-def read_plan_file(path: Path) -> PlanDefinition:
-    """Parse and validate a plan file; every problem becomes one `TariffError`."""
+def read_plan_file(path: Path) -> tuple[PlanDefinition, LineMap]:
+    """Parse and validate a plan file: the plan and the line of each key. Every problem
+    (YAML, keys and values, references between them) becomes one `TariffError`."""
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{path}: cannot read ({exc})") from exc
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        raise TariffError([Problem(str(path), line, "", "", f"not valid YAML: {exc}")]) from exc
-    if not isinstance(raw, dict):
-        raise TariffError([Problem(str(path), None, "", "", "expected a mapping of plan keys")])
+        document = read_yaml(path, max_bytes=MAX_PLAN_BYTES)
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except SpecProblems as exc:
+        raise TariffError(exc.problems) from None
+    name = str(path)
+    if not isinstance(document.data, dict):
+        raise TariffError([Problem(name, 1, "", "", "expected a mapping of plan keys")])
     try:
-        return PlanDefinition.model_validate(raw)
+        definition = PlanDefinition.model_validate(document.data)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            key = ".".join(str(part) for part in err["loc"])
-            message = (
-                "unknown key; remove it or check its spelling"
-                if err["type"] == "extra_forbidden"
-                else str(err["msg"]).removeprefix("Value error, ")
+        raise TariffError(from_validation(exc, name, document.lines)) from None
+    problems = [
+        Problem(name, _line_of(document.lines, key), format_path(key), value, message)
+        for key, value, message in plan_problems(definition)
+    ]
+    if problems:
+        raise TariffError(problems)
+    return definition, document.lines
+
+
+def plan_problems(definition: PlanDefinition) -> list[tuple[KeyPath, str, str]]:
+    """What is wrong between the keys of a plan: (key path, value, message)."""
+    out: list[tuple[KeyPath, str, str]] = []
+    first: dict[str, int] = {}
+    for index, band in enumerate(definition.bands):
+        if band.name in first:
+            out.append(
+                (
+                    ("bands", index, "name"),
+                    band.name,
+                    f"band {band.name!r} is defined twice (first as bands[{first[band.name]}])",
+                )
             )
-            problems.append(Problem(str(path), None, key, "", f"key '{key}': {message}"))
-        raise TariffError(problems) from exc
+        first.setdefault(band.name, index)
+    defined = ", ".join(first) or "no bands"
+    if definition.holiday_band and definition.holiday_band not in first:
+        out.append(
+            (
+                ("holiday_band",),
+                definition.holiday_band,
+                f"{definition.holiday_band!r} is not a band of this plan (it defines {defined}); "
+                "name one of its bands, or add the band to bands",
+            )
+        )
+    if definition.holidays and not definition.holiday_band:
+        out.append(
+            (
+                ("holidays",),
+                "",
+                "holidays need a holiday_band: the band whose rates price calls on those days",
+            )
+        )
+    return out
 
 
 def read_deck(path: Path, bands: frozenset[str]) -> tuple[pl.DataFrame, list[Problem]]:
@@ -208,9 +223,11 @@ def read_deck(path: Path, bands: frozenset[str]) -> tuple[pl.DataFrame, list[Pro
     """
     name = str(path)
     try:
-        data = path.read_bytes()
+        data = read_limited(path, MAX_DECK_BYTES)
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+        return _empty_deck(), [Problem(name, None, "", "", f"cannot read ({exc.strerror or exc})")]
+    except SpecProblems as exc:
+        return _empty_deck(), exc.problems
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -404,14 +421,20 @@ def import_tariff(
     plan: str | None = None,
     valid_from: dt.date | None = None,
     dry_run: bool = False,
+    replace_default: bool = False,
 ) -> ImportReport:
     """Validate and store a plan file (YAML) or, with `plan` and `valid_from`, a new deck
     (CSV) for an existing plan. Raises `TariffError` listing every problem; stores nothing then.
+
+    A plan marked `default: true` while another plan is the default is refused unless
+    `replace_default`. Storing a version marks the calls as due for re-rating (`rerate_pending`)
+    in the same transaction, so an import interrupted before `rate_calls` is never silent.
     """
+    lines: LineMap = {}
     if path.suffix.lower() in (".yaml", ".yml"):
         if plan is not None:
             raise UsageError(f"{path}: a plan file names its plan; --plan is for a CSV deck")
-        definition = read_plan_file(path)
+        definition, lines = read_plan_file(path)
         if valid_from is not None:
             definition = definition.model_copy(update={"valid_from": valid_from})
         deck_path = (path.parent / definition.deck).resolve()
@@ -423,12 +446,25 @@ def import_tariff(
             )
         definition = _definition_of(con, plan, valid_from, path.name)
         deck_path = path
-    deck, problems = read_deck(deck_path, definition.band_table.names)
+    band_names = frozenset(band.name for band in definition.bands)
+    deck, problems = read_deck(deck_path, band_names)
     if not deck.height and not problems:
         problems = [Problem(str(deck_path), None, "", "", "the deck has no rates")]
-    names = [band.name for band in definition.bands]
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        problems.insert(0, Problem(str(path), None, "bands", name, f"band {name!r} defined twice"))
+    if deck.height and not problems:
+        problems = _unpriced_bands(definition, deck, path, deck_path, lines)
+    current = _default_plan(con)
+    if definition.default and current not in (None, definition.plan) and not replace_default:
+        problems.insert(
+            0,
+            Problem(
+                str(path),
+                _line_of(lines, ("default",)),
+                "default",
+                "true",
+                f"{current!r} is the default plan; import with --replace-default to make "
+                f"{definition.plan!r} the default instead, or set default: false",
+            ),
+        )
     if problems:
         raise TariffError(problems)
     digest = hashlib.sha256(deck_path.read_bytes()).hexdigest()
@@ -452,6 +488,7 @@ def import_tariff(
         replaced=bool(existing),
         dry_run=dry_run,
         sha256=digest,
+        warnings=_import_warnings(definition, current),
     )
     if dry_run:
         return report
@@ -520,11 +557,60 @@ def import_tariff(
             )
         finally:
             con.unregister("_tariff_deck")
+        if scalar(con, "SELECT EXISTS (SELECT 1 FROM calls)"):
+            mark_rerate(con, f"tariff {definition.plan} version {version} was imported")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
     return report
+
+
+def _default_plan(con: duckdb.DuckDBPyConnection) -> str | None:
+    found = scalar(con, "SELECT min(plan) FROM tariff_plans WHERE is_default")
+    return None if found is None else str(found)
+
+
+def _unpriced_bands(
+    definition: PlanDefinition, deck: pl.DataFrame, path: Path, deck_path: Path, lines: LineMap
+) -> list[Problem]:
+    """A band no deck row prices, when every row names a band: its calls would cost nothing."""
+    used = set(deck.get_column("band").unique().to_list())
+    if "" in used:
+        return []
+    out = []
+    for index, band in enumerate(definition.bands):
+        if band.name in used:
+            continue
+        message = (
+            f"no deck row prices band {band.name!r} and every row names a band: its calls "
+            "would cost nothing; add rows for it, or band-less rows"
+        )
+        if lines:
+            key: KeyPath = ("bands", index, "name")
+            out.append(
+                Problem(str(path), _line_of(lines, key), format_path(key), band.name, message)
+            )
+        else:
+            out.append(Problem(str(deck_path), None, "band", band.name, message))
+    return out
+
+
+def _import_warnings(definition: PlanDefinition, current_default: str | None) -> list[str]:
+    plan = definition.plan
+    out = []
+    if definition.default and current_default not in (None, plan):
+        out.append(f"{current_default!r} is no longer the default plan; {plan!r} is")
+    if not definition.default and current_default == plan:
+        out.append(
+            f"{plan!r} was the default plan and is not any more (default: false): calls whose "
+            "gateway no plan claims are not priced"
+        )
+    if not definition.default and not definition.gateways:
+        out.append(
+            f"{plan!r} has no gateways pattern and is not the default plan: it prices no call"
+        )
+    return out
 
 
 def _definition_of(

@@ -35,6 +35,11 @@ Direction = Literal["incoming", "outgoing", "internal"]
 FIXED_PERIODS: Final = ("today", "yesterday", "this_week", "last_week", "this_month", "last_month")
 _LAST_DAYS = re.compile(r"last_(\d{1,4})_days")
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: Bounds of values that go into SQL: a cost is DECIMAL(18, 6), a duration an INTEGER of seconds.
+MAX_COST: Final = Decimal(10**12)
+MAX_SECONDS: Final = 10**9
+FIRST_YEAR: Final = 1900
+LAST_YEAR: Final = 9998
 
 
 class Filters(BaseModel):
@@ -65,10 +70,18 @@ class Filters(BaseModel):
     classes: tuple[DestClass, ...] = Field((), description="destination classes")
     countries: tuple[str, ...] = Field((), description="destination countries (ISO codes)")
     number: str | None = Field(None, description="calls to or from this number")
-    min_duration: int | None = Field(None, ge=0, description="at least this many seconds")
-    max_duration: int | None = Field(None, ge=0, description="at most this many seconds")
-    min_cost: Decimal | None = Field(None, description="cost at least this")
-    max_cost: Decimal | None = Field(None, description="cost at most this")
+    min_duration: int | None = Field(
+        None, ge=0, le=MAX_SECONDS, description="at least this many seconds"
+    )
+    max_duration: int | None = Field(
+        None, ge=0, le=MAX_SECONDS, description="at most this many seconds"
+    )
+    min_cost: Decimal | None = Field(
+        None, ge=-MAX_COST, le=MAX_COST, description="cost at least this"
+    )
+    max_cost: Decimal | None = Field(
+        None, ge=-MAX_COST, le=MAX_COST, description="cost at most this"
+    )
     where: str | None = Field(None, description="an expression (see the expression language)")
 
     @field_validator("period")
@@ -83,17 +96,26 @@ class Filters(BaseModel):
             )
         return value
 
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _as_text(cls, value: object) -> object:
+        """`from: 2026-01-01` unquoted in YAML is a date: the same day as the text."""
+        return value.isoformat() if isinstance(value, dt.date) else value
+
     @field_validator("start", "end")
     @classmethod
     def _when(cls, value: str | None) -> str | None:
         if value is None:
             return value
         try:
-            dt.datetime.fromisoformat(value)
+            when = dt.datetime.fromisoformat(value)
         except ValueError:
             raise ValueError(
                 f"{value!r} is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)"
             ) from None
+        if not FIRST_YEAR <= when.year <= LAST_YEAR:
+            # Moved to UTC and past their end, dates near year 1 or 9999 leave the calendar.
+            raise ValueError(f"{value!r} is not a year from {FIRST_YEAR} to {LAST_YEAR}")
         return value
 
     @field_validator("where")

@@ -20,15 +20,9 @@ from typing import Any, Final
 import duckdb
 
 from callacct.errors import NotFoundError, UsageError
+from callacct.problems import Problem, SpecProblems
 from callacct.reports.filters import Filters
-from callacct.reports.spec import (
-    Problem,
-    ReportSpec,
-    SpecProblems,
-    load_text,
-    text_in,
-    validate_text,
-)
+from callacct.reports.spec import ReportSpec, load_text, text_in, validate_text
 
 #: The owner of personal reports saved without `--as` (not a valid login: no clash).
 OPERATOR: Final = "(operator)"
@@ -77,7 +71,13 @@ def validate_library() -> list[Problem]:
         if spec is not None:
             if spec.name in names:
                 problems.append(
-                    Problem(file_name, None, "name", f"{spec.name!r} is also in {names[spec.name]}")
+                    Problem(
+                        file_name,
+                        None,
+                        "name",
+                        spec.name,
+                        f"{spec.name!r} is also in {names[spec.name]}",
+                    )
                 )
             names[spec.name] = file_name
     return problems

@@ -1,6 +1,7 @@
 """Report specs: YAML loaded safely, validated strictly, every problem with file, line and key.
 
-Three stages: `yaml` composes the document (duplicate keys refused, each key's line kept), the
+Three stages: the one YAML loader (`callacct.yamlfile`) reads the document (duplicate keys,
+aliases that blow it up and oversized files refused, each key's line kept), the
 pydantic models check shapes and values (`extra="forbid"`), then `check_spec` checks meaning:
 fields exist in the registry, measures apply to their field, sort keys and chart columns exist,
 expressions parse. All problems are collected, not only the first.
@@ -10,25 +11,34 @@ Example:
     ...     "name: by-dept\\ncategory: billing\\ntitle: By department\\ndescription: ''\\n"
     ...     "group_by: [department]\\nmeasures:\\n  - {name: calls, agg: count}\\n"
     ...     "  - {name: cost, agg: total, field: cost}\\n", "by-dept.yaml")
-    >>> [(p.source, p.line, p.path) for p in problems]
+    >>> [(p.file, p.line, p.key) for p in problems]
     [('by-dept.yaml', 8, 'measures[1].agg')]
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from callacct.errors import SpecError
 from callacct.i18n import LANGUAGES
+from callacct.problems import (
+    KeyPath,
+    Problem,
+    SpecProblems,
+    format_path,
+    from_validation,
+    line_of,
+    show_value,
+)
 from callacct.reports.expression import ExpressionError, parse
 from callacct.reports.fields import find_field
 from callacct.reports.filters import Filters
 from callacct.reports.result import ChartKind, ColumnKind
+from callacct.yamlfile import parse_yaml, read_limited
 
 Language = Literal["en", "de", "fr", "es", "ar", "it"]
 #: A text in one language, or per language (`{en: ..., fr: ...}`).
@@ -36,6 +46,10 @@ Text = str | dict[Language, str]
 Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
 Agg = Literal["count", "sum", "avg", "min", "max", "share"]
+#: Largest `limit` (the SQL LIMIT is a 64-bit integer; no report shows this many rows).
+MAX_ROWS: Final = 1_000_000_000
+#: Size limit of a report spec file (specs are a few KB).
+MAX_SPEC_BYTES: Final = 1024 * 1024
 DATASETS: Final = {
     "calls": "TRUE",  # every call
     "quality": "mos IS NOT NULL",  # calls with a voice-quality record (CUCM CMR)
@@ -78,7 +92,7 @@ class ReportSpec(_Model):
     group_by: list[str] = []
     measures: list[Measure] = []
     sort: list[str] = []
-    limit: int | None = Field(None, ge=1)
+    limit: int | None = Field(None, ge=1, le=MAX_ROWS)
     totals: bool = False
     chart: ChartSpec | None = None
     formats: dict[str, ColumnKind] = {}
@@ -114,130 +128,54 @@ def text_in(value: Text, language: str) -> str:
     return got.get(language) or got.get("en") or next(iter(got.values()), "")
 
 
-class SpecProblems(SpecError):
-    """A spec with problems: the message names the first, `problems` holds them all."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
-        super().__init__(f"{problems[0]}{more}")
-        self.problems = problems
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem of a spec: where (file, line, key path) and what."""
-
-    source: str
-    line: int | None
-    path: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.source}:{self.line}" if self.line else self.source
-        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"file": self.source, "line": self.line, "key": self.path, "message": self.message}
-
-
-def format_path(parts: tuple[str | int, ...]) -> str:
-    """`("measures", 2, "agg")` -> `measures[2].agg`."""
-    out = ""
-    for part in parts:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
-
-
-def _compose(text: str, source: str) -> tuple[Any, dict[tuple[str | int, ...], int], list[Problem]]:
-    """The document, the line of every key path, and structural problems (duplicate keys)."""
-    lines: dict[tuple[str | int, ...], int] = {(): 1}
-    problems: list[Problem] = []
-    try:
-        loader = yaml.SafeLoader(text)
-        try:
-            node = loader.get_single_node()
-            if node is None:
-                return None, lines, [Problem(source, 1, "", "the file is empty")]
-
-            def walk(current: yaml.Node, path: tuple[str | int, ...]) -> None:
-                if isinstance(current, yaml.MappingNode):
-                    seen: set[str] = set()
-                    for key_node, value_node in current.value:
-                        key = str(key_node.value)
-                        child = (*path, key)
-                        line = key_node.start_mark.line + 1
-                        if key in seen:
-                            problems.append(
-                                Problem(source, line, format_path(child), "duplicate key")
-                            )
-                        seen.add(key)
-                        lines.setdefault(child, line)
-                        walk(value_node, child)
-                elif isinstance(current, yaml.SequenceNode):
-                    for index, item in enumerate(current.value):
-                        child = (*path, index)
-                        lines.setdefault(child, item.start_mark.line + 1)
-                        walk(item, child)
-
-            walk(node, ())
-            data = loader.construct_document(node)
-        finally:
-            loader.dispose()
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        reason = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        return None, lines, [Problem(source, line, "", f"not valid YAML: {reason}")]
-    return data, lines, problems
-
-
-def _line(lines: dict[tuple[str | int, ...], int], path: tuple[str | int, ...]) -> int | None:
-    while path not in lines and path:
-        path = path[:-1]
-    return lines.get(path)
-
-
-def validate_text(text: str, source: str) -> tuple[ReportSpec | None, list[Problem]]:
+def validate_text(text: str | bytes, source: str) -> tuple[ReportSpec | None, list[Problem]]:
     """The spec in `text` and every problem found (the spec is None if there is any)."""
-    data, lines, problems = _compose(text, source)
-    if data is None and problems:
-        return None, problems
+    try:
+        document = parse_yaml(text, source, max_bytes=MAX_SPEC_BYTES)
+    except SpecProblems as exc:
+        return None, exc.problems
+    data, lines = document.data, document.lines
+    if data is None:
+        return None, [Problem(source, 1, "", "", "the file is empty")]
     if not isinstance(data, dict):
-        return None, [Problem(source, 1, "", "a report spec is a mapping of keys (name, ...)")]
+        return None, [Problem(source, 1, "", "", "a report spec is a mapping of keys (name, ...)")]
     try:
         spec = ReportSpec.model_validate(data)
     except ValidationError as exc:
-        for error in exc.errors():
-            loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
-            message = error["msg"].removeprefix("Value error, ")
-            problems.append(Problem(source, _line(lines, loc), format_path(loc), message))
-        return None, _unique(problems)
-    for path, message in check_spec(spec):
-        problems.append(Problem(source, _line(lines, path), format_path(path), message))
+        return None, from_validation(exc, source, lines)
+    problems = [
+        Problem(source, line_of(lines, path), format_path(path), _value_at(data, path), message)
+        for path, message in check_spec(spec)
+    ]
     return (None if problems else spec), problems
 
 
-def _is_union_tag(part: str | int) -> bool:
-    # pydantic names the union member tried (`str`, `dict[...]`) in the location.
-    return isinstance(part, str) and (part == "str" or part.startswith("dict["))
+def _value_at(data: object, path: KeyPath) -> str:
+    """The scalar written at `path` in the loaded document, as text ("" if none)."""
+    for part in path:
+        if isinstance(data, list) and isinstance(part, int):
+            data = data[part] if part < len(data) else None
+        elif isinstance(data, dict):
+            data = data.get(part)
+        else:
+            return ""
+    return show_value(data)
 
 
-def _unique(problems: list[Problem]) -> list[Problem]:
-    seen: set[str] = set()
-    out = []
-    for problem in problems:
-        if str(problem) not in seen:
-            seen.add(str(problem))
-            out.append(problem)
-    return out
+def validate_file(path: Path) -> tuple[ReportSpec | None, list[Problem]]:
+    """`validate_text` of the file at `path`; a file that cannot be read is a problem too."""
+    try:
+        data = read_limited(path, MAX_SPEC_BYTES)
+    except OSError as exc:
+        return None, [Problem(str(path), None, "", "", f"cannot read: {exc.strerror or exc}")]
+    except SpecProblems as exc:
+        return None, exc.problems
+    return validate_text(data, str(path))
 
 
-def check_spec(spec: ReportSpec) -> list[tuple[tuple[str | int, ...], str]]:
+def check_spec(spec: ReportSpec) -> list[tuple[KeyPath, str]]:
     """Problems of meaning, as (key path, message)."""
-    out: list[tuple[tuple[str | int, ...], str]] = []
+    out: list[tuple[KeyPath, str]] = []
     if spec.measures and spec.columns:
         out.append((("columns",), "give either columns (one row per call) or measures, not both"))
     if not spec.measures and not spec.columns:
@@ -263,7 +201,7 @@ def check_spec(spec: ReportSpec) -> list[tuple[tuple[str | int, ...], str]]:
                 out.append(((key, index), f"{name!r} is given twice"))
     group_keys = {_canonical(g) for g in spec.group_by}
     for index, measure in enumerate(spec.measures):
-        at: tuple[str | int, ...] = ("measures", index)
+        at: KeyPath = ("measures", index)
         if measure.name in group_keys or measure.name == "currency":
             out.append(((*at, "name"), f"{measure.name!r} is also a grouping"))
         if measure.field is None:
@@ -301,7 +239,7 @@ def check_spec(spec: ReportSpec) -> list[tuple[tuple[str | int, ...], str]]:
     return out
 
 
-def _expression(path: tuple[str | int, ...], text: str) -> list[tuple[tuple[str | int, ...], str]]:
+def _expression(path: KeyPath, text: str) -> list[tuple[KeyPath, str]]:
     try:
         parse(text)
     except ExpressionError as exc:
@@ -325,11 +263,19 @@ def load_text(text: str, source: str) -> ReportSpec:
 
 
 def load_file(path: Path) -> ReportSpec:
+    """The spec in the file at `path`; `SpecError` listing its problems."""
+    spec, problems = validate_file(path)
+    raise_problems(problems)
+    assert spec is not None
+    return spec
+
+
+def read_spec_text(path: Path) -> str:
+    """The text of a spec file (at most `MAX_SPEC_BYTES`), for storing it as written."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return read_limited(path, MAX_SPEC_BYTES).decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise SpecError(f"{path}: cannot read the report spec: {exc}") from None
-    return load_text(text, str(path))
 
 
 def missing_languages(value: Text) -> list[str]:

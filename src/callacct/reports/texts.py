@@ -16,16 +16,15 @@ from __future__ import annotations
 from functools import cache
 from importlib import resources
 
-import yaml
-
 from callacct.i18n import t
+from callacct.yamlfile import parse_yaml
 
 
 @cache
 def texts() -> dict[str, dict[str, str]]:
     """Every key of `texts.yaml` with its text per language."""
     source = resources.files("callacct.reports") / "texts.yaml"
-    data = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    data = parse_yaml(source.read_bytes(), "reports/texts.yaml", text_scalars=True).data or {}
     return {str(k): {str(lang): str(v) for lang, v in item.items()} for k, item in data.items()}
 
 
