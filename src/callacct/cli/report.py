@@ -24,6 +24,7 @@ from callacct.cli._context import (
 )
 from callacct.cli._output import console, print_json
 from callacct.config import Workspace
+from callacct.directory.scope import Scope
 from callacct.directory.versions import list_users
 from callacct.errors import SpecError, UsageError
 from callacct.i18n import LANGUAGES
@@ -168,11 +169,14 @@ def _filters(
 
 def _owner(ctx: typer.Context, workspace: Workspace, store: Store) -> str:
     """Whose personal reports: the --as person (who must be in the directory) or the operator."""
+    return _reader(ctx, workspace, store)[0]
+
+
+def _reader(ctx: typer.Context, workspace: Workspace, store: Store) -> tuple[str, Scope]:
+    """The owner of personal reports (`_owner`) and what they may see."""
+    scope = scope_from(ctx, workspace, store)  # UsageError if there is no such person
     login = as_login_of(ctx)
-    if login is None:
-        return OPERATOR
-    scope_from(ctx, workspace, store)  # UsageError if there is no such person
-    return login
+    return (OPERATOR if login is None else login), scope
 
 
 def _language(workspace: Workspace, store: Store, lang: str | None, login: str | None) -> str:
@@ -459,12 +463,19 @@ def save_command(
     )  # fmt: skip
     workspace = workspace_from(ctx)
     with store_of(workspace) as store:
-        owner = _owner(ctx, workspace, store)
+        owner, scope = _reader(ctx, workspace, store)
+        masked = scope.mask_digits > 0
         source = find_report(store.con, owner, base)
         spec = derive_report(
-            source.spec, name, overrides, description=description, group=group, title=title
+            source.spec,
+            name,
+            overrides,
+            description=description,
+            group=group,
+            title=title,
+            masked_numbers=masked,
         )
-        save_report(store.con, owner, spec, replace=replace)
+        save_report(store.con, owner, spec, replace=replace, masked_numbers=masked)
     if as_json:
         print_json({"name": spec.name, "owner": owner, "spec": json.loads(json.dumps(
             spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)))})  # fmt: skip
@@ -530,8 +541,15 @@ def import_command(
         raise UsageError(f"{path}: cannot read: {exc}") from None
     workspace = workspace_from(ctx)
     with store_of(workspace) as store:
-        owner = _owner(ctx, workspace, store)
-        spec = import_report(store.con, owner, text, str(path), replace=replace)
+        owner, scope = _reader(ctx, workspace, store)
+        spec = import_report(
+            store.con,
+            owner,
+            text,
+            str(path),
+            replace=replace,
+            masked_numbers=scope.mask_digits > 0,
+        )
     if as_json:
         print_json({"name": spec.name, "owner": owner})
         return
@@ -556,13 +574,18 @@ def validate_command(
     problems: list[Problem] = []
     checked = 0
     if paths:
+        masked = False
+        if as_login_of(ctx) is not None:  # checked as that person would save them
+            workspace = workspace_from(ctx)
+            with store_of(workspace) as store:
+                masked = scope_from(ctx, workspace, store).mask_digits > 0
         for path in paths:
             try:
                 text = path.read_text(encoding="utf-8")
             except (OSError, UnicodeDecodeError) as exc:
                 problems.append(Problem(str(path), None, "", f"cannot read: {exc}"))
                 continue
-            problems += validate_text(text, str(path))[1]
+            problems += validate_text(text, str(path), masked_numbers=masked)[1]
             checked += 1
     else:
         problems += validate_library()

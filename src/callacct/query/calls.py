@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from callacct.directory.masking import mask_calls
+from callacct.directory.masking import mask_calls, shown_number_sql
 from callacct.directory.scope import Scope
 from callacct.errors import UsageError
 from callacct.query.json_rows import json_rows, write_json_array
@@ -146,9 +146,12 @@ def query_calls(
         digits = re.sub(r"[^0-9*#+]", "", flt.number)
         if not digits:
             raise UsageError(f"{flt.number!r} is not a phone number")
+        # The whole number as stored; a part of it only against the number as the reader
+        # sees it (masked digits would otherwise be read by trying endings).
+        shown = shown_number_sql("remote_number", scope.mask_digits)
         where.append(
             "(? IN (remote_number, calling_number, called_number, final_number) "
-            "OR (length(?) >= 6 AND ends_with(remote_number, ?)))"
+            f"OR (length(?) >= 6 AND ends_with({shown}, ?)))"
         )
         params += [digits, digits.lstrip("+"), digits.lstrip("+")]
     if flt.unpriced:

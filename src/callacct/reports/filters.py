@@ -236,9 +236,11 @@ def filter_sql(
     if filters.number:
         digits = re.sub(r"[^0-9*#+]", "", filters.number)
         bare = digits.lstrip("+")
+        # The whole number as stored; a part of it only against the number as the reader
+        # sees it (masked digits would otherwise be read by trying endings).
         add(
-            "(? IN (remote_number, calling_number, called_number, final_number) "
-            "OR (length(?) >= 6 AND ends_with(remote_number, ?)))",
+            "(? IN (stored_remote_number, stored_calling_number, stored_called_number, "
+            "stored_final_number) OR (length(?) >= 6 AND ends_with(remote_number, ?)))",
             [digits, bare, bare],
         )
     for value, sql in (

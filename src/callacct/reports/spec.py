@@ -16,16 +16,17 @@ Example:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from callacct.errors import SpecError
+from callacct.errors import SpecError, UsageError
 from callacct.i18n import LANGUAGES
-from callacct.reports.expression import ExpressionError, parse
+from callacct.reports.expression import ExpressionError, number_probe, parse
 from callacct.reports.fields import find_field
 from callacct.reports.filters import Filters
 from callacct.reports.result import ChartKind, ColumnKind
@@ -33,8 +34,47 @@ from callacct.reports.result import ChartKind, ColumnKind
 Language = Literal["en", "de", "fr", "es", "ar", "it"]
 #: A text in one language, or per language (`{en: ..., fr: ...}`).
 Text = str | dict[Language, str]
-Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
-Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+NAME_RULE: Final = "1 to 64 characters a-z, 0-9, - and _, starting with a letter or a digit"
+_NAME: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+IDENTIFIER_RULE: Final = "1 to 64 characters a-z, 0-9 and _, starting with a letter"
+_IDENTIFIER: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def _matching(pattern: re.Pattern[str], rule: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"{_shown(value)} is not a name: use {rule}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _shown(value: str) -> str:
+    """`value` quoted for a one-line message (long values cut)."""
+    return repr(value if len(value) <= 40 else value[:40] + "…")
+
+
+Name = Annotated[str, _matching(_NAME, NAME_RULE)]
+Identifier = Annotated[str, _matching(_IDENTIFIER, IDENTIFIER_RULE)]
+
+
+def check_report_name(name: str) -> str:
+    """`name` if it can name a report; else `UsageError` saying the allowed form. Every
+    command that takes a report name checks it here first (run, show, save, delete, ...).
+
+    >>> check_report_name("my-intl")
+    'my-intl'
+    >>> check_report_name("../x")
+    Traceback (most recent call last):
+    ...
+    callacct.errors.UsageError: report name '../x' is not a name: use 1 to 64 characters a-z, \
+0-9, - and _, starting with a letter or a digit
+    """
+    if not _NAME.fullmatch(name):
+        raise UsageError(f"report name {_shown(name)} is not a name: use {NAME_RULE}")
+    return name
+
+
 Agg = Literal["count", "sum", "avg", "min", "max", "share"]
 DATASETS: Final = {
     "calls": "TRUE",  # every call
@@ -200,8 +240,12 @@ def _line(lines: dict[tuple[str | int, ...], int], path: tuple[str | int, ...]) 
     return lines.get(path)
 
 
-def validate_text(text: str, source: str) -> tuple[ReportSpec | None, list[Problem]]:
-    """The spec in `text` and every problem found (the spec is None if there is any)."""
+def validate_text(
+    text: str, source: str, *, masked_numbers: bool = False
+) -> tuple[ReportSpec | None, list[Problem]]:
+    """The spec in `text` and every problem found (the spec is None if there is any);
+    `masked_numbers`: also what a reader whose numbers are masked may not ask
+    (`masked_number_problems`)."""
     data, lines, problems = _compose(text, source)
     if data is None and problems:
         return None, problems
@@ -215,7 +259,8 @@ def validate_text(text: str, source: str) -> tuple[ReportSpec | None, list[Probl
             message = error["msg"].removeprefix("Value error, ")
             problems.append(Problem(source, _line(lines, loc), format_path(loc), message))
         return None, _unique(problems)
-    for path, message in check_spec(spec):
+    meaning = check_spec(spec) + (masked_number_problems(spec) if masked_numbers else [])
+    for path, message in meaning:
         problems.append(Problem(source, _line(lines, path), format_path(path), message))
     return (None if problems else spec), problems
 
@@ -290,14 +335,96 @@ def check_spec(spec: ReportSpec) -> list[tuple[tuple[str | int, ...], str]]:
     if spec.chart is not None:
         if _canonical(spec.chart.category) not in group_keys:
             out.append((("chart", "category"), "the chart's category must be a group_by field"))
+        kinds = output_kinds(spec)
         for index, value in enumerate(spec.chart.values):
             if value not in names:
                 out.append((("chart", "values", index), f"{value!r} is not a measure"))
+            elif kinds[value] not in NUMERIC_KINDS:
+                message = f"{value!r} is {kinds[value]}: a chart draws numbers"
+                out.append((("chart", "values", index), message))
     for key in spec.formats:
         if _canonical(key) not in keys:
             out.append((("formats", key), f"{key!r} is not a column of the report"))
+    out += _format_problems(spec)
     if spec.where is not None:
         out += _expression(("where",), spec.where)
+    return out
+
+
+#: Kinds of numbers: `formats` may show a number column as any of them.
+NUMERIC_KINDS: Final = ("integer", "number", "money", "duration", "percent")
+
+
+def measure_kind(measure: Measure) -> ColumnKind:
+    """The kind of a measure's values: counts are integers, shares percentages, sums, minimums
+    and maximums keep their field's kind, averages of durations and money stay durations and
+    money, other averages are numbers."""
+    if measure.agg == "count":
+        return "integer"
+    if measure.agg == "share":
+        return "percent"
+    found = find_field(measure.field or "")
+    kind: ColumnKind = found.kind if found else "number"
+    if measure.agg == "avg" and kind not in ("duration", "money"):
+        return "number"
+    return kind
+
+
+def output_kinds(spec: ReportSpec) -> dict[str, ColumnKind]:
+    """The kind of each output column of `spec` by key, before its `formats`."""
+    kinds: dict[str, ColumnKind] = {"currency": "text"}
+    for name in spec.columns if spec.detail else spec.group_by:
+        found = find_field(name)
+        if found is not None:
+            kinds[found.name] = found.kind
+    for measure in spec.measures:
+        kinds[measure.name] = measure_kind(measure)
+    return kinds
+
+
+def _format_problems(spec: ReportSpec) -> list[tuple[tuple[str | int, ...], str]]:
+    """Formats change how a number is shown; text, times, dates and booleans keep their kind
+    (a number format on a text column fails on its first value that is not a number)."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    kinds = output_kinds(spec)
+    for key, wanted in spec.formats.items():
+        natural = kinds.get(_canonical(key))
+        if natural is None or wanted == natural:
+            continue
+        if natural not in NUMERIC_KINDS or wanted not in NUMERIC_KINDS:
+            out.append(
+                (
+                    ("formats", key),
+                    f"{_canonical(key)} is {natural}, not {wanted}: formats change only how a "
+                    f"number is shown ({', '.join(NUMERIC_KINDS)})",
+                )
+            )
+    return out
+
+
+def masked_number_problems(spec: ReportSpec) -> list[tuple[tuple[str | int, ...], str]]:
+    """What a reader whose numbers are masked may not save: a range or pattern comparison of
+    a number field (in `where`, `filters.where` or a measure's `where`), which would read the
+    hidden digits a few at a time. Expressions that do not parse are reported by `check_spec`.
+
+    Everything shown of a number (a column, a grouping, a minimum or maximum) is masked by the
+    query layer for such a reader, so only comparisons need refusing.
+    """
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    texts: list[tuple[tuple[str | int, ...], str | None]] = [
+        (("where",), spec.where),
+        (("filters", "where"), spec.filters.where),
+        *((("measures", i, "where"), m.where) for i, m in enumerate(spec.measures)),
+    ]
+    for path, text in texts:
+        if text is None:
+            continue
+        try:
+            problem = number_probe(text)
+        except ExpressionError:
+            continue
+        if problem is not None:
+            out.append((path, problem))
     return out
 
 
@@ -316,9 +443,9 @@ def raise_problems(problems: list[Problem]) -> None:
     raise SpecProblems(problems)
 
 
-def load_text(text: str, source: str) -> ReportSpec:
+def load_text(text: str, source: str, *, masked_numbers: bool = False) -> ReportSpec:
     """The spec in `text`; `SpecError` naming the first problem (file:line: key: what)."""
-    spec, problems = validate_text(text, source)
+    spec, problems = validate_text(text, source, masked_numbers=masked_numbers)
     raise_problems(problems)
     assert spec is not None
     return spec
