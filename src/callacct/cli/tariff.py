@@ -11,6 +11,7 @@ from rich.table import Table
 
 from callacct.cli._app import app
 from callacct.cli._context import require_admin, store_of, workspace_from, zone_option
+from callacct.cli._options import count_option
 from callacct.cli._output import CountProgress, console, err_console, print_json
 from callacct.errors import UsageError
 from callacct.query.calls import parse_when
@@ -170,7 +171,7 @@ def show_command(
     prefix: Annotated[
         str | None, typer.Option("--prefix", help="Only rates whose prefix starts with this.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Rates shown at most.")] = 50,
+    limit: Annotated[int, count_option("--limit", "Rates shown at most.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Show a plan: settings, time bands, holidays and its rates.

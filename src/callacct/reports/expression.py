@@ -48,6 +48,8 @@ from callacct.reports.fields import FIELDS, Field, find_field
 
 MAX_LENGTH: Final = 4000
 MAX_DEPTH: Final = 40
+#: The largest whole number a value may be (DuckDB's BIGINT).
+MAX_INTEGER: Final = 2**63 - 1
 
 COMPARISONS: Final = {"=": "=", "!=": "<>", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 KEYWORDS: Final = frozenset({"and", "or", "not", "in", "like", "is", "null", "true", "false"})
@@ -124,6 +126,10 @@ def tokenize(text: str) -> list[Token]:
         raw = match.group()
         if kind == "number":
             value: Any = Decimal(raw) if "." in raw else int(raw)
+            if abs(value) > MAX_INTEGER:
+                raise ExpressionError(
+                    f"number {raw[:30]} at position {pos + 1} is too large (at most {MAX_INTEGER})"
+                )
             tokens.append(Token("number", raw, value, pos + 1))
         elif kind == "name":
             lowered = raw.lower()

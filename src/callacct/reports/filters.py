@@ -28,7 +28,7 @@ from callacct.errors import UsageError
 from callacct.query.calls import DIRECTIONS
 from callacct.rating.classify import DEST_CLASSES, DestClass
 from callacct.reports.clock import LocalClock
-from callacct.reports.expression import ExpressionError, parse, where_sql
+from callacct.reports.expression import MAX_INTEGER, ExpressionError, parse, where_sql
 
 CallType = Literal["pstn", "internal", "all"]
 Direction = Literal["incoming", "outgoing", "internal"]
@@ -65,8 +65,12 @@ class Filters(BaseModel):
     classes: tuple[DestClass, ...] = Field((), description="destination classes")
     countries: tuple[str, ...] = Field((), description="destination countries (ISO codes)")
     number: str | None = Field(None, description="calls to or from this number")
-    min_duration: int | None = Field(None, ge=0, description="at least this many seconds")
-    max_duration: int | None = Field(None, ge=0, description="at most this many seconds")
+    min_duration: int | None = Field(
+        None, ge=0, le=MAX_INTEGER, description="at least this many seconds"
+    )
+    max_duration: int | None = Field(
+        None, ge=0, le=MAX_INTEGER, description="at most this many seconds"
+    )
     min_cost: Decimal | None = Field(None, description="cost at least this")
     max_cost: Decimal | None = Field(None, description="cost at most this")
     where: str | None = Field(None, description="an expression (see the expression language)")

@@ -26,7 +26,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationErr
 
 from callacct.errors import SpecError, UsageError
 from callacct.i18n import LANGUAGES
-from callacct.reports.expression import ExpressionError, number_probe, parse
+from callacct.reports.expression import MAX_INTEGER, ExpressionError, number_probe, parse
 from callacct.reports.fields import find_field
 from callacct.reports.filters import Filters
 from callacct.reports.result import ChartKind, ColumnKind
@@ -118,7 +118,7 @@ class ReportSpec(_Model):
     group_by: list[str] = []
     measures: list[Measure] = []
     sort: list[str] = []
-    limit: int | None = Field(None, ge=1)
+    limit: int | None = Field(None, ge=1, le=MAX_INTEGER)
     totals: bool = False
     chart: ChartSpec | None = None
     formats: dict[str, ColumnKind] = {}
