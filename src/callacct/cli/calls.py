@@ -26,8 +26,8 @@ from callacct.query.calls import (
     CallFilter,
     call_in_scope,
     format_cost,
-    parse_when,
     query_calls,
+    time_range,
     write_calls_json,
 )
 from callacct.rating import explain_call
@@ -101,9 +101,10 @@ def calls_command(
         return
     workspace = workspace_from(ctx)
     zone = zone_option(workspace, tz)
+    first, after = time_range(start, end, zone)
     flt = CallFilter(
-        start=parse_when(start, zone) if start else None,
-        end=parse_when(end, zone, end=True) if end else None,
+        start=first,
+        end=after,
         extensions=split_values(ext),
         directions=split_values(direction),
         dispositions=split_values(disposition),

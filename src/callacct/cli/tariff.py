@@ -14,7 +14,7 @@ from callacct.cli._context import require_admin, store_of, workspace_from, zone_
 from callacct.cli._options import count_option
 from callacct.cli._output import CountProgress, console, err_console, print_json
 from callacct.errors import UsageError
-from callacct.query.calls import parse_when
+from callacct.query.calls import time_range
 from callacct.rating import RateReport, TariffError, import_tariff, rate_calls
 from callacct.rating.classify import default_workers
 from callacct.rating.tariff import EXAMPLE_TARIFFS, describe_plans, show_plan
@@ -239,8 +239,7 @@ def rate_command(
     """
     workspace = workspace_from(ctx)
     zone = zone_option(workspace, tz)
-    first = parse_when(start, zone) if start else None
-    last = parse_when(end, zone, end=True) if end else None
+    first, last = time_range(start, end, zone)
     with (
         store_of(workspace) as store,
         CountProgress("rating calls", "classifying new numbers").running() as bar,

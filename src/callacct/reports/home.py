@@ -105,7 +105,8 @@ def home_view(
     frame = frame.sort(["started_at", "call_id"], descending=True).with_columns(
         other_party(login).alias("other_party")
     )
-    start, end = resolve_period(Filters(period=period), tz, now or dt.datetime.now(dt.UTC))
+    summary = Filters().merged({"period": period} if period else {})  # UsageError if bad
+    start, end = resolve_period(summary, tz, now or dt.datetime.now(dt.UTC))
     scope_sql, params = own.predicate()
     where = [scope_sql]
     if start is not None:
