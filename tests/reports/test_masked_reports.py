@@ -4,6 +4,8 @@ refused when a personal report is saved or imported, not only when it runs."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import re
 from collections.abc import Iterator
@@ -239,3 +241,19 @@ def test_a_text_column_cannot_be_formatted_as_a_number(demo: Cli, tmp_path: Path
     assert [(p["line"], p["key"]) for p in problems] == [(6, "formats.remote_number")]
     assert re.search(r"remote_number is text", problems[0]["message"])
     assert demo("report", "import", str(spec)).exit_code == 2
+
+
+def test_csv_writes_numbers_the_same_way_for_every_reader(
+    masked: tuple[Cli, str, list[dict[str, Any]]],
+) -> None:
+    """One formula rule whatever the reader: an E.164 number is text, quoted so a spreadsheet
+    keeps its + (the masked form would otherwise be a formula, the full one a bare number)."""
+    cli, login, _ = masked
+    args = ("report", "run", "top-numbers", *DEMO_DAYS, "--format", "csv")
+    admin = list(csv.reader(io.StringIO(cli(*args).stdout)))
+    user = list(csv.reader(io.StringIO(cli("--as", login, *args).stdout)))
+    for table, masked_form in ((admin, False), (user, True)):
+        numbers = [row[0] for row in table[1:-1]]
+        assert numbers
+        assert all(n.startswith("'+") for n in numbers if "+" in n), numbers
+        assert any(n.endswith("****") for n in numbers) == masked_form
