@@ -573,6 +573,9 @@ def validate_command(
 ) -> None:
     """Check report specs and list every problem with file, line and key (exit 1 if any).
 
+    With the global --as LOGIN, files are checked as that person would save them (a masked
+    number compared by range or pattern is a problem for a role whose numbers are masked).
+
     Examples:
       callacct report validate
       callacct report validate my-report.yaml other.yaml --json
