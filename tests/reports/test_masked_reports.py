@@ -257,3 +257,31 @@ def test_csv_writes_numbers_the_same_way_for_every_reader(
         assert numbers
         assert all(n.startswith("'+") for n in numbers if "+" in n), numbers
         assert any(n.endswith("****") for n in numbers) == masked_form
+
+
+def test_a_stored_report_formatting_a_number_as_integer_is_a_clear_error(
+    masked: tuple[Cli, str, list[dict[str, Any]]],
+) -> None:
+    """A personal report stored before formats were checked fails in one line naming it, and
+    can still be deleted."""
+    import duckdb
+
+    cli, login, _ = masked
+    text = (
+        "name: old\ncategory: personal\ntitle: Old\ndescription: ''\n"
+        "columns: [started_at, remote_number]\nformats: {remote_number: integer}\n"
+    )
+    con = duckdb.connect(str(cli.workspace / "callacct.duckdb"))
+    con.execute(
+        "INSERT INTO report_specs VALUES (?, 'old', '', 'personal', ?, now(), now())",
+        [login, text],
+    )
+    con.close()
+    for fmt in ("table", "csv", "xlsx"):
+        result = cli("--as", login, "report", "run", "old", *DEMO_DAYS, "--format", fmt)
+        assert result.exit_code == 2, result.output
+        assert (
+            "personal report old:6: formats.remote_number: remote_number is text" in result.output
+        )
+        assert "internal error" not in result.output
+    assert cli("--as", login, "report", "delete", "old").exit_code == 0
