@@ -13,8 +13,8 @@ number is text: `+33612345678` is written `'+33612345678`, which a spreadsheet s
 readers get the same rule, whatever the digits.
 
 Example:
-    >>> neutralise("=HYPERLINK(\"http://x\")"), neutralise("+33612345678"), neutralise("-12.5")
-    ('\'=HYPERLINK("http://x")', "'+33612345678", '-12.5')
+    >>> neutralise("=HYPERLINK(1)"), neutralise("+33612345678"), neutralise("-12.5")
+    ("'=HYPERLINK(1)", "'+33612345678", '-12.5')
 """
 
 from __future__ import annotations
