@@ -166,3 +166,43 @@ def test_reads_of_one_call_by_id_stay_in_scope(org: Store, login: str) -> None:
 
     scope = scope_for(org.con, login, SETTINGS)
     assert {i for i in [*CALLS, 99] if call_in_scope(org.con, i, scope)} == EXPECTED[login]
+
+
+# reader -> the people whose own calls they may read (their home)
+MAY_LOOK_AT = {
+    "alice": {"alice"},
+    "bob": {"bob"},
+    "sue": {"alice", "sue"},  # department Sales
+    "sam": {"bob", "sam"},  # site NYC
+    "cc": {"alice", "sue", "cc"},  # cost centres CC-1100 and CC-1300
+    "ada": set(EXPECTED),
+}
+
+
+@pytest.mark.parametrize("reader", sorted(MAY_LOOK_AT))
+def test_person_view_is_the_one_check_of_whose_calls(org: Store, reader: str) -> None:
+    from callacct.directory import person_view
+
+    scope = scope_for(org.con, reader, SETTINGS)
+    for login in [*EXPECTED, "mallory"]:
+        if login not in MAY_LOOK_AT[reader]:
+            with pytest.raises(UsageError, match=f"'{login}': no such person"):
+                person_view(org.con, scope, login, SETTINGS)
+            continue
+        view = person_view(org.con, scope, login, SETTINGS)
+        own = _ids(org, Scope.for_user(login))
+        # Their own calls, and only those the reader may see.
+        assert _ids(org, view) == own & EXPECTED[reader], (reader, login)
+        assert view.mask_digits == scope.mask_digits
+
+
+def test_person_view_masks_for_the_reader(org: Store) -> None:
+    from callacct.directory import person_view
+
+    masked = SETTINGS.model_copy(
+        update={"masking": SETTINGS.masking.model_copy(update={"supervisor": 3})}
+    )
+    sue = scope_for(org.con, "sue", masked)
+    view = person_view(org.con, sue, "alice", masked)
+    frame, _ = query_calls(org.con, CallFilter(), UTC, scope=view)
+    assert frame.filter(frame["call_id"] == 1)["remote_number"].to_list() == ["0612345***"]

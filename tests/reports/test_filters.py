@@ -106,3 +106,45 @@ def test_a_relative_period_runs_from_the_injected_now(demo_root: Path) -> None:
         assert week.period[0] == dt.datetime(2026, 10, 23, tzinfo=PARIS)
     finally:
         store.close()
+
+
+@pytest.mark.parametrize("period", ["last_0_days", "last-00-days", "last 0 days"])
+def test_a_period_of_no_day_is_refused(period: str) -> None:
+    with pytest.raises(UsageError, match="is no day; last_1_days is today"):
+        Filters().merged({"period": period})
+
+
+def test_a_period_and_dates_together_are_refused() -> None:
+    with pytest.raises(UsageError, match="a period and from/to cannot be given together"):
+        Filters().merged({"start": "2026-01-01", "period": "last_month"})
+    with pytest.raises(UsageError, match="cannot be given together"):
+        Filters(period="last_month").merged({"period": "today", "end": "2026-01-01"})
+    # A run's dates still replace a default period, and a run's period default dates.
+    assert Filters(period="last_month").merged({"start": "2026-01-01"}).period is None
+    assert Filters(start="2026-01-01").merged({"period": "today"}).start is None
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        ("2026-12-01", "2026-11-01"),
+        ("2026-11-02", "2026-11-01"),
+        ("2026-11-01 10:00", "2026-11-01 10:00"),
+        ("2026-11-01T10:00+00:00", "2026-11-01T10:30+02:00"),
+    ],
+)
+def test_an_empty_or_reversed_range_is_refused(start: str, end: str) -> None:
+    message = f"from {start} to {end} is an empty range: the end must come after the start"
+    with pytest.raises(UsageError, match=message.replace("+", r"\+")):
+        Filters().merged({"start": start, "end": end})
+    with pytest.raises(UsageError, match="is an empty range"):
+        resolve_period(Filters.model_construct(start=start, end=end), PARIS, NOW)
+
+
+def test_one_day_is_a_range() -> None:
+    start, end = resolve_period(Filters().merged({"start": "2026-11-01", "end": "2026-11-01"}),
+                                PARIS, NOW)  # fmt: skip
+    assert (start, end) == (
+        dt.datetime(2026, 11, 1, tzinfo=PARIS),
+        dt.datetime(2026, 11, 2, tzinfo=PARIS),
+    )

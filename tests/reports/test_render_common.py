@@ -45,8 +45,12 @@ def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\t=1", "'\t=1"),
         ("-12", "-12"),
-        ("+3.5e2", "+3.5e2"),
         ("-0,5", "-0,5"),
+        ("-1.5e3", "-1.5e3"),
+        ("+3.5e2", "'+3.5e2"),  # a spreadsheet would read 350
+        ("+33612345678", "'+33612345678"),  # ... the number 33612345678, without its +
+        ("+3361234****", "'+3361234****"),  # ... a formula
+        ("-12 ", "'-12 "),
         ("plain", "plain"),
         ("", ""),
     ],

@@ -14,7 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from callacct.i18n import LANGUAGES, t
 from callacct.reports.render import render
 from callacct.reports.render.xlsx import money_format, sheet_name
-from tests.reports.fixtures import FORMULA, MALICIOUS, detail_result, narrow_result
+from tests.reports.fixtures import ARABIC_NAME, FORMULA, MALICIOUS, detail_result, narrow_result
 
 
 def _rows_sheet(path: Path) -> tuple[openpyxl.Workbook, Worksheet]:
@@ -70,11 +70,11 @@ def test_formula_cells_are_neutralised(tmp_path: Path) -> None:
     render(detail_result("en", rows=6), "xlsx", out)
     _, sheet = _rows_sheet(out)
     users = [sheet.cell(row, 1) for row in range(2, 8)]
-    assert users[1].value == "'" + FORMULA
-    assert users[1].data_type == "s"
-    assert users[2].value == MALICIOUS
-    assert users[4].value == "'+33 1 23 45 67 89"
-    assert users[5].value == "-12.5"  # a number as text: left as it is
+    # Shown as they are, kept as text by Excel's quote prefix (no visible ').
+    assert [cell.value for cell in users] == [
+        "Alice Martin", FORMULA, MALICIOUS, ARABIC_NAME, "+33 1 23 45 67 89", "-12.5"
+    ]  # fmt: skip
+    assert [cell.quotePrefix for cell in users] == [False, True, False, False, True, False]
     assert all(cell.data_type == "s" for cell in users)
 
 
@@ -89,7 +89,9 @@ def test_filter_sheet(tmp_path: Path) -> None:
     assert ("Zeitraum", "01.11.2026 – 30.11.2026") in lines
     assert (None, "Zeiten in Europe/Paris") in lines
     assert ("Abteilung", "Sales") in lines
-    assert ("Standort", "'=1+1") in lines
+    assert ("Standort", "=1+1") in lines
+    quoted = [c.value for r in book.worksheets[1].iter_rows() for c in r if c.quotePrefix]
+    assert quoted == ["=1+1"]
     assert ("Erstellt", "26.11.2026 03:30:00") in lines
 
 
@@ -139,7 +141,8 @@ def test_sheet_names_never_clash(tmp_path: Path) -> None:
     render(result, "xlsx", out)
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["Filters", "Filters (2)"]
-    assert book.worksheets[1]["A2"].value == "'=cmd|' /C calc'!A0"
+    assert book.worksheets[1]["A2"].value == "=cmd|' /C calc'!A0"
+    assert book.worksheets[1]["A2"].quotePrefix
 
 
 def test_money_totals_per_currency_get_a_row_each(tmp_path: Path) -> None:

@@ -145,3 +145,33 @@ def test_unquoted_dates_in_filters_are_days() -> None:
     assert problems == []
     assert spec is not None
     assert (spec.filters.start, spec.filters.end) == ("2026-01-01", "2026-01-31")
+
+
+def test_formats_change_only_how_numbers_are_shown() -> None:
+    text = GOOD + "formats: {department: integer, calls: duration, cost: percent}\n"
+    assert problems_of(text) == [
+        (
+            10,
+            "formats.department",
+            "department is text, not integer: formats change only how a number is shown "
+            "(integer, number, money, duration, percent)",
+        )
+    ]
+
+
+def test_a_chart_draws_numbers_only() -> None:
+    text = GOOD.replace("  - {name: calls, agg: count}", "  - {name: lo, agg: min, field: site}")
+    text += "chart: {kind: bar, category: department, values: [lo, cost]}\n"
+    assert problems_of(text) == [(10, "chart.values[0]", "'lo' is text: a chart draws numbers")]
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd", "a b", "UPPER", "a" * 300, "", "-x"])
+def test_a_bad_name_says_the_allowed_form(name: str) -> None:
+    found = problems_of(GOOD.replace("name: by-dept", f"name: '{name}'"))
+    assert len(found) == 1
+    line, path, message = found[0]
+    assert (line, path) == (1, "name")
+    assert message.endswith(
+        "is not a name: use 1 to 64 characters a-z, 0-9, - and _, starting with a letter or a digit"
+    )
+    assert len(message) < 200

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, Self
 
 from rich.console import Console
@@ -21,6 +22,8 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from callacct.errors import UsageError
+
 console = Console(highlight=False)
 if not console.is_terminal and "COLUMNS" not in os.environ:
     # Piped or redirected tables would wrap at 80 columns; logs and pagers take wider lines.
@@ -33,6 +36,28 @@ def print_json(data: Any) -> None:
     """Machine output: JSON on stdout and nothing else."""
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
     sys.stdout.flush()
+
+
+def check_out(out: Path, option: str = "--out") -> None:
+    """A file a command is to write: refused, before any work, when it is a folder or its
+    folder does not exist (a missing folder is not created: a typo would go unnoticed)."""
+    if out.is_dir():
+        raise UsageError(f"{option}: {out} is a folder; name a file in it")
+    folder = out.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise UsageError(f"{option}: the folder {folder} {what}; create it first")
+
+
+def written(out: Path, write: Callable[[], object], option: str = "--out") -> None:
+    """Run `write` (which writes the file `out`) and say so; a system error writing it is a
+    one-line usage error naming the file."""
+    try:
+        write()
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise UsageError(f"{option}: cannot write {out}: {reason}") from None
+    console.print(f"wrote {out}", markup=False)
 
 
 class _Live:

@@ -19,14 +19,15 @@ from callacct.cli._context import (
     workspace_from,
     zone_option,
 )
+from callacct.cli._options import count_option
 from callacct.cli._output import console, print_json
-from callacct.errors import NotFoundError, UsageError
+from callacct.errors import NotFoundError
 from callacct.query.calls import (
     CallFilter,
     call_in_scope,
     format_cost,
-    parse_when,
     query_calls,
+    time_range,
     write_calls_json,
 )
 from callacct.rating import explain_call
@@ -73,7 +74,7 @@ def calls_command(
         typer.Option("--unpriced", help="Only answered external calls no tariff rate priced."),
     ] = False,
     last: Annotated[
-        int | None, typer.Option("--last", help=f"The N most recent (default {DEFAULT_LAST}).")
+        int | None, count_option("--last", f"The N most recent (default {DEFAULT_LAST}).")
     ] = None,
     all_calls: Annotated[bool, typer.Option("--all", help="Every matching call.")] = False,
     tz: Annotated[
@@ -100,11 +101,10 @@ def calls_command(
         return
     workspace = workspace_from(ctx)
     zone = zone_option(workspace, tz)
-    if last is not None and last < 1:
-        raise UsageError("--last must be at least 1")
+    first, after = time_range(start, end, zone)
     flt = CallFilter(
-        start=parse_when(start, zone) if start else None,
-        end=parse_when(end, zone, end=True) if end else None,
+        start=first,
+        end=after,
         extensions=split_values(ext),
         directions=split_values(direction),
         dispositions=split_values(disposition),

@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import as_login_of, store_of, workspace_from, zone_option
+from callacct.cli._context import as_login_of, scope_from, store_of, workspace_from, zone_option
 from callacct.cli._output import console, print_json
 from callacct.cli.calls import _duration
 from callacct.cli.report import _language
@@ -23,7 +23,12 @@ def home_command(
     ctx: typer.Context,
     login: Annotated[
         str | None,
-        typer.Option("--as", metavar="LOGIN", help="Whose home (default: the global --as)."),
+        typer.Option(
+            "--as",
+            metavar="LOGIN",
+            help="Whose home (default: the global --as): yourself, or with the global --as a "
+            "person within that person's scope.",
+        ),
     ] = None,
     period: Annotated[
         str | None,
@@ -36,9 +41,13 @@ def home_command(
     """A person's home: their last 20 calls (type, time, duration, cost, gateway), a summary
     (calls handled, missed, total cost, average talk time) and the reports they run most.
 
+    Numbers are masked as the reader's role requires (the global --as person, else the
+    operator), whoever's home it is.
+
     Examples:
       callacct --as jdupont home
       callacct home --as jdupont --period this-month --json
+      callacct --as msupervisor home --as jdupont
     """
     who = login or as_login_of(ctx)
     if who is None:
@@ -47,7 +56,8 @@ def home_command(
     zone = zone_option(workspace, tz)
     with store_of(workspace) as store:
         language = _language(workspace, store, lang, who)
-        view = home_view(store.con, who, workspace.settings, zone, period=period)
+        reader = scope_from(ctx, workspace, store)
+        view = home_view(store.con, who, workspace.settings, zone, reader=reader, period=period)
     if as_json:
         print_json(view.to_dict())
         return
@@ -64,7 +74,7 @@ def home_command(
         table.add_row(
             format_datetime(row["started_at"], language),
             direction + ("" if row["answered"] else " ✗"),
-            row["remote_number"] or row["peer_extension"] or "",
+            row["other_party"] or "",
             _duration(row["duration_s"]),
             cost,
             row["gateway"] or "",

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from callacct.cli._app import app
 from callacct.cli._context import require_admin, store_of, workspace_from
+from callacct.cli._options import count_option
 from callacct.cli._output import (
     ByteProgress,
     CountProgress,
@@ -59,7 +60,7 @@ def ingest_command(
     rejects: Annotated[
         bool, typer.Option("--rejects", help="List rejected records instead of ingesting.")
     ] = False,
-    last: Annotated[int, typer.Option("--last", help="With --rejects: how many to list.")] = 50,
+    last: Annotated[int, count_option("--last", "With --rejects: how many to list.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Load CDR files into the store. Re-runnable: files and records already loaded are skipped.

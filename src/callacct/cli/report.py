@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Annotated, Any, TextIO
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from callacct.cli._app import app
@@ -22,8 +23,10 @@ from callacct.cli._context import (
     workspace_from,
     zone_option,
 )
-from callacct.cli._output import console, print_json
+from callacct.cli._options import count_option, seconds_option
+from callacct.cli._output import check_out, console, print_json, written
 from callacct.config import Workspace
+from callacct.directory.scope import Scope
 from callacct.directory.versions import list_users
 from callacct.errors import SpecError, UsageError
 from callacct.i18n import LANGUAGES
@@ -50,6 +53,7 @@ from callacct.store import Store
 
 FORMATS = ("table", "json", "csv", "xlsx", "pdf", "html")
 RENDERED = ("xlsx", "pdf", "html")
+_FILE_WIDTH = 1000  # a table written to a file is as wide as its content
 
 report_app = typer.Typer(
     no_args_is_help=True,
@@ -89,8 +93,8 @@ DestClass = Annotated[
 ]
 Country = Annotated[list[str] | None, typer.Option("--country", help="Country code(s), e.g. SG.")]
 Number = Annotated[str | None, typer.Option("--number", help="Calls to or from this number.")]
-MinDuration = Annotated[int | None, typer.Option("--min-duration", help="At least N seconds.")]
-MaxDuration = Annotated[int | None, typer.Option("--max-duration", help="At most N seconds.")]
+MinDuration = Annotated[int | None, seconds_option("--min-duration", "At least N seconds.")]
+MaxDuration = Annotated[int | None, seconds_option("--max-duration", "At most N seconds.")]
 MinCost = Annotated[str | None, typer.Option("--min-cost", help="Cost at least this.")]
 MaxCost = Annotated[str | None, typer.Option("--max-cost", help="Cost at most this.")]
 Where = Annotated[
@@ -169,11 +173,14 @@ def _filters(
 
 def _owner(ctx: typer.Context, workspace: Workspace, store: Store) -> str:
     """Whose personal reports: the --as person (who must be in the directory) or the operator."""
+    return _reader(ctx, workspace, store)[0]
+
+
+def _reader(ctx: typer.Context, workspace: Workspace, store: Store) -> tuple[str, Scope]:
+    """The owner of personal reports (`_owner`) and what they may see."""
+    scope = scope_from(ctx, workspace, store)  # UsageError if there is no such person
     login = as_login_of(ctx)
-    if login is None:
-        return OPERATOR
-    scope_from(ctx, workspace, store)  # UsageError if there is no such person
-    return login
+    return (OPERATOR if login is None else login), scope
 
 
 def _language(workspace: Workspace, store: Store, lang: str | None, login: str | None) -> str:
@@ -286,7 +293,7 @@ def run_command(
     min_cost: MinCost = None,
     max_cost: MaxCost = None,
     where: Where = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="At most N rows.")] = None,
+    limit: Annotated[int | None, count_option("--limit", "At most N rows.")] = None,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help=f"Output: {', '.join(FORMATS)}.")
     ] = "table",
@@ -301,7 +308,9 @@ def run_command(
 
     Times are shown in the reference time zone (--tz); --from/--to are days in that zone.
     With the global --as LOGIN the report covers only what that person may see.
-    xlsx, pdf and html need --out (default: NAME.FORMAT in the current folder).
+    xlsx, pdf and html are written to --out (default: NAME.FORMAT in the current folder); the
+    other formats to --out when given (the table as plain text), else to the terminal. The
+    folder of --out must exist.
 
     Examples:
       callacct report run cost-by-department --period last-month
@@ -314,8 +323,6 @@ def run_command(
     fmt = "json" if as_json else fmt.lower()
     if fmt not in FORMATS:
         raise UsageError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
-    if limit is not None and limit < 1:
-        raise UsageError("--limit must be at least 1")
     overrides = _filters(
         period, start, end, call_type, ext, user, department, cost_center, site, gateway,
         direction, answered, dest_class, country, number, min_duration, max_duration, min_cost,
@@ -324,6 +331,9 @@ def run_command(
     workspace = workspace_from(ctx)
     zone = zone_option(workspace, tz)
     render = _renderer(fmt) if fmt in RENDERED else None
+    target = out or (Path(f"{name}.{fmt}") if render is not None else None)
+    if target is not None:
+        check_out(target)  # before the report runs, not after
     with store_of(workspace) as store:
         scope = scope_from(ctx, workspace, store)
         language = _language(workspace, store, lang, as_login_of(ctx))
@@ -340,14 +350,23 @@ def run_command(
         )
         record_run(store.con, owner, entry.spec.name)
     if render is not None:
-        target = out or Path(f"{entry.spec.name}.{fmt}")
-        render(result, fmt, target)
-        console.print(f"wrote {target}")
-        return
-    if fmt in ("json", "csv"):
-        _emit(write_json if fmt == "json" else write_csv, result, out)
+        assert target is not None
+        written(target, lambda: render(result, fmt, target))
+    elif fmt in ("json", "csv"):
+        write = write_json if fmt == "json" else write_csv
+        if target is None:
+            write(result, sys.stdout)
+            sys.stdout.flush()
+        else:
+            _to_file(target, lambda fh: write(result, fh))
+    elif target is None:
+        _table(result, console)
     else:
-        _table(result)
+        # The same table as on a terminal, as plain text (no colours), never wrapped.
+        _to_file(
+            target,
+            lambda fh: _table(result, Console(file=fh, width=_FILE_WIDTH, color_system=None)),
+        )
 
 
 def _renderer(fmt: str) -> Any:
@@ -359,27 +378,17 @@ def _renderer(fmt: str) -> Any:
     return renderers.render
 
 
-def _emit(
-    write: Callable[[ReportResult, TextIO], None], result: ReportResult, out: Path | None
-) -> None:
-    """Write the result to stdout, or to the file `out` (streamed: any size)."""
-    if out is None:
-        write(result, sys.stdout)
-        sys.stdout.flush()
-        return
-    _to_file(out, lambda fh: write(result, fh))
-
-
 def _to_file(out: Path, write: Callable[[TextIO], object]) -> None:
-    try:
+    """Write text to the file `out` (streamed: any size)."""
+
+    def text() -> None:
         with out.open("w", encoding="utf-8", newline="") as fh:
             write(fh)
-    except OSError as exc:
-        raise UsageError(f"--out: cannot write {out}: {exc.strerror}") from None
-    console.print(f"wrote {out}")
+
+    written(out, text)
 
 
-def _table(result: ReportResult) -> None:
+def _table(result: ReportResult, to: Console) -> None:
     table = Table(
         title=result.title,
         caption=t("ui.times_in", result.language, zone=result.timezone),
@@ -397,11 +406,11 @@ def _table(result: ReportResult) -> None:
         table.add_section()
         table.add_row(*totals, style="bold")
     for label, value in result.filters:
-        console.print(f"[dim]{label}: {value}[/]", markup=True, highlight=False)
+        to.print(f"{label}: {value}", style="dim", markup=False, highlight=False)
     if result.rows.height == 0:
-        console.print(t("ui.no_rows", result.language))
+        to.print(t("ui.no_rows", result.language), markup=False)
         return
-    console.print(table)
+    to.print(table)
 
 
 @report_app.command("save")
@@ -460,12 +469,19 @@ def save_command(
     )  # fmt: skip
     workspace = workspace_from(ctx)
     with store_of(workspace) as store:
-        owner = _owner(ctx, workspace, store)
+        owner, scope = _reader(ctx, workspace, store)
+        masked = scope.mask_digits > 0
         source = find_report(store.con, owner, base)
         spec = derive_report(
-            source.spec, name, overrides, description=description, group=group, title=title
+            source.spec,
+            name,
+            overrides,
+            description=description,
+            group=group,
+            title=title,
+            masked_numbers=masked,
         )
-        save_report(store.con, owner, spec, replace=replace)
+        save_report(store.con, owner, spec, replace=replace, masked_numbers=masked)
     if as_json:
         print_json({"name": spec.name, "owner": owner, "spec": json.loads(json.dumps(
             spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)))})  # fmt: skip
@@ -508,6 +524,7 @@ def export_command(
     if out is None:
         sys.stdout.write(text)
         return
+    check_out(out)
     _to_file(out, lambda fh: fh.write(text))
 
 
@@ -528,8 +545,15 @@ def import_command(
     text = read_spec_text(path)
     workspace = workspace_from(ctx)
     with store_of(workspace) as store:
-        owner = _owner(ctx, workspace, store)
-        spec = import_report(store.con, owner, text, str(path), replace=replace)
+        owner, scope = _reader(ctx, workspace, store)
+        spec = import_report(
+            store.con,
+            owner,
+            text,
+            str(path),
+            replace=replace,
+            masked_numbers=scope.mask_digits > 0,
+        )
     if as_json:
         print_json({"name": spec.name, "owner": owner})
         return
@@ -547,6 +571,9 @@ def validate_command(
 ) -> None:
     """Check report specs and list every problem with file, line and key (exit 1 if any).
 
+    With the global --as LOGIN, files are checked as that person would save them (a masked
+    number compared by range or pattern is a problem for a role whose numbers are masked).
+
     Examples:
       callacct report validate
       callacct report validate my-report.yaml other.yaml --json
@@ -554,8 +581,13 @@ def validate_command(
     problems: list[Problem] = []
     checked = 0
     if paths:
+        masked = False
+        if as_login_of(ctx) is not None:  # checked as that person would save them
+            workspace = workspace_from(ctx)
+            with store_of(workspace) as store:
+                masked = scope_from(ctx, workspace, store).mask_digits > 0
         for path in paths:
-            problems += validate_file(path)[1]
+            problems += validate_file(path, masked_numbers=masked)[1]
             checked += 1
     else:
         problems += validate_library()

@@ -12,9 +12,10 @@ from rich.table import Table
 
 from callacct.cli._app import app
 from callacct.cli._context import require_admin, store_of, workspace_from, zone_option
+from callacct.cli._options import count_option
 from callacct.cli._output import CountProgress, console, err_console, print_json
 from callacct.errors import UsageError
-from callacct.query.calls import parse_when
+from callacct.query.calls import time_range
 from callacct.rating import RateReport, TariffError, import_tariff, rate_calls
 from callacct.rating.classify import default_workers
 from callacct.rating.pending import stale_costs_warning
@@ -168,7 +169,7 @@ def show_command(
     prefix: Annotated[
         str | None, typer.Option("--prefix", help="Only rates whose prefix starts with this.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Rates shown at most.")] = 50,
+    limit: Annotated[int, count_option("--limit", "Rates shown at most.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Show a plan: settings, time bands, holidays and its rates.
@@ -236,8 +237,7 @@ def rate_command(
     """
     workspace = workspace_from(ctx)
     zone = zone_option(workspace, tz)
-    first = parse_when(start, zone) if start else None
-    last = parse_when(end, zone, end=True) if end else None
+    first, last = time_range(start, end, zone)
     with (
         store_of(workspace, rates=True) as store,
         CountProgress("rating calls", "classifying new numbers").running() as bar,

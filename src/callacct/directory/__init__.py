@@ -30,7 +30,13 @@ from callacct.directory.attribution import AttributionResult, attribute_calls
 from callacct.directory.csv_import import COLUMNS, read_directory_csv
 from callacct.directory.masking import mask_calls, mask_number
 from callacct.directory.model import DirectoryEntry
-from callacct.directory.scope import Scope, admin_scope, scope_for, scope_of_person
+from callacct.directory.scope import (
+    Scope,
+    admin_scope,
+    person_view,
+    scope_for,
+    scope_of_person,
+)
 from callacct.directory.versions import DirectoryChanges, apply_snapshot, list_users, user_history
 from callacct.problems import Problem
 
@@ -136,6 +142,7 @@ __all__ = [
     "list_users",
     "mask_calls",
     "mask_number",
+    "person_view",
     "scope_for",
     "scope_of_person",
     "sync_ldap_directory",

@@ -2,8 +2,10 @@
 
 The trailing `digits` digits of each external number are replaced by ``*`` (other characters and
 the length are kept). A number equal to one of the call's own extensions is internal and stays
-readable. `mask_calls` is applied by the query layer, so tables, JSON and files all show the
-same masked values.
+readable. The query layer masks, so tables, JSON and files all show the same masked values:
+`mask_calls` masks the rows `callacct calls` lists; reports read `calls` through `masked_calls_sql`,
+a view in which the numbers are masked before anything is computed from them (an aggregate, a
+grouping, a sort), so nothing derived from a number can show its hidden digits.
 
 Example:
     >>> mask_number("+33612345678", 4)
@@ -49,6 +51,57 @@ def mask_expr(column: str, digits: int) -> pl.Expr:
     for _ in range(digits):
         expr = expr.str.replace(r"\d(\D*)$", "*$1")
     return expr.alias(column)
+
+
+def mask_sql(column: str, digits: int) -> str:
+    """SQL masking the text column `column` like `mask_number` (`column` is SQL text from the
+    caller's constants, never user input).
+
+    A number whose last `digits` characters are digits (the usual case) is cut and padded with
+    ``*``; any other is masked one digit at a time from the right, as `mask_number` does.
+
+    >>> mask_sql("remote_number", 0)
+    'remote_number'
+    """
+    if digits <= 0:
+        return column
+    one_by_one = column
+    for _ in range(digits):
+        one_by_one = f"regexp_replace({one_by_one}, '\\p{{Nd}}(\\P{{Nd}}*)$', '*\\1')"
+    return (
+        f"CASE WHEN regexp_full_match(right({column}, {digits}), '\\p{{Nd}}*') "
+        f"THEN left({column}, greatest(length({column}) - {digits}, 0)) "
+        f"|| repeat('*', least(length({column}), {digits})) ELSE {one_by_one} END"
+    )
+
+
+def shown_number_sql(column: str, digits: int, table: str = "") -> str:
+    """SQL of number column `column` of `calls` as a reader whose numbers are masked by
+    `digits` sees it: masked unless it equals the call's extension or peer extension (an
+    internal number), as `mask_calls` does."""
+    own = f"{table}.{column}" if table else column
+    if digits <= 0:
+        return own
+    ext, peer = (f"{table}.{c}" if table else c for c in ("extension", "peer_extension"))
+    return f"CASE WHEN {own} IN ({ext}, {peer}) THEN {own} ELSE {mask_sql(own, digits)} END"
+
+
+def masked_calls_sql(digits: int) -> str:
+    """A relation standing for `calls` in a reader's queries: every column of `calls`, the
+    number columns as the reader sees them (`shown_number_sql`), and each number as stored in
+    ``stored_<column>``, for conditions only (a reader may look a number up with `=`).
+
+    >>> "c.remote_number AS stored_remote_number" in masked_calls_sql(0)
+    True
+    """
+    # Column names and digits come from constants and settings, never from a person.
+    stored = ", ".join(f"c.{column} AS stored_{column}" for column in NUMBER_COLUMNS)
+    if digits <= 0:
+        return f"(SELECT c.*, {stored} FROM calls AS c) AS calls"  # noqa: S608
+    shown = ", ".join(
+        f"{shown_number_sql(column, digits, 'c')} AS {column}" for column in NUMBER_COLUMNS
+    )
+    return f"(SELECT c.* REPLACE ({shown}), {stored} FROM calls AS c) AS calls"  # noqa: S608
 
 
 def mask_calls(frame: pl.DataFrame, digits: int) -> pl.DataFrame:

@@ -15,7 +15,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import duckdb
@@ -34,7 +34,8 @@ _COLUMNS = {
 
 @dataclass(frozen=True)
 class Scope:
-    """A role and what it covers; `mask_digits` trailing digits of external numbers hidden.
+    """A role and what it covers; `mask_digits` trailing digits of external numbers hidden;
+    `person`: only the calls of that person's extensions, within the rest (`person_view`).
 
     The role has no default: nothing becomes an admin by omission.
     """
@@ -45,6 +46,7 @@ class Scope:
     cost_centers: tuple[str, ...] = ()
     sites: tuple[str, ...] = ()
     mask_digits: int = 0
+    person: str | None = None
 
     @classmethod
     def for_user(cls, login: str, mask_digits: int = 0) -> Scope:
@@ -52,6 +54,12 @@ class Scope:
 
     def predicate(self) -> tuple[str, list[Any]]:
         """A SQL boolean over the `calls` columns and its bound parameters."""
+        sql, params = self._role_predicate()
+        if self.person is None:
+            return sql, params
+        return f"({sql} AND (user_login = ? OR peer_login = ?))", [*params, *[self.person] * 2]
+
+    def _role_predicate(self) -> tuple[str, list[Any]]:
         if self.role == "admin":
             return "TRUE", []
         if self.role == "user":
@@ -109,6 +117,7 @@ class Scope:
             "cost_centers": list(self.cost_centers),
             "sites": list(self.sites),
             "mask_digits": self.mask_digits,
+            **({"person": self.person} if self.person is not None else {}),
         }
 
 
@@ -125,6 +134,33 @@ def scope_for(con: duckdb.DuckDBPyConnection, login: str, settings: Settings) ->
             f"--as {login!r}: no such person in the directory now; check 'callacct directory list'"
         )
     return scope_of_person(found[0], settings)
+
+
+def person_view(
+    con: duckdb.DuckDBPyConnection, reader: Scope, login: str, settings: Settings
+) -> Scope:
+    """The scope in which `reader` reads the calls of person `login` (their home, their own
+    calls): that person's calls, within what the reader may see, numbers masked for the reader.
+
+    The one check for every option that chooses whose data a command shows: a user may look
+    only at themselves, a supervisor at themselves and at the people now within their scope,
+    an admin (and the operator) at anyone in the directory. Anyone else is a `UsageError`
+    that does not tell whether the person exists.
+    """
+    found = list_users(con, logins=[login])
+    if login == reader.login and found:
+        return Scope.for_user(login, reader.mask_digits)
+    if reader.role == "admin":
+        if not found:
+            raise UsageError(
+                f"{login!r}: no such person in the directory now; check 'callacct directory list'"
+            )
+        return replace(reader, person=login)
+    if reader.role == "supervisor" and found and reader.allows_person(found[0]):
+        return replace(reader, person=login)
+    raise UsageError(
+        f"{login!r}: no such person within what {reader.login!r} may see ({reader.describe()})"
+    )
 
 
 def scope_of_person(person: dict[str, Any], settings: Settings) -> Scope:

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from callacct.directory.masking import mask_calls
+from callacct.directory.masking import mask_calls, shown_number_sql
 from callacct.directory.scope import Scope
 from callacct.errors import UsageError
 from callacct.query.json_rows import json_rows, write_json_array
@@ -107,6 +107,28 @@ def parse_when(text: str, tz: ZoneInfo, *, end: bool = False) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=tz)
 
 
+def time_range(
+    start: str | None, end: str | None, tz: ZoneInfo
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """[start, end) of a `--from`/`--to` pair (days or date-times in `tz`, the end day
+    included); `UsageError` if the range is empty or reversed, which would match nothing.
+
+    >>> [t.isoformat() for t in time_range("2026-11-01", "2026-11-30", ZoneInfo("UTC"))]
+    ['2026-11-01T00:00:00+00:00', '2026-12-01T00:00:00+00:00']
+    >>> time_range("2026-12-01", "2026-11-01", ZoneInfo("UTC"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    callacct.errors.UsageError: from 2026-12-01 to 2026-11-01 is an empty range: ...
+    """
+    first = parse_when(start, tz) if start else None
+    after = parse_when(end, tz, end=True) if end else None
+    if first is not None and after is not None and after <= first:
+        raise UsageError(
+            f"from {start} to {end} is an empty range: the end must come after the start"
+        )
+    return first, after
+
+
 def _utc_naive(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC).replace(tzinfo=None)
 
@@ -146,9 +168,12 @@ def query_calls(
         digits = re.sub(r"[^0-9*#+]", "", flt.number)
         if not digits:
             raise UsageError(f"{flt.number!r} is not a phone number")
+        # The whole number as stored; a part of it only against the number as the reader
+        # sees it (masked digits would otherwise be read by trying endings).
+        shown = shown_number_sql("remote_number", scope.mask_digits)
         where.append(
             "(? IN (remote_number, calling_number, called_number, final_number) "
-            "OR (length(?) >= 6 AND ends_with(remote_number, ?)))"
+            f"OR (length(?) >= 6 AND ends_with({shown}, ?)))"
         )
         params += [digits, digits.lstrip("+"), digits.lstrip("+")]
     if flt.unpriced:

@@ -1,8 +1,12 @@
 """Run compiled reports within the reader's scope: the report side of the query layer.
 
 Like `query_calls`, every statement here ANDs `Scope.predicate()` to the report's conditions
-(no report, filter or expression can widen it) and masks external numbers for the scope before
-any output sees them.
+(no report, filter or expression can widen it). Every statement reads `calls` through
+`masked_calls_sql`: the external numbers are masked for the scope before anything is computed
+from them, so an aggregate (`min`, `max`), a grouping key, a sort order, a totals row or a chart
+label shows only what the reader may see. Conditions compare the stored numbers
+(`stored_<column>`, with `=` and `in` only for a masked reader: see
+`callacct.reports.expression.probes_numbers`).
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ from typing import Any
 import duckdb
 import polars as pl
 
-from callacct.directory.masking import mask_calls
+from callacct.directory.masking import masked_calls_sql
 from callacct.directory.scope import Scope
 from callacct.reports.compile import ReportQuery
 from callacct.store import fetch_frame
@@ -30,18 +34,19 @@ def fetch_report(
 ) -> tuple[pl.DataFrame, dict[str, Any] | None]:
     """The rows of `query` in `scope` (numbers masked) and its totals row, if it has one."""
     where, where_params = _where(query, scope)
+    calls = masked_calls_sql(scope.mask_digits)
     limit = "LIMIT ?" if query.limit is not None else ""
     # Text comes from the compiler (registry fields, validated names, constant fragments).
     sql = (
-        f"SELECT {query.select} FROM calls {where} {query.group_by} "  # noqa: S608
+        f"SELECT {query.select} FROM {calls} {where} {query.group_by} "  # noqa: S608
         f"{query.order_by} {limit}"
     )
     params = query.select_params + where_params + ([query.limit] if limit else [])
-    frame = mask_calls(fetch_frame(con, sql, params), scope.mask_digits)
+    frame = fetch_frame(con, sql, params)
     totals = None
     if query.totals_select is not None:
         cursor = con.execute(
-            f"SELECT {query.totals_select} FROM calls {where}",  # noqa: S608
+            f"SELECT {query.totals_select} FROM {calls} {where}",  # noqa: S608
             query.totals_params + where_params,
         )
         names = [d[0] for d in cursor.description or ()]
@@ -51,7 +56,7 @@ def fetch_report(
             # Amounts in different currencies do not add up: the same totals per currency.
             cursor = con.execute(
                 f'SELECT currency AS "__currency", {query.totals_select} '  # noqa: S608
-                f"FROM calls {where} AND currency IS NOT NULL GROUP BY currency ORDER BY 1",
+                f"FROM {calls} {where} AND currency IS NOT NULL GROUP BY currency ORDER BY 1",
                 query.totals_params + where_params,
             )
             names = [d[0] for d in cursor.description or ()]
@@ -64,7 +69,8 @@ def fetch_report(
 def count_in_scope(con: duckdb.DuckDBPyConnection, query: ReportQuery, scope: Scope) -> int:
     """How many calls the report's conditions select in `scope`."""
     where, params = _where(query, scope)
-    rows = con.execute(f"SELECT count(*) FROM calls {where}", params).fetchall()  # noqa: S608
+    calls = masked_calls_sql(scope.mask_digits)
+    rows = con.execute(f"SELECT count(*) FROM {calls} {where}", params).fetchall()  # noqa: S608
     return int(rows[0][0])
 
 

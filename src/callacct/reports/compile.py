@@ -31,9 +31,7 @@ from callacct.reports.expression import field_sql, where_sql
 from callacct.reports.fields import Field, find_field
 from callacct.reports.filters import Filters, filter_sql
 from callacct.reports.result import ColumnKind
-from callacct.reports.spec import DATASETS, Measure, ReportSpec
-
-NUMBER_KEYS = ("remote_number", "calling_number", "called_number", "final_number")
+from callacct.reports.spec import DATASETS, Measure, ReportSpec, measure_kind
 
 
 @dataclass(frozen=True)
@@ -44,7 +42,7 @@ class PlannedColumn:
     kind: ColumnKind
     field: Field | None = None
     measure: Measure | None = None
-    hidden: bool = False  # fetched for masking or sorting, not shown
+    hidden: bool = False  # fetched for sorting, not shown
 
 
 @dataclass
@@ -102,7 +100,7 @@ def _measure_sql(
             summed_params + summed_params,
             "percent",
         )
-    kind: ColumnKind = target.kind
+    kind = measure_kind(measure)
     if agg == "sum":
         sql = f"sum({inner}){condition}"
         if kind in ("duration", "integer"):
@@ -114,7 +112,7 @@ def _measure_sql(
         elif kind == "money":
             sql = f"CAST({sql} AS DECIMAL(18, 4))"
         else:
-            sql, kind = f"round({sql}, 2)", "number"
+            sql = f"round({sql}, 2)"
     else:
         sql = f"{agg}({inner}){condition}"
     return sql, params + params_cond, kind
@@ -193,8 +191,6 @@ def _detail(spec: ReportSpec, zone: LocalClock) -> _Plan:
     extra = []
     if "cost" in keys and "currency" not in keys:
         extra.append(("currency", False))
-    if keys & set(NUMBER_KEYS):
-        extra += [(k, True) for k in ("extension", "peer_extension") if k not in keys]
     extra += [("call_id", True)] if "call_id" not in keys else []
     for name, hidden in extra:
         target = find_field(name)

@@ -1,13 +1,20 @@
 """JSON and CSV output of a `ReportResult`, for tools (the other formats are renderers').
 
 JSON (DESIGN §6): `{"report", "columns", "rows", "totals"}`; money is exact decimal text,
-times ISO 8601 with their offset. CSV: a header of the translated labels, then the rows; a text
-cell starting with `=`, `+`, `-`, `@`, a tab or a carriage return that is not a number gets a
-leading `'`, so a spreadsheet does not run it as a formula (DESIGN §9).
+times ISO 8601 with their offset. CSV: a header of the translated labels, then the rows.
+
+Formula neutralising (DESIGN §9), one rule for every reader: a text cell starting with `=`,
+`+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a spreadsheet neither runs it
+nor reads it as something else, unless it is a plain negative number (`-12.5`, read back as
+that number). Numbers, money and durations are written as numbers, never neutralised. A phone
+number is text: `+33612345678` is written `'+33612345678`, which a spreadsheet shows as
++33612345678, kept as text (without the quote it would drop the `+` and store the number
+33612345678; a masked `+3361234****` would be read as a formula). So admins and masked
+readers get the same rule, whatever the digits.
 
 Example:
-    >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("+33612345678"), neutralise("-")
-    ('\\'=HYPERLINK("http://x")', '+33612345678', "'-")
+    >>> neutralise("=HYPERLINK(1)"), neutralise("+33612345678"), neutralise("-12.5")
+    ("'=HYPERLINK(1)", "'+33612345678", '-12.5')
 """
 
 from __future__ import annotations
@@ -32,18 +39,23 @@ from callacct.query.json_rows import (
 from callacct.reports.result import ReportResult
 from callacct.reports.texts import text as t
 
-_NUMBER: Final = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
-_RISKY: Final = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+# A negative number as plain as a spreadsheet reads it back: the one risky start left alone.
+_NEGATIVE: Final = re.compile(r"-(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
 # The same two tests, for Polars (whole-column regexes).
-_NUMBER_TEXT: Final = f"^(?:{_NUMBER.pattern})$"
+_NEGATIVE_TEXT: Final = f"^(?:{_NEGATIVE.pattern})$"
 _RISKY_START: Final = r"^[=+\-@\t\r]"
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet would take text cell `text` for a formula or a number other than
+    it shows (see the module docstring)."""
+    return text.startswith(FORMULA_STARTS) and not _NEGATIVE.fullmatch(text)
 
 
 def neutralise(text: str) -> str:
     """`text` made safe for a spreadsheet cell (see the module docstring)."""
-    if text.startswith(_RISKY) and not _NUMBER.fullmatch(text.strip()):
-        return "'" + text
-    return text
+    return "'" + text if formula_like(text) else text
 
 
 def json_value(value: Any, kind: str) -> Any:
@@ -147,7 +159,8 @@ def _csv_cell(value: Any, kind: str) -> str:
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, dict):  # a money total per currency: "12.30 EUR; 4.05 USD"
-        return "; ".join(f"{_csv_cell(amount, kind)} {cur}" for cur, amount in value.items())
+        text = "; ".join(f"{_csv_cell(amount, kind)} {cur}" for cur, amount in value.items())
+        return neutralise(text)
     return neutralise(str(value))
 
 
@@ -197,9 +210,7 @@ def _csv_ready(frame: pl.DataFrame, money: set[str]) -> pl.DataFrame:
         elif dtype.is_integer():
             text = col.cast(pl.String)
         elif isinstance(dtype, pl.String):
-            risky = col.str.contains(_RISKY_START) & ~col.str.strip_chars().str.contains(
-                _NUMBER_TEXT
-            )
+            risky = col.str.contains(_RISKY_START) & ~col.str.contains(_NEGATIVE_TEXT)
             text = pl.when(risky).then(pl.lit("'") + col).otherwise(col)
         else:  # floats (Python's shortest repr), durations and the rare rest: value by value
             kind = "money" if name in money else ""

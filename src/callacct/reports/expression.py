@@ -3,7 +3,9 @@
 A small boolean language over the known fields (`callacct.reports.fields`), parsed by a
 hand-written recursive-descent parser into a tree, then compiled to SQL in which every value is
 a bound parameter. User text never becomes SQL: only field expressions from the registry and
-operators from a fixed table do.
+operators from a fixed table do. Conditions on number fields compare the numbers as stored
+(`stored_remote_number`, ...: the query layer's view of `calls`, `callacct.query.reports`), so
+a reader whose numbers are masked can still look a number up with `=` or `in`.
 
 Grammar (keywords are case-insensitive)::
 
@@ -25,7 +27,7 @@ Example:
     >>> tree = parse("called_number = '006599775544' or duration >= 20")
     >>> sql, params = compile_expression(tree, icu_clock(ZoneInfo("UTC")))
     >>> sql
-    '((called_number = ?) OR (duration_s >= ?))'
+    '((stored_called_number = ?) OR (duration_s >= ?))'
     >>> params
     ['006599775544', 20]
 """
@@ -39,15 +41,20 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from callacct.directory.masking import NUMBER_COLUMNS
 from callacct.errors import UsageError
 from callacct.reports.clock import LocalClock, icu_clock
 from callacct.reports.fields import FIELDS, Field, find_field
 
 MAX_LENGTH: Final = 4000
 MAX_DEPTH: Final = 40
+#: The largest whole number a value may be (DuckDB's BIGINT).
+MAX_INTEGER: Final = 2**63 - 1
 
 COMPARISONS: Final = {"=": "=", "!=": "<>", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
 KEYWORDS: Final = frozenset({"and", "or", "not", "in", "like", "is", "null", "true", "false"})
+#: Fields holding external numbers, which a scope may mask.
+NUMBER_FIELDS: Final = frozenset(NUMBER_COLUMNS)
 
 _TOKEN = re.compile(
     r"""
@@ -119,6 +126,10 @@ def tokenize(text: str) -> list[Token]:
         raw = match.group()
         if kind == "number":
             value: Any = Decimal(raw) if "." in raw else int(raw)
+            if abs(value) > MAX_INTEGER:
+                raise ExpressionError(
+                    f"number {raw[:30]} at position {pos + 1} is too large (at most {MAX_INTEGER})"
+                )
             tokens.append(Token("number", raw, value, pos + 1))
         elif kind == "name":
             lowered = raw.lower()
@@ -334,6 +345,14 @@ def field_sql(target: Field, clock: LocalClock) -> tuple[str, list[Any]]:
     return target.sql, []
 
 
+def condition_sql(target: Field, clock: LocalClock) -> tuple[str, list[Any]]:
+    """The SQL a condition compares: a number field as stored (`stored_<name>`), any other
+    field as `field_sql` gives it."""
+    if target.name in NUMBER_FIELDS:
+        return f"stored_{target.name}", []
+    return field_sql(target, clock)
+
+
 def compile_expression(node: Node, clock: LocalClock) -> tuple[str, list[Any]]:
     """Parameterised SQL for an expression tree, over the `calls` columns."""
     if isinstance(node, And | Or):
@@ -347,7 +366,7 @@ def compile_expression(node: Node, clock: LocalClock) -> tuple[str, list[Any]]:
     if isinstance(node, Not):
         sql, params = compile_expression(node.item, clock)
         return f"(NOT ({sql}))", params
-    column, params = field_sql(node.field, clock)
+    column, params = condition_sql(node.field, clock)
     if node.op in ("IS NULL", "IS NOT NULL"):
         return f"{column} {node.op}", params
     if node.op in ("IN", "NOT IN"):
@@ -361,11 +380,26 @@ def where_sql(text: str, tz: str, clock: LocalClock | None = None) -> tuple[str,
     return compile_expression(parse(text, tz), clock or icu_clock(ZoneInfo(tz)))
 
 
-#: Fields holding external numbers, which a scope may mask.
-NUMBER_FIELDS: Final = frozenset(
-    {"remote_number", "calling_number", "called_number", "final_number"}
-)
 _PROBING: Final = frozenset({"<", "<=", ">", ">=", "LIKE", "NOT LIKE"})
+
+
+def number_probe(text: str) -> str | None:
+    """Why expression `text` may not be used by a reader whose numbers are masked (it compares
+    a number by range or pattern), or None if it may.
+
+    >>> number_probe("remote_number like '+33%' or duration > 5")
+    'remote_number like ... at position 1: numbers are masked for this role, so they can be \
+compared only with = or in'
+    >>> number_probe("remote_number = '+33612345678'") is None
+    True
+    """
+    found = probes_numbers(parse(text))
+    if found is None:
+        return None
+    return (
+        f"{found.field.name} {found.op.lower()} ... at position {found.position}: "
+        "numbers are masked for this role, so they can be compared only with = or in"
+    )
 
 
 def probes_numbers(node: Node) -> Comparison | None:

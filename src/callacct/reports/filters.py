@@ -22,10 +22,10 @@ from decimal import Decimal
 from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from callacct.errors import UsageError
-from callacct.query.calls import DIRECTIONS
+from callacct.query.calls import DIRECTIONS, time_range
 from callacct.rating.classify import DEST_CLASSES, DestClass
 from callacct.reports.clock import LocalClock
 from callacct.reports.expression import ExpressionError, parse, where_sql
@@ -50,7 +50,7 @@ class Filters(BaseModel):
     period: str | None = Field(
         None,
         description="today, yesterday, this_week, last_week, this_month, last_month or "
-        "last_N_days (N days up to and including today); ignored when from/to is given",
+        "last_N_days (N days up to and including today, N at least 1); not with from/to",
     )
     start: str | None = Field(
         None, alias="from", description="first day YYYY-MM-DD (or date-time), inclusive"
@@ -90,10 +90,13 @@ class Filters(BaseModel):
         if value is None:
             return value
         value = value.strip().lower().replace("-", "_").replace(" ", "_")
-        if value not in FIXED_PERIODS and not _LAST_DAYS.fullmatch(value):
+        days = _LAST_DAYS.fullmatch(value)
+        if value not in FIXED_PERIODS and not days:
             raise ValueError(
                 f"unknown period {value!r}; use {', '.join(FIXED_PERIODS)} or last_N_days"
             )
+        if days and int(days.group(1)) < 1:
+            raise ValueError(f"{value!r} is no day; last_1_days is today")
         return value
 
     @field_validator("start", "end", mode="before")
@@ -117,6 +120,17 @@ class Filters(BaseModel):
             # Moved to UTC and past their end, dates near year 1 or 9999 leave the calendar.
             raise ValueError(f"{value!r} is not a year from {FIRST_YEAR} to {LAST_YEAR}")
         return value
+
+    @model_validator(mode="after")
+    def _one_period(self) -> Filters:
+        if self.period is not None and (self.start or self.end):
+            raise ValueError("a period and from/to cannot be given together: give one or the other")
+        try:
+            # The order of two moments does not depend on the zone both are read in.
+            time_range(self.start, self.end, ZoneInfo("UTC"))
+        except UsageError as exc:
+            raise ValueError(str(exc)) from None
+        return self
 
     @field_validator("where")
     @classmethod
@@ -143,7 +157,7 @@ class Filters(BaseModel):
             error = exc.errors()[0]
             key = ".".join(str(p) for p in error["loc"])
             message = error["msg"].removeprefix("Value error, ")
-            raise UsageError(f"filter {key}: {message}") from None
+            raise UsageError(f"filter {key}: {message}" if key else f"filters: {message}") from None
 
     def given(self) -> dict[str, Any]:
         """Only the filters that are set, by their spec keys (`from`, `to`, ...)."""
@@ -167,17 +181,14 @@ def resolve_period(
 ) -> tuple[dt.datetime | None, dt.datetime | None]:
     """The [start, end) of the filters in `tz` (aware), relative periods counted from `now`."""
     if filters.start or filters.end:
-        return (
-            _when(filters.start, tz, end=False) if filters.start else None,
-            _when(filters.end, tz, end=True) if filters.end else None,
-        )
+        return time_range(filters.start, filters.end, tz)
     if filters.period is None:
         return None, None
     today = now.astimezone(tz).date()
     period = filters.period
     days = _LAST_DAYS.fullmatch(period)
     if days:
-        count = max(int(days.group(1)), 1)
+        count = int(days.group(1))
         first, after = today - dt.timedelta(days=count - 1), today + dt.timedelta(days=1)
     elif period == "today":
         first, after = today, today + dt.timedelta(days=1)
@@ -195,14 +206,6 @@ def resolve_period(
         following = (month + dt.timedelta(days=32)).replace(day=1)
         first, after = month, following
     return _midnight(first, tz), _midnight(after, tz)
-
-
-def _when(text: str, tz: ZoneInfo, *, end: bool) -> dt.datetime:
-    if _DAY.fullmatch(text):
-        day = dt.date.fromisoformat(text)
-        return _midnight(day + dt.timedelta(days=1) if end else day, tz)
-    value = dt.datetime.fromisoformat(text)
-    return value if value.tzinfo else value.replace(tzinfo=tz)
 
 
 def _utc(value: dt.datetime) -> dt.datetime:
@@ -258,9 +261,11 @@ def filter_sql(
     if filters.number:
         digits = re.sub(r"[^0-9*#+]", "", filters.number)
         bare = digits.lstrip("+")
+        # The whole number as stored; a part of it only against the number as the reader
+        # sees it (masked digits would otherwise be read by trying endings).
         add(
-            "(? IN (remote_number, calling_number, called_number, final_number) "
-            "OR (length(?) >= 6 AND ends_with(remote_number, ?)))",
+            "(? IN (stored_remote_number, stored_calling_number, stored_called_number, "
+            "stored_final_number) OR (length(?) >= 6 AND ends_with(remote_number, ?)))",
             [digits, bare, bare],
         )
     for value, sql in (

@@ -1,8 +1,9 @@
 """The home view of one person (F-HOME): their last calls, a summary, their most-used reports.
 
 Everything is read through the query layer with the person's own-calls scope (the calls of
-their extensions, numbers masked as their role requires), so a supervisor's home shows their
-own calls, not their department's.
+their extensions), within what the reader may see and with numbers masked for the reader
+(`person_view`): a supervisor's home shows their own calls, not their department's, and
+looking at someone else's home needs the right to see that person.
 
 Example:
     >>> HOME_LAST
@@ -21,7 +22,7 @@ import duckdb
 import polars as pl
 
 from callacct.config import Settings
-from callacct.directory.scope import Scope, scope_for
+from callacct.directory.scope import Scope, person_view
 from callacct.query.calls import CallFilter, calls_as_json, format_cost, query_calls
 from callacct.reports.filters import Filters, resolve_period
 from callacct.reports.library import most_used
@@ -53,7 +54,14 @@ class HomeView:
                 "from": start.isoformat() if start else None,
                 "to": end.isoformat() if end else None,
             },
-            "last_calls": calls_as_json(self.last_calls),
+            "last_calls": [
+                {**call, "other_party": other}
+                for call, other in zip(
+                    calls_as_json(self.last_calls),
+                    self.last_calls.get_column("other_party").to_list(),
+                    strict=True,
+                )
+            ],
             "summary": {
                 "calls_handled": self.calls_handled,
                 "missed": self.missed,
@@ -65,22 +73,40 @@ class HomeView:
         }
 
 
+def other_party(login: str) -> pl.Expr:
+    """Who was at the other end of each of `login`'s calls: the external number, else the
+    other extension (the caller's, for an internal call they received).
+
+    >>> calls = pl.DataFrame({"user": ["al", "bo"], "extension": ["2001", "2002"],
+    ...     "peer_extension": ["2002", "2001"], "remote_number": [None, None]})
+    >>> calls.select(other_party("al"))["other_party"].to_list()
+    ['2002', '2002']
+    """
+    received = pl.col("user").is_null() | (pl.col("user") != login)
+    other = pl.when(received).then(pl.col("extension")).otherwise(pl.col("peer_extension"))
+    return pl.coalesce(pl.col("remote_number"), other).alias("other_party")
+
+
 def home_view(
     con: duckdb.DuckDBPyConnection,
     login: str,
     settings: Settings,
     tz: ZoneInfo,
     *,
+    reader: Scope,
     period: str | None = None,
     now: dt.datetime | None = None,
 ) -> HomeView:
-    """The home view of `login` (a person in the directory now); the summary covers `period`
-    (e.g. `this_month`; None: every call)."""
-    role_scope = scope_for(con, login, settings)  # UsageError if not in the directory
-    own = Scope.for_user(login, role_scope.mask_digits)
+    """The home view of `login` (a person in the directory now) as `reader` may see it
+    (`UsageError` if they may not look at that person); the summary covers `period` (e.g.
+    `this_month`; None: every call)."""
+    own = person_view(con, reader, login, settings)
     frame, _ = query_calls(con, CallFilter(last=HOME_LAST), tz, scope=own)
-    frame = frame.sort(["started_at", "call_id"], descending=True)
-    start, end = resolve_period(Filters(period=period), tz, now or dt.datetime.now(dt.UTC))
+    frame = frame.sort(["started_at", "call_id"], descending=True).with_columns(
+        other_party(login).alias("other_party")
+    )
+    summary = Filters().merged({"period": period} if period else {})  # UsageError if bad
+    start, end = resolve_period(summary, tz, now or dt.datetime.now(dt.UTC))
     scope_sql, params = own.predicate()
     where = [scope_sql]
     if start is not None:

@@ -3,6 +3,8 @@ in the store by their owner (`report_specs`), plus the log of runs (`report_runs
 
 A personal report is a full spec (YAML) stored for one owner, the `--as` login or, without it,
 the operator. Its name may not be a public report's name, so a name always means one report.
+What the owner may not ask (a masked number compared by range or pattern when their numbers
+are masked: `masked_numbers`) is refused when the report is saved or imported.
 
 Example:
     >>> "calls-detail" in public_reports()
@@ -20,9 +22,16 @@ from typing import Any, Final
 import duckdb
 
 from callacct.errors import NotFoundError, UsageError
-from callacct.problems import Problem, SpecProblems
+from callacct.problems import Problem, SpecProblems, format_path
 from callacct.reports.filters import Filters
-from callacct.reports.spec import ReportSpec, load_text, text_in, validate_text
+from callacct.reports.spec import (
+    ReportSpec,
+    check_report_name,
+    load_text,
+    masked_number_problems,
+    text_in,
+    validate_text,
+)
 
 #: The owner of personal reports saved without `--as` (not a valid login: no clash).
 OPERATOR: Final = "(operator)"
@@ -108,6 +117,7 @@ def list_reports(con: duckdb.DuckDBPyConnection, owner: str) -> list[ReportEntry
 
 def find_report(con: duckdb.DuckDBPyConnection, owner: str, name: str) -> ReportEntry:
     """The public report `name`, else the owner's personal report `name`."""
+    check_report_name(name)
     if name in public_reports():
         return ReportEntry(public_reports()[name])
     rows = con.execute(
@@ -126,8 +136,11 @@ def derive_report(
     description: str | None = None,
     group: str | None = None,
     title: str | None = None,
+    masked_numbers: bool = False,
 ) -> ReportSpec:
-    """A personal report: `base` renamed, with `overrides` as its default filters."""
+    """A personal report: `base` renamed, with `overrides` as its default filters (checked as
+    `save_report` does)."""
+    check_report_name(name)
     filters: Filters = base.filters.merged(overrides)
     data = base.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     data.update(
@@ -137,7 +150,9 @@ def derive_report(
         description=description if description is not None else data.get("description", ""),
         filters=filters.given(),
     )
-    spec, problems = validate_text(ReportSpec.model_validate(data).to_yaml(), name)
+    spec, problems = validate_text(
+        ReportSpec.model_validate(data).to_yaml(), name, masked_numbers=masked_numbers
+    )
     if problems:
         raise SpecProblems(problems)
     assert spec is not None
@@ -150,9 +165,19 @@ def save_report(
     spec: ReportSpec,
     *,
     replace: bool = False,
+    masked_numbers: bool = False,
     now: dt.datetime | None = None,
 ) -> None:
-    """Store `spec` as `owner`'s personal report (replacing one of that name if `replace`)."""
+    """Store `spec` as `owner`'s personal report (replacing one of that name if `replace`).
+
+    `masked_numbers`: the owner's numbers are masked, so a spec comparing a number by range or
+    pattern is refused (`SpecError`) here, when it is saved, not only when it runs.
+    """
+    check_report_name(spec.name)
+    problems = masked_number_problems(spec) if masked_numbers else []
+    if problems:
+        where = f"personal report {spec.name}"
+        raise SpecProblems([Problem(where, None, format_path(p), message=m) for p, m in problems])
     if spec.name in public_reports():
         raise UsageError(f"{spec.name!r} is a public report; choose another name")
     stamp = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(tzinfo=None)
@@ -180,6 +205,7 @@ def save_report(
 
 
 def delete_report(con: duckdb.DuckDBPyConnection, owner: str, name: str) -> None:
+    check_report_name(name)
     if name in public_reports():
         raise UsageError(f"{name!r} is a public report; only personal reports can be deleted")
     found = con.execute(
@@ -191,11 +217,18 @@ def delete_report(con: duckdb.DuckDBPyConnection, owner: str, name: str) -> None
 
 
 def import_report(
-    con: duckdb.DuckDBPyConnection, owner: str, text: str, source: str, *, replace: bool = False
+    con: duckdb.DuckDBPyConnection,
+    owner: str,
+    text: str,
+    source: str,
+    *,
+    replace: bool = False,
+    masked_numbers: bool = False,
 ) -> ReportSpec:
-    """Validate a spec file's text and store it as `owner`'s personal report."""
-    spec = load_text(text, source)
-    save_report(con, owner, spec, replace=replace)
+    """Validate a spec file's text (as `save_report` checks it, problems with file and line)
+    and store it as `owner`'s personal report."""
+    spec = load_text(text, source, masked_numbers=masked_numbers)
+    save_report(con, owner, spec, replace=replace, masked_numbers=masked_numbers)
     return spec
 
 

@@ -30,7 +30,7 @@ from callacct.errors import UsageError
 from callacct.query.reports import call_time_range, fetch_report
 from callacct.reports.clock import LocalClock, local_clock
 from callacct.reports.compile import PlannedColumn, compile_report
-from callacct.reports.expression import parse, probes_numbers
+from callacct.reports.expression import number_probe
 from callacct.reports.fields import LOCAL_FIELDS, field, find_field
 from callacct.reports.filters import Filters, resolve_period
 from callacct.reports.library import public_reports
@@ -95,16 +95,12 @@ def run_report(
 
 
 def _refuse_number_probes(spec: ReportSpec, filters: Filters) -> None:
-    """A reader whose numbers are masked may not compare them by range or pattern."""
+    """A reader whose numbers are masked may not compare them by range or pattern (checked
+    when a personal report is saved too; here for a run's own --where and older reports)."""
     for text in (spec.where, filters.where, *(m.where for m in spec.measures)):
-        if text is None:
-            continue
-        found = probes_numbers(parse(text))
-        if found is not None:
-            raise UsageError(
-                f"{found.field.name} {found.op.lower()} ... at position {found.position}: "
-                "numbers are masked for this role, so they can be compared only with = or in"
-            )
+        problem = None if text is None else number_probe(text)
+        if problem is not None:
+            raise UsageError(problem)
 
 
 def uses_local_time(spec: ReportSpec, filters: Filters) -> bool:

@@ -17,13 +17,14 @@ Example:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Final, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from callacct.errors import SpecError
+from callacct.errors import SpecError, UsageError
 from callacct.i18n import LANGUAGES
 from callacct.problems import (
     KeyPath,
@@ -34,7 +35,7 @@ from callacct.problems import (
     line_of,
     show_value,
 )
-from callacct.reports.expression import ExpressionError, parse
+from callacct.reports.expression import ExpressionError, number_probe, parse
 from callacct.reports.fields import find_field
 from callacct.reports.filters import Filters
 from callacct.reports.result import ChartKind, ColumnKind
@@ -43,8 +44,47 @@ from callacct.yamlfile import parse_yaml, read_limited
 Language = Literal["en", "de", "fr", "es", "ar", "it"]
 #: A text in one language, or per language (`{en: ..., fr: ...}`).
 Text = str | dict[Language, str]
-Name = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
-Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,63}$")]
+NAME_RULE: Final = "1 to 64 characters a-z, 0-9, - and _, starting with a letter or a digit"
+_NAME: Final = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+IDENTIFIER_RULE: Final = "1 to 64 characters a-z, 0-9 and _, starting with a letter"
+_IDENTIFIER: Final = re.compile(r"[a-z][a-z0-9_]{0,63}")
+
+
+def _matching(pattern: re.Pattern[str], rule: str) -> AfterValidator:
+    def check(value: str) -> str:
+        if not pattern.fullmatch(value):
+            raise ValueError(f"{_shown(value)} is not a name: use {rule}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _shown(value: str) -> str:
+    """`value` quoted for a one-line message (long values cut)."""
+    return repr(value if len(value) <= 40 else value[:40] + "…")
+
+
+Name = Annotated[str, _matching(_NAME, NAME_RULE)]
+Identifier = Annotated[str, _matching(_IDENTIFIER, IDENTIFIER_RULE)]
+
+
+def check_report_name(name: str) -> str:
+    """`name` if it can name a report; else `UsageError` saying the allowed form. Every
+    command that takes a report name checks it here first (run, show, save, delete, ...).
+
+    >>> check_report_name("my-intl")
+    'my-intl'
+    >>> check_report_name("../x")
+    Traceback (most recent call last):
+    ...
+    callacct.errors.UsageError: report name '../x' is not a name: use 1 to 64 characters a-z, \
+0-9, - and _, starting with a letter or a digit
+    """
+    if not _NAME.fullmatch(name):
+        raise UsageError(f"report name {_shown(name)} is not a name: use {NAME_RULE}")
+    return name
+
+
 Agg = Literal["count", "sum", "avg", "min", "max", "share"]
 #: Largest `limit` (the SQL LIMIT is a 64-bit integer; no report shows this many rows).
 MAX_ROWS: Final = 1_000_000_000
@@ -128,8 +168,12 @@ def text_in(value: Text, language: str) -> str:
     return got.get(language) or got.get("en") or next(iter(got.values()), "")
 
 
-def validate_text(text: str | bytes, source: str) -> tuple[ReportSpec | None, list[Problem]]:
-    """The spec in `text` and every problem found (the spec is None if there is any)."""
+def validate_text(
+    text: str | bytes, source: str, *, masked_numbers: bool = False
+) -> tuple[ReportSpec | None, list[Problem]]:
+    """The spec in `text` and every problem found (the spec is None if there is any);
+    `masked_numbers`: also what a reader whose numbers are masked may not ask
+    (`masked_number_problems`)."""
     try:
         document = parse_yaml(text, source, max_bytes=MAX_SPEC_BYTES)
     except SpecProblems as exc:
@@ -143,9 +187,10 @@ def validate_text(text: str | bytes, source: str) -> tuple[ReportSpec | None, li
         spec = ReportSpec.model_validate(data)
     except ValidationError as exc:
         return None, from_validation(exc, source, lines)
+    meaning = check_spec(spec) + (masked_number_problems(spec) if masked_numbers else [])
     problems = [
         Problem(source, line_of(lines, path), format_path(path), _value_at(data, path), message)
-        for path, message in check_spec(spec)
+        for path, message in meaning
     ]
     return (None if problems else spec), problems
 
@@ -162,7 +207,9 @@ def _value_at(data: object, path: KeyPath) -> str:
     return show_value(data)
 
 
-def validate_file(path: Path) -> tuple[ReportSpec | None, list[Problem]]:
+def validate_file(
+    path: Path, *, masked_numbers: bool = False
+) -> tuple[ReportSpec | None, list[Problem]]:
     """`validate_text` of the file at `path`; a file that cannot be read is a problem too."""
     try:
         data = read_limited(path, MAX_SPEC_BYTES)
@@ -170,7 +217,7 @@ def validate_file(path: Path) -> tuple[ReportSpec | None, list[Problem]]:
         return None, [Problem(str(path), None, "", "", f"cannot read: {exc.strerror or exc}")]
     except SpecProblems as exc:
         return None, exc.problems
-    return validate_text(data, str(path))
+    return validate_text(data, str(path), masked_numbers=masked_numbers)
 
 
 def check_spec(spec: ReportSpec) -> list[tuple[KeyPath, str]]:
@@ -228,14 +275,96 @@ def check_spec(spec: ReportSpec) -> list[tuple[KeyPath, str]]:
     if spec.chart is not None:
         if _canonical(spec.chart.category) not in group_keys:
             out.append((("chart", "category"), "the chart's category must be a group_by field"))
+        kinds = output_kinds(spec)
         for index, value in enumerate(spec.chart.values):
             if value not in names:
                 out.append((("chart", "values", index), f"{value!r} is not a measure"))
+            elif kinds[value] not in NUMERIC_KINDS:
+                message = f"{value!r} is {kinds[value]}: a chart draws numbers"
+                out.append((("chart", "values", index), message))
     for key in spec.formats:
         if _canonical(key) not in keys:
             out.append((("formats", key), f"{key!r} is not a column of the report"))
+    out += _format_problems(spec)
     if spec.where is not None:
         out += _expression(("where",), spec.where)
+    return out
+
+
+#: Kinds of numbers: `formats` may show a number column as any of them.
+NUMERIC_KINDS: Final = ("integer", "number", "money", "duration", "percent")
+
+
+def measure_kind(measure: Measure) -> ColumnKind:
+    """The kind of a measure's values: counts are integers, shares percentages, sums, minimums
+    and maximums keep their field's kind, averages of durations and money stay durations and
+    money, other averages are numbers."""
+    if measure.agg == "count":
+        return "integer"
+    if measure.agg == "share":
+        return "percent"
+    found = find_field(measure.field or "")
+    kind: ColumnKind = found.kind if found else "number"
+    if measure.agg == "avg" and kind not in ("duration", "money"):
+        return "number"
+    return kind
+
+
+def output_kinds(spec: ReportSpec) -> dict[str, ColumnKind]:
+    """The kind of each output column of `spec` by key, before its `formats`."""
+    kinds: dict[str, ColumnKind] = {"currency": "text"}
+    for name in spec.columns if spec.detail else spec.group_by:
+        found = find_field(name)
+        if found is not None:
+            kinds[found.name] = found.kind
+    for measure in spec.measures:
+        kinds[measure.name] = measure_kind(measure)
+    return kinds
+
+
+def _format_problems(spec: ReportSpec) -> list[tuple[KeyPath, str]]:
+    """Formats change how a number is shown; text, times, dates and booleans keep their kind
+    (a number format on a text column fails on its first value that is not a number)."""
+    out: list[tuple[KeyPath, str]] = []
+    kinds = output_kinds(spec)
+    for key, wanted in spec.formats.items():
+        natural = kinds.get(_canonical(key))
+        if natural is None or wanted == natural:
+            continue
+        if natural not in NUMERIC_KINDS or wanted not in NUMERIC_KINDS:
+            out.append(
+                (
+                    ("formats", key),
+                    f"{_canonical(key)} is {natural}, not {wanted}: formats change only how a "
+                    f"number is shown ({', '.join(NUMERIC_KINDS)})",
+                )
+            )
+    return out
+
+
+def masked_number_problems(spec: ReportSpec) -> list[tuple[KeyPath, str]]:
+    """What a reader whose numbers are masked may not save: a range or pattern comparison of
+    a number field (in `where`, `filters.where` or a measure's `where`), which would read the
+    hidden digits a few at a time. Expressions that do not parse are reported by `check_spec`.
+
+    Everything shown of a number (a column, a grouping, a minimum or maximum) is masked by the
+    query layer for such a reader, so only comparisons need refusing.
+    """
+    out: list[tuple[KeyPath, str]] = []
+    texts: list[tuple[KeyPath, str | None]] = [
+        (("where",), spec.where),
+        (("filters", "where"), spec.filters.where),
+        *((("measures", i, "where"), m.where) for i, m in enumerate(spec.measures)),
+    ]
+    for path, text in texts:
+        if text is None:
+            continue
+        try:
+            problem = number_probe(text)
+        except ExpressionError:
+            continue
+        if problem is not None:
+            out.append((path, problem))
     return out
 
 
@@ -254,9 +383,9 @@ def raise_problems(problems: list[Problem]) -> None:
     raise SpecProblems(problems)
 
 
-def load_text(text: str, source: str) -> ReportSpec:
+def load_text(text: str, source: str, *, masked_numbers: bool = False) -> ReportSpec:
     """The spec in `text`; `SpecError` naming the first problem (file:line: key: what)."""
-    spec, problems = validate_text(text, source)
+    spec, problems = validate_text(text, source, masked_numbers=masked_numbers)
     raise_problems(problems)
     assert spec is not None
     return spec

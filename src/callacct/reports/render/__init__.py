@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
+from xlsxwriter.exceptions import FileCreateError
+
 from callacct.errors import UsageError
 from callacct.reports.render.html import render_html
 from callacct.reports.render.pdf import render_pdf
@@ -28,8 +30,15 @@ FORMATS: Final[dict[str, Callable[[ReportResult, Path], None]]] = {
 
 
 def render(result: ReportResult, fmt: str, out: Path) -> None:
-    """Write `result` to the file `out` in format `fmt` (xlsx, pdf or html)."""
+    """Write `result` to the file `out` in format `fmt` (xlsx, pdf or html); a file that cannot
+    be written is an `OSError`, whatever the format."""
     renderer = FORMATS.get(fmt)
     if renderer is None:
         raise UsageError(f"cannot render format {fmt!r}: use one of {', '.join(sorted(FORMATS))}")
-    renderer(result, Path(out))
+    try:
+        renderer(result, Path(out))
+    except FileCreateError as exc:  # xlsxwriter wraps the OSError
+        cause = exc.args[0] if exc.args else None
+        if isinstance(cause, OSError):
+            raise cause from None
+        raise OSError(str(exc)) from None

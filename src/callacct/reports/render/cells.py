@@ -4,12 +4,13 @@ data, and formula neutralisation.
 Example:
     >>> neutralise_formula("=HYPERLINK(1)"), neutralise_formula("-12.5"), neutralise_formula("ok")
     ("'=HYPERLINK(1)", '-12.5', 'ok')
+    >>> formula_like("+33612345678"), formula_like("-12.5")
+    (True, False)
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,24 +29,17 @@ from callacct.i18n import (
     format_percent,
     t,
 )
+from callacct.reports.export import formula_like as formula_like
+from callacct.reports.export import neutralise
 from callacct.reports.result import Column, ReportResult
 
-# A cell starting with one of these is taken for a formula by spreadsheets (tab and carriage
-# return too: some spreadsheets drop them and read what follows).
-FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER: Final = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+#: The one formula rule of every output (CSV and xlsx), defined with the CSV writer.
+neutralise_formula = neutralise
+
 # Charts drawn in PDF and HTML show at most this many categories (the first rows).
 CHART_MAX_POINTS: Final = 50
 TRUE_MARK: Final = "✓"
 FALSE_MARK: Final = "✗"
-
-
-def neutralise_formula(text: str) -> str:
-    """`text` made inert for spreadsheets: prefixed with `'` when it starts like a formula and
-    is not a number (so "+33 1 23" is neutralised, "-12.5" is not)."""
-    if text.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(text):
-        return "'" + text
-    return text
 
 
 def zone_of(result: ReportResult) -> ZoneInfo:

@@ -4,8 +4,10 @@ The rows sheet has a styled header (frozen, with an autofilter), one typed cell 
 (money as numbers with a currency format, durations as Excel times shown [h]:mm:ss, times as
 Excel date-times in the report's zone), a totals row and, when the report has one, a native
 chart. The workbook is written in xlsxwriter's constant-memory mode: rows go to disk in order
-and are never held, so 100k rows cost little memory. Text that a spreadsheet would take for a
-formula is written as a string and prefixed with `'` (`cells.neutralise_formula`).
+and are never held, so 100k rows cost little memory. Text is always written as a string; text
+that a spreadsheet would take for a formula or a number (`cells.formula_like`: `=...`,
+`+33612345678`) gets Excel's quote prefix, so editing the cell keeps it text, while it shows
+as it is (no visible `'`).
 """
 
 from __future__ import annotations
@@ -28,8 +30,8 @@ from callacct.i18n import t
 from callacct.i18n.formats import conventions, currency_digits, currency_sign
 from callacct.reports.render.cells import (
     currency_index,
+    formula_like,
     iter_rows,
-    neutralise_formula,
     row_keys,
     summary_lines,
     text_formatter,
@@ -86,16 +88,18 @@ class _Formats:
         self.book = book
         self.language = language
         self.zone = zone
-        self._made: dict[tuple[str | None, bool], Format] = {}
+        self._made: dict[tuple[str | None, bool, bool], Format] = {}
 
-    def get(self, num_format: str | None, bold: bool = False) -> Format:
-        key = (num_format, bold)
+    def get(self, num_format: str | None, bold: bool = False, quoted: bool = False) -> Format:
+        key = (num_format, bold, quoted)
         if key not in self._made:
             props: dict[str, Any] = {}
             if num_format:
                 props["num_format"] = num_format
             if bold:
                 props.update(bold=True, top=1, bg_color="#DDEBF7")
+            if quoted:
+                props["quote_prefix"] = True
             self._made[key] = self.book.add_format(props)
         return self._made[key]
 
@@ -132,8 +136,10 @@ def _writer(sheet: Worksheet, column: Column, formats: _Formats, bold: bool = Fa
         def write_text(row: int, col: int, value: Any, _: Any) -> None:
             if value is None:
                 blank(row, col)
-            else:
-                sheet.write_string(row, col, neutralise_formula(str(value)), plain)
+                return
+            text = str(value)
+            cell = formats.get(None, bold, quoted=True) if formula_like(text) else plain
+            sheet.write_string(row, col, text, cell)
 
         return write_text
     if kind == "boolean":
@@ -256,11 +262,13 @@ def _rows_sheet(
         sheet.right_to_left()
     columns = result.columns
     header = book.add_format(_HEADER)
+    quoted_header = book.add_format({**_HEADER, "quote_prefix": True})
     for col, width in enumerate(_column_widths(result)):
         sheet.set_column(col, col, width)
     sheet.set_row(0, 30)
     for col, column in enumerate(columns):
-        sheet.write_string(0, col, column.label, header)
+        label_format = quoted_header if formula_like(column.label) else header
+        sheet.write_string(0, col, column.label, label_format)
     keys = row_keys(result)
     writers = [_writer(sheet, column, formats) for column in columns]
     currencies = [currency_index(column, keys) for column in columns]
@@ -334,21 +342,30 @@ def _summary_sheet(book: xlsxwriter.Workbook, name: str, result: ReportResult) -
     sheet = book.add_worksheet(name)
     if result.rtl:
         sheet.right_to_left()
-    title = book.add_format({"bold": True, "font_size": 14})
-    bold = book.add_format({"bold": True})
+    title: dict[str, Any] = {"bold": True, "font_size": 14}
+    bold: dict[str, Any] = {"bold": True}
+    made: dict[tuple[tuple[str, Any], ...], Format] = {}
+
+    def write(row: int, col: int, text: str, props: dict[str, Any] | None = None) -> None:
+        wanted = {**(props or {}), **({"quote_prefix": True} if formula_like(text) else {})}
+        key = tuple(sorted(wanted.items()))
+        if key not in made:
+            made[key] = book.add_format(wanted)
+        sheet.write_string(row, col, text, made[key])
+
     sheet.set_column(0, 0, 28)
     sheet.set_column(1, 1, 60)
-    sheet.write_string(0, 0, neutralise_formula(result.title), title)
+    write(0, 0, result.title, title)
     row = 1
     if result.description:
-        sheet.write_string(row, 0, neutralise_formula(result.description))
+        write(row, 0, result.description)
         row += 1
     row += 1
     for line in summary_lines(result):
         if line.heading:
             row += 1
         if line.label:
-            sheet.write_string(row, 0, neutralise_formula(line.label), bold)
+            write(row, 0, line.label, bold)
         if line.value:
-            sheet.write_string(row, 1, neutralise_formula(line.value))
+            write(row, 1, line.value)
         row += 1

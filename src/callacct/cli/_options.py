@@ -1,0 +1,47 @@
+"""Option types shared by several commands, checked once here.
+
+Whole numbers that end up in SQL (a limit, a number of calls, seconds) are bounded by DuckDB's
+BIGINT: a larger value is a one-line usage error naming the option, never an error of the
+database.
+
+Example:
+    >>> bounded("--limit", 1)(None, None, 20)
+    20
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Final
+
+import typer
+
+from callacct.errors import UsageError
+
+#: The largest whole number an option takes (DuckDB's BIGINT).
+MAX_INTEGER: Final = 2**63 - 1
+
+
+def bounded(option: str, minimum: int) -> Callable[[Any, Any, int | None], int | None]:
+    """A typer callback refusing a value of `option` below `minimum` or above `MAX_INTEGER`."""
+
+    def check(_ctx: Any, _param: Any, value: int | None) -> int | None:
+        if value is None:
+            return value
+        if value < minimum:
+            raise UsageError(f"{option} must be at least {minimum}")
+        if value > MAX_INTEGER:
+            raise UsageError(f"{option}: {value} is too large (at most {MAX_INTEGER})")
+        return value
+
+    return check
+
+
+def count_option(option: str, help: str) -> Any:
+    """A whole number of rows or calls, at least 1: `--limit`, `--last`."""
+    return typer.Option(option, help=help, callback=bounded(option, 1))
+
+
+def seconds_option(option: str, help: str) -> Any:
+    """A number of seconds, at least 0: `--min-duration`, `--max-duration`."""
+    return typer.Option(option, help=help, callback=bounded(option, 0))
