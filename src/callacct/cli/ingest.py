@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -17,13 +18,12 @@ from callacct.cli._output import (
     err_console,
     print_json,
 )
-from callacct.directory import attribute_calls
 from callacct.errors import UsageError
 from callacct.ingest import list_rejects
 from callacct.ingest.dialects import DIALECTS, get_dialect
-from callacct.ingest.engine import IngestReport, ingest_paths
+from callacct.ingest.engine import IngestReport
 from callacct.ingest.generic import load_mapping
-from callacct.rating import RateReport, rate_calls
+from callacct.ingest.workflow import load_files
 from callacct.rating.classify import default_workers
 
 
@@ -54,7 +54,12 @@ def ingest_command(
         bool, typer.Option("--dry-run", help="Validate and count, store nothing.")
     ] = False,
     move_to: Annotated[
-        Path | None, typer.Option("--move-to", help="Move fully processed files to this folder.")
+        Path | None,
+        typer.Option(
+            "--move-to",
+            help="Move the files to this folder once their calls are stored, attributed and "
+            "rated (a file that cannot be moved stays where it is, with a warning).",
+        ),
     ] = None,
     rejects: Annotated[
         bool, typer.Option("--rejects", help="List rejected records instead of ingesting.")
@@ -86,39 +91,34 @@ def ingest_command(
         raise UsageError("name at least one file, folder or glob to ingest (or use --rejects)")
     dialect = load_mapping(mapping) if mapping else (get_dialect(fmt) if fmt else None)
     progress = ByteProgress("ingest")
-    rating: RateReport | None = None
-    with store_of(workspace) as store:
+    bar = CountProgress("attributing and rating new calls", "classifying new numbers")
+    with store_of(workspace) as store, ExitStack() as shown:
         require_admin(ctx, workspace, store, "ingest")
-        with progress.running():
-            report = ingest_paths(
-                store,
-                workspace.settings,
-                paths,
-                dialect=dialect,
-                dry_run=dry_run,
-                move_to=move_to,
-                progress=progress.advance,
-                on_total=progress.total,
-            )
-        if not dry_run:
-            # F-CALLS-3: who made each new call, as of call time; then its class and cost
-            # (rating places a call by the directory site that attribution writes).
-            pattern = workspace.settings.dialplan.extension_pattern
-            bar = CountProgress("attributing and rating new calls", "classifying new numbers")
-            with bar.running():
-                attribute_calls(store.con, new_only=True, extension_pattern=pattern)
-                rating = rate_calls(
-                    store.con,
-                    workspace.settings,
-                    only_new=True,
-                    progress=bar,
-                    workers=default_workers(),
-                )
+        shown.enter_context(progress.running())
+
+        def finishing() -> None:
+            shown.close()
+            shown.enter_context(bar.running())
+
+        result = load_files(
+            store,
+            workspace.settings,
+            paths,
+            dialect=dialect,
+            dry_run=dry_run,
+            move_to=move_to,
+            progress=progress.advance,
+            on_total=progress.total,
+            on_finishing=finishing,
+            rating_progress=bar,
+            workers=default_workers(),
+        )
+    report, rating = result.ingest, result.rating
     if as_json:
         print_json({**report.to_dict(), "rating": rating.to_dict() if rating else None})
     else:
         _show_report(report)
-    for warning in rating.warnings if rating else ():
+    for warning in [*report.warnings, *(rating.warnings if rating else ())]:
         err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if report.has_problems:
         raise typer.Exit(1)

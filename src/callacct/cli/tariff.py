@@ -13,6 +13,7 @@ from callacct.cli._app import app
 from callacct.cli._context import require_admin, store_of, workspace_from, zone_option
 from callacct.cli._output import CountProgress, console, err_console, print_json
 from callacct.errors import UsageError
+from callacct.ingest.workflow import attribute_pending
 from callacct.query.calls import parse_when
 from callacct.rating import RateReport, TariffError, import_tariff, rate_calls
 from callacct.rating.classify import default_workers
@@ -245,6 +246,8 @@ def rate_command(
         CountProgress("rating calls", "classifying new numbers").running() as bar,
     ):
         require_admin(ctx, workspace, store, "rate")
+        # Calls a failed ingest left unattributed are attributed first: rating needs their site.
+        attribute_pending(store.con, workspace.settings)
         report = rate_calls(
             store.con,
             workspace.settings,

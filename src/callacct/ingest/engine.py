@@ -20,7 +20,6 @@ import glob
 import hashlib
 import logging
 import os
-import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -71,6 +70,7 @@ class FileResult:
     rejected: int = 0
     file_id: int | None = None
     message: str | None = None
+    moved_to: str | None = None  # where --move-to put it
 
 
 @dataclass
@@ -88,13 +88,15 @@ class IngestReport:
     rejected: int = 0
     calls: int = 0
     quality_records: int = 0
+    files_not_moved: int = 0
     dry_run: bool = False
     run_id: str = ""
+    warnings: list[str] = field(default_factory=list)
     results: list[FileResult] = field(default_factory=list)
 
     @property
     def has_problems(self) -> bool:
-        return self.rejected > 0 or self.files_failed > 0
+        return self.rejected > 0 or self.files_failed > 0 or self.files_not_moved > 0
 
     def to_dict(self, *, details: bool = True) -> dict[str, Any]:
         data = asdict(self)
@@ -178,17 +180,20 @@ def ingest_paths(
     *,
     dialect: Dialect | None = None,
     dry_run: bool = False,
-    move_to: Path | None = None,
+    force: bool = False,
     progress: Progress | None = None,
     on_total: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Ingest every file under `paths`; see the module docstring for the guarantees.
 
-    `on_total(bytes)` is called once with the size of the work, `progress(bytes)` as it is done.
+    `force` reads files again even when their content was stored (their records already
+    stored count as duplicates). `on_total(bytes)` is called once with the size of the work,
+    `progress(bytes)` as it is done. Attributing and rating the calls, and moving the files,
+    are `callacct.ingest.workflow.load_files`'s part.
     """
     files = discover(paths)
     with _ingest_settings(store, settings.ingest.memory_limit):
-        return _ingest(store, settings, files, dialect, dry_run, move_to, progress, on_total)
+        return _ingest(store, settings, files, dialect, dry_run, force, progress, on_total)
 
 
 @contextmanager
@@ -217,13 +222,13 @@ def _ingest(
     files: dict[Path, bool],
     dialect: Dialect | None,
     dry_run: bool,
-    move_to: Path | None,
+    force: bool,
     progress: Progress | None,
     on_total: Callable[[int], None] | None,
 ) -> IngestReport:
     if on_total is not None:
         on_total(sum(_size(p) for p in files))
-    run = _Run(store, settings, dry_run=dry_run, progress=progress or (lambda n: None))
+    run = _Run(store, settings, dry_run=dry_run, force=force, progress=progress or (lambda n: None))
     # Mappings named in the settings are loaded once, so a bad one stops the run at once.
     run.extra_dialects = [] if dialect is not None else mapping_dialects(settings, store.root)
     try:
@@ -254,19 +259,20 @@ def _ingest(
         run.close()
     report = run.report
     report.results.sort(key=lambda r: r.path)
-    if move_to is not None and not dry_run:
-        _move_processed(report, move_to)
     return report
 
 
 class _Run:
-    def __init__(self, store: Store, settings: Settings, *, dry_run: bool, progress: Progress):
+    def __init__(
+        self, store: Store, settings: Settings, *, dry_run: bool, force: bool, progress: Progress
+    ):
         self.store = store
         self.con = store.con
         self.settings = settings
         self.progress = progress
         self.report = IngestReport(dry_run=dry_run, run_id=uuid.uuid4().hex[:12])
         self.dry_run = dry_run
+        self.force = force
         self.seen_hashes: set[str] = set()
         self.archive_counter = 0
         self._archive_of: dict[int, str] = {}  # file id -> its archive (relative path)
@@ -1030,20 +1036,6 @@ def _read_chunks(
             lines = count_lines(chunk)
             yield chunk, line, lines
             line += lines
-
-
-def _move_processed(report: IngestReport, target: Path) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    for result in report.results:
-        if result.status not in ("stored", "skipped"):
-            continue
-        source = Path(result.path)
-        dest = target / source.name
-        n = 1
-        while dest.exists():
-            dest = target / f"{source.name}.{n}"
-            n += 1
-        shutil.move(source, dest)
 
 
 def _size(path: Path) -> int:
