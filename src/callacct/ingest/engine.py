@@ -27,7 +27,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import duckdb
 import polars as pl
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 HEAD_BYTES = 64 * 1024
 PREPARE_AHEAD = 500  # files read and hashed ahead of the batch being stored
+SKIP_BYTES = 1 << 20  # read at once while passing over a line too long to parse
 # DuckDB stores tables in row groups of this many rows. An append that ends with a partly
 # filled group leaves it to be rewritten (merged and compressed again) at the next checkpoint,
 # so calls are appended in whole groups until the end of a batch.
@@ -234,10 +235,13 @@ def _ingest(
     try:
         if not dry_run:
             run.remove_orphan_archives()
-        pending: dict[tuple[object, ...], list[_File]] = {}
-        pending_bytes: dict[tuple[object, ...], int] = {}
-        # Reading and hashing the next files overlaps with storing the current batch.
-        for item in prefetch(run.prepare(files, dialect), depth=PREPARE_AHEAD):
+        batch_bytes = settings.ingest.batch_bytes
+        pending = _Batches(batch_bytes)
+        # Reading and hashing the next files overlaps with storing the current batch; whole
+        # files read ahead are bounded in bytes too (a batch's worth).
+        for item in prefetch(
+            run.prepare(files, dialect), depth=PREPARE_AHEAD, weight=_held, budget=batch_bytes
+        ):
             if isinstance(item, FileResult):
                 run.report.add(item)
                 run.progress(_size(Path(item.path)))
@@ -245,13 +249,10 @@ def _ingest(
             if item.data is None:
                 run.ingest_large(item)
                 continue
-            key = item.layout.signature
-            pending.setdefault(key, []).append(item)
-            pending_bytes[key] = pending_bytes.get(key, 0) + item.size
-            if pending_bytes[key] >= settings.ingest.batch_bytes:
-                run.ingest_batch(pending.pop(key))
-                pending_bytes.pop(key)
-        for batch in pending.values():
+            full = pending.add(item)
+            if full is not None:
+                run.ingest_batch(full)
+        for batch in pending.rest():
             run.ingest_batch(batch)
         if not dry_run:
             run.finish()
@@ -260,6 +261,40 @@ def _ingest(
     report = run.report
     report.results.sort(key=lambda r: r.path)
     return report
+
+
+class _Batches:
+    """Small files waiting to be stored, joined by layout into batches of `batch_bytes`.
+
+    Files of many layouts, each short of a batch, must not pile up: when the files waiting
+    reach two batches' worth, the largest waiting batch is stored as it is.
+    """
+
+    def __init__(self, batch_bytes: int) -> None:
+        self.batch_bytes = batch_bytes
+        self.files: dict[tuple[object, ...], list[_File]] = {}
+        self.sizes: dict[tuple[object, ...], int] = {}
+        self.held = 0
+
+    def add(self, item: _File) -> list[_File] | None:
+        """Keep `item`; return the batch to store now, if one is due."""
+        key = item.layout.signature
+        self.files.setdefault(key, []).append(item)
+        self.sizes[key] = self.sizes.get(key, 0) + item.size
+        self.held += item.size
+        if self.sizes[key] < self.batch_bytes:
+            if self.held < 2 * self.batch_bytes:
+                return None
+            key = max(self.sizes, key=self.sizes.__getitem__)
+        self.held -= self.sizes.pop(key)
+        return self.files.pop(key)
+
+    def rest(self) -> Iterator[list[_File]]:
+        """The batches still waiting, at the end of the run."""
+        while self.files:
+            key = next(iter(self.files))
+            self.held -= self.sizes.pop(key)
+            yield self.files.pop(key)
 
 
 class _Run:
@@ -418,6 +453,7 @@ class _Run:
         """Store whole small files of one layout as one unit, parsed in pieces of
         `parse_bytes` (joined: per-file overhead, not parsing, is what costs)."""
         layout, dialect = files[0].layout, files[0].dialect
+        max_line = self.settings.ingest.max_line_bytes
 
         def pieces() -> Iterator[tuple[ParsedChunk, list[tuple[_File, int, int]], int]]:
             # Views, not slices: the bodies are copied once, when they are joined.
@@ -443,7 +479,8 @@ class _Run:
                 size += item.size
                 if length >= self.settings.ingest.parse_bytes or n == len(files) - 1:
                     self._archive_bytes(whole)
-                    yield parse_chunk(b"".join(bodies), layout, line), segments, size
+                    body = b"".join(bodies)
+                    yield parse_chunk(body, layout, line, max_line=max_line), segments, size
                     bodies, segments, whole, size, line, length = [], [], [], 0, 0, 0
 
         def work() -> None:
@@ -464,10 +501,12 @@ class _Run:
                 self._archive_bytes([data])
 
             item.archive_at = self._archive_offset
-            for chunk, first_line, lines in _read_chunks(
-                item.path, item.layout.header_lines, self.settings.ingest.parse_bytes, read
+            ingest = self.settings.ingest
+            for chunk, first_line, lines, size in _read_chunks(
+                item.path, item.layout.header_lines, ingest.parse_bytes, ingest.max_line_bytes, read
             ):
-                yield parse_chunk(chunk, item.layout, lines), first_line, len(chunk)
+                parsed = parse_chunk(chunk, item.layout, lines, max_line=ingest.max_line_bytes)
+                yield parsed, first_line, size
             item.sha256 = digest.hexdigest()
 
         def work() -> None:
@@ -1013,29 +1052,61 @@ def _body_start(data: bytes, header_lines: int) -> int:
 
 
 def _read_chunks(
-    path: Path, header_lines: int, size: int, consume: Callable[[bytes], None]
-) -> Iterator[tuple[bytes, int, int]]:
-    """Chunks of whole lines of `path` after the header, with the line number of each start
-    and the number of lines.
+    path: Path,
+    header_lines: int,
+    size: int,
+    max_line: int,
+    consume: Callable[[bytes], None],
+) -> Iterator[tuple[bytes, int, int, int]]:
+    """Chunks of whole lines of `path` after the header: each with the line number of its
+    start, its number of lines and the bytes of the file it covers.
 
     Every byte read is given to `consume` as it was read, header included, so the file is
-    hashed and archived in the same pass.
+    hashed and archived in the same pass. Memory stays bounded whatever the file holds: a line
+    longer than `max_line` ends its chunk with only its first `max_line + 1` bytes (enough for
+    `parse_chunk` to reject it), the rest is read in pieces and only consumed.
     """
     with path.open("rb") as fh:
-        consume(b"".join(fh.readline() for _ in range(header_lines)))
+        for _ in range(header_lines):
+            header = fh.readline(max_line + 1)
+            consume(header)
+            if header and not header.endswith(b"\n"):
+                _skip_line(fh, consume)
         line = header_lines + 1
         while True:
             chunk = fh.read(size)
             if not chunk:
                 return
-            if not chunk.endswith(b"\n"):
-                chunk += fh.readline()
             consume(chunk)
+            covered = len(chunk)
+            if not chunk.endswith(b"\n"):
+                rest = fh.readline(max_line + 1)
+                consume(rest)
+                covered += len(rest)
+                chunk += rest
+                if len(rest) > max_line and not rest.endswith(b"\n"):
+                    covered += _skip_line(fh, consume)
             if not chunk.endswith(b"\n"):
                 chunk += b"\n"
             lines = count_lines(chunk)
-            yield chunk, line, lines
+            yield chunk, line, lines, covered
             line += lines
+
+
+def _skip_line(fh: BinaryIO, consume: Callable[[bytes], None]) -> int:
+    """Read the rest of the current line in bounded pieces, consuming them; bytes read."""
+    skipped = 0
+    while True:
+        piece = fh.readline(SKIP_BYTES)
+        consume(piece)
+        skipped += len(piece)
+        if not piece or piece.endswith(b"\n"):
+            return skipped
+
+
+def _held(item: _File | FileResult) -> int:
+    """Bytes of file content `item` holds in memory."""
+    return item.size if isinstance(item, _File) and item.data is not None else 0
 
 
 def _size(path: Path) -> int:

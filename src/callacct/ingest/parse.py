@@ -8,6 +8,10 @@ number of fields) sends the chunk through `validate_lines`, which checks each li
 
 The text of a line is looked up in the chunk only when it is needed (a reject, a blank-line
 check): the raw archive keeps whole files, not lines (store/archive.py).
+
+A line longer than `ingest.max_line_bytes` is never parsed: it is rejected as `line_too_long`
+with its first `KEPT_BYTES` kept, so one malformed line (or a quote that never closes) costs
+neither a whole file nor the memory of the machine.
 """
 
 from __future__ import annotations
@@ -26,6 +30,13 @@ from callacct.ingest.dialects import Layout
 _INT = re.compile(rb"-?\d{1,18}")
 CAREFUL_LINES = 256  # below this, a failing piece is checked line by line
 _RAW_SEPARATOR = "\x1f"
+LINE_TOO_LONG = "line_too_long"
+KEPT_BYTES = 4096  # of a line too long, what is kept with its reject
+# The largest ingest.max_line_bytes allowed. Python's csv module refuses fields over 128 KiB by
+# default, which would reject a long but valid line as badly quoted: lines are bounded by the
+# setting instead, so the csv limit only has to be above it.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
 
 
 @dataclass(frozen=True)
@@ -64,14 +75,28 @@ def count_lines(chunk: bytes) -> int:
     return chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
 
 
-def parse_chunk(chunk: bytes, layout: Layout, lines: int | None = None) -> ParsedChunk:
+def parse_chunk(
+    chunk: bytes, layout: Layout, lines: int | None = None, *, max_line: int | None = None
+) -> ParsedChunk:
     """Parse the data lines in `chunk` (no header lines) according to `layout`.
 
     `lines` is `count_lines(chunk)` when the caller already knows it (counting the lines of
-    a large chunk costs as much as hashing it).
+    a large chunk costs as much as hashing it). Lines longer than `max_line` bytes are
+    rejected, only their start kept (see `cut_long_lines`).
     """
     if lines is None:
         lines = count_lines(chunk)
+    if max_line is not None and len(chunk) > max_line:
+        chunk, too_long = cut_long_lines(chunk, max_line)
+        if too_long:
+            parsed = parse_chunk(chunk, layout, lines)
+            return ParsedChunk(
+                parsed.frame,
+                parsed.text,
+                parsed.rejects + too_long,
+                parsed.lines,
+                parsed.blank - len(too_long),
+            )
     if lines == 0:
         return ParsedChunk(_empty(layout), chunk, [], 0, 0)
     fast = _fast_parse(chunk, layout, lines)
@@ -83,6 +108,47 @@ def parse_chunk(chunk: bytes, layout: Layout, lines: int | None = None) -> Parse
     # A few bad lines should not send a whole batch down the slow path: halve until the pieces
     # that still fail are small. With one bad line this parses about twice the chunk.
     return _join(parse_chunk(chunk[:middle], layout), parse_chunk(chunk[middle:], layout))
+
+
+def cut_long_lines(chunk: bytes, max_line: int) -> tuple[bytes, list[Reject]]:
+    """`chunk` with every line longer than `max_line` bytes emptied, and their rejects.
+
+    Looks at one window of `max_line` bytes per step from a line start (`rfind` of the last
+    newline in it), so a chunk without long lines costs about `len(chunk) / max_line` steps.
+    """
+    long_lines: list[tuple[int, int]] = []  # (start, end) without the newline
+    start, size = 0, len(chunk)
+    while size - start > max_line:
+        newline = chunk.rfind(b"\n", start, start + max_line + 1)
+        if newline >= 0:
+            start = newline + 1
+            continue
+        end = chunk.find(b"\n", start + max_line)
+        end = size if end < 0 else end
+        long_lines.append((start, end))
+        start = end + 1
+    if not long_lines:
+        return chunk, []
+    pieces: list[bytes] = []
+    rejects: list[Reject] = []
+    done = index = 0
+    for start, end in long_lines:
+        index += chunk.count(b"\n", done, start)
+        kept = chunk[start : min(end, start + KEPT_BYTES)].rstrip(b"\r")
+        rejects.append(
+            Reject(
+                index,
+                LINE_TOO_LONG,
+                f"line longer than ingest.max_line_bytes ({max_line:,} bytes); only its first "
+                f"{len(kept):,} bytes are kept here (the raw archive has it whole)",
+                kept.decode("utf-8", errors="replace"),
+            )
+        )
+        pieces.append(chunk[done:start])
+        done = end
+    # A last line without a newline stays a line of its own, now empty.
+    pieces.append(chunk[done:] if done < size else b"\n")
+    return b"".join(pieces), rejects
 
 
 def _join(left: ParsedChunk, right: ParsedChunk) -> ParsedChunk:
