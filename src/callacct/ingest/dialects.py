@@ -4,6 +4,11 @@ A dialect knows how to recognise its files from their first bytes, how to turn t
 `Layout` (column names and types), which values are impossible, and how to turn parsed records
 into normalised calls (or call-quality rows). `--format`, `--help` and detection all come from
 `DIALECTS`.
+
+Each dialect also declares, once, the columns accounting reads (`Layout.accounting`: checks,
+record keys, calls). Bytes that are not UTF-8 there make a record unusable (`encoding` reject);
+in any other column — a caller's display name, application data — they are replaced by U+FFFD
+and counted as a warning, and the raw archive keeps the original bytes.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ class Layout:
     # line had fewer fields than the header (Polars pads short lines with nulls silently).
     last_column_quoted: bool = False
     options: tuple[tuple[str, str], ...] = field(default=())
+    # The columns accounting reads (None: all of them); see the module docstring.
+    accounting: frozenset[str] | None = None
 
     @property
     def columns(self) -> list[str]:

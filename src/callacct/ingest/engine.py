@@ -69,6 +69,10 @@ class FileResult:
     stored: int = 0
     duplicates: int = 0
     rejected: int = 0
+    # Records kept although bytes that are not UTF-8 had to be replaced in these columns
+    # (which accounting does not read); a warning, not a reject.
+    replaced: int = 0
+    replaced_columns: list[str] = field(default_factory=list)
     file_id: int | None = None
     message: str | None = None
     moved_to: str | None = None  # where --move-to put it
@@ -87,6 +91,7 @@ class IngestReport:
     stored: int = 0
     duplicates: int = 0
     rejected: int = 0
+    replaced: int = 0
     calls: int = 0
     quality_records: int = 0
     files_not_moved: int = 0
@@ -121,6 +126,13 @@ class IngestReport:
         self.stored += result.stored
         self.duplicates += result.duplicates
         self.rejected += result.rejected
+        self.replaced += result.replaced
+        if result.replaced:
+            self.warnings.append(
+                f"{result.path}: {result.replaced} record(s) had bytes that are not UTF-8 in "
+                f"{', '.join(result.replaced_columns)}, which accounting does not read: "
+                "replaced by U+FFFD (the raw archive keeps the original bytes)"
+            )
 
 
 @dataclass
@@ -588,6 +600,8 @@ class _Run:
             )
 
         self._count_read(parsed, segments, locate)
+        if parsed.replaced:
+            self._count_replaced(parsed, segments, locate)
         rejects = self._rejects(dialect, parsed, segments, locate)
         valid_mask = rejects.get_column("_ok")
         frame = parsed.frame.filter(valid_mask)
@@ -629,6 +643,19 @@ class _Run:
             ]
         )
         self._count(segments, locate(lines).get_column("seg"), "rows_read")
+
+    def _count_replaced(
+        self,
+        parsed: ParsedChunk,
+        segments: list[tuple[_File, int, int]],
+        locate: Callable[[pl.Series], pl.DataFrame],
+    ) -> None:
+        lines = pl.Series([index for index, _ in parsed.replaced], dtype=pl.Int64)
+        seg = locate(lines).get_column("seg")
+        self._count(segments, seg, "replaced")
+        for index, (_, columns) in zip(seg.to_list(), parsed.replaced, strict=True):
+            result = segments[index][0].result
+            result.replaced_columns += [c for c in columns if c not in result.replaced_columns]
 
     @staticmethod
     def _count(segments: list[tuple[_File, int, int]], seg: pl.Series, attr: str) -> None:

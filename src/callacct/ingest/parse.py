@@ -20,7 +20,7 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import polars as pl
@@ -31,6 +31,9 @@ _INT = re.compile(rb"-?\d{1,18}")
 CAREFUL_LINES = 256  # below this, a failing piece is checked line by line
 _RAW_SEPARATOR = "\x1f"
 LINE_TOO_LONG = "line_too_long"
+_UNDECODED = re.compile(
+    "[\udc80-\udcff]"
+)  # bytes that are not UTF-8, as surrogateescape reads them
 KEPT_BYTES = 4096  # of a line too long, what is kept with its reject
 # The largest ingest.max_line_bytes allowed. Python's csv module refuses fields over 128 KiB by
 # default, which would reject a long but valid line as badly quoted: lines are bounded by the
@@ -62,6 +65,9 @@ class ParsedChunk:
     rejects: list[Reject]
     lines: int  # lines in the chunk, blank ones included
     blank: int
+    # Lines kept although some of their columns (named) held bytes that are not UTF-8: columns
+    # accounting does not read, where those bytes were replaced by U+FFFD.
+    replaced: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
 
     def raw_lines(self, indexes: Sequence[int]) -> list[str]:
         """The text of the lines at `indexes` (0-based), as stored with a reject."""
@@ -96,6 +102,7 @@ def parse_chunk(
                 parsed.rejects + too_long,
                 parsed.lines,
                 parsed.blank - len(too_long),
+                parsed.replaced,
             )
     if lines == 0:
         return ParsedChunk(_empty(layout), chunk, [], 0, 0)
@@ -159,8 +166,14 @@ def _join(left: ParsedChunk, right: ParsedChunk) -> ParsedChunk:
     rejects = left.rejects + [
         Reject(r.line_index + shift, r.reason, r.message, r.raw) for r in right.rejects
     ]
+    replaced = left.replaced + [(i + shift, columns) for i, columns in right.replaced]
     return ParsedChunk(
-        frame, left.text + right.text, rejects, left.lines + right.lines, left.blank + right.blank
+        frame,
+        left.text + right.text,
+        rejects,
+        left.lines + right.lines,
+        left.blank + right.blank,
+        replaced,
     )
 
 
@@ -213,7 +226,7 @@ def _raw_lines(text: bytes, indexes: Sequence[int]) -> list[str]:
 
 
 def _careful_parse(chunk: bytes, layout: Layout, lines: int) -> ParsedChunk:
-    good, good_index, rejects, blank = validate_lines(chunk.split(b"\n")[:lines], layout)
+    good, good_index, rejects, blank, replaced = validate_lines(chunk.split(b"\n")[:lines], layout)
     if good:
         body = b"\n".join(good) + b"\n"
         frame = _read(body, layout)
@@ -222,19 +235,25 @@ def _careful_parse(chunk: bytes, layout: Layout, lines: int) -> ParsedChunk:
     frame = frame.with_columns(pl.Series("_line", good_index, pl.UInt32)).select(
         "_line", *layout.columns
     )
-    return ParsedChunk(frame, chunk, rejects, lines, blank)
+    return ParsedChunk(frame, chunk, rejects, lines, blank, replaced)
 
 
 def validate_lines(
     line_bytes: Sequence[bytes], layout: Layout
-) -> tuple[list[bytes], list[int], list[Reject], int]:
-    """Split lines into good ones (with their indexes) and rejects with a precise reason."""
+) -> tuple[list[bytes], list[int], list[Reject], int, list[tuple[int, tuple[str, ...]]]]:
+    """Split lines into good ones (with their indexes) and rejects with a precise reason.
+
+    Bytes that are not UTF-8 reject a line when they are in a column accounting reads
+    (`layout.accounting`); elsewhere they are replaced by U+FFFD and the line is good: the
+    last list names those lines and columns.
+    """
     expected = len(layout.schema)
     int_columns = layout.integer_columns()
     names = layout.columns
     good: list[bytes] = []
     good_index: list[int] = []
     rejects: list[Reject] = []
+    replaced: list[tuple[int, tuple[str, ...]]] = []
     blank = 0
     for index, line in enumerate(line_bytes):
         stripped = line.rstrip(b"\r")
@@ -243,24 +262,35 @@ def validate_lines(
             continue
         try:
             text = stripped.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            rejects.append(
-                Reject(
-                    index,
-                    "encoding",
-                    f"bytes that are not UTF-8 at column {exc.start + 1}; "
-                    "re-export the file as UTF-8",
-                    stripped.decode("utf-8", errors="replace"),
-                )
-            )
-            continue
-        problem = _line_problem(stripped, text, layout, expected, int_columns, names)
+            undecodable = False
+        except UnicodeDecodeError:
+            # Each undecodable byte becomes one lone surrogate, so the fields still split.
+            text = stripped.decode("utf-8", errors="surrogateescape")
+            undecodable = True
+        shown = stripped.decode("utf-8", errors="replace") if undecodable else text
+        problem, fields = _line_problem(stripped, text, layout, expected, int_columns, names)
         if problem is not None:
-            rejects.append(Reject(index, problem[0], problem[1], text))
+            rejects.append(Reject(index, problem[0], problem[1], shown))
             continue
+        if undecodable:
+            columns = tuple(n for n, v in zip(names, fields, strict=True) if _UNDECODED.search(v))
+            used = [c for c in columns if layout.accounting is None or c in layout.accounting]
+            if used:
+                rejects.append(
+                    Reject(
+                        index,
+                        "encoding",
+                        f"bytes that are not UTF-8 in column '{used[0]}', which accounting "
+                        "reads; re-export the file as UTF-8",
+                        shown,
+                    )
+                )
+                continue
+            stripped = shown.encode()
+            replaced.append((index, columns))
         good.append(stripped)
         good_index.append(index)
-    return good, good_index, rejects, blank
+    return good, good_index, rejects, blank, replaced
 
 
 def _line_problem(
@@ -270,12 +300,16 @@ def _line_problem(
     expected: int,
     int_columns: list[int],
     names: list[str],
-) -> tuple[str, str] | None:
+) -> tuple[tuple[str, str] | None, list[str]]:
+    """The first problem of a line (reason, message) if any, and its fields."""
     if _RAW_SEPARATOR in text:
-        return "bad_character", "contains a control character (0x1F)"
+        return ("bad_character", "contains a control character (0x1F)"), []
     quote = layout.quote_char
     if quote is not None and not _well_quoted(layout.separator, quote).fullmatch(text):
-        return "quoting", "broken quoting: a quoted value is not closed or has text after it"
+        return (
+            "quoting",
+            "broken quoting: a quoted value is not closed or has text after it",
+        ), []
     try:
         fields = next(
             csv.reader(
@@ -287,17 +321,20 @@ def _line_problem(
             )
         )
     except csv.Error as exc:
-        return "quoting", f"broken quoting ({exc})"
+        return ("quoting", f"broken quoting ({exc})"), []
     if len(fields) != expected:
-        return "column_count", f"{len(fields)} fields where the header has {expected}"
+        return ("column_count", f"{len(fields)} fields where the header has {expected}"), fields
     for i in int_columns:
         value = fields[i]
-        if value and not _INT.fullmatch(value.encode()):
-            shown = value if len(value) <= 30 else value[:27] + "..."
-            return "not_integer", f"column '{names[i]}' should be an integer, not {shown!r}"
+        if value and not _INT.fullmatch(value.encode("utf-8", errors="surrogateescape")):
+            shown = _UNDECODED.sub("\ufffd", value if len(value) <= 30 else value[:27] + "...")
+            return (
+                "not_integer",
+                f"column '{names[i]}' should be an integer, not {shown!r}",
+            ), fields
     if layout.last_column_quoted and quote is not None and not raw.endswith(quote.encode()):
-        return "quoting", f"column '{names[-1]}' should be quoted"
-    return None
+        return ("quoting", f"column '{names[-1]}' should be quoted"), fields
+    return None, fields
 
 
 @cache
