@@ -311,3 +311,11 @@ def test_rate_attributes_calls_stored_without_attribution(cli: Cli, cucm_files: 
     mine = cli.json("calls", "--ext", "1411", "--all")
     assert mine
     assert {c["user"] for c in mine} == {"ada"}
+
+
+def test_force_reads_files_again_without_storing_twice(cli: Cli, cucm_files: Path) -> None:
+    cli.json("ingest", str(cucm_files))
+    forced = cli.json("ingest", str(cucm_files), "--force")
+    assert (forced["files"], forced["files_skipped"], forced["rows_read"]) == (5, 0, 38)
+    assert (forced["stored"], forced["duplicates"], forced["rejected"]) == (0, 38, 0)
+    assert len(cli.json("calls", "--all")) == 23

@@ -53,6 +53,14 @@ def ingest_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and count, store nothing.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Read files again even if their content was loaded (after a corrected "
+            "mapping, say): records already stored count as duplicates, never twice.",
+        ),
+    ] = False,
     move_to: Annotated[
         Path | None,
         typer.Option(
@@ -67,7 +75,8 @@ def ingest_command(
     last: Annotated[int, typer.Option("--last", help="With --rejects: how many to list.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Load CDR files into the store. Re-runnable: files and records already loaded are skipped.
+    """Load CDR files into the store. Re-runnable: files and records already loaded are skipped
+    (a file that stored nothing because of rejected records is read again; --force reads any).
 
     Every record read is stored, a duplicate, or rejected (kept with file, line and reason).
     Exit code 1 when anything was rejected.
@@ -78,6 +87,7 @@ def ingest_command(
       callacct ingest Master.csv --format asterisk --dry-run
       callacct ingest export.csv --mapping mappings/acme.yaml
       callacct ingest Master.csv --mapping freeswitch-example
+      callacct ingest export.csv --mapping acme-fixed.yaml --force
       callacct ingest --rejects --json
     """
     workspace = workspace_from(ctx)
@@ -106,6 +116,7 @@ def ingest_command(
             paths,
             dialect=dialect,
             dry_run=dry_run,
+            force=force,
             move_to=move_to,
             progress=progress.advance,
             on_total=progress.total,

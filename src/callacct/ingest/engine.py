@@ -53,6 +53,10 @@ SKIP_BYTES = 1 << 20  # read at once while passing over a line too long to parse
 # so calls are appended in whole groups until the end of a batch.
 ROW_GROUP_ROWS = 122_880
 Progress = Callable[[int], None]
+# A file whose content is loaded is skipped by the next runs, unless it stored nothing and had
+# rejects: read again (after a corrected mapping, say) it may store them. A file that stored
+# nothing because it has no records, or only duplicates, would gain nothing from a new read.
+_KNOWN = "status = 'done' AND (stored > 0 OR rejected = 0)"
 Window = tuple[dt.datetime, dt.datetime]  # a span of record times (UTC)
 
 
@@ -414,10 +418,13 @@ class _Run:
                 sha = None
                 # Content can only be known if a stored file has the same size: only then is
                 # it worth reading the file twice; otherwise it is hashed while it is ingested.
-                if size in self.large_sizes or scalar(
-                    self._reader,
-                    "SELECT count(*) FROM ingest_files WHERE size = ? AND status = 'done'",
-                    [size],
+                if not self.force and (
+                    size in self.large_sizes
+                    or scalar(
+                        self._reader,
+                        f"SELECT count(*) FROM ingest_files WHERE size = ? AND {_KNOWN}",  # noqa: S608
+                        [size],
+                    )
                 ):
                     fh.seek(0)
                     sha = hashlib.file_digest(fh, "sha256").hexdigest()
@@ -450,10 +457,11 @@ class _Run:
         return dialect, layout
 
     def _known_hashes(self, hashes: set[str]) -> set[str]:
-        if not hashes:
+        """Which of `hashes` are the content of a file already loaded (see `_KNOWN`)."""
+        if not hashes or self.force:
             return set()
         rows = self._reader.execute(
-            "SELECT DISTINCT sha256 FROM ingest_files WHERE status = 'done' "
+            f"SELECT DISTINCT sha256 FROM ingest_files WHERE {_KNOWN} "  # noqa: S608
             "AND sha256 IN (SELECT unnest(?::VARCHAR[]))",
             [sorted(hashes)],
         ).fetchall()
@@ -998,7 +1006,8 @@ class _Run:
         return pl.DataFrame(rows, schema_overrides={"archive_at": pl.Int64})
 
     def _update_ledger(self, files: list[_File]) -> None:
-        """Mark the files done, with their counts, hash and archives."""
+        """Mark the files done, with their counts, hash and archives; earlier reads of the same
+        content are superseded (`_supersede`)."""
         rows = self._ledger_rows(files, status="done")
         self.con.register("_ledger", rows.to_arrow())
         try:
@@ -1011,8 +1020,28 @@ class _Run:
                 FROM _ledger l WHERE ingest_files.file_id = l.file_id
                 """
             )
+            self._supersede()
         finally:
             self.con.unregister("_ledger")
+
+    def _supersede(self) -> None:
+        """After a new read of content read before (`--force`, or a file that had stored
+        nothing), the earlier reads' rejects are replaced by the new read's, and an earlier
+        read that stored nothing is removed: the ledger and `ingest --rejects` tell what the
+        latest read found, and the records stored once stay (the new read counted them as
+        duplicates)."""
+        earlier = (
+            "SELECT f.file_id, f.stored FROM ingest_files f JOIN _ledger l "
+            "ON f.sha256 = l.sha256 AND f.file_id <> l.file_id "
+            "WHERE f.status = 'done' AND l.sha256 <> '' AND f.file_id NOT IN "
+            "(SELECT file_id FROM _ledger)"
+        )
+        rows = self.con.execute(earlier).fetchall()
+        if not rows:
+            return
+        ids = sorted({int(r[0]) for r in rows})
+        self.con.execute("DELETE FROM rejects WHERE file_id IN (SELECT unnest(?::BIGINT[]))", [ids])
+        discard_files(self.con, sorted({int(r[0]) for r in rows if r[1] == 0}))
 
     def remove_orphan_archives(self) -> None:
         """Delete raw archives a killed run wrote but never committed."""
