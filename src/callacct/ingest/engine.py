@@ -15,6 +15,7 @@ together, and every step works on columns (Polars, DuckDB SQL).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import glob
 import hashlib
@@ -27,20 +28,21 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 import duckdb
 import polars as pl
 
 from callacct.config import Settings
-from callacct.errors import CallacctError, IngestError, UsageError
+from callacct.errors import CallacctError, IngestError, StoreError, UsageError
 from callacct.ingest.dialects import Dialect, Layout, detect_dialect
 from callacct.ingest.generic import mapping_dialects
 from callacct.ingest.parse import ParsedChunk, count_lines, parse_chunk
 from callacct.ingest.prefetch import prefetch
 from callacct.store import Store, fetch_frame, scalar
 from callacct.store.archive import SUFFIX as ARCHIVE_SUFFIX
-from callacct.store.archive import ArchiveFile, archive_files
+from callacct.store.archive import ArchiveFile, archive_files, remove_archive
+from callacct.store.disk import write_failure
 from callacct.store.recovery import discard_files
 
 log = logging.getLogger(__name__)
@@ -58,6 +60,7 @@ Progress = Callable[[int], None]
 # nothing because it has no records, or only duplicates, would gain nothing from a new read.
 _KNOWN = "status = 'done' AND (stored > 0 OR rejected = 0)"
 Window = tuple[dt.datetime, dt.datetime]  # a span of record times (UTC)
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -213,6 +216,20 @@ def ingest_paths(
         return _ingest(store, settings, files, dialect, dry_run, force, progress, on_total)
 
 
+def _stopped(store: Store, report: IngestReport, exc: BaseException) -> StoreError | None:
+    """The one-line error for a run stopped by a disk that cannot be written (full, read-only),
+    or None for any other failure. What the failed batch wrote is gone by then (`_discard`)."""
+    reason = write_failure(exc)
+    if reason is None:
+        return None
+    where = exc.filename if isinstance(exc, OSError) and exc.filename else store.path
+    before = f" ({report.files} file(s) loaded before it are stored)" if report.files else ""
+    return StoreError(
+        f"{where}: cannot write ({reason}). Nothing of the files being loaded was kept{before}; "
+        "free space or make it writable, then run the ingest again"
+    )
+
+
 @contextmanager
 def _ingest_settings(store: Store, limit: str) -> Iterator[None]:
     """DuckDB's memory limit and threads for the duration of an ingest, then the store's again.
@@ -229,8 +246,11 @@ def _ingest_settings(store: Store, limit: str) -> Iterator[None]:
     try:
         yield
     finally:
-        store.con.execute("SET memory_limit = ?", [previous])
-        store.con.execute("SET threads = ?", [threads])
+        try:
+            store.con.execute("SET memory_limit = ?", [previous])
+            store.con.execute("SET threads = ?", [threads])
+        except duckdb.Error as exc:  # a store a failure invalidated: that failure is reported
+            log.debug("ingest settings not restored: %s", exc)
 
 
 def _ingest(
@@ -263,7 +283,12 @@ def _ingest(
                 run.progress(_size(Path(item.path)))
                 continue
             if item.data is None:
-                run.ingest_large(item)
+                try:
+                    run.ingest_large(item)
+                except _UnreadableFile as exc:  # its part is discarded: the other files go on
+                    item.result = FileResult(str(item.path), "failed", item.dialect.name)
+                    item.result.message = str(exc)
+                    run.report.add(item.result)
                 continue
             full = pending.add(item)
             if full is not None:
@@ -272,6 +297,11 @@ def _ingest(
             run.ingest_batch(batch)
         if not dry_run:
             run.finish()
+    except (OSError, duckdb.Error) as exc:
+        error = _stopped(store, run.report, exc)
+        if error is None:
+            raise
+        raise error from exc
     finally:
         run.close()
     report = run.report
@@ -867,16 +897,28 @@ class _Run:
         self._discard(waiting)
 
     def _discard(self, files: list[_File]) -> None:
-        """Remove every row and raw archive of `files`."""
+        """Remove every raw archive and row of `files`.
+
+        The archives go first: they are files of this run, always removable, while the store
+        may not be writable (a full disk). Then the files stay `loading` in the ledger and the
+        next opening of the store discards their rows (store/recovery.py).
+        """
         if not files:
             return
         ids = [f.result.file_id or 0 for f in files]
-        with self.store.transaction():
-            discard_files(self.con, ids)
-        for file_id in ids:
-            relative = self._archive_of.pop(file_id, None)
-            if relative is not None:
-                (self.store.archive_dir / relative).unlink(missing_ok=True)
+        names = {self._archive_of.pop(i) for i in ids if i in self._archive_of}
+        for name in sorted(names):
+            remove_archive(self.store.archive_dir / name)
+        try:
+            with self.store.transaction():
+                discard_files(self.con, ids)
+        except duckdb.Error as exc:
+            log.info(
+                "%s: the rows of the failed files will be discarded when the store is next "
+                "opened (%s)",
+                self.store.path,
+                exc,
+            )
 
     def _wait_for_calls(self, *, raise_errors: bool = True) -> Window | None:
         """Wait for the calls in flight; return their time window (to link quality)."""
@@ -973,7 +1015,9 @@ class _Run:
         self._db_writer.shutdown(wait=True)
         for con in (self._writer_con, self._reader_con):
             if con is not None:
-                con.close()
+                # A store a failure invalidated may refuse even this; the failure is reported.
+                with contextlib.suppress(duckdb.Error):
+                    con.close()
 
     def _ledger_rows(self, files: list[_File], *, status: str) -> pl.DataFrame:
         now = _utcnow()
@@ -1122,26 +1166,26 @@ def _read_chunks(
     longer than `max_line` ends its chunk with only its first `max_line + 1` bytes (enough for
     `parse_chunk` to reject it), the rest is read in pieces and only consumed.
     """
-    with path.open("rb") as fh:
+    with _Source(path) as source:
         for _ in range(header_lines):
-            header = fh.readline(max_line + 1)
+            header = source.readline(max_line + 1)
             consume(header)
             if header and not header.endswith(b"\n"):
-                _skip_line(fh, consume)
+                _skip_line(source, consume)
         line = header_lines + 1
         while True:
-            chunk = fh.read(size)
+            chunk = source.read(size)
             if not chunk:
                 return
             consume(chunk)
             covered = len(chunk)
             if not chunk.endswith(b"\n"):
-                rest = fh.readline(max_line + 1)
+                rest = source.readline(max_line + 1)
                 consume(rest)
                 covered += len(rest)
                 chunk += rest
                 if len(rest) > max_line and not rest.endswith(b"\n"):
-                    covered += _skip_line(fh, consume)
+                    covered += _skip_line(source, consume)
             if not chunk.endswith(b"\n"):
                 chunk += b"\n"
             lines = count_lines(chunk)
@@ -1149,11 +1193,48 @@ def _read_chunks(
             line += lines
 
 
-def _skip_line(fh: BinaryIO, consume: Callable[[bytes], None]) -> int:
+class _UnreadableFile(IngestError):
+    """A file that could not be read to its end (it fails alone; the run goes on)."""
+
+
+class _Source:
+    """A file being read, whose read failures are `_UnreadableFile`s: told apart from failures
+    to write the store or the archive, which stop the run."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fh: BinaryIO | None = None
+
+    def __enter__(self) -> _Source:
+        self._fh = self._guard(lambda: self.path.open("rb"))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._fh is not None:
+            self._fh.close()
+
+    def read(self, size: int) -> bytes:
+        assert self._fh is not None
+        fh = self._fh
+        return self._guard(lambda: fh.read(size))
+
+    def readline(self, limit: int) -> bytes:
+        assert self._fh is not None
+        fh = self._fh
+        return self._guard(lambda: fh.readline(limit))
+
+    def _guard(self, call: Callable[[], _T]) -> _T:
+        try:
+            return call()
+        except OSError as exc:
+            raise _UnreadableFile(f"{self.path}: cannot read ({exc.strerror or exc})") from exc
+
+
+def _skip_line(source: _Source, consume: Callable[[bytes], None]) -> int:
     """Read the rest of the current line in bounded pieces, consuming them; bytes read."""
     skipped = 0
     while True:
-        piece = fh.readline(SKIP_BYTES)
+        piece = source.readline(SKIP_BYTES)
         consume(piece)
         skipped += len(piece)
         if not piece or piece.endswith(b"\n"):

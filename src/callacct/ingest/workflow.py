@@ -131,7 +131,7 @@ def _try_to_finish(store: Store, settings: Settings) -> None:
     try:
         finish_pending(store, settings)
     except Exception as exc:  # the ingest's own error is the one to report
-        log.warning("calls stored before the failure stay pending until the next run (%s)", exc)
+        log.info("calls stored before the failure stay pending until the next run (%s)", exc)
 
 
 def move_processed(report: IngestReport, target: Path) -> None:
