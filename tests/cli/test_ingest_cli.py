@@ -160,6 +160,9 @@ def test_glob_and_unknown_files(cli: Cli, cucm_files: Path) -> None:
     result = cli("ingest", str(cucm_files / "notes.txt"))
     assert result.exit_code == 1
     assert "not a CDR format" in result.output
+    # What to do: the formats --format accepts (from the registry), or a mapping.
+    assert "one of asterisk, cucm-cdr, cucm-cmr, pass --format NAME" in result.output
+    assert "pass --mapping FILE" in result.output
 
 
 def test_missing_path_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
@@ -319,3 +322,23 @@ def test_force_reads_files_again_without_storing_twice(cli: Cli, cucm_files: Pat
     assert (forced["files"], forced["files_skipped"], forced["rows_read"]) == (5, 0, 38)
     assert (forced["stored"], forced["duplicates"], forced["rejected"]) == (0, 38, 0)
     assert len(cli.json("calls", "--all")) == 23
+
+
+def test_rejects_show_whole_paths(
+    cli: Cli, tmp_path: Path, cucm_files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callacct.cli import _output
+
+    monkeypatch.setattr(_output.console, "width", 400)
+    sample = (cucm_files / "cdr.txt").read_bytes()
+    paths = []
+    for folder in ("site-a", "site-b"):
+        path = tmp_path / folder / "cdr.txt"
+        path.parent.mkdir()
+        path.write_bytes(sample + f'\n1,2,"broken {folder}\n'.encode())
+        paths.append(path)
+    assert cli("ingest", *map(str, paths)).exit_code == 1
+    table = cli("ingest", "--rejects")
+    assert table.exit_code == 0, table.output
+    for path in paths:
+        assert str(path) in table.output

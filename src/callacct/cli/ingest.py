@@ -177,11 +177,15 @@ def _show_rejects(rows: list[dict[str, object]], as_json: bool) -> None:
     if not rows:
         console.print("No rejected records.")
         return
-    table = Table("file", "line", "reason", "message", "raw (start)")
+    table = Table()
+    # The whole path, folded if need be: two Master.csv of different folders must differ.
+    table.add_column("file", overflow="fold")
+    for name in ("line", "reason", "message", "raw (start)"):
+        table.add_column(name)
     for row in rows:
         raw = str(row["raw"] or "")
         table.add_row(
-            Path(str(row["file"])).name,
+            str(row["file"]),
             str(row["line"]),
             str(row["reason"]),
             str(row["message"]),

@@ -198,7 +198,8 @@ class Asterisk(Dialect):
             raise IngestError(
                 f"{path}: not an Asterisk Master.csv layout callacct knows: expected cdr_csv "
                 "(16-21 columns, start/answer/end in columns 10-12) or cdr_custom in the sample "
-                "order (clid first, start/answer/end in columns 9-11)"
+                "order (clid first, start/answer/end in columns 9-11); a Master.csv in another "
+                "order is read with a mapping (--mapping FILE, docs/generic-csv-mapping.md)"
             )
         variant, columns, fields = found
         schema: dict[str, pl.DataType] = {}

@@ -16,7 +16,14 @@ import polars as pl
 from callacct.config import DialPlanSettings, Settings
 from callacct.errors import IngestError
 from callacct.ingest.cucm_fields import CDR_FIELDS, CMR_FIELDS, FIELD_ALIASES
-from callacct.ingest.dialects import Dialect, Layout, Normalised, first_lines, register
+from callacct.ingest.dialects import (
+    Dialect,
+    Layout,
+    Normalised,
+    first_lines,
+    format_hint,
+    register,
+)
 from callacct.ingest.normalise import strip_access_code
 
 _KNOWN: dict[str, tuple[str, str]] = {
@@ -96,7 +103,7 @@ def _header(head: bytes, path: Path, marker: str) -> tuple[list[str], list[str] 
     if not names or names[0].lower() != "cdrrecordtype":
         raise IngestError(
             f"{path}: line 1 is not a CUCM header (it should start with "
-            f'"cdrRecordType"); pass --format if this is another format'
+            f'"cdrRecordType"); {format_hint()}'
         )
     if marker.lower() not in {n.lower() for n in names}:
         raise IngestError(f"{path}: header has no {marker!r} column")
@@ -146,6 +153,14 @@ def _layout(
 
 def _col(frame: pl.DataFrame, name: str, default: object) -> pl.Expr:
     return pl.col(name) if name in frame.columns else pl.lit(default)
+
+
+def _negative_times(*columns: str) -> list[tuple[pl.Expr, str, str]]:
+    """Epoch times below 0: impossible (0 itself means "none" for connect and disconnect)."""
+    return [
+        (pl.col(c).fill_null(0) < 0, "impossible_time", f"{c} is negative (before 1970)")
+        for c in columns
+    ]
 
 
 def _epoch(expr: pl.Expr) -> pl.Expr:
@@ -205,10 +220,11 @@ class CucmCdr(Dialect):
                 "cdrRecordType is not 1 (a CDR); CMRs belong in cmr_ files",
             ),
             (
-                orig.is_null() | (orig <= 0),
+                orig.is_null() | (orig == 0),
                 "missing_time",
-                "dateTimeOrigination is missing or zero",
+                "dateTimeOrigination is missing or 0",
             ),
+            *_negative_times("dateTimeOrigination", "dateTimeConnect", "dateTimeDisconnect"),
             (
                 disconnect.is_not_null() & (disconnect > 0) & (disconnect < orig),
                 "impossible_time",
@@ -415,7 +431,8 @@ class CucmCmr(Dialect):
                 "record_type",
                 "cdrRecordType is not 2 (a CMR)",
             ),
-            (stamp.is_null() | (stamp <= 0), "missing_time", "dateTimeStamp is missing or zero"),
+            (stamp.is_null() | (stamp == 0), "missing_time", "dateTimeStamp is missing or 0"),
+            *_negative_times("dateTimeStamp"),
         ]
 
     def keys(self, frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:

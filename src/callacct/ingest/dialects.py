@@ -135,14 +135,24 @@ def detect_dialect(head: bytes, path: Path, extra: Sequence[Dialect] = ()) -> Di
     candidates = [*DIALECTS.values(), *extra]
     matches = [d for d in candidates if d.sniff(head, path)]
     if not matches:
-        raise IngestError(
-            f"{path}: not a CDR format callacct recognises "
-            f"({', '.join(sorted({d.name for d in candidates}))}); pass --format if you know it"
-        )
+        mappings = sorted(d.name for d in extra)
+        tried = f" (nor the mappings {', '.join(mappings)})" if mappings else ""
+        raise IngestError(f"{path}: not a CDR format callacct recognises{tried}; {format_hint()}")
     if len(matches) > 1:
         names = ", ".join(d.name for d in matches)
-        raise IngestError(f"{path}: looks like several formats ({names}); pass --format")
+        raise IngestError(f"{path}: looks like several formats ({names}); pass --format NAME")
     return matches[0]
+
+
+def format_hint() -> str:
+    """What to tell someone whose file was not recognised: the formats `--format` accepts (from
+    the registry), and `--mapping` for any other delimited export."""
+    _load_builtin()
+    return (
+        f"if it is one of {', '.join(sorted(DIALECTS))}, pass --format NAME; for another "
+        "delimited export, describe its columns in a mapping and pass --mapping FILE "
+        "(docs/generic-csv-mapping.md)"
+    )
 
 
 def _load_builtin() -> None:
