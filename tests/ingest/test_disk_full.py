@@ -19,7 +19,7 @@ import pytest
 
 from callacct.config import Settings
 from callacct.errors import StoreError
-from callacct.ingest import engine
+from callacct.ingest import engine, files
 from callacct.ingest.engine import ingest_paths
 from callacct.store import Store, open_store, recovery, scalar
 from callacct.store.archive import ArchiveFile, archive_files, read_archived
@@ -183,14 +183,14 @@ def test_a_read_only_archive_folder_is_one_line_and_nothing_half_stored(
 def test_an_input_file_that_cannot_be_read_fails_alone(
     tmp_path: Path, inputs: list[Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = engine._Source.read
+    original = files.Source.read
 
-    def failing(self: engine._Source, size: int) -> bytes:
+    def failing(self: files.Source, size: int) -> bytes:
         if self.path == inputs[1]:
             return self._guard(lambda: (_ for _ in ()).throw(OSError(errno.EIO, "I/O error")))
         return original(self, size)
 
-    monkeypatch.setattr(engine._Source, "read", failing)
+    monkeypatch.setattr(files.Source, "read", failing)
     store = open_store(tmp_path / "s.duckdb")
     report = ingest_paths(store, SETTINGS, inputs)
     assert (report.files, report.files_failed) == (3, 1)

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import glob
 import hashlib
 import logging
-import os
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -28,16 +26,23 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any
 
 import duckdb
 import polars as pl
 
 from callacct.config import Settings
-from callacct.errors import CallacctError, IngestError, StoreError, UsageError
+from callacct.errors import CallacctError, IngestError, StoreError
 from callacct.ingest.dialects import Dialect, Layout, detect_dialect
+from callacct.ingest.files import (
+    UnreadableFile,
+    body_start,
+    discover,
+    file_size,
+    read_chunks,
+)
 from callacct.ingest.generic import mapping_dialects
-from callacct.ingest.parse import ParsedChunk, count_lines, parse_chunk
+from callacct.ingest.parse import ParsedChunk, parse_chunk
 from callacct.ingest.prefetch import prefetch
 from callacct.store import Store, fetch_frame, scalar
 from callacct.store.archive import SUFFIX as ARCHIVE_SUFFIX
@@ -49,7 +54,6 @@ log = logging.getLogger(__name__)
 
 HEAD_BYTES = 64 * 1024
 PREPARE_AHEAD = 500  # files read and hashed ahead of the batch being stored
-SKIP_BYTES = 1 << 20  # read at once while passing over a line too long to parse
 # DuckDB stores tables in row groups of this many rows. An append that ends with a partly
 # filled group leaves it to be rewritten (merged and compressed again) at the next checkpoint,
 # so calls are appended in whole groups until the end of a batch.
@@ -60,7 +64,6 @@ Progress = Callable[[int], None]
 # nothing because it has no records, or only duplicates, would gain nothing from a new read.
 _KNOWN = "status = 'done' AND (stored > 0 OR rejected = 0)"
 Window = tuple[dt.datetime, dt.datetime]  # a span of record times (UTC)
-_T = TypeVar("_T")
 
 
 @dataclass
@@ -155,44 +158,6 @@ class _File:
     archive_at: int | None = None  # where the file starts in its archive's decompressed stream
 
 
-def discover(paths: Sequence[str | Path]) -> dict[Path, bool]:
-    """Files named by `paths` (files, folders read recursively, glob patterns), in order.
-
-    The value tells whether the file was named explicitly: an unrecognised file found while
-    walking a folder is ignored, an unrecognised file named on the command line is a failure.
-    """
-    found: list[tuple[Path, bool]] = []
-    for item in paths:
-        text = str(item)
-        path = Path(text)
-        if path.is_dir():
-            found += [(p, False) for p in _walk(path)]
-        elif path.is_file():
-            found.append((path, True))
-        elif any(ch in text for ch in "*?["):
-            for match in sorted(Path(m) for m in glob.glob(text, recursive=True)):
-                if match.is_file():
-                    found.append((match, True))
-                elif match.is_dir():
-                    found += [(p, False) for p in _walk(match)]
-        else:
-            raise UsageError(f"{text}: no such file or folder")
-    unique: dict[Path, bool] = {}
-    for p, explicit in found:
-        key = Path(os.path.abspath(p))
-        unique[key] = unique.get(key, False) or explicit
-    return unique
-
-
-def _walk(folder: Path) -> list[Path]:
-    """Files under `folder`, hidden files and folders left out (os.walk: no stat per file)."""
-    files: list[Path] = []
-    for top, folders, names in os.walk(folder):
-        folders[:] = [d for d in folders if not d.startswith(".")]
-        files += [Path(top, name) for name in names if not name.startswith(".")]
-    return sorted(files)
-
-
 def ingest_paths(
     store: Store,
     settings: Settings,
@@ -264,7 +229,7 @@ def _ingest(
     on_total: Callable[[int], None] | None,
 ) -> IngestReport:
     if on_total is not None:
-        on_total(sum(_size(p) for p in files))
+        on_total(sum(file_size(p) for p in files))
     run = _Run(store, settings, dry_run=dry_run, force=force, progress=progress or (lambda n: None))
     # Mappings named in the settings are loaded once, so a bad one stops the run at once.
     run.extra_dialects = [] if dialect is not None else mapping_dialects(settings, store.root)
@@ -280,12 +245,12 @@ def _ingest(
         ):
             if isinstance(item, FileResult):
                 run.report.add(item)
-                run.progress(_size(Path(item.path)))
+                run.progress(file_size(Path(item.path)))
                 continue
             if item.data is None:
                 try:
                     run.ingest_large(item)
-                except _UnreadableFile as exc:  # its part is discarded: the other files go on
+                except UnreadableFile as exc:  # its part is discarded: the other files go on
                     item.result = FileResult(str(item.path), "failed", item.dialect.name)
                     item.result.message = str(exc)
                     run.report.add(item.result)
@@ -517,7 +482,7 @@ class _Run:
                 item.archive_at = self._archive_offset
                 self._archive_offset += len(data)
                 whole.append(data)
-                start = _body_start(data, layout.header_lines)
+                start = body_start(data, layout.header_lines)
                 segments.append((item, line, layout.header_lines + 1))
                 if start < len(data):
                     bodies.append(memoryview(data)[start:])
@@ -552,7 +517,7 @@ class _Run:
 
             item.archive_at = self._archive_offset
             ingest = self.settings.ingest
-            for chunk, first_line, lines, size in _read_chunks(
+            for chunk, first_line, lines, size in read_chunks(
                 item.path, item.layout.header_lines, ingest.parse_bytes, ingest.max_line_bytes, read
             ):
                 parsed = parse_chunk(chunk, item.layout, lines, max_line=ingest.max_line_bytes)
@@ -1138,119 +1103,9 @@ def _attach(frame: pl.DataFrame, where: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _body_start(data: bytes, header_lines: int) -> int:
-    """Where the records of `data` start, after the header lines (or a BOM)."""
-    start = 0
-    for _ in range(header_lines):
-        nl = data.find(b"\n", start)
-        if nl < 0:
-            return len(data)
-        start = nl + 1
-    if start == 0 and data.startswith(b"\xef\xbb\xbf"):
-        start = 3
-    return start
-
-
-def _read_chunks(
-    path: Path,
-    header_lines: int,
-    size: int,
-    max_line: int,
-    consume: Callable[[bytes], None],
-) -> Iterator[tuple[bytes, int, int, int]]:
-    """Chunks of whole lines of `path` after the header: each with the line number of its
-    start, its number of lines and the bytes of the file it covers.
-
-    Every byte read is given to `consume` as it was read, header included, so the file is
-    hashed and archived in the same pass. Memory stays bounded whatever the file holds: a line
-    longer than `max_line` ends its chunk with only its first `max_line + 1` bytes (enough for
-    `parse_chunk` to reject it), the rest is read in pieces and only consumed.
-    """
-    with _Source(path) as source:
-        for _ in range(header_lines):
-            header = source.readline(max_line + 1)
-            consume(header)
-            if header and not header.endswith(b"\n"):
-                _skip_line(source, consume)
-        line = header_lines + 1
-        while True:
-            chunk = source.read(size)
-            if not chunk:
-                return
-            consume(chunk)
-            covered = len(chunk)
-            if not chunk.endswith(b"\n"):
-                rest = source.readline(max_line + 1)
-                consume(rest)
-                covered += len(rest)
-                chunk += rest
-                if len(rest) > max_line and not rest.endswith(b"\n"):
-                    covered += _skip_line(source, consume)
-            if not chunk.endswith(b"\n"):
-                chunk += b"\n"
-            lines = count_lines(chunk)
-            yield chunk, line, lines, covered
-            line += lines
-
-
-class _UnreadableFile(IngestError):
-    """A file that could not be read to its end (it fails alone; the run goes on)."""
-
-
-class _Source:
-    """A file being read, whose read failures are `_UnreadableFile`s: told apart from failures
-    to write the store or the archive, which stop the run."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fh: BinaryIO | None = None
-
-    def __enter__(self) -> _Source:
-        self._fh = self._guard(lambda: self.path.open("rb"))
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._fh is not None:
-            self._fh.close()
-
-    def read(self, size: int) -> bytes:
-        assert self._fh is not None
-        fh = self._fh
-        return self._guard(lambda: fh.read(size))
-
-    def readline(self, limit: int) -> bytes:
-        assert self._fh is not None
-        fh = self._fh
-        return self._guard(lambda: fh.readline(limit))
-
-    def _guard(self, call: Callable[[], _T]) -> _T:
-        try:
-            return call()
-        except OSError as exc:
-            raise _UnreadableFile(f"{self.path}: cannot read ({exc.strerror or exc})") from exc
-
-
-def _skip_line(source: _Source, consume: Callable[[bytes], None]) -> int:
-    """Read the rest of the current line in bounded pieces, consuming them; bytes read."""
-    skipped = 0
-    while True:
-        piece = source.readline(SKIP_BYTES)
-        consume(piece)
-        skipped += len(piece)
-        if not piece or piece.endswith(b"\n"):
-            return skipped
-
-
 def _held(item: _File | FileResult) -> int:
     """Bytes of file content `item` holds in memory."""
     return item.size if isinstance(item, _File) and item.data is not None else 0
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _utcnow() -> dt.datetime:
