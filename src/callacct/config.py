@@ -203,6 +203,14 @@ class IngestSettings(_Section):
         description="bytes of CDR text parsed at once (about 2.5 times this in memory, twice: "
         "one part is parsed while the previous one is stored)",
     )
+    max_line_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        le=64 * 1024 * 1024,
+        description="a line longer than this is rejected as line_too_long (its start kept, "
+        "the raw archive has it whole) instead of being parsed: one malformed line, or a "
+        "quote that never closes, then costs neither the other records nor the memory",
+    )
     memory_limit: str = Field(
         "256MB",
         description="DuckDB memory limit while ingesting (parsing buffers come on top; "

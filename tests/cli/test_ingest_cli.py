@@ -6,11 +6,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
 from callacct.cli import app
-from callacct.ingest.engine import IngestReport
+from callacct.config import open_workspace
+from callacct.errors import ConfigError
+from callacct.ingest.engine import IngestReport, ingest_paths
+from callacct.ingest.workflow import pending_calls
+from callacct.store import open_store, scalar
 from tests.conftest import Cli
 
 INGEST_KEYS = {"files", "files_skipped", "rows_read", "stored", "duplicates", "rejected"}
@@ -156,6 +161,9 @@ def test_glob_and_unknown_files(cli: Cli, cucm_files: Path) -> None:
     result = cli("ingest", str(cucm_files / "notes.txt"))
     assert result.exit_code == 1
     assert "not a CDR format" in result.output
+    # What to do: the formats --format accepts (from the registry), or a mapping.
+    assert "one of asterisk, cucm-cdr, cucm-cmr, pass --format NAME" in result.output
+    assert "pass --mapping FILE" in result.output
 
 
 def test_missing_path_is_a_usage_error(cli: Cli, tmp_path: Path) -> None:
@@ -229,3 +237,109 @@ def test_every_command_has_help_with_an_example() -> None:
 def test_json_output_is_only_json(cli: Cli, cucm_files: Path) -> None:
     result = cli("ingest", str(cucm_files), "--json")
     json.loads(result.stdout)
+
+
+# -- nothing half-processed ------------------------------------------------------------------
+
+
+def _pending(cli: Cli) -> tuple[int, int, int]:
+    """Calls, and how many of them wait for attribution and for rating."""
+    store = open_store(cli.workspace / "callacct.duckdb")
+    try:
+        calls = int(scalar(store.con, "SELECT count(*) FROM calls"))
+        return (calls, *pending_calls(store.con))
+    finally:
+        store.close()
+
+
+def test_files_that_cannot_be_moved_are_warnings_after_everything_else(
+    cli: Cli, cucm_files: Path, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the folder should be\n")
+    result = cli("ingest", str(cucm_files), "--move-to", str(blocker / "done"))
+    assert result.exit_code == 1, result.output
+    assert "internal error" not in result.output
+    warnings = [line for line in result.stderr.splitlines() if "not moved to" in line]
+    assert len(warnings) == 5
+    assert all(line.startswith(f"warning: {cucm_files}") for line in warnings)
+    assert _pending(cli) == (23, 0, 0)
+    assert len(list(cucm_files.iterdir())) == 5
+    # The next run skips them (stored) and still says so, without an internal error.
+    again = cli.json("ingest", str(cucm_files), "--move-to", str(blocker / "done"), code=1)
+    assert (again["files_skipped"], again["files_not_moved"], len(again["warnings"])) == (5, 5, 5)
+    # Once the folder can be written, they are moved.
+    done = tmp_path / "done"
+    moved = cli.json("ingest", str(cucm_files), "--move-to", str(done))
+    assert moved["files_not_moved"] == 0
+    assert len(list(done.iterdir())) == 5
+    assert {Path(r["moved_to"]).parent for r in moved["results"]} == {done}
+
+
+def test_calls_a_failed_run_left_pending_are_finished_by_the_next_ingest(
+    cli: Cli, cucm_files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callacct.ingest import workflow
+
+    original = workflow.rate_calls
+
+    def refusing(*args: object, **kwargs: object) -> None:
+        raise ConfigError("general.country: 'XX' is not a country")
+
+    monkeypatch.setattr(workflow, "rate_calls", refusing)
+    failed = cli("ingest", str(cucm_files))
+    assert failed.exit_code == 2
+    assert _pending(cli) == (23, 0, 23)  # stored and attributed, not rated
+    monkeypatch.setattr(workflow, "rate_calls", original)
+    again = cli.json("ingest", str(cucm_files))
+    assert (again["files_skipped"], again["stored"]) == (5, 0)
+    assert again["rating"]["calls"] == 23
+    assert _pending(cli) == (23, 0, 0)
+
+
+def test_rate_attributes_calls_stored_without_attribution(cli: Cli, cucm_files: Path) -> None:
+    people = cli.workspace / "people.csv"
+    people.write_text(
+        "login,name,email,language,role,department,cost_center,site,extension,manager,scope\n"
+        "ada,Ada,ada@example.com,en,user,Sales,CC1,,1411,,\n",
+        encoding="utf-8",
+    )
+    assert cli("directory", "import", str(people)).exit_code == 0
+    # Stored by an ingest that stopped before attributing and rating (killed, say).
+    store = open_store(cli.workspace / "callacct.duckdb")
+    ingest_paths(store, open_workspace(cli.workspace).settings, [cucm_files])
+    store.close()
+    assert _pending(cli) == (23, 23, 23)
+    assert cli("rate").exit_code == 0
+    assert _pending(cli) == (23, 0, 0)
+    mine = cli.json("calls", "--ext", "1411", "--all")
+    assert mine
+    assert {c["user"] for c in mine} == {"ada"}
+
+
+def test_force_reads_files_again_without_storing_twice(cli: Cli, cucm_files: Path) -> None:
+    cli.json("ingest", str(cucm_files))
+    forced = cli.json("ingest", str(cucm_files), "--force")
+    assert (forced["files"], forced["files_skipped"], forced["rows_read"]) == (5, 0, 38)
+    assert (forced["stored"], forced["duplicates"], forced["rejected"]) == (0, 38, 0)
+    assert len(cli.json("calls", "--all")) == 23
+
+
+def test_rejects_show_whole_paths(
+    cli: Cli, tmp_path: Path, cucm_files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callacct.cli import _output
+
+    monkeypatch.setattr(_output.console, "width", 400)
+    sample = (cucm_files / "cdr.txt").read_bytes()
+    paths = []
+    for folder in ("site-a", "site-b"):
+        path = tmp_path / folder / "cdr.txt"
+        path.parent.mkdir()
+        path.write_bytes(sample + f'\n1,2,"broken {folder}\n'.encode())
+        paths.append(path)
+    assert cli("ingest", *map(str, paths)).exit_code == 1
+    table = cli("ingest", "--rejects")
+    assert table.exit_code == 0, table.output
+    for path in paths:
+        assert str(path) in table.output

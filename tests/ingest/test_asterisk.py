@@ -14,6 +14,7 @@ from callacct.errors import IngestError
 from callacct.ingest.asterisk import Asterisk
 from callacct.ingest.dialects import detect_dialect, get_dialect
 from callacct.store import Store, open_store
+from callacct.store.archive import read_archived
 from tests.ingest.helpers import calls_by_line, ingest
 
 DATA = Path(__file__).parent.parent / "data"
@@ -167,19 +168,33 @@ def test_unknown_layout_with_format_forced(tmp_path: Path) -> None:
 
 def test_mineevburyat_sample(store: Store) -> None:
     report = ingest(store, make_settings(), MINEEV)
-    assert (report.rows_read, report.stored, report.duplicates, report.rejected) == (84, 76, 0, 8)
+    assert (report.rows_read, report.stored, report.duplicates, report.rejected) == (84, 84, 0, 0)
     assert report.results[0].dialect == "asterisk"
-    # The eight lines whose caller name holds bytes that are not UTF-8: four calls of two rows.
-    bad = rejects(store)
-    assert [line for line, _, _ in bad] == [41, 42, 43, 44, 69, 70, 79, 80]
-    assert {reason for _, reason, _ in bad} == {"encoding"}
-    assert all("not UTF-8" in message for _, _, message in bad)
-    # Fan-out rows are records of one call each: 32 calls from 76 stored rows.
+    # Eight lines (four calls of two rows) have a caller name (clid) with bytes that are not
+    # UTF-8: accounting does not read clid, so they are kept, the bytes replaced, and said.
+    assert report.replaced == 8
+    assert report.results[0].replaced_columns == ["clid"]
+    assert len(report.warnings) == 1
+    assert "8 record(s)" in report.warnings[0]
+    assert "clid" in report.warnings[0]
+    assert rejects(store) == []
+    # Fan-out rows are records of one call each: 36 calls from 84 stored rows.
     kinds = dict(store.con.execute("SELECT kind, count(*) FROM records GROUP BY kind").fetchall())
-    assert kinds == {"call": 32, "excluded": 44}
+    assert kinds == {"call": 36, "excluded": 48}
     calls = calls_by_line(store)
-    assert len(calls) == 32
+    assert len(calls) == 36
     assert {c["direction"] for c in calls.values()} == {"incoming"}
+    # The four calls that were lost: each answered by its leg with billsec > 0.
+    answered = {n: (calls[n]["duration_s"], calls[n]["remote_number"]) for n in (42, 43, 70, 79)}
+    assert answered == {
+        42: (30, "81079246516548"),
+        43: (16, "81079243525786"),
+        70: (24, "81079953571708"),
+        79: (39, "81079247774111"),
+    }
+    # The raw archive keeps the original bytes.
+    file_id = store.con.execute("SELECT file_id FROM ingest_files").fetchall()[0][0]
+    assert read_archived(store, file_id) == MINEEV.read_bytes()
 
 
 def test_mineevburyat_calls_read_by_hand(store: Store) -> None:
@@ -241,7 +256,7 @@ def test_mineevburyat_calls_read_by_hand(store: Store) -> None:
     dispositions = store.con.execute(
         "SELECT disposition, count(*) FROM calls GROUP BY ALL ORDER BY 1"
     ).fetchall()
-    assert dispositions == [("answered", 26), ("busy", 1), ("missed", 5)]
+    assert dispositions == [("answered", 30), ("busy", 1), ("missed", 5)]
 
 
 def test_default_extension_pattern_makes_six_digit_numbers_extensions(store: Store) -> None:
@@ -281,7 +296,7 @@ def test_reingest_stores_nothing_new(store: Store, tmp_path: Path) -> None:
     extra = MINEEV.read_bytes().splitlines()[0].replace(b"1706368044.0", b"1706999999.0")
     grown.write_bytes(MINEEV.read_bytes() + extra + b"\n")
     report = ingest(store, settings, grown)
-    assert (report.stored, report.duplicates, report.rejected) == (1, first.stored, 8)
+    assert (report.stored, report.duplicates, report.rejected) == (1, first.stored, 0)
     assert report.calls == 1
 
 

@@ -260,3 +260,31 @@ def test_calls_written_in_small_row_groups_give_the_same_calls(
     store.close()
     assert (report.rejected, report.duplicates) == (0, 0)
     assert tuple(tuple(sorted(r.items())) for r in rows) == _baseline()
+
+
+def test_time_messages_say_what_is_wrong(tmp_path: Path, store: Store) -> None:
+    """A negative time is not "missing or zero"."""
+    names = CDR129[0].split(b"\n")[0].split(b",")
+    at = {n.strip(b'"').decode(): i for i, n in enumerate(names)}
+
+    def with_value(column: str, value: bytes, pkid: str) -> bytes:
+        fields = GOOD.split(b",")
+        fields[at[column]] = value
+        fields[at["pkid"]] = f'"{pkid}"'.encode()
+        return b",".join(fields)
+
+    lines = [
+        with_value("dateTimeOrigination", b"-5", "00000000-0000-0000-0000-000000000001"),
+        with_value("dateTimeOrigination", b"0", "00000000-0000-0000-0000-000000000002"),
+        with_value("dateTimeConnect", b"-3", "00000000-0000-0000-0000-000000000003"),
+        with_value("dateTimeDisconnect", b"-1", "00000000-0000-0000-0000-000000000004"),
+    ]
+    report = _ingest_lines(tmp_path, lines, store)
+    assert report.rejected == 4
+    got = {(r["line"], r["reason"], r["message"]) for r in list_rejects(store)}
+    assert got == {
+        (3, "impossible_time", "dateTimeOrigination is negative (before 1970)"),
+        (4, "missing_time", "dateTimeOrigination is missing or 0"),
+        (5, "impossible_time", "dateTimeConnect is negative (before 1970)"),
+        (6, "impossible_time", "dateTimeDisconnect is negative (before 1970)"),
+    }

@@ -42,3 +42,22 @@ def test_production_stays_at_most_depth_items_ahead(depth: int) -> None:
             # The item in hand plus at most `depth` produced after it.
             assert produced <= consumed + depth
         assert item == consumed - 1
+
+
+def test_items_read_ahead_stay_within_the_byte_budget() -> None:
+    held = 0  # bytes produced and not yet consumed
+    lock = threading.Lock()
+
+    def source() -> Iterator[bytes]:
+        nonlocal held
+        for _ in range(30):
+            item = b"x" * 40
+            with lock:
+                held += len(item)
+            yield item
+
+    for item in prefetch(source(), depth=100, weight=len, budget=100):
+        with lock:
+            # The item in hand, the budget, and one item that started just below it.
+            assert held <= len(item) + 100 + 40
+            held -= len(item)

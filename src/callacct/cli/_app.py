@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from typer.core import TyperGroup
 
 from callacct import __version__
 from callacct.cli._output import err_console
 from callacct.errors import CallacctError
+from callacct.store.disk import write_failure
 
 
 class _Group(TyperGroup):
@@ -30,6 +32,17 @@ class _Group(TyperGroup):
         except Exception as exc:
             if ctx.find_root().params.get("debug") or type(exc).__module__.startswith("typer"):
                 raise
+            reason = write_failure(exc)
+            if reason is not None:  # a full or read-only disk: not a bug to report
+                where = getattr(exc, "filename", None) or "the workspace"
+                message = (
+                    f"{where}: cannot write ({reason}); free space or make it writable, then "
+                    "run the command again"
+                )
+                err_console.print(
+                    f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
+                )
+                raise typer.Exit(2) from None
             err_console.print(
                 f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
                 "Run again with --debug for details, and please report it.",

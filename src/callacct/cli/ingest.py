@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -18,13 +19,12 @@ from callacct.cli._output import (
     err_console,
     print_json,
 )
-from callacct.directory import attribute_calls
 from callacct.errors import UsageError
 from callacct.ingest import list_rejects
 from callacct.ingest.dialects import DIALECTS, get_dialect
-from callacct.ingest.engine import IngestReport, ingest_paths
+from callacct.ingest.engine import IngestReport
 from callacct.ingest.generic import load_mapping
-from callacct.rating import RateReport, rate_calls
+from callacct.ingest.workflow import load_files
 from callacct.rating.classify import default_workers
 
 
@@ -54,8 +54,21 @@ def ingest_command(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and count, store nothing.")
     ] = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Read files again even if their content was loaded (after a corrected "
+            "mapping, say): records already stored count as duplicates, never twice.",
+        ),
+    ] = False,
     move_to: Annotated[
-        Path | None, typer.Option("--move-to", help="Move fully processed files to this folder.")
+        Path | None,
+        typer.Option(
+            "--move-to",
+            help="Move the files to this folder once their calls are stored, attributed and "
+            "rated (a file that cannot be moved stays where it is, with a warning).",
+        ),
     ] = None,
     rejects: Annotated[
         bool, typer.Option("--rejects", help="List rejected records instead of ingesting.")
@@ -63,7 +76,8 @@ def ingest_command(
     last: Annotated[int, count_option("--last", "With --rejects: how many to list.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
-    """Load CDR files into the store. Re-runnable: files and records already loaded are skipped.
+    """Load CDR files into the store. Re-runnable: files and records already loaded are skipped
+    (a file that stored nothing because of rejected records is read again; --force reads any).
 
     Every record read is stored, a duplicate, or rejected (kept with file, line and reason).
     Exit code 1 when anything was rejected.
@@ -74,6 +88,7 @@ def ingest_command(
       callacct ingest Master.csv --format asterisk --dry-run
       callacct ingest export.csv --mapping mappings/acme.yaml
       callacct ingest Master.csv --mapping freeswitch-example
+      callacct ingest export.csv --mapping acme-fixed.yaml --force
       callacct ingest --rejects --json
     """
     workspace = workspace_from(ctx)
@@ -87,39 +102,35 @@ def ingest_command(
         raise UsageError("name at least one file, folder or glob to ingest (or use --rejects)")
     dialect = load_mapping(mapping) if mapping else (get_dialect(fmt) if fmt else None)
     progress = ByteProgress("ingest")
-    rating: RateReport | None = None
-    with store_of(workspace, rates=not dry_run) as store:
+    bar = CountProgress("attributing and rating new calls", "classifying new numbers")
+    with store_of(workspace, rates=not dry_run) as store, ExitStack() as shown:
         require_admin(ctx, workspace, store, "ingest")
-        with progress.running():
-            report = ingest_paths(
-                store,
-                workspace.settings,
-                paths,
-                dialect=dialect,
-                dry_run=dry_run,
-                move_to=move_to,
-                progress=progress.advance,
-                on_total=progress.total,
-            )
-        if not dry_run:
-            # F-CALLS-3: who made each new call, as of call time; then its class and cost
-            # (rating places a call by the directory site that attribution writes).
-            pattern = workspace.settings.dialplan.extension_pattern
-            bar = CountProgress("attributing and rating new calls", "classifying new numbers")
-            with bar.running():
-                attribute_calls(store.con, new_only=True, extension_pattern=pattern)
-                rating = rate_calls(
-                    store.con,
-                    workspace.settings,
-                    only_new=True,
-                    progress=bar,
-                    workers=default_workers(),
-                )
+        shown.enter_context(progress.running())
+
+        def finishing() -> None:
+            shown.close()
+            shown.enter_context(bar.running())
+
+        result = load_files(
+            store,
+            workspace.settings,
+            paths,
+            dialect=dialect,
+            dry_run=dry_run,
+            force=force,
+            move_to=move_to,
+            progress=progress.advance,
+            on_total=progress.total,
+            on_finishing=finishing,
+            rating_progress=bar,
+            workers=default_workers(),
+        )
+    report, rating = result.ingest, result.rating
     if as_json:
         print_json({**report.to_dict(), "rating": rating.to_dict() if rating else None})
     else:
         _show_report(report)
-    for warning in rating.warnings if rating else ():
+    for warning in [*report.warnings, *(rating.warnings if rating else ())]:
         err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
     if report.has_problems:
         raise typer.Exit(1)
@@ -167,11 +178,15 @@ def _show_rejects(rows: list[dict[str, object]], as_json: bool) -> None:
     if not rows:
         console.print("No rejected records.")
         return
-    table = Table("file", "line", "reason", "message", "raw (start)")
+    table = Table()
+    # The whole path, folded if need be: two Master.csv of different folders must differ.
+    table.add_column("file", overflow="fold")
+    for name in ("line", "reason", "message", "raw (start)"):
+        table.add_column(name)
     for row in rows:
         raw = str(row["raw"] or "")
         table.add_row(
-            Path(str(row["file"])).name,
+            str(row["file"]),
             str(row["line"]),
             str(row["reason"]),
             str(row["message"]),

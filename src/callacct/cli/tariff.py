@@ -15,6 +15,7 @@ from callacct.cli._context import require_admin, store_of, workspace_from, zone_
 from callacct.cli._options import count_option
 from callacct.cli._output import CountProgress, console, err_console, print_json
 from callacct.errors import UsageError
+from callacct.ingest.workflow import attribute_pending
 from callacct.query.calls import time_range
 from callacct.rating import RateReport, TariffError, import_tariff, rate_calls
 from callacct.rating.classify import default_workers
@@ -243,6 +244,8 @@ def rate_command(
         CountProgress("rating calls", "classifying new numbers").running() as bar,
     ):
         require_admin(ctx, workspace, store, "rate")
+        # Calls a failed ingest left unattributed are attributed first: rating needs their site.
+        attribute_pending(store.con, workspace.settings)
         report = rate_calls(
             store.con,
             workspace.settings,

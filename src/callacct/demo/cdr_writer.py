@@ -1468,9 +1468,11 @@ def _damage(line: str, kind: str, rng: random.Random) -> bytes:
     elif kind == "unterminated_quote":
         fields[_CDR_INDEX["callingPartyNumber"]] = fields[_CDR_INDEX["callingPartyNumber"]][:-1]
     elif kind == "invalid_utf8":
-        i = _CDR_INDEX["callingPartyUnicodeLoginUserID"]
+        # Latin-1 bytes (not valid UTF-8) in a column accounting reads (the device decides the
+        # gateway): a reject. In a column it does not read they would only be replaced.
+        i = _CDR_INDEX["origDeviceName"]
         raw = [f.encode() for f in fields]
-        raw[i] = b'"h\xe9l\xe8ne.dupr\xe9"'  # Latin-1 bytes: not valid UTF-8
+        raw[i] = b'"SEPh\xe9l\xe8ne"'
         return b",".join(raw)
     elif kind == "disconnect_before_origination":
         disconnect = int(fields[_CDR_INDEX["dateTimeDisconnect"]])

@@ -38,6 +38,10 @@ PBX itself answered the caller, as in the sample). Rows of one call are written 
 call ends, so they reach the same batch; only a call cut by a chunk boundary of a file larger than
 `ingest.batch_bytes` would be split in two.
 
+Accounting never reads `clid` (the caller's display name), `lastapp`, `lastdata`, `accountcode`,
+`amaflags`, `userfield` or `peeraccount`: bytes that are not UTF-8 there (a PBX writing names in
+CP1251) are replaced, not a reason to lose the call (`ACCOUNTING`).
+
 Direction comes from the numbers (`src` = caller, `dst` = dialled) and the extension pattern, see
 `callacct.ingest.normalise.parties`; when `dialplan.gateway_pattern` is set, a channel whose
 peer (`SIP/provider` of `SIP/provider-0000001a`) matches it is a trunk. The gateway is the peer of
@@ -81,6 +85,26 @@ CDR_CUSTOM = (
     "userfield", "sequence",
 )  # fmt: skip
 INTEGER_COLUMNS = ("duration", "billsec", "sequence")
+# What accounting reads (checks, record key, the call); the others — clid (the caller's display
+# name), lastapp, lastdata, accountcode, userfield, ... — may hold anything (see
+# dialects.Layout.accounting).
+ACCOUNTING = frozenset(
+    {
+        "src",
+        "dst",
+        "channel",
+        "dstchannel",
+        "start",
+        "answer",
+        "end",
+        "duration",
+        "billsec",
+        "disposition",
+        "uniqueid",
+        "linkedid",
+        "sequence",
+    }
+)
 
 DISPOSITIONS = {
     "ANSWERED": "answered",
@@ -174,7 +198,8 @@ class Asterisk(Dialect):
             raise IngestError(
                 f"{path}: not an Asterisk Master.csv layout callacct knows: expected cdr_csv "
                 "(16-21 columns, start/answer/end in columns 10-12) or cdr_custom in the sample "
-                "order (clid first, start/answer/end in columns 9-11)"
+                "order (clid first, start/answer/end in columns 9-11); a Master.csv in another "
+                "order is read with a mapping (--mapping FILE, docs/generic-csv-mapping.md)"
             )
         variant, columns, fields = found
         schema: dict[str, pl.DataType] = {}
@@ -189,6 +214,7 @@ class Asterisk(Dialect):
             # cdr_csv quotes every text value, so a null last column means a short line.
             last_column_quoted=variant.startswith("cdr_csv") and schema[columns[-1]] == pl.String,
             options=(("variant", variant),),
+            accounting=ACCOUNTING & set(schema),
         )
 
     def checks(self, frame: pl.DataFrame, settings: Settings) -> list[Check]:

@@ -16,7 +16,14 @@ import polars as pl
 from callacct.config import DialPlanSettings, Settings
 from callacct.errors import IngestError
 from callacct.ingest.cucm_fields import CDR_FIELDS, CMR_FIELDS, FIELD_ALIASES
-from callacct.ingest.dialects import Dialect, Layout, Normalised, first_lines, register
+from callacct.ingest.dialects import (
+    Dialect,
+    Layout,
+    Normalised,
+    first_lines,
+    format_hint,
+    register,
+)
 from callacct.ingest.normalise import strip_access_code
 
 _KNOWN: dict[str, tuple[str, str]] = {
@@ -37,6 +44,58 @@ CAUSES_UNANSWERED = (0, 16, 18, 19, 20, 21, 26, 31)
 CAUSE_BUSY = 17
 TRUNK_PROTOCOLS = (1, 2, 4)  # SIP, H.323, Q.931; 0 is a phone, 3 CTI
 
+# The CDR columns a call is made of (`normalise_cdr`), by the name used there.
+CDR_INTEGERS = {
+    "orig_obo": "origCallTerminationOnBehalfOf",
+    "dest_obo": "destCallTerminationOnBehalfOf",
+    "join_obo": "joinOnBehalfOf",
+    "redir_obo1": "origCalledPartyRedirectOnBehalfOf",
+    "redir_obo2": "lastRedirectRedirectOnBehalfOf",
+    "reason1": "origCalledPartyRedirectReason",
+    "reason2": "lastRedirectRedirectReason",
+    "orig_cause": "origCause_value",
+    "dest_cause": "destCause_value",
+    "orig_t": "dateTimeOrigination",
+    "connect": "dateTimeConnect",
+    "disconnect": "dateTimeDisconnect",
+    "duration": "duration",
+    "in_proto": "IncomingProtocolID",
+    "out_proto": "OutgoingProtocolID",
+    "orig_leg_id": "origLegCallIdentifier",
+    "dest_leg_id": "destLegIdentifier",
+}
+CDR_TEXTS = {
+    "calling": "callingPartyNumber",
+    "called": "originalCalledPartyNumber",
+    "final": "finalCalledPartyNumber",
+    "redirect": "lastRedirectDn",
+    "outpulsed": "outpulsedCalledPartyNumber",
+    "orig_device": "origDeviceName",
+    "dest_device": "destDeviceName",
+}
+CALL_ID_COLUMNS = ("globalCallId_ClusterID", "globalCallID_callManagerId", "globalCallID_callId")
+# What accounting reads of a CDR (checks, record key, the call) and of a CMR (checks, record key,
+# the quality row); every other column may hold anything (see dialects.Layout.accounting).
+CDR_ACCOUNTING = frozenset(
+    {"cdrRecordType", "pkid", *CALL_ID_COLUMNS, *CDR_INTEGERS.values(), *CDR_TEXTS.values()}
+)
+CMR_ACCOUNTING = frozenset(
+    {
+        "cdrRecordType",
+        "pkid",
+        *CALL_ID_COLUMNS,
+        "callIdentifier",
+        "dateTimeStamp",
+        "directoryNum",
+        "deviceName",
+        "varVQMetrics",
+        "jitter",
+        "latency",
+        "numberPacketsReceived",
+        "numberPacketsLost",
+    }
+)
+
 
 def _header(head: bytes, path: Path, marker: str) -> tuple[list[str], list[str] | None]:
     first, second = first_lines(head, 2) + [""] * max(0, 2 - len(first_lines(head, 2)))
@@ -44,7 +103,7 @@ def _header(head: bytes, path: Path, marker: str) -> tuple[list[str], list[str] 
     if not names or names[0].lower() != "cdrrecordtype":
         raise IngestError(
             f"{path}: line 1 is not a CUCM header (it should start with "
-            f'"cdrRecordType"); pass --format if this is another format'
+            f'"cdrRecordType"); {format_hint()}'
         )
     if marker.lower() not in {n.lower() for n in names}:
         raise IngestError(f"{path}: header has no {marker!r} column")
@@ -60,7 +119,12 @@ def _header(head: bytes, path: Path, marker: str) -> tuple[list[str], list[str] 
 
 
 def _layout(
-    head: bytes, path: Path, dialect: str, marker: str, required: tuple[str, ...]
+    head: bytes,
+    path: Path,
+    dialect: str,
+    marker: str,
+    required: tuple[str, ...],
+    accounting: frozenset[str],
 ) -> Layout:
     names, types = _header(head, path, marker)
     schema: dict[str, pl.DataType] = {}
@@ -83,11 +147,20 @@ def _layout(
         header_text=header_text,
         schema=schema,
         last_column_quoted=not last_type.upper().startswith("INTEGER"),
+        accounting=accounting & set(schema),
     )
 
 
 def _col(frame: pl.DataFrame, name: str, default: object) -> pl.Expr:
     return pl.col(name) if name in frame.columns else pl.lit(default)
+
+
+def _negative_times(*columns: str) -> list[tuple[pl.Expr, str, str]]:
+    """Epoch times below 0: impossible (0 itself means "none" for connect and disconnect)."""
+    return [
+        (pl.col(c).fill_null(0) < 0, "impossible_time", f"{c} is negative (before 1970)")
+        for c in columns
+    ]
 
 
 def _epoch(expr: pl.Expr) -> pl.Expr:
@@ -127,7 +200,9 @@ class CucmCdr(Dialect):
         return line.startswith('"cdrrecordtype"') and "origlegcallidentifier" in line
 
     def layout(self, head: bytes, path: Path, settings: Settings) -> Layout:
-        return _layout(head, path, self.name, "origLegCallIdentifier", self.required)
+        return _layout(
+            head, path, self.name, "origLegCallIdentifier", self.required, CDR_ACCOUNTING
+        )
 
     def checks(self, frame: pl.DataFrame, settings: Settings) -> list[tuple[pl.Expr, str, str]]:
         orig = pl.col("dateTimeOrigination")
@@ -145,10 +220,11 @@ class CucmCdr(Dialect):
                 "cdrRecordType is not 1 (a CDR); CMRs belong in cmr_ files",
             ),
             (
-                orig.is_null() | (orig <= 0),
+                orig.is_null() | (orig == 0),
                 "missing_time",
-                "dateTimeOrigination is missing or zero",
+                "dateTimeOrigination is missing or 0",
             ),
+            *_negative_times("dateTimeOrigination", "dateTimeConnect", "dateTimeDisconnect"),
             (
                 disconnect.is_not_null() & (disconnect > 0) & (disconnect < orig),
                 "impossible_time",
@@ -178,34 +254,7 @@ def normalise_cdr(frame: pl.DataFrame, dial: DialPlanSettings, *, source: str) -
     The result keeps `_row` so the caller can trace each call to its source line. Built in three
     lazy stages (clean inputs, derive flags, project) so each input is read once.
     """
-    ints = {
-        "orig_obo": "origCallTerminationOnBehalfOf",
-        "dest_obo": "destCallTerminationOnBehalfOf",
-        "join_obo": "joinOnBehalfOf",
-        "redir_obo1": "origCalledPartyRedirectOnBehalfOf",
-        "redir_obo2": "lastRedirectRedirectOnBehalfOf",
-        "reason1": "origCalledPartyRedirectReason",
-        "reason2": "lastRedirectRedirectReason",
-        "orig_cause": "origCause_value",
-        "dest_cause": "destCause_value",
-        "orig_t": "dateTimeOrigination",
-        "connect": "dateTimeConnect",
-        "disconnect": "dateTimeDisconnect",
-        "duration": "duration",
-        "in_proto": "IncomingProtocolID",
-        "out_proto": "OutgoingProtocolID",
-        "orig_leg_id": "origLegCallIdentifier",
-        "dest_leg_id": "destLegIdentifier",
-    }
-    texts = {
-        "calling": "callingPartyNumber",
-        "called": "originalCalledPartyNumber",
-        "final": "finalCalledPartyNumber",
-        "redirect": "lastRedirectDn",
-        "outpulsed": "outpulsedCalledPartyNumber",
-        "orig_device": "origDeviceName",
-        "dest_device": "destDeviceName",
-    }
+    ints, texts = CDR_INTEGERS, CDR_TEXTS
     base = (
         frame.lazy()
         .with_row_index("_row")
@@ -367,7 +416,7 @@ class CucmCmr(Dialect):
         return line.startswith('"cdrrecordtype"') and '"callidentifier"' in line
 
     def layout(self, head: bytes, path: Path, settings: Settings) -> Layout:
-        return _layout(head, path, self.name, "callIdentifier", self.required)
+        return _layout(head, path, self.name, "callIdentifier", self.required, CMR_ACCOUNTING)
 
     def checks(self, frame: pl.DataFrame, settings: Settings) -> list[tuple[pl.Expr, str, str]]:
         stamp = pl.col("dateTimeStamp")
@@ -382,7 +431,8 @@ class CucmCmr(Dialect):
                 "record_type",
                 "cdrRecordType is not 2 (a CMR)",
             ),
-            (stamp.is_null() | (stamp <= 0), "missing_time", "dateTimeStamp is missing or zero"),
+            (stamp.is_null() | (stamp == 0), "missing_time", "dateTimeStamp is missing or 0"),
+            *_negative_times("dateTimeStamp"),
         ]
 
     def keys(self, frame: pl.DataFrame, settings: Settings) -> pl.DataFrame:

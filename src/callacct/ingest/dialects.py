@@ -4,6 +4,11 @@ A dialect knows how to recognise its files from their first bytes, how to turn t
 `Layout` (column names and types), which values are impossible, and how to turn parsed records
 into normalised calls (or call-quality rows). `--format`, `--help` and detection all come from
 `DIALECTS`.
+
+Each dialect also declares, once, the columns accounting reads (`Layout.accounting`: checks,
+record keys, calls). Bytes that are not UTF-8 there make a record unusable (`encoding` reject);
+in any other column — a caller's display name, application data — they are replaced by U+FFFD
+and counted as a warning, and the raw archive keeps the original bytes.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ class Layout:
     # line had fewer fields than the header (Polars pads short lines with nulls silently).
     last_column_quoted: bool = False
     options: tuple[tuple[str, str], ...] = field(default=())
+    # The columns accounting reads (None: all of them); see the module docstring.
+    accounting: frozenset[str] | None = None
 
     @property
     def columns(self) -> list[str]:
@@ -128,14 +135,24 @@ def detect_dialect(head: bytes, path: Path, extra: Sequence[Dialect] = ()) -> Di
     candidates = [*DIALECTS.values(), *extra]
     matches = [d for d in candidates if d.sniff(head, path)]
     if not matches:
-        raise IngestError(
-            f"{path}: not a CDR format callacct recognises "
-            f"({', '.join(sorted({d.name for d in candidates}))}); pass --format if you know it"
-        )
+        mappings = sorted(d.name for d in extra)
+        tried = f" (nor the mappings {', '.join(mappings)})" if mappings else ""
+        raise IngestError(f"{path}: not a CDR format callacct recognises{tried}; {format_hint()}")
     if len(matches) > 1:
         names = ", ".join(d.name for d in matches)
-        raise IngestError(f"{path}: looks like several formats ({names}); pass --format")
+        raise IngestError(f"{path}: looks like several formats ({names}); pass --format NAME")
     return matches[0]
+
+
+def format_hint() -> str:
+    """What to tell someone whose file was not recognised: the formats `--format` accepts (from
+    the registry), and `--mapping` for any other delimited export."""
+    _load_builtin()
+    return (
+        f"if it is one of {', '.join(sorted(DIALECTS))}, pass --format NAME; for another "
+        "delimited export, describe its columns in a mapping and pass --mapping FILE "
+        "(docs/generic-csv-mapping.md)"
+    )
 
 
 def _load_builtin() -> None:

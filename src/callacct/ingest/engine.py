@@ -15,12 +15,10 @@ together, and every step works on columns (Polars, DuckDB SQL).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
-import glob
 import hashlib
 import logging
-import os
-import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -34,14 +32,22 @@ import duckdb
 import polars as pl
 
 from callacct.config import Settings
-from callacct.errors import CallacctError, IngestError, UsageError
+from callacct.errors import CallacctError, IngestError, StoreError
 from callacct.ingest.dialects import Dialect, Layout, detect_dialect
+from callacct.ingest.files import (
+    UnreadableFile,
+    body_start,
+    discover,
+    file_size,
+    read_chunks,
+)
 from callacct.ingest.generic import mapping_dialects
-from callacct.ingest.parse import ParsedChunk, count_lines, parse_chunk
+from callacct.ingest.parse import ParsedChunk, parse_chunk
 from callacct.ingest.prefetch import prefetch
 from callacct.store import Store, fetch_frame, scalar
 from callacct.store.archive import SUFFIX as ARCHIVE_SUFFIX
-from callacct.store.archive import ArchiveFile, archive_files
+from callacct.store.archive import ArchiveFile, archive_files, remove_archive
+from callacct.store.disk import write_failure
 from callacct.store.recovery import discard_files
 
 log = logging.getLogger(__name__)
@@ -53,6 +59,10 @@ PREPARE_AHEAD = 500  # files read and hashed ahead of the batch being stored
 # so calls are appended in whole groups until the end of a batch.
 ROW_GROUP_ROWS = 122_880
 Progress = Callable[[int], None]
+# A file whose content is loaded is skipped by the next runs, unless it stored nothing and had
+# rejects: read again (after a corrected mapping, say) it may store them. A file that stored
+# nothing because it has no records, or only duplicates, would gain nothing from a new read.
+_KNOWN = "status = 'done' AND (stored > 0 OR rejected = 0)"
 Window = tuple[dt.datetime, dt.datetime]  # a span of record times (UTC)
 
 
@@ -69,8 +79,13 @@ class FileResult:
     stored: int = 0
     duplicates: int = 0
     rejected: int = 0
+    # Records kept although bytes that are not UTF-8 had to be replaced in these columns
+    # (which accounting does not read); a warning, not a reject.
+    replaced: int = 0
+    replaced_columns: list[str] = field(default_factory=list)
     file_id: int | None = None
     message: str | None = None
+    moved_to: str | None = None  # where --move-to put it
 
 
 @dataclass
@@ -86,15 +101,18 @@ class IngestReport:
     stored: int = 0
     duplicates: int = 0
     rejected: int = 0
+    replaced: int = 0
     calls: int = 0
     quality_records: int = 0
+    files_not_moved: int = 0
     dry_run: bool = False
     run_id: str = ""
+    warnings: list[str] = field(default_factory=list)
     results: list[FileResult] = field(default_factory=list)
 
     @property
     def has_problems(self) -> bool:
-        return self.rejected > 0 or self.files_failed > 0
+        return self.rejected > 0 or self.files_failed > 0 or self.files_not_moved > 0
 
     def to_dict(self, *, details: bool = True) -> dict[str, Any]:
         data = asdict(self)
@@ -118,6 +136,13 @@ class IngestReport:
         self.stored += result.stored
         self.duplicates += result.duplicates
         self.rejected += result.rejected
+        self.replaced += result.replaced
+        if result.replaced:
+            self.warnings.append(
+                f"{result.path}: {result.replaced} record(s) had bytes that are not UTF-8 in "
+                f"{', '.join(result.replaced_columns)}, which accounting does not read: "
+                "replaced by U+FFFD (the raw archive keeps the original bytes)"
+            )
 
 
 @dataclass
@@ -133,44 +158,6 @@ class _File:
     archive_at: int | None = None  # where the file starts in its archive's decompressed stream
 
 
-def discover(paths: Sequence[str | Path]) -> dict[Path, bool]:
-    """Files named by `paths` (files, folders read recursively, glob patterns), in order.
-
-    The value tells whether the file was named explicitly: an unrecognised file found while
-    walking a folder is ignored, an unrecognised file named on the command line is a failure.
-    """
-    found: list[tuple[Path, bool]] = []
-    for item in paths:
-        text = str(item)
-        path = Path(text)
-        if path.is_dir():
-            found += [(p, False) for p in _walk(path)]
-        elif path.is_file():
-            found.append((path, True))
-        elif any(ch in text for ch in "*?["):
-            for match in sorted(Path(m) for m in glob.glob(text, recursive=True)):
-                if match.is_file():
-                    found.append((match, True))
-                elif match.is_dir():
-                    found += [(p, False) for p in _walk(match)]
-        else:
-            raise UsageError(f"{text}: no such file or folder")
-    unique: dict[Path, bool] = {}
-    for p, explicit in found:
-        key = Path(os.path.abspath(p))
-        unique[key] = unique.get(key, False) or explicit
-    return unique
-
-
-def _walk(folder: Path) -> list[Path]:
-    """Files under `folder`, hidden files and folders left out (os.walk: no stat per file)."""
-    files: list[Path] = []
-    for top, folders, names in os.walk(folder):
-        folders[:] = [d for d in folders if not d.startswith(".")]
-        files += [Path(top, name) for name in names if not name.startswith(".")]
-    return sorted(files)
-
-
 def ingest_paths(
     store: Store,
     settings: Settings,
@@ -178,17 +165,34 @@ def ingest_paths(
     *,
     dialect: Dialect | None = None,
     dry_run: bool = False,
-    move_to: Path | None = None,
+    force: bool = False,
     progress: Progress | None = None,
     on_total: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Ingest every file under `paths`; see the module docstring for the guarantees.
 
-    `on_total(bytes)` is called once with the size of the work, `progress(bytes)` as it is done.
+    `force` reads files again even when their content was stored (their records already
+    stored count as duplicates). `on_total(bytes)` is called once with the size of the work,
+    `progress(bytes)` as it is done. Attributing and rating the calls, and moving the files,
+    are `callacct.ingest.workflow.load_files`'s part.
     """
     files = discover(paths)
     with _ingest_settings(store, settings.ingest.memory_limit):
-        return _ingest(store, settings, files, dialect, dry_run, move_to, progress, on_total)
+        return _ingest(store, settings, files, dialect, dry_run, force, progress, on_total)
+
+
+def _stopped(store: Store, report: IngestReport, exc: BaseException) -> StoreError | None:
+    """The one-line error for a run stopped by a disk that cannot be written (full, read-only),
+    or None for any other failure. What the failed batch wrote is gone by then (`_discard`)."""
+    reason = write_failure(exc)
+    if reason is None:
+        return None
+    where = exc.filename if isinstance(exc, OSError) and exc.filename else store.path
+    before = f" ({report.files} file(s) loaded before it are stored)" if report.files else ""
+    return StoreError(
+        f"{where}: cannot write ({reason}). Nothing of the files being loaded was kept{before}; "
+        "free space or make it writable, then run the ingest again"
+    )
 
 
 @contextmanager
@@ -207,8 +211,11 @@ def _ingest_settings(store: Store, limit: str) -> Iterator[None]:
     try:
         yield
     finally:
-        store.con.execute("SET memory_limit = ?", [previous])
-        store.con.execute("SET threads = ?", [threads])
+        try:
+            store.con.execute("SET memory_limit = ?", [previous])
+            store.con.execute("SET threads = ?", [threads])
+        except duckdb.Error as exc:  # a store a failure invalidated: that failure is reported
+            log.debug("ingest settings not restored: %s", exc)
 
 
 def _ingest(
@@ -217,56 +224,101 @@ def _ingest(
     files: dict[Path, bool],
     dialect: Dialect | None,
     dry_run: bool,
-    move_to: Path | None,
+    force: bool,
     progress: Progress | None,
     on_total: Callable[[int], None] | None,
 ) -> IngestReport:
     if on_total is not None:
-        on_total(sum(_size(p) for p in files))
-    run = _Run(store, settings, dry_run=dry_run, progress=progress or (lambda n: None))
+        on_total(sum(file_size(p) for p in files))
+    run = _Run(store, settings, dry_run=dry_run, force=force, progress=progress or (lambda n: None))
     # Mappings named in the settings are loaded once, so a bad one stops the run at once.
     run.extra_dialects = [] if dialect is not None else mapping_dialects(settings, store.root)
     try:
         if not dry_run:
             run.remove_orphan_archives()
-        pending: dict[tuple[object, ...], list[_File]] = {}
-        pending_bytes: dict[tuple[object, ...], int] = {}
-        # Reading and hashing the next files overlaps with storing the current batch.
-        for item in prefetch(run.prepare(files, dialect), depth=PREPARE_AHEAD):
+        batch_bytes = settings.ingest.batch_bytes
+        pending = _Batches(batch_bytes)
+        # Reading and hashing the next files overlaps with storing the current batch; whole
+        # files read ahead are bounded in bytes too (a batch's worth).
+        for item in prefetch(
+            run.prepare(files, dialect), depth=PREPARE_AHEAD, weight=_held, budget=batch_bytes
+        ):
             if isinstance(item, FileResult):
                 run.report.add(item)
-                run.progress(_size(Path(item.path)))
+                run.progress(file_size(Path(item.path)))
                 continue
             if item.data is None:
-                run.ingest_large(item)
+                try:
+                    run.ingest_large(item)
+                except UnreadableFile as exc:  # its part is discarded: the other files go on
+                    item.result = FileResult(str(item.path), "failed", item.dialect.name)
+                    item.result.message = str(exc)
+                    run.report.add(item.result)
                 continue
-            key = item.layout.signature
-            pending.setdefault(key, []).append(item)
-            pending_bytes[key] = pending_bytes.get(key, 0) + item.size
-            if pending_bytes[key] >= settings.ingest.batch_bytes:
-                run.ingest_batch(pending.pop(key))
-                pending_bytes.pop(key)
-        for batch in pending.values():
+            full = pending.add(item)
+            if full is not None:
+                run.ingest_batch(full)
+        for batch in pending.rest():
             run.ingest_batch(batch)
         if not dry_run:
             run.finish()
+    except (OSError, duckdb.Error) as exc:
+        error = _stopped(store, run.report, exc)
+        if error is None:
+            raise
+        raise error from exc
     finally:
         run.close()
     report = run.report
     report.results.sort(key=lambda r: r.path)
-    if move_to is not None and not dry_run:
-        _move_processed(report, move_to)
     return report
 
 
+class _Batches:
+    """Small files waiting to be stored, joined by layout into batches of `batch_bytes`.
+
+    Files of many layouts, each short of a batch, must not pile up: when the files waiting
+    reach two batches' worth, the largest waiting batch is stored as it is.
+    """
+
+    def __init__(self, batch_bytes: int) -> None:
+        self.batch_bytes = batch_bytes
+        self.files: dict[tuple[object, ...], list[_File]] = {}
+        self.sizes: dict[tuple[object, ...], int] = {}
+        self.held = 0
+
+    def add(self, item: _File) -> list[_File] | None:
+        """Keep `item`; return the batch to store now, if one is due."""
+        key = item.layout.signature
+        self.files.setdefault(key, []).append(item)
+        self.sizes[key] = self.sizes.get(key, 0) + item.size
+        self.held += item.size
+        if self.sizes[key] < self.batch_bytes:
+            if self.held < 2 * self.batch_bytes:
+                return None
+            key = max(self.sizes, key=self.sizes.__getitem__)
+        self.held -= self.sizes.pop(key)
+        return self.files.pop(key)
+
+    def rest(self) -> Iterator[list[_File]]:
+        """The batches still waiting, at the end of the run."""
+        while self.files:
+            key = next(iter(self.files))
+            self.held -= self.sizes.pop(key)
+            yield self.files.pop(key)
+
+
 class _Run:
-    def __init__(self, store: Store, settings: Settings, *, dry_run: bool, progress: Progress):
+    def __init__(
+        self, store: Store, settings: Settings, *, dry_run: bool, force: bool, progress: Progress
+    ):
         self.store = store
         self.con = store.con
         self.settings = settings
         self.progress = progress
         self.report = IngestReport(dry_run=dry_run, run_id=uuid.uuid4().hex[:12])
         self.dry_run = dry_run
+        self.force = force
         self.seen_hashes: set[str] = set()
         self.archive_counter = 0
         self._archive_of: dict[int, str] = {}  # file id -> its archive (relative path)
@@ -361,10 +413,13 @@ class _Run:
                 sha = None
                 # Content can only be known if a stored file has the same size: only then is
                 # it worth reading the file twice; otherwise it is hashed while it is ingested.
-                if size in self.large_sizes or scalar(
-                    self._reader,
-                    "SELECT count(*) FROM ingest_files WHERE size = ? AND status = 'done'",
-                    [size],
+                if not self.force and (
+                    size in self.large_sizes
+                    or scalar(
+                        self._reader,
+                        f"SELECT count(*) FROM ingest_files WHERE size = ? AND {_KNOWN}",  # noqa: S608
+                        [size],
+                    )
                 ):
                     fh.seek(0)
                     sha = hashlib.file_digest(fh, "sha256").hexdigest()
@@ -397,10 +452,11 @@ class _Run:
         return dialect, layout
 
     def _known_hashes(self, hashes: set[str]) -> set[str]:
-        if not hashes:
+        """Which of `hashes` are the content of a file already loaded (see `_KNOWN`)."""
+        if not hashes or self.force:
             return set()
         rows = self._reader.execute(
-            "SELECT DISTINCT sha256 FROM ingest_files WHERE status = 'done' "
+            f"SELECT DISTINCT sha256 FROM ingest_files WHERE {_KNOWN} "  # noqa: S608
             "AND sha256 IN (SELECT unnest(?::VARCHAR[]))",
             [sorted(hashes)],
         ).fetchall()
@@ -412,6 +468,7 @@ class _Run:
         """Store whole small files of one layout as one unit, parsed in pieces of
         `parse_bytes` (joined: per-file overhead, not parsing, is what costs)."""
         layout, dialect = files[0].layout, files[0].dialect
+        max_line = self.settings.ingest.max_line_bytes
 
         def pieces() -> Iterator[tuple[ParsedChunk, list[tuple[_File, int, int]], int]]:
             # Views, not slices: the bodies are copied once, when they are joined.
@@ -425,7 +482,7 @@ class _Run:
                 item.archive_at = self._archive_offset
                 self._archive_offset += len(data)
                 whole.append(data)
-                start = _body_start(data, layout.header_lines)
+                start = body_start(data, layout.header_lines)
                 segments.append((item, line, layout.header_lines + 1))
                 if start < len(data):
                     bodies.append(memoryview(data)[start:])
@@ -437,7 +494,8 @@ class _Run:
                 size += item.size
                 if length >= self.settings.ingest.parse_bytes or n == len(files) - 1:
                     self._archive_bytes(whole)
-                    yield parse_chunk(b"".join(bodies), layout, line), segments, size
+                    body = b"".join(bodies)
+                    yield parse_chunk(body, layout, line, max_line=max_line), segments, size
                     bodies, segments, whole, size, line, length = [], [], [], 0, 0, 0
 
         def work() -> None:
@@ -458,10 +516,12 @@ class _Run:
                 self._archive_bytes([data])
 
             item.archive_at = self._archive_offset
-            for chunk, first_line, lines in _read_chunks(
-                item.path, item.layout.header_lines, self.settings.ingest.parse_bytes, read
+            ingest = self.settings.ingest
+            for chunk, first_line, lines, size in read_chunks(
+                item.path, item.layout.header_lines, ingest.parse_bytes, ingest.max_line_bytes, read
             ):
-                yield parse_chunk(chunk, item.layout, lines), first_line, len(chunk)
+                parsed = parse_chunk(chunk, item.layout, lines, max_line=ingest.max_line_bytes)
+                yield parsed, first_line, size
             item.sha256 = digest.hexdigest()
 
         def work() -> None:
@@ -543,6 +603,8 @@ class _Run:
             )
 
         self._count_read(parsed, segments, locate)
+        if parsed.replaced:
+            self._count_replaced(parsed, segments, locate)
         rejects = self._rejects(dialect, parsed, segments, locate)
         valid_mask = rejects.get_column("_ok")
         frame = parsed.frame.filter(valid_mask)
@@ -584,6 +646,19 @@ class _Run:
             ]
         )
         self._count(segments, locate(lines).get_column("seg"), "rows_read")
+
+    def _count_replaced(
+        self,
+        parsed: ParsedChunk,
+        segments: list[tuple[_File, int, int]],
+        locate: Callable[[pl.Series], pl.DataFrame],
+    ) -> None:
+        lines = pl.Series([index for index, _ in parsed.replaced], dtype=pl.Int64)
+        seg = locate(lines).get_column("seg")
+        self._count(segments, seg, "replaced")
+        for index, (_, columns) in zip(seg.to_list(), parsed.replaced, strict=True):
+            result = segments[index][0].result
+            result.replaced_columns += [c for c in columns if c not in result.replaced_columns]
 
     @staticmethod
     def _count(segments: list[tuple[_File, int, int]], seg: pl.Series, attr: str) -> None:
@@ -787,16 +862,28 @@ class _Run:
         self._discard(waiting)
 
     def _discard(self, files: list[_File]) -> None:
-        """Remove every row and raw archive of `files`."""
+        """Remove every raw archive and row of `files`.
+
+        The archives go first: they are files of this run, always removable, while the store
+        may not be writable (a full disk). Then the files stay `loading` in the ledger and the
+        next opening of the store discards their rows (store/recovery.py).
+        """
         if not files:
             return
         ids = [f.result.file_id or 0 for f in files]
-        with self.store.transaction():
-            discard_files(self.con, ids)
-        for file_id in ids:
-            relative = self._archive_of.pop(file_id, None)
-            if relative is not None:
-                (self.store.archive_dir / relative).unlink(missing_ok=True)
+        names = {self._archive_of.pop(i) for i in ids if i in self._archive_of}
+        for name in sorted(names):
+            remove_archive(self.store.archive_dir / name)
+        try:
+            with self.store.transaction():
+                discard_files(self.con, ids)
+        except duckdb.Error as exc:
+            log.info(
+                "%s: the rows of the failed files will be discarded when the store is next "
+                "opened (%s)",
+                self.store.path,
+                exc,
+            )
 
     def _wait_for_calls(self, *, raise_errors: bool = True) -> Window | None:
         """Wait for the calls in flight; return their time window (to link quality)."""
@@ -893,7 +980,9 @@ class _Run:
         self._db_writer.shutdown(wait=True)
         for con in (self._writer_con, self._reader_con):
             if con is not None:
-                con.close()
+                # A store a failure invalidated may refuse even this; the failure is reported.
+                with contextlib.suppress(duckdb.Error):
+                    con.close()
 
     def _ledger_rows(self, files: list[_File], *, status: str) -> pl.DataFrame:
         now = _utcnow()
@@ -926,7 +1015,8 @@ class _Run:
         return pl.DataFrame(rows, schema_overrides={"archive_at": pl.Int64})
 
     def _update_ledger(self, files: list[_File]) -> None:
-        """Mark the files done, with their counts, hash and archives."""
+        """Mark the files done, with their counts, hash and archives; earlier reads of the same
+        content are superseded (`_supersede`)."""
         rows = self._ledger_rows(files, status="done")
         self.con.register("_ledger", rows.to_arrow())
         try:
@@ -939,8 +1029,28 @@ class _Run:
                 FROM _ledger l WHERE ingest_files.file_id = l.file_id
                 """
             )
+            self._supersede()
         finally:
             self.con.unregister("_ledger")
+
+    def _supersede(self) -> None:
+        """After a new read of content read before (`--force`, or a file that had stored
+        nothing), the earlier reads' rejects are replaced by the new read's, and an earlier
+        read that stored nothing is removed: the ledger and `ingest --rejects` tell what the
+        latest read found, and the records stored once stay (the new read counted them as
+        duplicates)."""
+        earlier = (
+            "SELECT f.file_id, f.stored FROM ingest_files f JOIN _ledger l "
+            "ON f.sha256 = l.sha256 AND f.file_id <> l.file_id "
+            "WHERE f.status = 'done' AND l.sha256 <> '' AND f.file_id NOT IN "
+            "(SELECT file_id FROM _ledger)"
+        )
+        rows = self.con.execute(earlier).fetchall()
+        if not rows:
+            return
+        ids = sorted({int(r[0]) for r in rows})
+        self.con.execute("DELETE FROM rejects WHERE file_id IN (SELECT unnest(?::BIGINT[]))", [ids])
+        discard_files(self.con, sorted({int(r[0]) for r in rows if r[1] == 0}))
 
     def remove_orphan_archives(self) -> None:
         """Delete raw archives a killed run wrote but never committed."""
@@ -993,64 +1103,9 @@ def _attach(frame: pl.DataFrame, where: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _body_start(data: bytes, header_lines: int) -> int:
-    """Where the records of `data` start, after the header lines (or a BOM)."""
-    start = 0
-    for _ in range(header_lines):
-        nl = data.find(b"\n", start)
-        if nl < 0:
-            return len(data)
-        start = nl + 1
-    if start == 0 and data.startswith(b"\xef\xbb\xbf"):
-        start = 3
-    return start
-
-
-def _read_chunks(
-    path: Path, header_lines: int, size: int, consume: Callable[[bytes], None]
-) -> Iterator[tuple[bytes, int, int]]:
-    """Chunks of whole lines of `path` after the header, with the line number of each start
-    and the number of lines.
-
-    Every byte read is given to `consume` as it was read, header included, so the file is
-    hashed and archived in the same pass.
-    """
-    with path.open("rb") as fh:
-        consume(b"".join(fh.readline() for _ in range(header_lines)))
-        line = header_lines + 1
-        while True:
-            chunk = fh.read(size)
-            if not chunk:
-                return
-            if not chunk.endswith(b"\n"):
-                chunk += fh.readline()
-            consume(chunk)
-            if not chunk.endswith(b"\n"):
-                chunk += b"\n"
-            lines = count_lines(chunk)
-            yield chunk, line, lines
-            line += lines
-
-
-def _move_processed(report: IngestReport, target: Path) -> None:
-    target.mkdir(parents=True, exist_ok=True)
-    for result in report.results:
-        if result.status not in ("stored", "skipped"):
-            continue
-        source = Path(result.path)
-        dest = target / source.name
-        n = 1
-        while dest.exists():
-            dest = target / f"{source.name}.{n}"
-            n += 1
-        shutil.move(source, dest)
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
+def _held(item: _File | FileResult) -> int:
+    """Bytes of file content `item` holds in memory."""
+    return item.size if isinstance(item, _File) and item.data is not None else 0
 
 
 def _utcnow() -> dt.datetime:

@@ -361,25 +361,33 @@ class GenericCsv(Dialect):
                 )
             names = [f"column_{i}" for i in range(1, count + 1)]
             header_lines, header_text = 0, f"(no header: {count} columns)"
+        schema: dict[str, pl.DataType] = {n: pl.String() for n in names}
         return Layout(
             dialect=self.name,
             header_lines=header_lines,
             header_text=header_text,
-            schema={n: pl.String() for n in names},
+            schema=schema,
             separator=self.spec.delimiter,
             options=(("mapping", self.mapping.fingerprint),),
+            # Accounting reads the mapped columns only.
+            accounting=frozenset(
+                column for field in self._refs if (column := self._column_in(names, field))
+            ),
         )
 
     def _column(self, frame: pl.DataFrame, field: str) -> str | None:
         """The frame column that holds `field`, or None when the mapping does not map it."""
+        return self._column_in(frame.columns, field)
+
+    def _column_in(self, columns: Sequence[str], field: str) -> str | None:
         ref = self._refs.get(field)
         if ref is None:
             return None
         if not self.spec.header:
             return f"column_{int(ref)}"
-        if ref in frame.columns:
+        if ref in columns:
             return ref
-        return next(c for c in frame.columns if c.lower() == ref.lower())
+        return next(c for c in columns if c.lower() == ref.lower())
 
     def _label(self, frame: pl.DataFrame, field: str) -> str:
         if not self.spec.header:

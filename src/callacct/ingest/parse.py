@@ -8,6 +8,10 @@ number of fields) sends the chunk through `validate_lines`, which checks each li
 
 The text of a line is looked up in the chunk only when it is needed (a reject, a blank-line
 check): the raw archive keeps whole files, not lines (store/archive.py).
+
+A line longer than `ingest.max_line_bytes` is never parsed: it is rejected as `line_too_long`
+with its first `KEPT_BYTES` kept, so one malformed line (or a quote that never closes) costs
+neither a whole file nor the memory of the machine.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import csv
 import io
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import polars as pl
@@ -26,6 +30,16 @@ from callacct.ingest.dialects import Layout
 _INT = re.compile(rb"-?\d{1,18}")
 CAREFUL_LINES = 256  # below this, a failing piece is checked line by line
 _RAW_SEPARATOR = "\x1f"
+LINE_TOO_LONG = "line_too_long"
+_UNDECODED = re.compile(
+    "[\udc80-\udcff]"
+)  # bytes that are not UTF-8, as surrogateescape reads them
+KEPT_BYTES = 4096  # of a line too long, what is kept with its reject
+# The largest ingest.max_line_bytes allowed. Python's csv module refuses fields over 128 KiB by
+# default, which would reject a long but valid line as badly quoted: lines are bounded by the
+# setting instead, so the csv limit only has to be above it.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+csv.field_size_limit(max(csv.field_size_limit(), MAX_LINE_BYTES))
 
 
 @dataclass(frozen=True)
@@ -51,6 +65,9 @@ class ParsedChunk:
     rejects: list[Reject]
     lines: int  # lines in the chunk, blank ones included
     blank: int
+    # Lines kept although some of their columns (named) held bytes that are not UTF-8: columns
+    # accounting does not read, where those bytes were replaced by U+FFFD.
+    replaced: list[tuple[int, tuple[str, ...]]] = field(default_factory=list)
 
     def raw_lines(self, indexes: Sequence[int]) -> list[str]:
         """The text of the lines at `indexes` (0-based), as stored with a reject."""
@@ -64,14 +81,29 @@ def count_lines(chunk: bytes) -> int:
     return chunk.count(b"\n") + (0 if chunk.endswith(b"\n") else 1)
 
 
-def parse_chunk(chunk: bytes, layout: Layout, lines: int | None = None) -> ParsedChunk:
+def parse_chunk(
+    chunk: bytes, layout: Layout, lines: int | None = None, *, max_line: int | None = None
+) -> ParsedChunk:
     """Parse the data lines in `chunk` (no header lines) according to `layout`.
 
     `lines` is `count_lines(chunk)` when the caller already knows it (counting the lines of
-    a large chunk costs as much as hashing it).
+    a large chunk costs as much as hashing it). Lines longer than `max_line` bytes are
+    rejected, only their start kept (see `cut_long_lines`).
     """
     if lines is None:
         lines = count_lines(chunk)
+    if max_line is not None and len(chunk) > max_line:
+        chunk, too_long = cut_long_lines(chunk, max_line)
+        if too_long:
+            parsed = parse_chunk(chunk, layout, lines)
+            return ParsedChunk(
+                parsed.frame,
+                parsed.text,
+                parsed.rejects + too_long,
+                parsed.lines,
+                parsed.blank - len(too_long),
+                parsed.replaced,
+            )
     if lines == 0:
         return ParsedChunk(_empty(layout), chunk, [], 0, 0)
     fast = _fast_parse(chunk, layout, lines)
@@ -85,6 +117,47 @@ def parse_chunk(chunk: bytes, layout: Layout, lines: int | None = None) -> Parse
     return _join(parse_chunk(chunk[:middle], layout), parse_chunk(chunk[middle:], layout))
 
 
+def cut_long_lines(chunk: bytes, max_line: int) -> tuple[bytes, list[Reject]]:
+    """`chunk` with every line longer than `max_line` bytes emptied, and their rejects.
+
+    Looks at one window of `max_line` bytes per step from a line start (`rfind` of the last
+    newline in it), so a chunk without long lines costs about `len(chunk) / max_line` steps.
+    """
+    long_lines: list[tuple[int, int]] = []  # (start, end) without the newline
+    start, size = 0, len(chunk)
+    while size - start > max_line:
+        newline = chunk.rfind(b"\n", start, start + max_line + 1)
+        if newline >= 0:
+            start = newline + 1
+            continue
+        end = chunk.find(b"\n", start + max_line)
+        end = size if end < 0 else end
+        long_lines.append((start, end))
+        start = end + 1
+    if not long_lines:
+        return chunk, []
+    pieces: list[bytes] = []
+    rejects: list[Reject] = []
+    done = index = 0
+    for start, end in long_lines:
+        index += chunk.count(b"\n", done, start)
+        kept = chunk[start : min(end, start + KEPT_BYTES)].rstrip(b"\r")
+        rejects.append(
+            Reject(
+                index,
+                LINE_TOO_LONG,
+                f"line longer than ingest.max_line_bytes ({max_line:,} bytes); only its first "
+                f"{len(kept):,} bytes are kept here (the raw archive has it whole)",
+                kept.decode("utf-8", errors="replace"),
+            )
+        )
+        pieces.append(chunk[done:start])
+        done = end
+    # A last line without a newline stays a line of its own, now empty.
+    pieces.append(chunk[done:] if done < size else b"\n")
+    return b"".join(pieces), rejects
+
+
 def _join(left: ParsedChunk, right: ParsedChunk) -> ParsedChunk:
     shift = left.lines
     frame = pl.concat(
@@ -93,8 +166,14 @@ def _join(left: ParsedChunk, right: ParsedChunk) -> ParsedChunk:
     rejects = left.rejects + [
         Reject(r.line_index + shift, r.reason, r.message, r.raw) for r in right.rejects
     ]
+    replaced = left.replaced + [(i + shift, columns) for i, columns in right.replaced]
     return ParsedChunk(
-        frame, left.text + right.text, rejects, left.lines + right.lines, left.blank + right.blank
+        frame,
+        left.text + right.text,
+        rejects,
+        left.lines + right.lines,
+        left.blank + right.blank,
+        replaced,
     )
 
 
@@ -147,7 +226,7 @@ def _raw_lines(text: bytes, indexes: Sequence[int]) -> list[str]:
 
 
 def _careful_parse(chunk: bytes, layout: Layout, lines: int) -> ParsedChunk:
-    good, good_index, rejects, blank = validate_lines(chunk.split(b"\n")[:lines], layout)
+    good, good_index, rejects, blank, replaced = validate_lines(chunk.split(b"\n")[:lines], layout)
     if good:
         body = b"\n".join(good) + b"\n"
         frame = _read(body, layout)
@@ -156,19 +235,25 @@ def _careful_parse(chunk: bytes, layout: Layout, lines: int) -> ParsedChunk:
     frame = frame.with_columns(pl.Series("_line", good_index, pl.UInt32)).select(
         "_line", *layout.columns
     )
-    return ParsedChunk(frame, chunk, rejects, lines, blank)
+    return ParsedChunk(frame, chunk, rejects, lines, blank, replaced)
 
 
 def validate_lines(
     line_bytes: Sequence[bytes], layout: Layout
-) -> tuple[list[bytes], list[int], list[Reject], int]:
-    """Split lines into good ones (with their indexes) and rejects with a precise reason."""
+) -> tuple[list[bytes], list[int], list[Reject], int, list[tuple[int, tuple[str, ...]]]]:
+    """Split lines into good ones (with their indexes) and rejects with a precise reason.
+
+    Bytes that are not UTF-8 reject a line when they are in a column accounting reads
+    (`layout.accounting`); elsewhere they are replaced by U+FFFD and the line is good: the
+    last list names those lines and columns.
+    """
     expected = len(layout.schema)
     int_columns = layout.integer_columns()
     names = layout.columns
     good: list[bytes] = []
     good_index: list[int] = []
     rejects: list[Reject] = []
+    replaced: list[tuple[int, tuple[str, ...]]] = []
     blank = 0
     for index, line in enumerate(line_bytes):
         stripped = line.rstrip(b"\r")
@@ -177,24 +262,35 @@ def validate_lines(
             continue
         try:
             text = stripped.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            rejects.append(
-                Reject(
-                    index,
-                    "encoding",
-                    f"bytes that are not UTF-8 at column {exc.start + 1}; "
-                    "re-export the file as UTF-8",
-                    stripped.decode("utf-8", errors="replace"),
-                )
-            )
-            continue
-        problem = _line_problem(stripped, text, layout, expected, int_columns, names)
+            undecodable = False
+        except UnicodeDecodeError:
+            # Each undecodable byte becomes one lone surrogate, so the fields still split.
+            text = stripped.decode("utf-8", errors="surrogateescape")
+            undecodable = True
+        shown = stripped.decode("utf-8", errors="replace") if undecodable else text
+        problem, fields = _line_problem(stripped, text, layout, expected, int_columns, names)
         if problem is not None:
-            rejects.append(Reject(index, problem[0], problem[1], text))
+            rejects.append(Reject(index, problem[0], problem[1], shown))
             continue
+        if undecodable:
+            columns = tuple(n for n, v in zip(names, fields, strict=True) if _UNDECODED.search(v))
+            used = [c for c in columns if layout.accounting is None or c in layout.accounting]
+            if used:
+                rejects.append(
+                    Reject(
+                        index,
+                        "encoding",
+                        f"bytes that are not UTF-8 in column '{used[0]}', which accounting "
+                        "reads; re-export the file as UTF-8",
+                        shown,
+                    )
+                )
+                continue
+            stripped = shown.encode()
+            replaced.append((index, columns))
         good.append(stripped)
         good_index.append(index)
-    return good, good_index, rejects, blank
+    return good, good_index, rejects, blank, replaced
 
 
 def _line_problem(
@@ -204,12 +300,16 @@ def _line_problem(
     expected: int,
     int_columns: list[int],
     names: list[str],
-) -> tuple[str, str] | None:
+) -> tuple[tuple[str, str] | None, list[str]]:
+    """The first problem of a line (reason, message) if any, and its fields."""
     if _RAW_SEPARATOR in text:
-        return "bad_character", "contains a control character (0x1F)"
+        return ("bad_character", "contains a control character (0x1F)"), []
     quote = layout.quote_char
     if quote is not None and not _well_quoted(layout.separator, quote).fullmatch(text):
-        return "quoting", "broken quoting: a quoted value is not closed or has text after it"
+        return (
+            "quoting",
+            "broken quoting: a quoted value is not closed or has text after it",
+        ), []
     try:
         fields = next(
             csv.reader(
@@ -221,17 +321,20 @@ def _line_problem(
             )
         )
     except csv.Error as exc:
-        return "quoting", f"broken quoting ({exc})"
+        return ("quoting", f"broken quoting ({exc})"), []
     if len(fields) != expected:
-        return "column_count", f"{len(fields)} fields where the header has {expected}"
+        return ("column_count", f"{len(fields)} fields where the header has {expected}"), fields
     for i in int_columns:
         value = fields[i]
-        if value and not _INT.fullmatch(value.encode()):
-            shown = value if len(value) <= 30 else value[:27] + "..."
-            return "not_integer", f"column '{names[i]}' should be an integer, not {shown!r}"
+        if value and not _INT.fullmatch(value.encode("utf-8", errors="surrogateescape")):
+            shown = _UNDECODED.sub("\ufffd", value if len(value) <= 30 else value[:27] + "...")
+            return (
+                "not_integer",
+                f"column '{names[i]}' should be an integer, not {shown!r}",
+            ), fields
     if layout.last_column_quoted and quote is not None and not raw.endswith(quote.encode()):
-        return "quoting", f"column '{names[-1]}' should be quoted"
-    return None
+        return ("quoting", f"column '{names[-1]}' should be quoted"), fields
+    return None, fields
 
 
 @cache

@@ -14,6 +14,8 @@ the stored lines, `archive_at` NULL; they are still listed and cleaned, and are 
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,17 +41,41 @@ class ArchiveFile:
         self._stream: pa.CompressedOutputStream | None = None
 
     def append(self, parts: list[bytes | memoryview]) -> None:
-        """Append `parts` (the bytes of whole files, or of a large file in order)."""
-        if self._stream is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._stream = pa.CompressedOutputStream(str(self.path), "zstd")
-        for part in parts:
-            self._stream.write(part)
+        """Append `parts` (the bytes of whole files, or of a large file in order).
+
+        A failure (a full disk, a read-only folder) is an `OSError` naming the archive.
+        """
+        try:
+            if self._stream is None:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._stream = pa.CompressedOutputStream(str(self.path), "zstd")
+            for part in parts:
+                self._stream.write(part)
+        except OSError as exc:
+            self._abandon()
+            raise self._error(exc) from exc
 
     def close(self) -> None:
         if self._stream is not None:
-            self._stream.close()
-            self._stream = None
+            stream, self._stream = self._stream, None
+            try:
+                stream.close()
+            except OSError as exc:
+                raise self._error(exc) from exc
+
+    def _abandon(self) -> None:
+        """Close the stream, ignoring a second failure: Arrow would otherwise print one when
+        the stream is collected."""
+        if self._stream is not None:
+            stream, self._stream = self._stream, None
+            with contextlib.suppress(OSError):
+                stream.close()
+
+    def _error(self, exc: OSError) -> OSError:
+        reason = exc.strerror or str(exc)
+        if exc.errno is not None and "Detail: [errno" in reason:
+            reason = os.strerror(exc.errno)  # Arrow's own wording around the system's
+        return OSError(exc.errno, reason, str(self.path))
 
 
 def read_archived(store: Store, file_id: int) -> bytes:
@@ -152,6 +178,14 @@ def _skip(stream: pa.CompressedInputStream, count: int) -> None:
         if not got:
             return
         count -= got
+
+
+def remove_archive(path: Path) -> None:
+    """Delete an archive a failed ingest wrote, and its month folder if that is left empty."""
+    path.unlink(missing_ok=True)
+    # Left when other archives of the month are there.
+    with contextlib.suppress(OSError):
+        path.parent.rmdir()
 
 
 def archive_files(root: Path) -> list[Path]:
