@@ -10,7 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from callacct import __version__
-from callacct.cli._output import err_console
+from callacct.cli._output import print_error
 from callacct.errors import CallacctError
 
 
@@ -23,18 +23,17 @@ class _Group(TyperGroup):
         except CallacctError as exc:
             if ctx.find_root().params.get("debug"):
                 raise
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            print_error("error:", exc)
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, BrokenPipeError):
             raise
         except Exception as exc:
             if ctx.find_root().params.get("debug") or type(exc).__module__.startswith("typer"):
                 raise
-            err_console.print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            print_error(
+                "internal error:",
+                f"{type(exc).__name__}: {exc}\n"
                 "Run again with --debug for details, and please report it.",
-                highlight=False,
-                soft_wrap=True,
             )
             raise typer.Exit(2) from None
 

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from callacct.cli._output import err_console
+from callacct.cli._output import err_console, styled
 from callacct.config import Workspace, check_timezone, open_workspace, resolve_workspace_dir
 from callacct.directory.scope import Scope, admin_scope, scope_for
 from callacct.errors import UsageError
@@ -29,7 +29,7 @@ def store_of(workspace: Workspace) -> Iterator[Store]:
     def waiting(seconds: float) -> None:
         nonlocal told
         if not told and err_console.is_terminal:
-            err_console.print("[dim]waiting for another callacct process to finish...[/]")
+            err_console.print(styled("[dim]waiting for another callacct process to finish...[/]"))
         told = True
 
     settings = workspace.settings.store

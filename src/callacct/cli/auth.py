@@ -9,7 +9,7 @@ import typer
 
 from callacct.cli._app import app
 from callacct.cli._context import store_of, workspace_from
-from callacct.cli._output import console, print_json
+from callacct.cli._output import console, print_json, styled
 from callacct.directory import scope_for
 from callacct.directory.ldap import authenticate
 from callacct.errors import NotFoundError, UsageError
@@ -62,6 +62,6 @@ def check_command(
     if as_json:
         print_json({"login": who.login, "dn": who.dn, **scope.to_dict()})
         return
-    console.print(f"[green]ok[/]: {who.login} ({who.dn})")
+    console.print(styled("[green]ok[/]: {} ({})", who.login, who.dn))
     console.print(f"role: {scope.role}")
     console.print(f"scope: {scope.describe()}")

@@ -19,7 +19,7 @@ from callacct.cli._context import (
     workspace_from,
     zone_option,
 )
-from callacct.cli._output import console, print_json
+from callacct.cli._output import console, print_json, styled
 from callacct.errors import NotFoundError, UsageError
 from callacct.query.calls import (
     CallFilter,
@@ -160,7 +160,11 @@ def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
         )
     console.print(table)
     if total > frame.height:
-        console.print(f"[dim]{frame.height} of {total:,} matching calls; use --last N or --all[/]")
+        console.print(
+            styled(
+                "[dim]{} of {} matching calls; use --last N or --all[/]", frame.height, f"{total:,}"
+            )
+        )
 
 
 def _duration(seconds: int) -> str:

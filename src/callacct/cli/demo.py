@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._output import ByteProgress, console, print_json
+from callacct.cli._output import ByteProgress, console, print_json, styled
 from callacct.demo.workspace import DemoResult, build_demo
 from callacct.errors import UsageError
 
@@ -42,7 +42,7 @@ def demo_command(
         raise UsageError(f"--end: {end!r} is not a date (YYYY-MM-DD)") from None
     progress = ByteProgress("ingest")
     if not as_json:
-        console.print(f"Building the demo workspace in [bold]{directory}[/] ...")
+        console.print(styled("Building the demo workspace in [bold]{}[/] ...", directory))
     with progress.running():
         result = build_demo(
             directory,

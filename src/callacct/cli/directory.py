@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import duckdb
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from callacct.cli._app import app
 from callacct.cli._context import require_admin, scope_from, store_of, workspace_from
-from callacct.cli._output import console, err_console, print_json
+from callacct.cli._output import console, err_console, print_error, print_json, styled
 from callacct.config import Workspace
 from callacct.directory import (
     COLUMNS,
@@ -118,9 +119,9 @@ def sync_ldap_command(
                 workspace.settings,
                 as_of=_as_of(as_of, workspace),
                 dry_run=dry_run,
-                progress=status.update,
+                progress=lambda message: status.update(Text(message)),
             )
-            status.update("rating the calls attributed again...")
+            status.update(Text("rating the calls attributed again..."))
             rating = _rerate(store.con, workspace, result)
     _report(result, as_json, rating)
 
@@ -173,7 +174,7 @@ def _report(result: DirectoryImport, as_json: bool, rating: RateReport | None) -
         if rating is not None and rating.changed:
             console.print(f"{rating.changed:,} call(s) rated again after a change of site")
         for problem in result.problems:
-            err_console.print(f"[yellow]rejected:[/] {problem}", highlight=False)
+            print_error("rejected:", problem, "yellow")
     if result.has_problems:
         raise typer.Exit(1)
 
@@ -229,7 +230,7 @@ def list_command(
             " ".join(p["extensions"] or ()),
         )
     console.print(table)
-    console.print(f"[dim]{len(people)} people[/]")
+    console.print(styled("[dim]{} people[/]", len(people)))
 
 
 @directory_app.command("show")

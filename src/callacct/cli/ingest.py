@@ -15,7 +15,9 @@ from callacct.cli._output import (
     CountProgress,
     console,
     err_console,
+    print_error,
     print_json,
+    styled,
 )
 from callacct.directory import attribute_calls
 from callacct.errors import UsageError
@@ -119,7 +121,7 @@ def ingest_command(
     else:
         _show_report(report)
     for warning in rating.warnings if rating else ():
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        print_error("warning:", warning, "yellow")
     if report.has_problems:
         raise typer.Exit(1)
 
@@ -150,12 +152,13 @@ def _show_report(report: IngestReport) -> None:
         )
     for result in report.results:
         if result.status == "failed":
-            err_console.print(f"[red]failed:[/] {result.message}", highlight=False)
+            print_error("failed:", result.message, "red")
     if report.rejected:
         err_console.print(
-            f"[yellow]{report.rejected} record(s) rejected[/]; see them with "
-            "'callacct ingest --rejects'",
-            highlight=False,
+            styled(
+                "[yellow]{} record(s) rejected[/]; see them with 'callacct ingest --rejects'",
+                report.rejected,
+            )
         )
 
 

@@ -22,7 +22,7 @@ from callacct.cli._context import (
     workspace_from,
     zone_option,
 )
-from callacct.cli._output import console, print_json
+from callacct.cli._output import console, print_json, styled
 from callacct.config import Workspace
 from callacct.directory.versions import list_users
 from callacct.errors import SpecError, UsageError
@@ -252,7 +252,9 @@ def show_command(
         )
         return
     spec = entry.spec
-    console.print(f"[bold]{text_in(spec.title, language)}[/] ({spec.name}, {spec.category})")
+    console.print(
+        styled("[bold]{}[/] ({}, {})", text_in(spec.title, language), spec.name, spec.category)
+    )
     console.print(text_in(spec.description, language))
     given = spec.filters.given()
     if given:
@@ -396,7 +398,7 @@ def _table(result: ReportResult) -> None:
         table.add_section()
         table.add_row(*totals, style="bold")
     for label, value in result.filters:
-        console.print(f"[dim]{label}: {value}[/]", markup=True, highlight=False)
+        console.print(styled("[dim]{}: {}[/]", label, value))
     if result.rows.height == 0:
         console.print(t("ui.no_rows", result.language))
         return

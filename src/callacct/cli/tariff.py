@@ -11,7 +11,14 @@ from rich.table import Table
 
 from callacct.cli._app import app
 from callacct.cli._context import require_admin, store_of, workspace_from, zone_option
-from callacct.cli._output import CountProgress, console, err_console, print_json
+from callacct.cli._output import (
+    CountProgress,
+    console,
+    err_console,
+    print_error,
+    print_json,
+    styled,
+)
 from callacct.errors import UsageError
 from callacct.query.calls import parse_when
 from callacct.rating import RateReport, TariffError, import_tariff, rate_calls
@@ -185,8 +192,9 @@ def show_command(
     if as_json:
         print_json(data)
         return
+    console.print(styled("[bold]{}[/]", data["plan"]), end=" ")
     console.print(
-        f"[bold]{data['plan']}[/] version {data['version']} valid from {data['valid_from']} - "
+        f"version {data['version']} valid from {data['valid_from']} - "
         f"{data['description']}\n{data['currency']}, {data['decimals']} decimals, rounding "
         f"{data['rounding']}; gateways '{data['gateways']}'"
         f"{' (default plan)' if data['default'] else ''}"
@@ -268,4 +276,4 @@ def show_rating(report: RateReport) -> None:
         f"{report.changed:,} changed, cost change {delta}; total {total}"
     )
     for warning in report.warnings:
-        err_console.print(f"[yellow]warning:[/] {warning}")
+        print_error("warning:", warning, "yellow")
