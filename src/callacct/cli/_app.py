@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +16,8 @@ from callacct.errors import CallacctError
 
 
 class _Group(TyperGroup):
-    """Turns `CallacctError` from any command into a one-line message and its exit code."""
+    """Turns `CallacctError` from any command into a one-line message and its exit code; an
+    operating-system error about a file (missing, a folder, not writable, a full disk) too."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -27,6 +29,12 @@ class _Group(TyperGroup):
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, BrokenPipeError):
             raise
+        except OSError as exc:
+            message = describe_os_error(exc)
+            if ctx.find_root().params.get("debug") or message is None:
+                raise
+            print_error("error:", message)
+            raise typer.Exit(2) from None
         except Exception as exc:
             if ctx.find_root().params.get("debug") or type(exc).__module__.startswith("typer"):
                 raise
@@ -36,6 +44,35 @@ class _Group(TyperGroup):
                 "Run again with --debug for details, and please report it.",
             )
             raise typer.Exit(2) from None
+
+
+# What to do about an operating-system error; these say so even when no file is named.
+_ADVICE = {
+    errno.ENOSPC: "free some space and run the command again",
+    errno.EDQUOT: "free some space and run the command again",
+    errno.EROFS: "the file system is read-only; use a writable place",
+}
+_CHECK_PATH = "check the path, and that callacct may read and write there"
+
+
+def describe_os_error(exc: OSError) -> str | None:
+    """A one-line message for an error the operating system gave about a file, or None when
+    the error is not about a file (then it is a bug, and reported as one).
+
+    >>> describe_os_error(FileNotFoundError(2, "No such file or directory", "/x/[y]"))
+    '/x/[y]: No such file or directory; check the path, and that callacct may read and write there'
+    >>> describe_os_error(OSError(28, "No space left on device"))
+    'No space left on device; free some space and run the command again'
+    >>> describe_os_error(OSError(5, "Input/output error")) is None
+    True
+    """
+    advice = _ADVICE.get(exc.errno or 0)
+    if exc.filename is None:
+        return None if advice is None else f"{exc.strerror}; {advice}"
+    where = str(exc.filename)
+    if exc.filename2 is not None:
+        where += f" -> {exc.filename2}"
+    return f"{where}: {exc.strerror}; {advice or _CHECK_PATH}"
 
 
 app = typer.Typer(

@@ -2,18 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import typer
 
 from callacct.cli._output import err_console, styled
 from callacct.config import Workspace, check_timezone, open_workspace, resolve_workspace_dir
 from callacct.directory.scope import Scope, admin_scope, scope_for
-from callacct.errors import UsageError
+from callacct.errors import StoreError, UsageError
 from callacct.store import Store, open_store
+from callacct.store.connection import damaged_store_error
+
+# The largest whole number the store holds (DuckDB BIGINT): the upper bound of every count,
+# limit and id option, so that a larger number is a usage error rather than a failed query.
+MAX_INT = 2**63 - 1
+
+log = logging.getLogger(__name__)
 
 
 def workspace_from(ctx: typer.Context) -> Workspace:
@@ -22,8 +31,13 @@ def workspace_from(ctx: typer.Context) -> Workspace:
 
 
 @contextmanager
-def store_of(workspace: Workspace) -> Iterator[Store]:
-    """Open the workspace store, telling the user once if another process holds it."""
+def store_of(workspace: Workspace, *, read_only: bool = False) -> Iterator[Store]:
+    """Open the workspace store, telling the user once if another process holds it.
+
+    Commands that only read pass `read_only=True`: nothing is written, so they work on a full
+    disk or a read-only folder, and several run at once. A damaged store file, found when it is
+    opened or while it is read, is a one-line error saying what to do.
+    """
     told = False
 
     def waiting(seconds: float) -> None:
@@ -38,9 +52,36 @@ def store_of(workspace: Workspace) -> Iterator[Store]:
         lock_timeout_s=settings.lock_timeout_s,
         memory_limit=settings.memory_limit,
         on_wait=waiting,
+        read_only=read_only,
     )
     try:
         yield store
+    except duckdb.Error as exc:
+        damaged = damaged_store_error(store.path, exc)
+        if damaged is None:
+            raise
+        raise damaged from exc
+    finally:
+        store.close()
+
+
+def record_usage(workspace: Workspace, note: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
+    """Write a note no command depends on (which reports a person runs, for `home`) after a
+    read, without making the read wait or fail: skipped when another process holds the store,
+    or it cannot be written (a full disk, a read-only folder)."""
+    settings = workspace.settings.store
+    try:
+        store = open_store(
+            workspace.store_path, lock_timeout_s=0, memory_limit=settings.memory_limit
+        )
+    except StoreError as exc:
+        log.info("usage note skipped: %s", exc)
+        return
+    try:
+        with store.transaction() as con:
+            note(con)
+    except duckdb.Error as exc:
+        log.info("usage note skipped: %s", exc)
     finally:
         store.close()
 

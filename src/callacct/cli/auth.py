@@ -51,7 +51,7 @@ def check_command(
         raise UsageError("empty password refused; no bind attempted")
     who = authenticate(workspace.settings.ldap, login, password)
     del password
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         try:
             scope = scope_for(store.con, who.login, workspace.settings)
         except UsageError:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from callacct.cli._app import app
 from callacct.cli._context import (
+    MAX_INT,
     require_admin,
     scope_from,
     split_values,
@@ -20,7 +21,7 @@ from callacct.cli._context import (
     zone_option,
 )
 from callacct.cli._output import console, print_json, styled
-from callacct.errors import NotFoundError, UsageError
+from callacct.errors import NotFoundError
 from callacct.query.calls import (
     CallFilter,
     call_in_scope,
@@ -73,7 +74,10 @@ def calls_command(
         typer.Option("--unpriced", help="Only answered external calls no tariff rate priced."),
     ] = False,
     last: Annotated[
-        int | None, typer.Option("--last", help=f"The N most recent (default {DEFAULT_LAST}).")
+        int | None,
+        typer.Option(
+            "--last", min=1, max=MAX_INT, help=f"The N most recent (default {DEFAULT_LAST})."
+        ),
     ] = None,
     all_calls: Annotated[bool, typer.Option("--all", help="Every matching call.")] = False,
     tz: Annotated[
@@ -100,8 +104,6 @@ def calls_command(
         return
     workspace = workspace_from(ctx)
     zone = zone_option(workspace, tz)
-    if last is not None and last < 1:
-        raise UsageError("--last must be at least 1")
     flt = CallFilter(
         start=parse_when(start, zone) if start else None,
         end=parse_when(end, zone, end=True) if end else None,
@@ -113,7 +115,7 @@ def calls_command(
         unpriced=unpriced,
         last=None if all_calls else (last or DEFAULT_LAST),
     )
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         scope = scope_from(ctx, workspace, store)
         frame, total = query_calls(store.con, flt, zone, scope=scope)
     if as_json:
@@ -176,7 +178,9 @@ def _duration(seconds: int) -> str:
 @calls_app.command("explain")
 def explain_command(
     ctx: typer.Context,
-    call_id: Annotated[int, typer.Argument(help="Call id (see 'callacct calls').")],
+    call_id: Annotated[
+        int, typer.Argument(min=1, max=MAX_INT, help="Call id (see 'callacct calls').")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON.")] = False,
 ) -> None:
     """Show how a call's cost came about: site and dial plan, normalised number and class,
@@ -187,7 +191,7 @@ def explain_command(
       callacct calls explain 1234 --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         scope = scope_from(ctx, workspace, store)
         if not call_in_scope(store.con, call_id, scope):
             raise NotFoundError(f"no call with id {call_id}; find ids with 'callacct calls'")
@@ -208,7 +212,9 @@ def explain_command(
 @calls_app.command("raw")
 def raw_command(
     ctx: typer.Context,
-    call_id: Annotated[int, typer.Argument(help="Call id (see 'callacct calls').")],
+    call_id: Annotated[
+        int, typer.Argument(min=1, max=MAX_INT, help="Call id (see 'callacct calls').")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON.")] = False,
 ) -> None:
     """Show the source record of a call, as the PBX wrote it: file, line and text, read back
@@ -219,7 +225,7 @@ def raw_command(
       callacct calls raw 1234 --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         require_admin(ctx, workspace, store, "calls raw")
         row = store.con.execute(
             "SELECT c.file_id, c.line_no, f.path FROM calls c JOIN ingest_files f USING (file_id) "

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
+from callacct.cli._context import MAX_INT
 from callacct.cli._output import ByteProgress, console, print_json, styled
 from callacct.demo.workspace import DemoResult, build_demo
 from callacct.errors import UsageError
@@ -20,7 +21,9 @@ def demo_command(
     directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")] = Path(
         "demo-workspace"
     ),
-    seed: Annotated[int, typer.Option(help="Random seed: same seed and end, same data.")] = 42,
+    seed: Annotated[
+        int, typer.Option(min=0, max=MAX_INT, help="Random seed: same seed and end, same data.")
+    ] = 42,
     days: Annotated[int, typer.Option(help="Days of calls.", min=1, max=366)] = 60,
     end: Annotated[
         str | None, typer.Option(help="Last day of calls, YYYY-MM-DD (default: yesterday).")

@@ -205,7 +205,7 @@ def list_command(
       callacct directory list --at 2026-01-31 --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         scope = scope_from(ctx, workspace, store)
         people = [
             p for p in list_users(store.con, at=_as_of(at, workspace)) if scope.allows_person(p)
@@ -244,7 +244,7 @@ def show_command(
     Example: callacct directory show jdupont --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         scope = scope_from(ctx, workspace, store)
         history = user_history(store.con, login)
     versions = [v for v in history["versions"] if scope.allows_person({"login": login, **v})]

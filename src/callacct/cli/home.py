@@ -45,7 +45,7 @@ def home_command(
         raise UsageError("home needs a person: callacct --as LOGIN home")
     workspace = workspace_from(ctx)
     zone = zone_option(workspace, tz)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         language = _language(workspace, store, lang, who)
         view = home_view(store.con, who, workspace.settings, zone, period=period)
     if as_json:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import require_admin, store_of, workspace_from
+from callacct.cli._context import MAX_INT, require_admin, store_of, workspace_from
 from callacct.cli._output import (
     ByteProgress,
     CountProgress,
@@ -61,7 +61,9 @@ def ingest_command(
     rejects: Annotated[
         bool, typer.Option("--rejects", help="List rejected records instead of ingesting.")
     ] = False,
-    last: Annotated[int, typer.Option("--last", help="With --rejects: how many to list.")] = 50,
+    last: Annotated[
+        int, typer.Option("--last", min=1, max=MAX_INT, help="With --rejects: how many to list.")
+    ] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Load CDR files into the store. Re-runnable: files and records already loaded are skipped.
@@ -79,7 +81,7 @@ def ingest_command(
     """
     workspace = workspace_from(ctx)
     if rejects:
-        with store_of(workspace) as store:
+        with store_of(workspace, read_only=True) as store:
             require_admin(ctx, workspace, store, "ingest --rejects")  # raw records: every number
             rows = list_rejects(store, last=last)
         _show_rejects(rows, as_json)

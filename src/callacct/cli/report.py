@@ -15,7 +15,9 @@ from rich.table import Table
 
 from callacct.cli._app import app
 from callacct.cli._context import (
+    MAX_INT,
     as_login_of,
+    record_usage,
     scope_from,
     split_values,
     store_of,
@@ -88,8 +90,12 @@ DestClass = Annotated[
 ]
 Country = Annotated[list[str] | None, typer.Option("--country", help="Country code(s), e.g. SG.")]
 Number = Annotated[str | None, typer.Option("--number", help="Calls to or from this number.")]
-MinDuration = Annotated[int | None, typer.Option("--min-duration", help="At least N seconds.")]
-MaxDuration = Annotated[int | None, typer.Option("--max-duration", help="At most N seconds.")]
+MinDuration = Annotated[
+    int | None, typer.Option("--min-duration", min=0, max=MAX_INT, help="At least N seconds.")
+]
+MaxDuration = Annotated[
+    int | None, typer.Option("--max-duration", min=0, max=MAX_INT, help="At most N seconds.")
+]
 MinCost = Annotated[str | None, typer.Option("--min-cost", help="Cost at least this.")]
 MaxCost = Annotated[str | None, typer.Option("--max-cost", help="Cost at most this.")]
 Where = Annotated[
@@ -198,7 +204,7 @@ def list_command(ctx: typer.Context, lang: Lang = None, as_json: AsJson = False)
       callacct --as jdupont report list --lang de
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         language = _language(workspace, store, lang, as_login_of(ctx))
         entries = list_reports(store.con, _owner(ctx, workspace, store))
     if as_json:
@@ -239,7 +245,7 @@ def show_command(
       callacct report show top-numbers --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         language = _language(workspace, store, lang, as_login_of(ctx))
         entry = find_report(store.con, _owner(ctx, workspace, store), name)
     if as_json:
@@ -287,7 +293,9 @@ def run_command(
     min_cost: MinCost = None,
     max_cost: MaxCost = None,
     where: Where = None,
-    limit: Annotated[int | None, typer.Option("--limit", help="At most N rows.")] = None,
+    limit: Annotated[
+        int | None, typer.Option("--limit", min=1, max=MAX_INT, help="At most N rows.")
+    ] = None,
     fmt: Annotated[
         str, typer.Option("--format", "-f", help=f"Output: {', '.join(FORMATS)}.")
     ] = "table",
@@ -325,7 +333,7 @@ def run_command(
     workspace = workspace_from(ctx)
     zone = zone_option(workspace, tz)
     render = _renderer(fmt) if fmt in RENDERED else None
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         scope = scope_from(ctx, workspace, store)
         language = _language(workspace, store, lang, as_login_of(ctx))
         owner = _owner(ctx, workspace, store)
@@ -339,7 +347,7 @@ def run_command(
             overrides=overrides,
             limit=limit,
         )
-        record_run(store.con, owner, entry.spec.name)
+    record_usage(workspace, lambda con: record_run(con, owner, entry.spec.name))
     if render is not None:
         target = out or Path(f"{entry.spec.name}.{fmt}")
         render(result, fmt, target)
@@ -503,7 +511,7 @@ def export_command(
       callacct report export top-numbers --out top.yaml
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         entry = find_report(store.con, _owner(ctx, workspace, store), name)
     text = entry.spec.to_yaml()
     if out is None:
@@ -572,7 +580,7 @@ def validate_command(
 
         checked = len(spec_files())
         workspace = workspace_from(ctx)
-        with store_of(workspace) as store:
+        with store_of(workspace, read_only=True) as store:
             try:
                 checked += len(personal_reports(store.con, _owner(ctx, workspace, store)))
             except SpecError as exc:

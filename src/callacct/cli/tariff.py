@@ -10,7 +10,13 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import require_admin, store_of, workspace_from, zone_option
+from callacct.cli._context import (
+    MAX_INT,
+    require_admin,
+    store_of,
+    workspace_from,
+    zone_option,
+)
 from callacct.cli._output import (
     CountProgress,
     console,
@@ -144,7 +150,7 @@ def list_command(
       callacct tariff list --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         plans = describe_plans(store.con)
     if as_json:
         print_json(plans)
@@ -172,12 +178,15 @@ def show_command(
     ctx: typer.Context,
     plan: Annotated[str, typer.Argument(help="Plan name.", show_default=False)],
     version: Annotated[
-        int | None, typer.Option("--version", help="Version number (default: the latest).")
+        int | None,
+        typer.Option("--version", min=1, max=MAX_INT, help="Version number (default: the latest)."),
     ] = None,
     prefix: Annotated[
         str | None, typer.Option("--prefix", help="Only rates whose prefix starts with this.")
     ] = None,
-    limit: Annotated[int, typer.Option("--limit", help="Rates shown at most.")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=MAX_INT, help="Rates shown at most.")
+    ] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Show a plan: settings, time bands, holidays and its rates.
@@ -187,7 +196,7 @@ def show_command(
       callacct tariff show fr-carrier --prefix 44 --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         data = show_plan(store.con, plan, version=version, prefix=prefix, limit=limit)
     if as_json:
         print_json(data)
