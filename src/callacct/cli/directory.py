@@ -134,7 +134,7 @@ def _rerate(
     done = result.changes.attribution
     if result.changes.dry_run or done is None or not done.calls or not workspace.settings.sites:
         return None
-    return rate_calls(con, workspace.settings, start=result.changes.as_of)
+    return rate_calls(con, workspace.settings, start=result.changes.effective_from)
 
 
 def _report(result: DirectoryImport, as_json: bool, rating: RateReport | None) -> None:
@@ -165,6 +165,9 @@ def _report(result: DirectoryImport, as_json: bool, rating: RateReport | None) -
                 console.print(f"  ~ {login}: {', '.join(fields)}")
             for login in changes.ended:
                 console.print(f"  - {login}")
+        if changes.backdated:
+            since = changes.as_of.strftime("%Y-%m-%d %H:%M")
+            console.print(f"backdated to {since} UTC: {', '.join(changes.backdated)}")
         if changes.attribution is not None:
             done = changes.attribution
             console.print(
