@@ -22,6 +22,7 @@ from callacct.cli._context import (
 )
 from callacct.cli._output import console, print_json, styled
 from callacct.errors import NotFoundError
+from callacct.i18n import format_datetime
 from callacct.query.calls import (
     CallFilter,
     call_in_scope,
@@ -150,7 +151,7 @@ def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
         cost = "" if row["cost"] is None else f"{format_cost(row['cost'])} {row['currency'] or ''}"
         table.add_row(
             str(row["call_id"]),
-            row["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            format_datetime(row["started_at"], "en", zone),
             arrows.get(row["direction"], row["direction"]),
             row["extension"] or "",
             row["user"] or ("?" if row["undefined_extension"] else ""),
