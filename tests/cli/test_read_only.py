@@ -160,3 +160,20 @@ def test_a_damaged_store_is_a_one_line_error_saying_what_to_do(
     assert 0 in damaged
     assert damaged - {0}, damaged
     duckdb.connect(str(pristine)).close()  # the copy itself was never touched
+
+
+def test_a_damaged_write_ahead_log_says_which_file_to_move(cli: Cli, cucm_files: Path) -> None:
+    cli.json("ingest", str(cucm_files))
+    store = cli.workspace / "callacct.duckdb"
+    _killed_writer(store)
+    wal = cli.workspace / "callacct.duckdb.wal"
+    with wal.open("r+b") as fh:
+        fh.seek(wal.stat().st_size // 2)
+        fh.write(b"\xde\xad\xbe\xef" * 16)
+    result = cli("calls", "--json")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: {wal}: the store's write-ahead log is damaged (")
+    assert "move that file aside" in result.stderr
+    assert len(result.stderr.splitlines()) == 1
+    wal.rename(wal.with_suffix(".aside"))  # as the message says: the store opens again
+    assert len(cli.json("calls", "--all")) == 23

@@ -199,6 +199,12 @@ def damaged_store_error(path: Path, exc: BaseException) -> StoreError | None:
     text = str(exc)
     if not any(word in text.lower() for word in _DAMAGE):
         return None
+    if "wal" in text.lower():
+        return StoreError(
+            f"{path}.wal: the store's write-ahead log is damaged ({text.splitlines()[0]}); "
+            "move that file aside to open the store as of its last checkpoint (then ingest "
+            "again the files of the last runs), or restore a backup"
+        )
     return StoreError(
         f"{path}: the store file is damaged ({text.splitlines()[0]}); restore it from a "
         "backup, or move it aside and rebuild it: ingest the CDR files again and import "
