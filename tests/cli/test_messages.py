@@ -90,7 +90,8 @@ def test_no_command_turns_markup_back_on() -> None:
                 for kw in call.keywords
             ), f"{path.name}:{call.lineno}: markup turned on"
             if name in ("styled", "from_markup") and path.name != "_output.py":
-                assert call.args and isinstance(call.args[0], ast.Constant), (
+                assert call.args, f"{path.name}:{call.lineno}: no template"
+                assert isinstance(call.args[0], ast.Constant), (
                     f"{path.name}:{call.lineno}: a markup template must be a constant string"
                 )
             if name == "Console":
