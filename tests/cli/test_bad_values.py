@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 import typer
+import typer.testing
 from typer.testing import CliRunner
 
 from callacct.cli import app
@@ -223,6 +224,9 @@ def test_a_bad_value_never_ends_in_an_internal_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.chdir(tmp_path)
+    # The app's command tree, built once: building it for each of these runs costs more than
+    # most of the runs themselves.
+    monkeypatch.setattr(typer.testing, "_get_command", lambda typer_app: ROOT)
     workspace = _workspace(demo_root, tmp_path / "ws")
     cdr = tmp_path / "cdr_StandAloneCluster_01_copy"
     first = sorted((demo_root / "cdr").glob("cdr_*"))[0]
