@@ -79,9 +79,10 @@ def open_store(
 ) -> Store:
     """Open (creating if needed) the store at `path` and bring its schema up to date.
 
-    With `read_only`, nothing is written: the schema must be current and no file half-loaded,
-    else the store is opened for writing once to migrate or recover it, then read-only.
-    `on_wait(seconds_waited)` is called while another process holds the file.
+    With `read_only`, nothing is written (DuckDB refuses any write on the connection) and
+    files a killed ingest left half-loaded are hidden; only a store that does not exist yet or
+    needs a migration is first opened for writing, once. `on_wait(seconds_waited)` is called
+    while another process holds the file.
     """
     if read_only and path.is_file():
         store = _open(path, lock_timeout_s, memory_limit, on_wait, read_only=True)
@@ -158,7 +159,7 @@ def _hide_unfinished(store: Store) -> int:
     database = '"' + str(scalar(con, "SELECT current_database()")).replace('"', '""') + '"'
     ledger = f"{database}.main.ingest_files"
     for table in FILE_TABLES:
-        # Only constant names are formatted into the SQL.
+        # Only this package's table names and the quoted database name go into the SQL.
         con.execute(
             f"CREATE TEMP VIEW {table} AS SELECT * FROM {database}.main.{table} "  # noqa: S608
             f"WHERE file_id NOT IN (SELECT file_id FROM {ledger} WHERE status = 'loading')"
