@@ -126,7 +126,7 @@ def _open(
     except duckdb.Error as exc:
         con.close()
         raise damaged_store_error(path, exc) or StoreError(
-            f"{path}: cannot prepare the store: {exc}"
+            f"{path}: cannot prepare the store: {_first_line(exc)}"
         ) from exc
     except BaseException:
         con.close()
@@ -202,15 +202,21 @@ def damaged_store_error(path: Path, exc: BaseException) -> StoreError | None:
         return None
     if "wal" in text.lower():
         return StoreError(
-            f"{path}.wal: the store's write-ahead log is damaged ({text.splitlines()[0]}); "
+            f"{path}.wal: the store's write-ahead log is damaged ({_first_line(exc)}); "
             "move that file aside to open the store as of its last checkpoint (then ingest "
             "again the files of the last runs), or restore a backup"
         )
     return StoreError(
-        f"{path}: the store file is damaged ({text.splitlines()[0]}); restore it from a "
+        f"{path}: the store file is damaged ({_first_line(exc)}); restore it from a "
         "backup, or move it aside and rebuild it: ingest the CDR files again and import "
         "the directory and tariffs again"
     )
+
+
+def _first_line(exc: BaseException) -> str:
+    """DuckDB's message without the advice it adds on further lines: messages stay one line."""
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _newer_store_error(path: Path, version: int) -> StoreError:
@@ -231,7 +237,7 @@ def _connect_with_backoff(
         except duckdb.IOException as exc:
             if "lock" not in str(exc).lower():
                 raise damaged_store_error(path, exc) or StoreError(
-                    f"{path}: cannot open the store: {exc}"
+                    f"{path}: cannot open the store: {_first_line(exc)}"
                 ) from exc
             waited = time.monotonic() - start
             if waited >= timeout:
@@ -246,7 +252,7 @@ def _connect_with_backoff(
             delay = min(delay * 1.6, 2.0)
         except duckdb.Error as exc:
             raise damaged_store_error(path, exc) or StoreError(
-                f"{path}: not a callacct store ({exc})"
+                f"{path}: not a callacct store ({_first_line(exc)})"
             ) from exc
 
 
