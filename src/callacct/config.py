@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import phonenumbers
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -70,30 +71,28 @@ class GeneralSettings(_Section):
 
 
 class _DialFields(_Section):
-    """Validators of the dial-plan keys that `[dialplan]` and `[sites.NAME]` share."""
+    """Validators of the dial-plan keys that `[dialplan]` and `[sites.NAME]` share: the same
+    rules as the dial plans rating builds from them, so that settings that load also rate."""
 
     @field_validator("access_codes", check_fields=False)
     @classmethod
     def _access_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for code in value:
-            if not re.fullmatch(r"[0-9*#]{1,4}", code):
-                raise ValueError(f"access code {code!r} must be 1 to 4 digits")
-        return value
+        return tuple(check_access_code(code) for code in value)
 
-    @field_validator("international_prefix", "national_prefix", check_fields=False)
+    @field_validator("international_prefix", check_fields=False)
     @classmethod
-    def _prefix(cls, value: str) -> str:
-        if value != AUTO and not re.fullmatch(r"[0-9]{0,4}", value):
-            raise ValueError(f"{value!r} must be digits, e.g. '00', or 'auto'")
-        return value
+    def _international_prefix(cls, value: str) -> str:
+        return value if value == AUTO else check_international_prefix(value)
+
+    @field_validator("national_prefix", check_fields=False)
+    @classmethod
+    def _national_prefix(cls, value: str) -> str:
+        return value if value == AUTO else check_national_prefix(value)
 
     @field_validator("local_area_codes", check_fields=False)
     @classmethod
     def _area_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for code in value:
-            if not re.fullmatch(r"[0-9]{1,6}", code):
-                raise ValueError(f"area code {code!r} must be 1 to 6 digits")
-        return value
+        return tuple(check_area_code(code) for code in value)
 
 
 class DialPlanSettings(_DialFields):
@@ -200,6 +199,7 @@ class IngestSettings(_Section):
     parse_bytes: int = Field(
         16 * 1024 * 1024,
         ge=1024,
+        le=1024**3,
         description="bytes of CDR text parsed at once (about 2.5 times this in memory, twice: "
         "one part is parsed while the previous one is stored)",
     )
@@ -293,7 +293,9 @@ class LdapSettings(_Section):
         "directory root, the DC= part of the first role group)",
     )
     page_size: int = Field(500, ge=1, le=100_000, description="entries per page (AD allows 1000)")
-    timeout_s: float = Field(10.0, gt=0, description="connect and receive timeout in seconds")
+    timeout_s: float = Field(
+        10.0, gt=0, le=3600, description="connect and receive timeout in seconds"
+    )
     attributes: LdapAttributes = LdapAttributes()
 
     @field_validator("url")
@@ -397,9 +399,52 @@ def check_regex(value: str) -> str:
 
 
 def check_country(value: str) -> str:
-    """Return `value` if it looks like an ISO 3166-1 alpha-2 code, else raise `ValueError`."""
-    if not re.fullmatch(r"[A-Z]{2}", value):
+    """Return `value` if it is a country callacct can read numbers of (ISO 3166-1 alpha-2, as
+    the phonenumbers metadata knows it), else raise `ValueError`.
+
+    >>> check_country("FR")
+    'FR'
+    >>> check_country("XX")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'XX' is not an ISO country code such as 'FR' or 'US'
+    """
+    if value not in phonenumbers.SUPPORTED_REGIONS:
         raise ValueError(f"{value!r} is not an ISO country code such as 'FR' or 'US'")
+    return value
+
+
+def check_access_code(value: str) -> str:
+    """An outside-line access code: 1 to 4 digits.
+
+    >>> check_access_code("*9")
+    Traceback (most recent call last):
+    ...
+    ValueError: access code '*9' must be 1 to 4 digits
+    """
+    if not re.fullmatch(r"[0-9]{1,4}", value):
+        raise ValueError(f"access code {value!r} must be 1 to 4 digits")
+    return value
+
+
+def check_international_prefix(value: str) -> str:
+    """The prefix dialled before a country code: 1 to 4 digits."""
+    if not re.fullmatch(r"[0-9]{1,4}", value):
+        raise ValueError(f"{value!r} must be 1 to 4 digits, e.g. '00' or '011'")
+    return value
+
+
+def check_national_prefix(value: str) -> str:
+    """The trunk prefix dialled before a national number: empty, or 1 to 2 digits."""
+    if not re.fullmatch(r"[0-9]{0,2}", value):
+        raise ValueError(f"{value!r} must be empty or 1 to 2 digits, e.g. '0' or '1'")
+    return value
+
+
+def check_area_code(value: str) -> str:
+    """A national area code without the national prefix: 1 to 6 digits."""
+    if not re.fullmatch(r"[0-9]{1,6}", value):
+        raise ValueError(f"area code {value!r} must be 1 to 6 digits")
     return value
 
 
@@ -410,18 +455,48 @@ def check_currency(value: str) -> str:
     return value
 
 
+_SIZE_UNITS = {
+    "KB": 1000, "MB": 1000**2, "GB": 1000**3, "TB": 1000**4,
+    "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3, "TiB": 1024**4,
+}  # fmt: skip
+# Below this DuckDB cannot run a query at all; above it, it refuses the setting.
+_SIZE_RANGE = (16 * 1000**2, 1000**5)
+
+
 def check_size(value: str) -> str:
-    """Return `value` if it is a memory size DuckDB understands, else raise `ValueError`."""
-    if not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value):
-        raise ValueError(f"{value!r} is not a size such as '1GB' or '512MB'")
+    """Return `value` if it is a memory size DuckDB can work with, else raise `ValueError`.
+
+    >>> check_size("512MB")
+    '512MB'
+    >>> check_size("1KB")
+    Traceback (most recent call last):
+    ...
+    ValueError: '1KB' is not a size from 16MB to 1000TB, such as '1GB' or '512MB'
+    """
+    found = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value)
+    size = float(found[1]) * _SIZE_UNITS[found[2]] if found else 0.0
+    if not _SIZE_RANGE[0] <= size <= _SIZE_RANGE[1]:
+        raise ValueError(f"{value!r} is not a size from 16MB to 1000TB, such as '1GB' or '512MB'")
     return value
 
 
 def check_timezone(name: str) -> str:
-    """Return `name` if it is an IANA time zone, else raise `ValueError`."""
+    """Return `name` if it is an IANA time zone, else raise `ValueError`.
+
+    Times are converted both in Python and on columns (Polars' own zone database), so a name
+    only one of them knows (the system's 'localtime', 'posix/...', 'right/...') is refused.
+
+    >>> check_timezone("Europe/Paris")
+    'Europe/Paris'
+    >>> check_timezone("localtime")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'localtime' is not a time zone such as 'Europe/Paris'
+    """
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+        pl.Series([0], dtype=pl.Datetime("us", "UTC")).dt.convert_time_zone(name)
+    except (ZoneInfoNotFoundError, ValueError, pl.exceptions.ComputeError) as exc:
         raise ValueError(f"{name!r} is not a time zone such as 'Europe/Paris'") from exc
     return name
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from callacct.directory import attribute_calls, import_directory_csv, list_users, user_history
+from callacct.directory.versions import SINCE_EVER
 from callacct.errors import DirectoryError
 from callacct.store import Store
 from tests.directory.helpers import SETTINGS, add_call, write_csv
@@ -167,3 +168,97 @@ def test_a_file_with_rejected_lines_ends_nobody(store: Store, tmp_path: Path) ->
     ]
     assert result.changes.ended == []
     assert [p["login"] for p in list_users(store.con)] == ["alice", "bob"]
+
+
+def _since(store: Store, login: str) -> tuple[list[dt.datetime], list[tuple[str, dt.datetime]]]:
+    history = user_history(store.con, login)
+    return (
+        [v["valid_from"] for v in history["versions"]],
+        [(e["extension"], e["valid_from"]) for e in history["extensions"]],
+    )
+
+
+def test_a_person_first_seen_in_a_later_load_is_valid_since_ever(
+    store: Store, tmp_path: Path
+) -> None:
+    """A first file rejects bob's line; the corrected file adds him later. He arrives since
+    ever, as if he had been in the first load: his past calls are his."""
+    add_call(store.con, 1, dt.datetime(2020, 6, 1), "outgoing", "2001", remote="0612345678")
+    add_call(store.con, 2, dt.datetime(2020, 6, 2), "outgoing", "2002", remote="0612345678")
+    broken = write_csv(
+        tmp_path / "a.csv", "alice,,,,user,Sales,,,2001,,", "bob,,,,boss,IT,,,2002,,"
+    )
+    first = import_directory_csv(store.con, broken, SETTINGS, now=dt.datetime(2026, 3, 1))
+    assert first.changes.added == ["alice"]
+    assert _calls(store)[2]["user_login"] is None
+    fixed = write_csv(tmp_path / "b.csv", "alice,,,,user,Sales,,,2001,,", "bob,,,,user,IT,,,2002,,")
+    second = import_directory_csv(store.con, fixed, SETTINGS, now=dt.datetime(2026, 3, 2))
+    assert second.changes.as_of == dt.datetime(2026, 3, 2)
+    assert second.changes.added == ["bob"]
+    assert second.changes.effective_from == SINCE_EVER
+    assert _since(store, "bob") == ([SINCE_EVER], [("2002", SINCE_EVER)])
+    assert _calls(store)[2]["user_login"] == "bob"
+    assert _calls(store)[2]["department"] == "IT"
+    assert _calls(store)[2]["undefined_extension"] is False
+
+
+def test_a_newcomer_takes_an_extension_from_where_its_last_holder_left(
+    store: Store, tmp_path: Path
+) -> None:
+    add_call(store.con, 1, dt.datetime(2026, 1, 10), "outgoing", "2003", remote="0612345678")
+    add_call(store.con, 2, dt.datetime(2026, 2, 10), "outgoing", "2003", remote="0612345678")
+    add_call(store.con, 3, dt.datetime(2026, 3, 10), "outgoing", "2003", remote="0612345678")
+    carol = write_csv(tmp_path / "a.csv", "carol,,,,user,Sales,,,2003,,")
+    import_directory_csv(store.con, carol, SETTINGS, as_of=JAN)
+    nobody = write_csv(tmp_path / "b.csv", "alice,,,,user,Sales,,,2001,,")
+    import_directory_csv(store.con, nobody, SETTINGS, as_of=dt.datetime(2026, 2, 1))
+    dave = write_csv(tmp_path / "c.csv", "alice,,,,user,Sales,,,2001,,", "dave,,,,user,IT,,,2003,,")
+    result = import_directory_csv(store.con, dave, SETTINGS, now=dt.datetime(2026, 4, 1))
+    assert result.changes.added == ["dave"]
+    assert _since(store, "dave") == ([SINCE_EVER], [("2003", dt.datetime(2026, 2, 1))])
+    assert [_calls(store)[i]["user_login"] for i in (1, 2, 3)] == ["carol", "dave", "dave"]
+
+
+def test_a_returning_person_or_an_explicit_as_of_starts_then(store: Store, tmp_path: Path) -> None:
+    ann = write_csv(tmp_path / "a.csv", "ann,,,,user,Sales,,,2001,,")
+    import_directory_csv(store.con, ann, SETTINGS, as_of=JAN)
+    empty = write_csv(tmp_path / "b.csv", "zed,,,,user,Sales,,,2009,,")
+    import_directory_csv(store.con, empty, SETTINGS, as_of=dt.datetime(2026, 2, 1))
+    back = write_csv(
+        tmp_path / "c.csv",
+        "zed,,,,user,Sales,,,2009,,",
+        "ann,,,,user,Sales,,,2001,,",
+        "new,,,,user,IT,,,2002,,",
+    )
+    result = import_directory_csv(store.con, back, SETTINGS, as_of=dt.datetime(2026, 3, 1))
+    assert result.changes.added == ["ann", "new"]
+    assert result.changes.effective_from == dt.datetime(2026, 3, 1)
+    assert _since(store, "ann")[0] == [JAN, dt.datetime(2026, 3, 1)]  # came back then
+    assert _since(store, "new") == ([dt.datetime(2026, 3, 1)], [("2002", dt.datetime(2026, 3, 1))])
+
+
+def test_an_earlier_as_of_backdates_a_person_s_only_version(store: Store, tmp_path: Path) -> None:
+    """Someone stored as starting too late (a later --as-of, or an older callacct that started
+    latecomers 'now') is backdated by applying the same snapshot as of an earlier time."""
+    add_call(store.con, 1, dt.datetime(2026, 1, 5), "outgoing", "2001", remote="0612345678")
+    add_call(store.con, 2, dt.datetime(2026, 1, 6), "internal", "2002", peer="2001")
+    path = write_csv(tmp_path / "a.csv", "eve,,,,user,Sales,,,2001,,", "fay,,,,user,IT,,,2002,,")
+    import_directory_csv(store.con, path, SETTINGS, as_of=dt.datetime(2026, 3, 1))
+    assert _calls(store)[1]["user_login"] is None
+    dry = import_directory_csv(
+        store.con, path, SETTINGS, as_of=dt.datetime(2000, 1, 1), dry_run=True
+    )
+    assert (dry.changes.backdated, dry.changes.unchanged) == (["eve", "fay"], 0)
+    assert _since(store, "eve")[0] == [dt.datetime(2026, 3, 1)]
+    result = import_directory_csv(store.con, path, SETTINGS, as_of=dt.datetime(2000, 1, 1))
+    assert result.changes.backdated == ["eve", "fay"]
+    assert result.changes.effective_from == dt.datetime(2000, 1, 1)
+    assert _since(store, "eve") == ([dt.datetime(2000, 1, 1)], [("2001", dt.datetime(2000, 1, 1))])
+    calls = _calls(store)
+    assert (calls[1]["user_login"], calls[2]["user_login"], calls[2]["peer_login"]) == (
+        "eve",
+        "fay",
+        "eve",
+    )
+    again = import_directory_csv(store.con, path, SETTINGS, as_of=dt.datetime(2000, 1, 1))
+    assert (again.changes.backdated, again.changes.unchanged) == ([], 2)

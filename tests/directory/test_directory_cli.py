@@ -443,3 +443,34 @@ def test_a_move_to_another_site_rates_later_calls_with_its_dial_plan(
     calls = {c["call_id"]: c for c in cli.json("calls", "--all")}
     assert (calls[1]["site"], calls[1]["dest_class"]) == ("PAR", "international")
     assert (calls[2]["site"], calls[2]["dest_class"]) == ("NYC", "unknown")
+
+
+def test_a_person_whose_line_was_rejected_then_fixed_gets_their_past_calls(
+    cli: Cli, tmp_path: Path
+) -> None:
+    store = open_store(cli.workspace / "callacct.duckdb")
+    try:
+        add_call(store.con, 1, DAY, "outgoing", "2001", remote="0612345678")
+        add_call(store.con, 2, DAY, "outgoing", "3001", remote="0612345678")
+    finally:
+        store.close()
+    broken = write_csv(tmp_path / "a.csv", PEOPLE[0], PEOPLE[1].replace(",user,", ",boss,"))
+    assert cli("directory", "import", str(broken)).exit_code == 1
+    fixed = write_csv(tmp_path / "b.csv", PEOPLE[0], PEOPLE[1])
+    result = cli.json("directory", "import", str(fixed))
+    assert result["added"] == ["bob"]
+    assert result["effective_from"] == "1900-01-01T00:00:00+00:00"
+    calls = {c["call_id"]: c for c in cli.json("calls", "--all")}
+    assert (calls[1]["user"], calls[2]["user"]) == ("alice", "bob")
+    versions = cli.json("directory", "show", "bob")["versions"]
+    assert [v["valid_from"] for v in versions] == ["1900-01-01T00:00:00+00:00"]
+
+
+def test_an_earlier_as_of_backdates_and_says_so(cli: Cli, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", PEOPLE[0])
+    cli.json("directory", "import", str(path), "--as-of", "2026-03-01")
+    result = cli("directory", "import", str(path), "--as-of", "2000-01-01")
+    assert result.exit_code == 0, result.output
+    assert "backdated to 1999-12-31 21:00 UTC: alice" in result.stdout  # Moscow midnight
+    again = cli.json("directory", "import", str(path), "--as-of", "2000-01-01")
+    assert (again["backdated"], again["unchanged"]) == ([], 1)

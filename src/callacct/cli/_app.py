@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.markup import escape
 from typer.core import TyperGroup
 
 from callacct import __version__
-from callacct.cli._output import err_console
+from callacct.cli._output import print_error
 from callacct.errors import CallacctError
 from callacct.store.disk import write_failure
 
 
 class _Group(TyperGroup):
-    """Turns `CallacctError` from any command into a one-line message and its exit code."""
+    """Turns `CallacctError` from any command into a one-line message and its exit code; an
+    operating-system error about a file (missing, a folder, not writable, a full disk) too."""
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -25,31 +26,63 @@ class _Group(TyperGroup):
         except CallacctError as exc:
             if ctx.find_root().params.get("debug"):
                 raise
-            err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            print_error("error:", exc)
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, BrokenPipeError):
             raise
+        except OSError as exc:
+            message = describe_os_error(exc)
+            if ctx.find_root().params.get("debug") or message is None:
+                raise
+            print_error("error:", message)
+            raise typer.Exit(2) from None
         except Exception as exc:
             if ctx.find_root().params.get("debug") or type(exc).__module__.startswith("typer"):
                 raise
             reason = write_failure(exc)
             if reason is not None:  # a full or read-only disk: not a bug to report
                 where = getattr(exc, "filename", None) or "the workspace"
-                message = (
+                print_error(
+                    "error:",
                     f"{where}: cannot write ({reason}); free space or make it writable, then "
-                    "run the command again"
-                )
-                err_console.print(
-                    f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
+                    "run the command again",
                 )
                 raise typer.Exit(2) from None
-            err_console.print(
-                f"[bold red]internal error:[/] {type(exc).__name__}: {exc}\n"
+            print_error(
+                "internal error:",
+                f"{type(exc).__name__}: {exc}\n"
                 "Run again with --debug for details, and please report it.",
-                highlight=False,
-                soft_wrap=True,
             )
             raise typer.Exit(2) from None
+
+
+# What to do about an operating-system error; these say so even when no file is named.
+_ADVICE = {
+    errno.ENOSPC: "free some space and run the command again",
+    errno.EDQUOT: "free some space and run the command again",
+    errno.EROFS: "the file system is read-only; use a writable place",
+}
+_CHECK_PATH = "check the path, and that callacct may read and write there"
+
+
+def describe_os_error(exc: OSError) -> str | None:
+    """A one-line message for an error the operating system gave about a file, or None when
+    the error is not about a file (then it is a bug, and reported as one).
+
+    >>> describe_os_error(FileNotFoundError(2, "No such file or directory", "/x/[y]"))
+    '/x/[y]: No such file or directory; check the path, and that callacct may read and write there'
+    >>> describe_os_error(OSError(28, "No space left on device"))
+    'No space left on device; free some space and run the command again'
+    >>> describe_os_error(OSError(5, "Input/output error")) is None
+    True
+    """
+    advice = _ADVICE.get(exc.errno or 0)
+    if exc.filename is None:
+        return None if advice is None else f"{exc.strerror}; {advice}"
+    where = str(exc.filename)
+    if exc.filename2 is not None:
+        where += f" -> {exc.filename2}"
+    return f"{where}: {exc.strerror}; {advice or _CHECK_PATH}"
 
 
 app = typer.Typer(

@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import duckdb
 import typer
-from rich.markup import escape
 
-from callacct.cli._output import err_console
+from callacct.cli._output import err_console, print_error, styled
 from callacct.config import Workspace, check_timezone, open_workspace, resolve_workspace_dir
 from callacct.directory.scope import Scope, admin_scope, scope_for
-from callacct.errors import UsageError
+from callacct.errors import StoreError, UsageError
 from callacct.rating.pending import stale_costs_warning
 from callacct.store import Store, open_store
+from callacct.store.connection import damaged_store_error
+
+log = logging.getLogger(__name__)
 
 
 def workspace_from(ctx: typer.Context) -> Workspace:
@@ -24,16 +28,23 @@ def workspace_from(ctx: typer.Context) -> Workspace:
 
 
 @contextmanager
-def store_of(workspace: Workspace, *, rates: bool = False) -> Iterator[Store]:
+def store_of(
+    workspace: Workspace, *, read_only: bool = False, rates: bool = False
+) -> Iterator[Store]:
     """Open the workspace store, telling the user once if another process holds it, and if
     stored costs may be stale (a tariff not applied yet) — unless the command `rates` the
-    calls, which brings them up to date."""
+    calls, which brings them up to date.
+
+    Commands that only read pass `read_only=True`: nothing is written, so they work on a full
+    disk or a read-only folder, and several run at once. A damaged store file, found when it is
+    opened or while it is read, is a one-line error saying what to do.
+    """
     told = False
 
     def waiting(seconds: float) -> None:
         nonlocal told
         if not told and err_console.is_terminal:
-            err_console.print("[dim]waiting for another callacct process to finish...[/]")
+            err_console.print(styled("[dim]waiting for another callacct process to finish...[/]"))
         told = True
 
     settings = workspace.settings.store
@@ -42,12 +53,39 @@ def store_of(workspace: Workspace, *, rates: bool = False) -> Iterator[Store]:
         lock_timeout_s=settings.lock_timeout_s,
         memory_limit=settings.memory_limit,
         on_wait=waiting,
+        read_only=read_only,
     )
     try:
         stale = None if rates else stale_costs_warning(store.con)
         if stale:
-            err_console.print(f"[yellow]warning:[/] {escape(stale)}", highlight=False)
+            print_error("warning:", stale, "yellow")
         yield store
+    except duckdb.Error as exc:
+        damaged = damaged_store_error(store.path, exc)
+        if damaged is None:
+            raise
+        raise damaged from exc
+    finally:
+        store.close()
+
+
+def record_usage(workspace: Workspace, note: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
+    """Write a note no command depends on (which reports a person runs, for `home`) after a
+    read, without making the read wait or fail: skipped when another process holds the store,
+    or it cannot be written (a full disk, a read-only folder)."""
+    settings = workspace.settings.store
+    try:
+        store = open_store(
+            workspace.store_path, lock_timeout_s=0, memory_limit=settings.memory_limit
+        )
+    except StoreError as exc:
+        log.info("usage note skipped: %s", exc)
+        return
+    try:
+        with store.transaction() as con:
+            note(con)
+    except duckdb.Error as exc:
+        log.info("usage note skipped: %s", exc)
     finally:
         store.close()
 

@@ -34,6 +34,7 @@ def bounded(option: str, minimum: int) -> Callable[[Any, Any, int | None], int |
             raise UsageError(f"{option}: {value} is too large (at most {MAX_INTEGER})")
         return value
 
+    check.bounds = (minimum, MAX_INTEGER)  # type: ignore[attr-defined]
     return check
 
 
@@ -45,3 +46,13 @@ def count_option(option: str, help: str) -> Any:
 def seconds_option(option: str, help: str) -> Any:
     """A number of seconds, at least 0: `--min-duration`, `--max-duration`."""
     return typer.Option(option, help=help, callback=bounded(option, 0))
+
+
+def id_argument(help: str) -> Any:
+    """An id (a call's): a whole number from 1."""
+    return typer.Argument(help=help, show_default=False, callback=bounded("ID", 1))
+
+
+def whole_option(option: str, help: str, minimum: int = 0) -> Any:
+    """Any other whole number from `minimum` (a random seed, a version number)."""
+    return typer.Option(option, help=help, callback=bounded(option, minimum))

@@ -8,9 +8,10 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TextIO
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -21,15 +22,40 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from rich.text import Text
 
 from callacct.errors import UsageError
 
-console = Console(highlight=False)
+# Markup is off: what is printed (messages, table cells, titles) is shown as it is, so a path,
+# a time zone or a pattern with square brackets in it is never taken for a style. Styled
+# output is built with `styled`, which keeps the values out of the markup.
+console = Console(highlight=False, markup=False)
 if not console.is_terminal and "COLUMNS" not in os.environ:
     # Piped or redirected tables would wrap at 80 columns; logs and pagers take wider lines.
     console.width = 160
 # Messages are single lines: never wrapped, so scripts and logs see them whole.
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
+err_console = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+
+
+def file_console(file: TextIO, width: int) -> Console:
+    """A console writing plain text (no colours, no markup) to `file`, `width` columns wide."""
+    return Console(file=file, width=width, color_system=None, highlight=False, markup=False)
+
+
+def styled(template: str, *values: object) -> Text:
+    """`template`'s markup with `values` put in its `{}` places as plain text.
+
+    >>> styled("[bold]{}[/] ({})", "[red]x", "^[a-z]{2}$").plain
+    '[red]x (^[a-z]{2}$)'
+    >>> [span.style for span in styled("[bold]{}[/]", "x").spans]
+    ['bold']
+    """
+    return Text.from_markup(template.format(*(escape(str(value)) for value in values)))
+
+
+def print_error(label: str, message: object, style: str = "bold red") -> None:
+    """One line on stderr: a styled label (`error:`, `warning:`...) and a plain message."""
+    err_console.print(Text.assemble((label, style), " ", str(message)))
 
 
 def print_json(data: Any) -> None:
@@ -77,7 +103,7 @@ class _Live:
             yield self
             return
         self._progress = Progress(
-            TextColumn("[bold]{task.description}"),
+            TextColumn("{task.description}", style="bold", markup=False),
             BarColumn(),
             *self._columns,
             TimeRemainingColumn(),

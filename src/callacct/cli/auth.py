@@ -9,7 +9,7 @@ import typer
 
 from callacct.cli._app import app
 from callacct.cli._context import store_of, workspace_from
-from callacct.cli._output import console, print_json
+from callacct.cli._output import console, print_json, styled
 from callacct.directory import scope_for
 from callacct.directory.ldap import authenticate
 from callacct.errors import NotFoundError, UsageError
@@ -51,7 +51,7 @@ def check_command(
         raise UsageError("empty password refused; no bind attempted")
     who = authenticate(workspace.settings.ldap, login, password)
     del password
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         try:
             scope = scope_for(store.con, who.login, workspace.settings)
         except UsageError:
@@ -62,6 +62,6 @@ def check_command(
     if as_json:
         print_json({"login": who.login, "dn": who.dn, **scope.to_dict()})
         return
-    console.print(f"[green]ok[/]: {who.login} ({who.dn})")
+    console.print(styled("[green]ok[/]: {} ({})", who.login, who.dn))
     console.print(f"role: {scope.role}")
     console.print(f"scope: {scope.describe()}")

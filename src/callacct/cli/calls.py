@@ -19,9 +19,10 @@ from callacct.cli._context import (
     workspace_from,
     zone_option,
 )
-from callacct.cli._options import count_option
-from callacct.cli._output import console, print_json
+from callacct.cli._options import count_option, id_argument
+from callacct.cli._output import console, print_json, styled
 from callacct.errors import NotFoundError
+from callacct.i18n import format_datetime
 from callacct.query.calls import (
     CallFilter,
     call_in_scope,
@@ -113,7 +114,7 @@ def calls_command(
         unpriced=unpriced,
         last=None if all_calls else (last or DEFAULT_LAST),
     )
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         scope = scope_from(ctx, workspace, store)
         frame, total = query_calls(store.con, flt, zone, scope=scope)
     if as_json:
@@ -148,7 +149,7 @@ def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
         cost = "" if row["cost"] is None else f"{format_cost(row['cost'])} {row['currency'] or ''}"
         table.add_row(
             str(row["call_id"]),
-            row["started_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            format_datetime(row["started_at"], "en", zone),
             arrows.get(row["direction"], row["direction"]),
             row["extension"] or "",
             row["user"] or ("?" if row["undefined_extension"] else ""),
@@ -160,7 +161,11 @@ def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
         )
     console.print(table)
     if total > frame.height:
-        console.print(f"[dim]{frame.height} of {total:,} matching calls; use --last N or --all[/]")
+        console.print(
+            styled(
+                "[dim]{} of {} matching calls; use --last N or --all[/]", frame.height, f"{total:,}"
+            )
+        )
 
 
 def _duration(seconds: int) -> str:
@@ -172,7 +177,7 @@ def _duration(seconds: int) -> str:
 @calls_app.command("explain")
 def explain_command(
     ctx: typer.Context,
-    call_id: Annotated[int, typer.Argument(help="Call id (see 'callacct calls').")],
+    call_id: Annotated[int, id_argument("Call id (see 'callacct calls').")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON.")] = False,
 ) -> None:
     """Show how a call's cost came about: site and dial plan, normalised number and class,
@@ -183,7 +188,7 @@ def explain_command(
       callacct calls explain 1234 --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         scope = scope_from(ctx, workspace, store)
         if not call_in_scope(store.con, call_id, scope):
             raise NotFoundError(f"no call with id {call_id}; find ids with 'callacct calls'")
@@ -204,7 +209,7 @@ def explain_command(
 @calls_app.command("raw")
 def raw_command(
     ctx: typer.Context,
-    call_id: Annotated[int, typer.Argument(help="Call id (see 'callacct calls').")],
+    call_id: Annotated[int, id_argument("Call id (see 'callacct calls').")],
     as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON.")] = False,
 ) -> None:
     """Show the source record of a call, as the PBX wrote it: file, line and text, read back
@@ -215,7 +220,7 @@ def raw_command(
       callacct calls raw 1234 --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         require_admin(ctx, workspace, store, "calls raw")
         row = store.con.execute(
             "SELECT c.file_id, c.line_no, f.path FROM calls c JOIN ingest_files f USING (file_id) "

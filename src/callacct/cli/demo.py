@@ -10,7 +10,8 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._output import ByteProgress, console, print_json
+from callacct.cli._options import whole_option
+from callacct.cli._output import ByteProgress, console, print_json, styled
 from callacct.demo.workspace import DemoResult, build_demo
 from callacct.errors import UsageError
 
@@ -20,7 +21,7 @@ def demo_command(
     directory: Annotated[Path, typer.Argument(help="Folder for the demo workspace.")] = Path(
         "demo-workspace"
     ),
-    seed: Annotated[int, typer.Option(help="Random seed: same seed and end, same data.")] = 42,
+    seed: Annotated[int, whole_option("--seed", "Random seed: same seed and end, same data.")] = 42,
     days: Annotated[int, typer.Option(help="Days of calls.", min=1, max=366)] = 60,
     end: Annotated[
         str | None, typer.Option(help="Last day of calls, YYYY-MM-DD (default: yesterday).")
@@ -42,7 +43,7 @@ def demo_command(
         raise UsageError(f"--end: {end!r} is not a date (YYYY-MM-DD)") from None
     progress = ByteProgress("ingest")
     if not as_json:
-        console.print(f"Building the demo workspace in [bold]{directory}[/] ...")
+        console.print(styled("Building the demo workspace in [bold]{}[/] ...", directory))
     with progress.running():
         result = build_demo(
             directory,

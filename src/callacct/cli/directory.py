@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 import duckdb
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from callacct.cli._app import app
 from callacct.cli._context import require_admin, scope_from, store_of, workspace_from
-from callacct.cli._output import console, err_console, print_json
+from callacct.cli._output import console, err_console, print_error, print_json, styled
 from callacct.config import Workspace
 from callacct.directory import (
     COLUMNS,
@@ -118,9 +119,9 @@ def sync_ldap_command(
                 workspace.settings,
                 as_of=_as_of(as_of, workspace),
                 dry_run=dry_run,
-                progress=status.update,
+                progress=lambda message: status.update(Text(message)),
             )
-            status.update("rating the calls attributed again...")
+            status.update(Text("rating the calls attributed again..."))
             rating = _rerate(store.con, workspace, result)
     _report(result, as_json, rating)
 
@@ -133,7 +134,7 @@ def _rerate(
     done = result.changes.attribution
     if result.changes.dry_run or done is None or not done.calls or not workspace.settings.sites:
         return None
-    return rate_calls(con, workspace.settings, start=result.changes.as_of)
+    return rate_calls(con, workspace.settings, start=result.changes.effective_from)
 
 
 def _report(result: DirectoryImport, as_json: bool, rating: RateReport | None) -> None:
@@ -164,6 +165,9 @@ def _report(result: DirectoryImport, as_json: bool, rating: RateReport | None) -
                 console.print(f"  ~ {login}: {', '.join(fields)}")
             for login in changes.ended:
                 console.print(f"  - {login}")
+        if changes.backdated:
+            since = changes.as_of.strftime("%Y-%m-%d %H:%M")
+            console.print(f"backdated to {since} UTC: {', '.join(changes.backdated)}")
         if changes.attribution is not None:
             done = changes.attribution
             console.print(
@@ -173,7 +177,7 @@ def _report(result: DirectoryImport, as_json: bool, rating: RateReport | None) -
         if rating is not None and rating.changed:
             console.print(f"{rating.changed:,} call(s) rated again after a change of site")
         for problem in result.problems:
-            err_console.print(f"[yellow]rejected:[/] {problem}", highlight=False)
+            print_error("rejected:", problem, "yellow")
     if result.has_problems:
         raise typer.Exit(1)
 
@@ -204,7 +208,7 @@ def list_command(
       callacct directory list --at 2026-01-31 --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         scope = scope_from(ctx, workspace, store)
         people = [
             p for p in list_users(store.con, at=_as_of(at, workspace)) if scope.allows_person(p)
@@ -229,7 +233,7 @@ def list_command(
             " ".join(p["extensions"] or ()),
         )
     console.print(table)
-    console.print(f"[dim]{len(people)} people[/]")
+    console.print(styled("[dim]{} people[/]", len(people)))
 
 
 @directory_app.command("show")
@@ -243,7 +247,7 @@ def show_command(
     Example: callacct directory show jdupont --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         scope = scope_from(ctx, workspace, store)
         history = user_history(store.con, login)
     versions = [v for v in history["versions"] if scope.allows_person({"login": login, **v})]

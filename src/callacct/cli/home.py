@@ -9,7 +9,7 @@ from rich.table import Table
 
 from callacct.cli._app import app
 from callacct.cli._context import as_login_of, scope_from, store_of, workspace_from, zone_option
-from callacct.cli._output import console, print_json
+from callacct.cli._output import console, print_json, styled
 from callacct.cli.calls import _duration
 from callacct.cli.report import _language
 from callacct.errors import UsageError
@@ -54,7 +54,7 @@ def home_command(
         raise UsageError("home needs a person: callacct --as LOGIN home")
     workspace = workspace_from(ctx)
     zone = zone_option(workspace, tz)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         language = _language(workspace, store, lang, who)
         reader = scope_from(ctx, workspace, store)
         view = home_view(store.con, who, workspace.settings, zone, reader=reader, period=period)
@@ -82,13 +82,13 @@ def home_command(
     console.print(table)
     costs = ", ".join(format_money(v, k, language) for k, v in view.cost.items()) or "0"
     talk = "" if view.average_talk_s is None else _duration(view.average_talk_s)
-    console.print(f"[bold]{t('home.summary', language)}[/]")
+    console.print(styled("[bold]{}[/]", t("home.summary", language)))
     console.print(f"  {t('home.calls_handled', language)}: {view.calls_handled}")
     console.print(f"  {t('home.missed', language)}: {view.missed}")
     console.print(f"  {t('home.total_cost', language)}: {costs}")
     console.print(f"  {t('home.average_talk', language)}: {talk}")
     if view.reports:
-        console.print(f"[bold]{t('home.reports', language)}[/]")
+        console.print(styled("[bold]{}[/]", t("home.reports", language)))
         for name, runs in view.reports:
-            console.print(f"  callacct report run {name}   [dim]({runs})[/]")
-    console.print(f"[dim]{t('home.number_hint', language)}[/]")
+            console.print(styled("  callacct report run {}   [dim]({})[/]", name, runs))
+    console.print(styled("[dim]{}[/]", t("home.number_hint", language)))

@@ -17,7 +17,9 @@ from callacct.cli._output import (
     CountProgress,
     console,
     err_console,
+    print_error,
     print_json,
+    styled,
 )
 from callacct.errors import UsageError
 from callacct.ingest import list_rejects
@@ -93,7 +95,7 @@ def ingest_command(
     """
     workspace = workspace_from(ctx)
     if rejects:
-        with store_of(workspace) as store:
+        with store_of(workspace, read_only=True) as store:
             require_admin(ctx, workspace, store, "ingest --rejects")  # raw records: every number
             rows = list_rejects(store, last=last)
         _show_rejects(rows, as_json)
@@ -131,7 +133,7 @@ def ingest_command(
     else:
         _show_report(report)
     for warning in [*report.warnings, *(rating.warnings if rating else ())]:
-        err_console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        print_error("warning:", warning, "yellow")
     if report.has_problems:
         raise typer.Exit(1)
 
@@ -162,12 +164,13 @@ def _show_report(report: IngestReport) -> None:
         )
     for result in report.results:
         if result.status == "failed":
-            err_console.print(f"[red]failed:[/] {result.message}", highlight=False)
+            print_error("failed:", result.message, "red")
     if report.rejected:
         err_console.print(
-            f"[yellow]{report.rejected} record(s) rejected[/]; see them with "
-            "'callacct ingest --rejects'",
-            highlight=False,
+            styled(
+                "[yellow]{} record(s) rejected[/]; see them with 'callacct ingest --rejects'",
+                report.rejected,
+            )
         )
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from callacct.cli._app import app
-from callacct.cli._output import console, print_json
+from callacct.cli._output import console, print_json, styled
 from callacct.config import (
     DialPlanSettings,
     open_workspace,
@@ -68,7 +68,7 @@ def init_command(
             }
         )
         return
-    console.print(f"Created workspace [bold]{workspace.root}[/]")
+    console.print(styled("Created workspace [bold]{}[/]", workspace.root))
     console.print(f"  settings: {workspace.settings_path}  (edit it; every key is documented)")
     console.print(f"  store:    {workspace.store_path}  (schema version {version})")
     console.print("Next: callacct ingest PATH...")

@@ -17,6 +17,7 @@ from rich.table import Table
 from callacct.cli._app import app
 from callacct.cli._context import (
     as_login_of,
+    record_usage,
     scope_from,
     split_values,
     store_of,
@@ -24,7 +25,7 @@ from callacct.cli._context import (
     zone_option,
 )
 from callacct.cli._options import count_option, seconds_option
-from callacct.cli._output import check_out, console, print_json, written
+from callacct.cli._output import check_out, console, file_console, print_json, styled, written
 from callacct.config import Workspace
 from callacct.directory.scope import Scope
 from callacct.directory.versions import list_users
@@ -206,7 +207,7 @@ def list_command(ctx: typer.Context, lang: Lang = None, as_json: AsJson = False)
       callacct --as jdupont report list --lang de
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         language = _language(workspace, store, lang, as_login_of(ctx))
         entries = list_reports(store.con, _owner(ctx, workspace, store))
     if as_json:
@@ -247,7 +248,7 @@ def show_command(
       callacct report show top-numbers --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         language = _language(workspace, store, lang, as_login_of(ctx))
         entry = find_report(store.con, _owner(ctx, workspace, store), name)
     if as_json:
@@ -260,7 +261,9 @@ def show_command(
         )
         return
     spec = entry.spec
-    console.print(f"[bold]{text_in(spec.title, language)}[/] ({spec.name}, {spec.category})")
+    console.print(
+        styled("[bold]{}[/] ({}, {})", text_in(spec.title, language), spec.name, spec.category)
+    )
     console.print(text_in(spec.description, language))
     given = spec.filters.given()
     if given:
@@ -334,7 +337,7 @@ def run_command(
     target = out or (Path(f"{name}.{fmt}") if render is not None else None)
     if target is not None:
         check_out(target)  # before the report runs, not after
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         scope = scope_from(ctx, workspace, store)
         language = _language(workspace, store, lang, as_login_of(ctx))
         owner = _owner(ctx, workspace, store)
@@ -348,7 +351,7 @@ def run_command(
             overrides=overrides,
             limit=limit,
         )
-        record_run(store.con, owner, entry.spec.name)
+    record_usage(workspace, lambda con: record_run(con, owner, entry.spec.name))
     if render is not None:
         assert target is not None
         written(target, lambda: render(result, fmt, target))
@@ -365,7 +368,7 @@ def run_command(
         # The same table as on a terminal, as plain text (no colours), never wrapped.
         _to_file(
             target,
-            lambda fh: _table(result, Console(file=fh, width=_FILE_WIDTH, color_system=None)),
+            lambda fh: _table(result, file_console(fh, _FILE_WIDTH)),
         )
 
 
@@ -518,7 +521,7 @@ def export_command(
       callacct report export top-numbers --out top.yaml
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         entry = find_report(store.con, _owner(ctx, workspace, store), name)
     text = entry.spec.to_yaml()
     if out is None:
@@ -595,7 +598,7 @@ def validate_command(
 
         checked = len(spec_files())
         workspace = workspace_from(ctx)
-        with store_of(workspace) as store:
+        with store_of(workspace, read_only=True) as store:
             try:
                 checked += len(personal_reports(store.con, _owner(ctx, workspace, store)))
             except SpecError as exc:

@@ -7,13 +7,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 
 from callacct.cli._app import app
 from callacct.cli._context import require_admin, store_of, workspace_from, zone_option
 from callacct.cli._options import count_option
-from callacct.cli._output import CountProgress, console, err_console, print_json
+from callacct.cli._output import (
+    CountProgress,
+    console,
+    print_error,
+    print_json,
+    styled,
+)
 from callacct.errors import UsageError
 from callacct.ingest.workflow import attribute_pending
 from callacct.query.calls import time_range
@@ -137,7 +142,7 @@ def list_command(
       callacct tariff list --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         plans = describe_plans(store.con)
     if as_json:
         print_json(plans)
@@ -165,7 +170,8 @@ def show_command(
     ctx: typer.Context,
     plan: Annotated[str, typer.Argument(help="Plan name.", show_default=False)],
     version: Annotated[
-        int | None, typer.Option("--version", help="Version number (default: the latest).")
+        int | None,
+        count_option("--version", "Version number (default: the latest)."),
     ] = None,
     prefix: Annotated[
         str | None, typer.Option("--prefix", help="Only rates whose prefix starts with this.")
@@ -180,13 +186,14 @@ def show_command(
       callacct tariff show fr-carrier --prefix 44 --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
+    with store_of(workspace, read_only=True) as store:
         data = show_plan(store.con, plan, version=version, prefix=prefix, limit=limit)
     if as_json:
         print_json(data)
         return
+    console.print(styled("[bold]{}[/]", data["plan"]), end=" ")
     console.print(
-        f"[bold]{data['plan']}[/] version {data['version']} valid from {data['valid_from']} - "
+        f"version {data['version']} valid from {data['valid_from']} - "
         f"{data['description']}\n{data['currency']}, {data['decimals']} decimals, rounding "
         f"{data['rounding']}; gateways '{data['gateways']}'"
         f"{' (default plan)' if data['default'] else ''}"
@@ -274,4 +281,4 @@ def show_rating(report: RateReport) -> None:
 
 def _warn(warnings: list[str]) -> None:
     for warning in warnings:
-        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
+        print_error("warning:", warning, "yellow")

@@ -73,6 +73,7 @@ def import_directory_csv(
     *,
     as_of: dt.datetime | None = None,
     dry_run: bool = False,
+    now: dt.datetime | None = None,
 ) -> DirectoryImport:
     """Apply a directory CSV file as the state of the ``csv`` source; attribute calls.
 
@@ -92,6 +93,7 @@ def import_directory_csv(
         dry_run=dry_run,
         end_missing=not read.problems,
         extension_pattern=settings.dialplan.extension_pattern,
+        now=now,
     )
     return DirectoryImport("csv", read.read, len(read.entries), read.problems, changes)
 

@@ -7,8 +7,13 @@ extension given to someone else is ended for the old holder and starts for the n
 are then attributed with the versions in force when they were made (`attribution.py`), so a
 move to another department does not rewrite last month's calls.
 
-The first load of an empty directory is valid since ever (`SINCE_EVER`) unless a time is given,
-so calls already in the store are attributed to the people the directory describes.
+A person seen for the first time is valid since ever (`SINCE_EVER`) unless a time is given,
+whenever they first arrive (in the first load of an empty directory, or in a later one after a
+rejected line kept them out), so the calls already in the store are attributed to the people
+the directory describes; so are their extensions, from the end of the extension's previous
+holder (since ever if none). A snapshot applied as of a time before a person's first version
+backdates that version (and the extensions they have held since it), when it is their only
+version and the snapshot does not change it: the way to backdate someone.
 """
 
 from __future__ import annotations
@@ -39,6 +44,10 @@ class DirectoryChanges:
     changed: dict[str, list[str]] = field(default_factory=dict)
     ended: list[str] = field(default_factory=list)
     unchanged: int = 0
+    backdated: list[str] = field(default_factory=list)
+    # The earliest time whose calls the change re-attributes: `as_of`, or earlier for people
+    # valid since ever when they first arrive, or backdated.
+    effective_from: dt.datetime | None = None
     extensions_added: list[tuple[str, str]] = field(default_factory=list)
     extensions_ended: list[tuple[str, str]] = field(default_factory=list)
     attribution: AttributionResult | None = None
@@ -49,6 +58,7 @@ class DirectoryChanges:
             self.added
             or self.changed
             or self.ended
+            or self.backdated
             or self.extensions_added
             or self.extensions_ended
         )
@@ -56,12 +66,14 @@ class DirectoryChanges:
     def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
-            "as_of": self.as_of.replace(tzinfo=dt.UTC).isoformat(),
+            "as_of": _iso(self.as_of),
             "dry_run": self.dry_run,
             "added": self.added,
             "changed": self.changed,
             "ended": self.ended,
             "unchanged": self.unchanged,
+            "backdated": self.backdated,
+            "effective_from": _iso(self.effective_from or self.as_of),
             "extensions_added": [{"extension": e, "login": u} for e, u in self.extensions_added],
             "extensions_ended": [{"extension": e, "login": u} for e, u in self.extensions_ended],
             "calls_reattributed": None if self.attribution is None else self.attribution.calls,
@@ -70,6 +82,10 @@ class DirectoryChanges:
                 None if self.attribution is None else self.attribution.undefined
             ),
         }
+
+
+def _iso(value: dt.datetime) -> str:
+    return value.replace(tzinfo=dt.UTC).isoformat()
 
 
 def directory_is_empty(con: duckdb.DuckDBPyConnection) -> bool:
@@ -89,25 +105,31 @@ def apply_snapshot(
 ) -> DirectoryChanges:
     """Store `entries` as the state of `source` from `as_of` (naive UTC) on; attribute calls.
 
-    `as_of` defaults to now, or to `SINCE_EVER` when the directory is empty. Versions must be
-    applied in time order: an `as_of` before the start of a version it would end is refused.
+    `as_of` defaults to now, or to `SINCE_EVER` when the directory is empty; without it, a
+    person the store has never seen is valid since ever. Versions must be applied in time
+    order: an `as_of` before the start of a version it would end is refused; one before the
+    start of a person's only version, which the snapshot leaves as it is, backdates it.
     `end_missing=False` keeps the people of `source` that `entries` does not mention (used when
     some input lines were rejected: their people must not be ended by mistake).
     """
     recorded = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
+    explicit = as_of is not None
     if as_of is None:
         as_of = SINCE_EVER if directory_is_empty(con) else recorded
     changes = DirectoryChanges(source=source, as_of=as_of, dry_run=dry_run)
 
     current = _current_users(con)
+    first_version = _first_versions(con)  # login -> (start of their first version, versions)
     incoming = {e.login: e for e in entries}
     to_end: list[str] = []
     new_rows: list[DirectoryEntry] = []
+    starts: dict[str, dt.datetime] = {}  # person -> start of the version stored or backdated
     for login, entry in incoming.items():
         row = current.get(login)
         if row is None:
             changes.added.append(login)
             new_rows.append(entry)
+            starts[login] = as_of if explicit or login in first_version else SINCE_EVER
             continue
         values = entry.user_values()
         diff = [name for name in USER_FIELDS if _norm(values[name]) != _norm(row[name])]
@@ -117,6 +139,10 @@ def apply_snapshot(
             changes.changed[login] = diff
             to_end.append(login)
             new_rows.append(entry)
+            starts[login] = as_of
+        elif row["valid_from"] > as_of and first_version[login] == (row["valid_from"], 1):
+            changes.backdated.append(login)
+            starts[login] = as_of
         else:
             changes.unchanged += 1
     for login, row in current.items():
@@ -141,6 +167,23 @@ def apply_snapshot(
     ]
     changes.extensions_added = sorted(ext_to_add)
     changes.extensions_ended = sorted(ext_to_end)
+    # A person valid from before `as_of` holds their extensions from then too, unless another
+    # holder has one now (it moves at `as_of`) or had it since (it starts where theirs ended).
+    last_end = _last_ends(con)
+    ext_starts = {
+        (ext, login): as_of
+        if ext in current_ext or starts.get(login, as_of) >= as_of
+        else max(starts[login], last_end.get(ext, SINCE_EVER))
+        for ext, login in ext_to_add
+    }
+    ext_backdated = [
+        (ext, login, max(as_of, last_end.get(ext, SINCE_EVER)))
+        for ext, (login, since) in current_ext.items()
+        if login in changes.backdated and since == current[login]["valid_from"]
+    ]
+    changes.effective_from = min(
+        [as_of, *starts.values(), *ext_starts.values(), *(t for _, _, t in ext_backdated)]
+    )
 
     latest = [current[login]["valid_from"] for login in to_end] + [
         current_ext[ext][1] for ext, _ in ext_to_end
@@ -177,14 +220,37 @@ def apply_snapshot(
                 [as_of, [e for e, _ in ext_to_end], [u for _, u in ext_to_end]],
             )
         if new_rows:
-            _insert(con, "users", _user_frame(new_rows, source, as_of, recorded))
+            froms = [starts[entry.login] for entry in new_rows]
+            _insert(con, "users", _user_frame(new_rows, source, froms, recorded))
+        if changes.backdated:
+            con.execute(
+                """
+                UPDATE users SET valid_from = ?
+                WHERE valid_to IS NULL AND login IN (SELECT unnest(?::VARCHAR[]))
+                """,
+                [as_of, changes.backdated],
+            )
+        if ext_backdated:
+            con.execute(
+                """
+                UPDATE extensions SET valid_from = x.since
+                FROM (SELECT unnest(?::VARCHAR[]) AS ext, unnest(?::VARCHAR[]) AS holder,
+                             unnest(?::TIMESTAMP[]) AS since) x
+                WHERE valid_to IS NULL AND extension = x.ext AND login = x.holder
+                """,
+                [
+                    [e for e, _, _ in ext_backdated],
+                    [u for _, u, _ in ext_backdated],
+                    [t for _, _, t in ext_backdated],
+                ],
+            )
         if ext_to_add:
             frame = pl.DataFrame(
                 {
                     "extension": [e for e, _ in ext_to_add],
                     "login": [u for _, u in ext_to_add],
                     "source": [source] * len(ext_to_add),
-                    "valid_from": [as_of] * len(ext_to_add),
+                    "valid_from": [ext_starts[pair] for pair in ext_to_add],
                     "valid_to": [None] * len(ext_to_add),
                     "recorded_at": [recorded] * len(ext_to_add),
                 },
@@ -196,7 +262,7 @@ def apply_snapshot(
         con.execute("ROLLBACK")
         raise
     changes.attribution = attribute_calls(
-        con, since=as_of, new_only=True, extension_pattern=extension_pattern
+        con, since=changes.effective_from, new_only=True, extension_pattern=extension_pattern
     )
     return changes
 
@@ -216,6 +282,21 @@ def _current_users(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     return {row[0]: dict(zip(names, row, strict=True)) for row in cur.fetchall()}
 
 
+def _first_versions(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[dt.datetime, int]]:
+    """Every person the store has seen, from any source: their first start, their versions."""
+    rows = con.execute("SELECT login, min(valid_from), count(*) FROM users GROUP BY login")
+    return {login: (since, int(count)) for login, since, count in rows.fetchall()}
+
+
+def _last_ends(con: duckdb.DuckDBPyConnection) -> dict[str, dt.datetime]:
+    """When each extension's last ended holding ended."""
+    rows = con.execute(
+        "SELECT extension, max(valid_to) FROM extensions WHERE valid_to IS NOT NULL "
+        "GROUP BY extension"
+    )
+    return dict(rows.fetchall())
+
+
 def _current_extensions(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, dt.datetime]]:
     rows = con.execute(
         "SELECT extension, login, valid_from FROM extensions WHERE valid_to IS NULL"
@@ -224,7 +305,10 @@ def _current_extensions(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, 
 
 
 def _user_frame(
-    entries: list[DirectoryEntry], source: str, as_of: dt.datetime, recorded: dt.datetime
+    entries: list[DirectoryEntry],
+    source: str,
+    valid_from: list[dt.datetime],
+    recorded: dt.datetime,
 ) -> pl.DataFrame:
     columns: dict[str, list[Any]] = {name: [] for name in ("login", *USER_FIELDS)}
     for entry in entries:
@@ -236,7 +320,7 @@ def _user_frame(
     frame = pl.DataFrame(columns, schema=schema)
     return frame.with_columns(
         pl.lit(source).alias("source"),
-        pl.lit(as_of).cast(pl.Datetime("us")).alias("valid_from"),
+        pl.Series("valid_from", valid_from, dtype=pl.Datetime("us")),
         pl.lit(None).cast(pl.Datetime("us")).alias("valid_to"),
         pl.lit(recorded).cast(pl.Datetime("us")).alias("recorded_at"),
     )

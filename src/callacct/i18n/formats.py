@@ -186,11 +186,43 @@ def format_date(value: dt.date, language: str) -> str:
 def format_datetime(value: dt.datetime, language: str, zone: dt.tzinfo | None = None) -> str:
     """A date and time of day, converted to `zone` first when given (and `value` is aware).
 
+    A local time that happens twice (the hour repeated when clocks go back) is followed by its
+    UTC offset, so that the two are told apart.
+
     Example:
         >>> format_datetime(dt.datetime(2026, 11, 26, 14, 5, 9), "fr")
         '26/11/2026 14:05:09'
+        >>> from zoneinfo import ZoneInfo
+        >>> first = dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)
+        >>> [format_datetime(first + dt.timedelta(hours=h), "en", ZoneInfo("Europe/Paris"))
+        ...  for h in (0, 1, 2)]
+        ['2026-10-25 02:30:00 +02:00', '2026-10-25 02:30:00 +01:00', '2026-10-25 03:30:00']
     """
     if zone is not None and value.tzinfo is not None:
         value = value.astimezone(zone)
     conv = conventions(language)
-    return value.strftime(f"{conv.date} {conv.time}")
+    text = value.strftime(f"{conv.date} {conv.time}")
+    return f"{text} {_offset(value)}" if is_ambiguous(value) else text
+
+
+def is_ambiguous(value: dt.datetime) -> bool:
+    """Whether `value`'s local time happens twice in its zone (the repeated hour when clocks
+    go back); never for a naive time.
+
+    Example:
+        >>> from zoneinfo import ZoneInfo
+        >>> is_ambiguous(dt.datetime(2026, 10, 25, 2, 30, tzinfo=ZoneInfo("Europe/Paris")))
+        True
+        >>> is_ambiguous(dt.datetime(2026, 10, 25, 3, 30, tzinfo=ZoneInfo("Europe/Paris")))
+        False
+    """
+    if value.tzinfo is None:
+        return False
+    return value.replace(fold=1 - value.fold).utcoffset() != value.utcoffset()
+
+
+def _offset(value: dt.datetime) -> str:
+    """The UTC offset as ±HH:MM."""
+    total = int((value.utcoffset() or dt.timedelta()).total_seconds()) // 60
+    hours, minutes = divmod(abs(total), 60)
+    return f"{'-' if total < 0 else '+'}{hours:02d}:{minutes:02d}"

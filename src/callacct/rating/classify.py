@@ -31,7 +31,7 @@ from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberType, Sho
 from phonenumbers import ValidationResult as Possible
 
 from callacct.rating.dialplan import DialPlan
-from callacct.store import fetch_frame
+from callacct.store import fetch_frame, is_read_only
 from callacct.store.schema import NUMBER_CLASSES_DDL
 
 DestClass = Literal[
@@ -343,7 +343,9 @@ def classify_with_cache(
     >>> con.execute("SELECT count(*) FROM number_classes").fetchall()
     [(1,)]
     """
-    ensure_number_cache(con)
+    writable = not is_read_only(con)  # a read-only store is read, not filled
+    if writable:
+        ensure_number_cache(con)
     key = cache_key(plan)
     wanted = numbers.cast(pl.String).drop_nulls().unique(maintain_order=True)
     wanted_frame = pl.DataFrame({"number": wanted}, schema={"number": pl.String()})
@@ -361,7 +363,7 @@ def classify_with_cache(
     cached = cached.cast(pl.Schema(RESULT_SCHEMA))
     new = wanted_frame.join(cached.select("number"), on="number", how="anti")
     fresh = classify_numbers(new["number"], plan, progress=progress, workers=workers)
-    if fresh.height:
+    if fresh.height and writable:
         con.register("_rating_fresh", fresh.to_arrow())
         try:
             con.execute(

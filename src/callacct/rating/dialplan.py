@@ -20,7 +20,14 @@ from typing import Any
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from callacct.config import check_regex
+from callacct.config import (
+    check_access_code,
+    check_area_code,
+    check_country,
+    check_international_prefix,
+    check_national_prefix,
+    check_regex,
+)
 from callacct.errors import ConfigError
 
 # The outside-line code PBXs most often use in each country; elsewhere `DEFAULT_ACCESS_CODE`,
@@ -68,42 +75,32 @@ class DialPlan(BaseModel):
         DEFAULT_EXTENSION_PATTERN, description="regular expression matching internal extensions"
     )
 
+    # The same rules as the settings these fields come from (config.py), so that settings
+    # that load always make a dial plan.
     @field_validator("region")
     @classmethod
     def _region(cls, value: str) -> str:
-        if value not in phonenumbers.SUPPORTED_REGIONS:
-            raise ValueError(f"{value!r} is not an ISO country code such as 'FR' or 'US'")
-        return value
+        return check_country(value)
 
     @field_validator("access_codes")
     @classmethod
     def _access_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for code in value:
-            if not re.fullmatch(r"[0-9]{1,4}", code):
-                raise ValueError(f"access code {code!r} must be 1 to 4 digits")
-        return value
+        return tuple(check_access_code(code) for code in value)
 
     @field_validator("international_prefix")
     @classmethod
     def _international_prefix(cls, value: str) -> str:
-        if not re.fullmatch(r"[0-9]{1,4}", value):
-            raise ValueError(f"{value!r} must be 1 to 4 digits, e.g. '00' or '011'")
-        return value
+        return check_international_prefix(value)
 
     @field_validator("national_prefix")
     @classmethod
     def _national_prefix(cls, value: str) -> str:
-        if not re.fullmatch(r"[0-9]{0,2}", value):
-            raise ValueError(f"{value!r} must be empty or 1 to 2 digits, e.g. '0' or '1'")
-        return value
+        return check_national_prefix(value)
 
     @field_validator("local_area_codes")
     @classmethod
     def _local_area_codes(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for code in value:
-            if not re.fullmatch(r"[0-9]{1,6}", code):
-                raise ValueError(f"area code {code!r} must be 1 to 6 digits")
-        return value
+        return tuple(check_area_code(code) for code in value)
 
     @field_validator("extension_pattern")
     @classmethod
