@@ -24,8 +24,9 @@ import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from callacct.directory import DirectoryEntry, Scope, apply_snapshot, attribute_calls
+from callacct.directory import DirectoryEntry, apply_snapshot, attribute_calls
 from callacct.query.calls import CallFilter, query_calls
+from callacct.query.scope import Scope
 from callacct.store import open_store
 
 DEPARTMENTS = [f"Dept {i:02d}" for i in range(40)]

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from callacct.directory.scope import Scope
+from callacct.query.scope import Scope
 from callacct.reports.export import write_json
 from callacct.reports.library import public_reports
 from callacct.reports.run import run_report

@@ -1,10 +1,14 @@
 """callacct: call accounting for Cisco CUCM and other PBXs.
 
 Loads call detail records into DuckDB, works out who made each call and what it cost, and from
-that produces reports, alarms, budgets and phone-line locks.
+that produces reports, alarms, budgets and phone-line locks. `callacct.Workspace` is the API
+(see `callacct.api`); importing `callacct` alone stays cheap: the API is loaded when first used.
 """
 
+from __future__ import annotations
+
 import os
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
@@ -16,3 +20,62 @@ __version__ = "0.1.0"
 # 1M rows; docs/benchmarks.md). A value set in the environment wins.
 ALLOCATOR_OPTIONS = "dirty_decay_ms:30000,muzzy_decay_ms:30000"
 os.environ.setdefault("_RJEM_MALLOC_CONF", ALLOCATOR_OPTIONS)
+
+if TYPE_CHECKING:
+    from callacct.api import (
+        CallFilter,
+        CallList,
+        DirectoryResult,
+        HomeView,
+        IngestResult,
+        Login,
+        RawRecord,
+        ReportCheck,
+        ReportEntry,
+        ReportResult,
+        Scope,
+        TariffImport,
+        Workspace,
+    )
+
+_API = (
+    "CallFilter",
+    "CallList",
+    "DirectoryResult",
+    "HomeView",
+    "IngestResult",
+    "Login",
+    "RawRecord",
+    "ReportCheck",
+    "ReportEntry",
+    "ReportResult",
+    "Scope",
+    "TariffImport",
+    "Workspace",
+)
+__all__ = [
+    "ALLOCATOR_OPTIONS",
+    "CallFilter",
+    "CallList",
+    "DirectoryResult",
+    "HomeView",
+    "IngestResult",
+    "Login",
+    "RawRecord",
+    "ReportCheck",
+    "ReportEntry",
+    "ReportResult",
+    "Scope",
+    "TariffImport",
+    "Workspace",
+    "__version__",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """The API's names, imported when first asked for (`callacct.Workspace`)."""
+    if name in _API:
+        from callacct import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'callacct' has no attribute {name!r}")

@@ -502,8 +502,9 @@ def check_timezone(name: str) -> str:
 
 
 @dataclass(frozen=True)
-class Workspace:
-    """A workspace folder and its settings."""
+class WorkspaceFiles:
+    """A workspace folder, where its files are, and its settings (`callacct.Workspace` is
+    the workspace opened for use)."""
 
     root: Path
     settings: Settings
@@ -531,9 +532,9 @@ def resolve_workspace_dir(option: Path | None) -> Path:
     return Path.cwd()
 
 
-def open_workspace(root: Path) -> Workspace:
+def open_workspace(root: Path) -> WorkspaceFiles:
     """Load the workspace at `root`; `ConfigError` if it has no valid `callacct.toml`."""
-    return Workspace(root=root.resolve(), settings=load_settings(root))
+    return WorkspaceFiles(root=root.resolve(), settings=load_settings(root))
 
 
 def load_settings(root: Path) -> Settings:

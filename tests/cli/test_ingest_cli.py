@@ -14,7 +14,7 @@ from callacct.cli import app
 from callacct.config import open_workspace
 from callacct.errors import ConfigError
 from callacct.ingest.engine import IngestReport, ingest_paths
-from callacct.ingest.workflow import pending_calls
+from callacct.query.calls import unfinished_calls
 from callacct.store import open_store, scalar
 from tests.conftest import Cli
 
@@ -247,7 +247,7 @@ def _pending(cli: Cli) -> tuple[int, int, int]:
     store = open_store(cli.workspace / "callacct.duckdb")
     try:
         calls = int(scalar(store.con, "SELECT count(*) FROM calls"))
-        return (calls, *pending_calls(store.con))
+        return (calls, *unfinished_calls(store.con))
     finally:
         store.close()
 
@@ -279,18 +279,18 @@ def test_files_that_cannot_be_moved_are_warnings_after_everything_else(
 def test_calls_a_failed_run_left_pending_are_finished_by_the_next_ingest(
     cli: Cli, cucm_files: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from callacct.ingest import workflow
+    from callacct.api import chain
 
-    original = workflow.rate_calls
+    original = chain.rate_calls
 
     def refusing(*args: object, **kwargs: object) -> None:
         raise ConfigError("general.country: 'XX' is not a country")
 
-    monkeypatch.setattr(workflow, "rate_calls", refusing)
+    monkeypatch.setattr(chain, "rate_calls", refusing)
     failed = cli("ingest", str(cucm_files))
     assert failed.exit_code == 2
     assert _pending(cli) == (23, 0, 23)  # stored and attributed, not rated
-    monkeypatch.setattr(workflow, "rate_calls", original)
+    monkeypatch.setattr(chain, "rate_calls", original)
     again = cli.json("ingest", str(cucm_files))
     assert (again["files_skipped"], again["stored"]) == (5, 0)
     assert again["rating"]["calls"] == 23

@@ -13,6 +13,7 @@ import pytest
 from rich.console import Console
 
 from callacct.cli import _output
+from callacct.progress import Step
 from tests.conftest import Cli
 from tests.rating.helpers import HEADER, write_plan
 
@@ -146,26 +147,32 @@ def test_rating_progress_counts_then_goes_back_to_waiting(
     monkeypatch.setattr(
         _output, "err_console", Console(file=screen, force_terminal=True, width=100)
     )
-    bar = _output.CountProgress("rating calls", "classifying new numbers")
-    with bar.running():
-        assert bar._progress is not None
-        task = bar._progress.tasks[0]
+    line = _output.ProgressLine()
+    with line.running():
+        assert line._progress is not None
+        line(Step("rating"))
+        (task,) = line._progress.tasks
         assert (task.description, task.total) == ("rating calls", None)
-        bar(500, 2000)
+        line(Step("classifying", 500, 2000, "numbers"))
+        (task,) = line._progress.tasks
         assert (task.description, task.completed, task.total) == (
             "classifying new numbers",
             500,
             2000,
         )
-        bar(2000, 2000)
-        (task,) = bar._progress.tasks
+        line(Step("classifying", 2000, 2000, "numbers"))
+        (task,) = line._progress.tasks
         assert (task.description, task.total) == ("rating calls", None)
-    assert bar._progress is None
+        line(Step("reading", 0, 10_000, "bytes"))
+        line(Step("reading", 10_000, 10_000, "bytes"))  # a finished read stays shown
+        (task,) = line._progress.tasks
+        assert (task.description, task.completed, task.total) == ("ingest", 10_000, 10_000)
+    assert line._progress is None
     assert "rating calls" in screen.getvalue()
-    off = _output.CountProgress("rating calls", "classifying new numbers")
+    off = _output.ProgressLine()
     off.enabled = False
     with off.running():
-        off(1, 2)  # not a terminal: nothing shown, nothing fails
+        off(Step("classifying", 1, 2, "numbers"))  # not a terminal: nothing shown, nothing fails
     assert off._progress is None
 
 
@@ -177,9 +184,9 @@ def _import_killed_before_rating(workspace: Path, plan_file: Path) -> None:
     the calls are rated again."""
     code = (
         "import os, signal, sys\n"
-        "import callacct.cli.tariff as tariff\n"
+        "import callacct.api.workspace as api\n"
         "from callacct.cli import main\n"
-        "tariff.rate_calls = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+        "api.rate_calls = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
         "sys.argv = ['callacct', '--workspace', sys.argv[1], 'tariff', 'import', sys.argv[2]]\n"
         "main()\n"
     )

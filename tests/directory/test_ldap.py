@@ -14,6 +14,7 @@ from callacct.demo.people import Person
 from callacct.directory import list_users, sync_ldap_directory
 from callacct.directory.ldap import authenticate, read_ldap_directory
 from callacct.errors import AuthenticationError, ConfigError, LdapError
+from callacct.progress import Step
 from callacct.store import Store
 from tests.directory.conftest import (
     BASE_DN,
@@ -139,12 +140,12 @@ def _person_ldif(ldap: LdapServer, person: object) -> str:
 
 
 def test_sync_tells_its_progress_page_by_page(ldap: LdapServer, store: Store) -> None:
-    said: list[str] = []
+    said: list[Step] = []
     sync_ldap_directory(store.con, _settings(ldap), dry_run=True, progress=said.append)
     pages = (PEOPLE + 1) // PAGE_SIZE
     assert said == [
-        *(f"reading the directory: {n * PAGE_SIZE:,} people" for n in range(1, pages + 1)),
-        f"applying {PEOPLE + 1:,} people to the directory",
+        *(Step("directory", n * PAGE_SIZE, None, "people") for n in range(1, pages + 1)),
+        Step("applying", 0, PEOPLE + 1, "people"),
     ]
 
 

@@ -8,8 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from callacct.config import MaskingSettings
-from callacct.directory import mask_calls, mask_number
-from callacct.directory.masking import mask_expr
+from callacct.query.masking import mask_calls, mask_expr, mask_number
 
 
 @pytest.mark.parametrize(
@@ -57,7 +56,7 @@ def test_masking_settings_per_role() -> None:
 
 
 def test_numbers_quoted_in_text_are_masked_too() -> None:
-    from callacct.directory.masking import mask_in_text
+    from callacct.query.masking import mask_in_text
 
     text = "called 0612345678 (E.164 +33612345678), rate 0.0612 per minute, ext 2001"
     masked = mask_in_text(text, ["0612345678", "+33612345678", None], 4)

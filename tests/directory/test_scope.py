@@ -9,9 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callacct.directory import Scope, admin_scope, import_directory_csv, scope_for
+from callacct.directory import import_directory_csv, scope_for
 from callacct.errors import UsageError
 from callacct.query.calls import CallFilter, query_calls
+from callacct.query.scope import Scope, admin_scope
 from callacct.store import Store
 from tests.directory.helpers import SETTINGS, add_call, write_csv
 

@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from callacct.formats import money_text
 from callacct.i18n import (
     LANGUAGES,
     format_date,
     format_datetime,
     format_duration,
-    format_money,
     format_number,
     format_percent,
 )
@@ -64,14 +64,14 @@ def test_spanish_groups_from_five_digits() -> None:
     ],
 )
 def test_money(language: str, expected: str) -> None:
-    assert format_money(Decimal("1234.565"), "EUR", language) == expected
+    assert money_text(Decimal("1234.565"), "EUR", language) == expected
 
 
 def test_money_minor_units_and_negative() -> None:
-    assert format_money(Decimal("1234.4"), "JPY", "en") == "¥1,234"
-    assert format_money(Decimal("1.2345"), "TND", "fr") == f"1,235{NBSP}TND"
-    assert format_money(Decimal("-5"), "USD", "en") == "-$5.00"
-    assert format_money(Decimal("0.000001"), "EUR", "en") == "€0.00"
+    assert money_text(Decimal("1234.4"), "JPY", "en") == "¥1,234"
+    assert money_text(Decimal("1.2345"), "TND", "fr") == f"1,235{NBSP}TND"
+    assert money_text(Decimal("-5"), "USD", "en") == "-$5.00"
+    assert money_text(Decimal("0.000001"), "EUR", "en") == "€0.00"
 
 
 def test_percent_and_duration() -> None:

@@ -253,12 +253,12 @@ def test_a_really_read_only_archive(small_disk: Path, inputs: list[Path]) -> Non
 def test_any_command_on_a_full_disk_says_so_in_one_line(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from callacct.cli import tariff
+    from callacct.api import workspace
 
     def full(*args: object, **kwargs: object) -> None:
         raise duckdb.TransactionException(f"TransactionContext Error: Failed to commit: {DB_FULL}")
 
-    monkeypatch.setattr(tariff, "rate_calls", full)
+    monkeypatch.setattr(workspace, "rate_calls", full)
     result = cli("rate")
     assert result.exit_code == 2
     assert "internal error" not in result.output

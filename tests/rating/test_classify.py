@@ -257,7 +257,7 @@ def test_many_new_numbers_are_classified_by_worker_processes_the_same(
         PARIS,
         workers=2,
         parallel_from=1,
-        progress=lambda done, total: seen.append((done, total)),
+        progress=lambda step: seen.append((step.done, step.total or 0)),
     )
     assert parallel.rows() == serial.rows()
     assert len(seen) == -(-len(numbers) // 40)

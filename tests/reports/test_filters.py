@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from callacct.directory.scope import Scope
 from callacct.errors import UsageError
+from callacct.query.scope import Scope
 from callacct.reports.filters import Filters, resolve_period
 from callacct.reports.library import public_reports
 from callacct.reports.run import run_report

@@ -16,7 +16,7 @@ import openpyxl
 import pypdf
 import pytest
 
-from callacct.directory.masking import mask_number
+from callacct.query.masking import mask_number
 from tests.conftest import Cli
 
 DEMO_DAYS = ("--from", "2026-11-01", "--to", "2026-11-30")
@@ -183,7 +183,7 @@ def test_the_number_filter_matches_a_masked_reader_only_on_the_whole_number(
 def test_masked_number_sql_equals_mask_number() -> None:
     import duckdb
 
-    from callacct.directory.masking import mask_sql
+    from callacct.query.masking import mask_sql
 
     con = duckdb.connect()
     values = ["+33612345678", "0612", "+1 (555) 12-34", "", "٣٤٥٦٧", "12a", "a", "+33 6 12 34 5 6"]

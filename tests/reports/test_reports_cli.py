@@ -385,7 +385,7 @@ def test_masked_numbers_cannot_be_probed_by_range_or_pattern(demo_copy: Cli) -> 
 def test_json_output_equals_the_library_result(demo: Cli, demo_root: Path) -> None:
     from zoneinfo import ZoneInfo
 
-    from callacct.directory.scope import Scope
+    from callacct.query.scope import Scope
     from callacct.reports.export import result_to_json
     from callacct.reports.run import run_report
     from callacct.store import open_store

@@ -8,9 +8,9 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self, TextIO
+from typing import Any, Final, Self, TextIO
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -18,6 +18,8 @@ from rich.progress import (
     MofNCompleteColumn,
     Progress,
     ProgressColumn,
+    Task,
+    TaskID,
     TextColumn,
     TimeRemainingColumn,
     TransferSpeedColumn,
@@ -25,6 +27,15 @@ from rich.progress import (
 from rich.text import Text
 
 from callacct.errors import UsageError
+from callacct.progress import (
+    APPLYING,
+    CLASSIFYING,
+    DIRECTORY,
+    FINISHING,
+    RATING,
+    READING,
+    Step,
+)
 
 # Markup is off: what is printed (messages, table cells, titles) is shown as it is, so a path,
 # a time zone or a pattern with square brackets in it is never taken for a style. Styled
@@ -64,6 +75,17 @@ def print_json(data: Any) -> None:
     sys.stdout.flush()
 
 
+def duration_text(seconds: int) -> str:
+    """A call's duration in a table: m:ss, or h:mm:ss from an hour.
+
+    >>> duration_text(65), duration_text(3725)
+    ('1:05', '1:02:05')
+    """
+    minutes, sec = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{sec:02d}" if hours else f"{minutes}:{sec:02d}"
+
+
 def check_out(out: Path, option: str = "--out") -> None:
     """A file a command is to write: refused, before any work, when it is a folder or its
     folder does not exist (a missing folder is not created: a typo would go unnoticed)."""
@@ -86,16 +108,56 @@ def written(out: Path, write: Callable[[], object], option: str = "--out") -> No
     console.print(f"wrote {out}", markup=False)
 
 
-class _Live:
-    """A progress display on stderr, shown only on a terminal: a description, a bar, the
-    given columns and the time remaining."""
+#: What each stage of long work is called on the progress line.
+STAGE_LABELS: Final[dict[str, str]] = {
+    READING: "ingest",
+    FINISHING: "attributing and rating new calls",
+    CLASSIFYING: "classifying new numbers",
+    RATING: "rating calls",
+    DIRECTORY: "reading the directory",
+    APPLYING: "applying people to the directory",
+}
 
-    def __init__(self, description: str, *columns: ProgressColumn) -> None:
-        self.description = description
+
+class _Amount(ProgressColumn):
+    """Bytes (done / total) or items (done/total) of a step whose total is known."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._bytes = DownloadColumn()
+        self._items = MofNCompleteColumn()
+
+    def render(self, task: Task) -> RenderableType:
+        if task.total is None:
+            return Text("")
+        return (self._bytes if task.fields.get("unit") == "bytes" else self._items).render(task)
+
+
+class _Speed(ProgressColumn):
+    """Bytes per second, for steps counted in bytes."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._speed = TransferSpeedColumn()
+
+    def render(self, task: Task) -> RenderableType:
+        return self._speed.render(task) if task.fields.get("unit") == "bytes" else Text("")
+
+
+class ProgressLine:
+    """The live progress line on stderr, shown only on a terminal: the library's `Step`s
+    (`callacct.progress`) drawn as they come. A counted step that completes inside work of
+    unknown length (new numbers classified while rating) gives the line back to that work.
+
+    Use: `with line.running(): workspace.ingest(paths, progress=line)`.
+    """
+
+    def __init__(self) -> None:
         self.enabled = err_console.is_terminal
-        self._columns = columns
         self._progress: Progress | None = None
-        self._task: Any = None
+        self._task: TaskID | None = None
+        self._shown: Step | None = None
+        self._idle: Step | None = None  # the work of unknown length going on
 
     @contextmanager
     def running(self) -> Iterator[Self]:
@@ -105,47 +167,56 @@ class _Live:
         self._progress = Progress(
             TextColumn("{task.description}", style="bold", markup=False),
             BarColumn(),
-            *self._columns,
+            _Amount(),
+            _Speed(),
             TimeRemainingColumn(),
             console=err_console,
             transient=True,
         )
         with self._progress:
-            self._task = self._progress.add_task(self.description, total=None)
             yield self
-        self._progress = None
+        self._progress = self._task = self._shown = self._idle = None
 
-
-class ByteProgress(_Live):
-    """A progress bar over bytes."""
-
-    def __init__(self, description: str) -> None:
-        super().__init__(description, DownloadColumn(), TransferSpeedColumn())
-
-    def total(self, size: int) -> None:
-        if self._progress is not None:
-            self._progress.update(self._task, total=size)
-
-    def advance(self, size: int) -> None:
-        if self._progress is not None:
-            self._progress.advance(self._task, size)
-
-
-class CountProgress(_Live):
-    """A live line for work of unknown length (`idle`) that now and then counts items
-    (`counting`): call it as `progress(done, total)`."""
-
-    def __init__(self, idle: str, counting: str) -> None:
-        super().__init__(idle, MofNCompleteColumn())
-        self.counting = counting
-
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, step: Step) -> None:
         if self._progress is None:
             return
-        if done >= total:  # back to work of unknown length (rich cannot unset a total)
-            self._progress.remove_task(self._task)
-            self._task = self._progress.add_task(self.description, total=None)
-        else:
+        if step.total is None:
+            self._idle = step
+        elif step.done >= step.total and self._idle is not None and step.stage != READING:
+            step = self._idle  # back to the work of unknown length
+        self._show(step)
+
+    def _show(self, step: Step) -> None:
+        assert self._progress is not None
+        shown = self._shown
+        self._shown = step
+        description = describe_step(step)
+        if (
+            self._task is not None
+            and shown is not None
+            and shown.stage == step.stage
+            and (shown.total is None) == (step.total is None)
+        ):
             self._progress.update(
-                self._task, description=self.counting, completed=done, total=total
+                self._task, description=description, completed=step.done, total=step.total
             )
+            return
+        # A new stage, or a total to unset (rich cannot): a new task.
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+        self._task = self._progress.add_task(
+            description, total=step.total, completed=step.done, unit=step.unit
+        )
+
+
+def describe_step(step: Step) -> str:
+    """The text of a step on the progress line.
+
+    >>> describe_step(Step("directory", 1500, None, "people"))
+    'reading the directory: 1,500 people'
+    """
+    if step.stage == DIRECTORY and step.done:
+        return f"reading the directory: {step.done:,} people"
+    if step.stage == APPLYING and step.total is not None:
+        return f"applying {step.total:,} people to the directory"
+    return STAGE_LABELS.get(step.stage, step.stage)

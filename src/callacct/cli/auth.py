@@ -8,11 +8,8 @@ from typing import Annotated
 import typer
 
 from callacct.cli._app import app
-from callacct.cli._context import store_of, workspace_from
+from callacct.cli._context import workspace_from
 from callacct.cli._output import console, print_json, styled
-from callacct.directory import scope_for
-from callacct.directory.ldap import authenticate
-from callacct.errors import NotFoundError, UsageError
 
 auth_app = typer.Typer(
     name="auth",
@@ -47,21 +44,11 @@ def check_command(
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, default="", show_default=False)
-    if not password.strip():
-        raise UsageError("empty password refused; no bind attempted")
-    who = authenticate(workspace.settings.ldap, login, password)
+    who = workspace.login(login, password)
     del password
-    with store_of(workspace, read_only=True) as store:
-        try:
-            scope = scope_for(store.con, who.login, workspace.settings)
-        except UsageError:
-            raise NotFoundError(
-                f"{who.login!r} authenticated but is not in the callacct directory; "
-                "run 'callacct directory sync-ldap'"
-            ) from None
     if as_json:
-        print_json({"login": who.login, "dn": who.dn, **scope.to_dict()})
+        print_json(who.to_dict())
         return
     console.print(styled("[green]ok[/]: {} ({})", who.login, who.dn))
-    console.print(f"role: {scope.role}")
-    console.print(f"scope: {scope.describe()}")
+    console.print(f"role: {who.scope.role}")
+    console.print(f"scope: {who.scope.describe()}")

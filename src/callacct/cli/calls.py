@@ -6,33 +6,16 @@ import sys
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-import polars as pl
 import typer
 from rich.table import Table
 
+from callacct.api import CallFilter, CallList
 from callacct.cli._app import app
-from callacct.cli._context import (
-    require_admin,
-    scope_from,
-    split_values,
-    store_of,
-    workspace_from,
-    zone_option,
-)
+from callacct.cli._context import split_values, workspace_from
 from callacct.cli._options import count_option, id_argument
-from callacct.cli._output import console, print_json, styled
-from callacct.errors import NotFoundError
+from callacct.cli._output import console, duration_text, print_json, styled
+from callacct.formats import money_text
 from callacct.i18n import format_datetime
-from callacct.query.calls import (
-    CallFilter,
-    call_in_scope,
-    format_cost,
-    query_calls,
-    time_range,
-    write_calls_json,
-)
-from callacct.rating import explain_call
-from callacct.store.archive import archived_line
 
 DEFAULT_LAST = 100
 
@@ -100,12 +83,9 @@ def calls_command(
     """
     if ctx.invoked_subcommand is not None:
         return
-    workspace = workspace_from(ctx)
-    zone = zone_option(workspace, tz)
-    first, after = time_range(start, end, zone)
     flt = CallFilter(
-        start=first,
-        end=after,
+        start=start,
+        end=end,
         extensions=split_values(ext),
         directions=split_values(direction),
         dispositions=split_values(disposition),
@@ -114,17 +94,16 @@ def calls_command(
         unpriced=unpriced,
         last=None if all_calls else (last or DEFAULT_LAST),
     )
-    with store_of(workspace, read_only=True) as store:
-        scope = scope_from(ctx, workspace, store)
-        frame, total = query_calls(store.con, flt, zone, scope=scope)
+    found = workspace_from(ctx).calls(flt, tz=tz)
     if as_json:
-        write_calls_json(frame, sys.stdout)
+        found.write_json(sys.stdout)
         sys.stdout.flush()
         return
-    _show(frame, total, zone)
+    _show(found)
 
 
-def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
+def _show(found: CallList) -> None:
+    frame, total, zone = found.frame, found.total, ZoneInfo(found.timezone)
     if frame.height == 0:
         console.print("No calls match.")
         return
@@ -146,7 +125,7 @@ def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
             for key, mark in (("transfer", " ⇄"), ("forward", " ↪"), ("conference", " ⊕"))
             if row[key]
         )
-        cost = "" if row["cost"] is None else f"{format_cost(row['cost'])} {row['currency'] or ''}"
+        cost = "" if row["cost"] is None else money_text(row["cost"], row["currency"])
         table.add_row(
             str(row["call_id"]),
             format_datetime(row["started_at"], "en", zone),
@@ -154,7 +133,7 @@ def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
             row["extension"] or "",
             row["user"] or ("?" if row["undefined_extension"] else ""),
             (row["remote_number"] or row["peer_extension"] or "") + flags,
-            _duration(row["duration_s"]),
+            duration_text(row["duration_s"]),
             row["disposition"],
             cost,
             row["gateway"] or "",
@@ -166,12 +145,6 @@ def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
                 "[dim]{} of {} matching calls; use --last N or --all[/]", frame.height, f"{total:,}"
             )
         )
-
-
-def _duration(seconds: int) -> str:
-    minutes, sec = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{sec:02d}" if hours else f"{minutes}:{sec:02d}"
 
 
 @calls_app.command("explain")
@@ -187,14 +160,7 @@ def explain_command(
       callacct calls explain 1234
       callacct calls explain 1234 --json
     """
-    workspace = workspace_from(ctx)
-    with store_of(workspace, read_only=True) as store:
-        scope = scope_from(ctx, workspace, store)
-        if not call_in_scope(store.con, call_id, scope):
-            raise NotFoundError(f"no call with id {call_id}; find ids with 'callacct calls'")
-        explanation = explain_call(store.con, workspace.settings, call_id)
-    if scope.mask_digits:
-        explanation = explanation.masked(scope.mask_digits)
+    explanation = workspace_from(ctx).explain(call_id)
     if as_json:
         print_json(explanation.to_dict())
         return
@@ -219,20 +185,9 @@ def raw_command(
       callacct calls raw 1234
       callacct calls raw 1234 --json
     """
-    workspace = workspace_from(ctx)
-    with store_of(workspace, read_only=True) as store:
-        require_admin(ctx, workspace, store, "calls raw")
-        row = store.con.execute(
-            "SELECT c.file_id, c.line_no, f.path FROM calls c JOIN ingest_files f USING (file_id) "
-            "WHERE c.call_id = ?",
-            [call_id],
-        ).fetchone()
-        if row is None:
-            raise NotFoundError(f"no call with id {call_id}; find ids with 'callacct calls'")
-        file_id, line_no, path = row
-        text = archived_line(store, file_id, line_no)
+    record = workspace_from(ctx).raw(call_id)
     if as_json:
-        print_json({"call_id": call_id, "file": path, "line": line_no, "raw": text})
+        print_json(record.to_dict())
         return
-    console.print(f"{path}, line {line_no}:", highlight=False)
-    console.print(text, markup=False, highlight=False, soft_wrap=True)
+    console.print(f"{record.file}, line {record.line}:", highlight=False)
+    console.print(record.text, markup=False, highlight=False, soft_wrap=True)

@@ -11,9 +11,10 @@ from rich.table import Table
 
 from callacct.cli._app import app
 from callacct.cli._options import whole_option
-from callacct.cli._output import ByteProgress, console, print_json, styled
+from callacct.cli._output import ProgressLine, console, print_json, styled
 from callacct.demo.workspace import DemoResult, build_demo
 from callacct.errors import UsageError
+from callacct.formats import money_text
 
 
 @app.command("demo")
@@ -41,10 +42,10 @@ def demo_command(
         last_day = dt.date.fromisoformat(end) if end else None
     except ValueError:
         raise UsageError(f"--end: {end!r} is not a date (YYYY-MM-DD)") from None
-    progress = ByteProgress("ingest")
+    line = ProgressLine()
     if not as_json:
         console.print(styled("Building the demo workspace in [bold]{}[/] ...", directory))
-    with progress.running():
+    with line.running():
         result = build_demo(
             directory,
             seed=seed,
@@ -52,8 +53,7 @@ def demo_command(
             end=last_day,
             people=people,
             force=force,
-            progress=progress.advance,
-            on_total=progress.total,
+            progress=line,
         )
     if as_json:
         print_json(result.to_dict())
@@ -83,7 +83,7 @@ def _show(result: DemoResult) -> None:
     for tariff in result.tariffs:
         table.add_row(f"tariff {tariff.plan}", f"{tariff.rates} rates, {tariff.currency}")
     for currency, total in result.rating.total.items():
-        table.add_row(f"cost ({currency})", f"{total:,}")
+        table.add_row(f"cost ({currency})", money_text(total, language="en"))
     table.add_row("reports", f"{len(result.reports)} in {result.workspace / 'reports'}")
     table.add_row("time", f"{result.seconds:.1f} s")
     console.print(table)

@@ -5,28 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
-import duckdb
 import typer
 from rich.table import Table
-from rich.text import Text
 
+from callacct.api import DirectoryResult
 from callacct.cli._app import app
-from callacct.cli._context import require_admin, scope_from, store_of, workspace_from
-from callacct.cli._output import console, err_console, print_error, print_json, styled
-from callacct.config import Workspace
-from callacct.directory import (
-    COLUMNS,
-    DirectoryImport,
-    import_directory_csv,
-    list_users,
-    sync_ldap_directory,
-    user_history,
-)
-from callacct.errors import NotFoundError
-from callacct.query.calls import parse_when
-from callacct.rating import RateReport, rate_calls
+from callacct.cli._context import workspace_from
+from callacct.cli._output import ProgressLine, console, print_error, print_json, styled
+from callacct.directory import COLUMNS
 
 directory_app = typer.Typer(
     name="directory",
@@ -46,13 +33,6 @@ AsOf = Annotated[
 ]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show what would change; store nothing.")]
 Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
-
-
-def _as_of(text: str | None, workspace: Workspace) -> dt.datetime | None:
-    if text is None:
-        return None
-    zone = ZoneInfo(workspace.settings.general.timezone)
-    return parse_when(text, zone).astimezone(dt.UTC).replace(tzinfo=None)
 
 
 @directory_app.command("import")
@@ -77,18 +57,7 @@ def import_command(
       callacct directory import people.csv
       callacct directory import people.csv --as-of 2026-03-01 --dry-run
     """
-    workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
-        require_admin(ctx, workspace, store, "directory import")
-        result = import_directory_csv(
-            store.con,
-            file,
-            workspace.settings,
-            as_of=_as_of(as_of, workspace),
-            dry_run=dry_run,
-        )
-        rating = _rerate(store.con, workspace, result)
-    _report(result, as_json, rating)
+    _report(workspace_from(ctx).directory_import(file, as_of=as_of, dry_run=dry_run), as_json)
 
 
 @directory_app.command("sync-ldap")
@@ -111,35 +80,16 @@ def sync_ldap_command(
       callacct directory sync-ldap --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
-        require_admin(ctx, workspace, store, "directory sync-ldap")
-        with err_console.status("reading the directory...", spinner="dots") as status:
-            result = sync_ldap_directory(
-                store.con,
-                workspace.settings,
-                as_of=_as_of(as_of, workspace),
-                dry_run=dry_run,
-                progress=lambda message: status.update(Text(message)),
-            )
-            status.update(Text("rating the calls attributed again..."))
-            rating = _rerate(store.con, workspace, result)
-    _report(result, as_json, rating)
+    line = ProgressLine()
+    with line.running():
+        result = workspace.sync_ldap(as_of=as_of, dry_run=dry_run, progress=line)
+    _report(result, as_json)
 
 
-def _rerate(
-    con: duckdb.DuckDBPyConnection, workspace: Workspace, result: DirectoryImport
-) -> RateReport | None:
-    """Rating reads a call with the dial plan of its directory site: when sites are configured
-    and calls were attributed again, rate those calls again too (only changed ones are written)."""
-    done = result.changes.attribution
-    if result.changes.dry_run or done is None or not done.calls or not workspace.settings.sites:
-        return None
-    return rate_calls(con, workspace.settings, start=result.changes.effective_from)
-
-
-def _report(result: DirectoryImport, as_json: bool, rating: RateReport | None) -> None:
+def _report(outcome: DirectoryResult, as_json: bool) -> None:
+    result, rating = outcome.directory, outcome.rating
     if as_json:
-        print_json({**result.to_dict(), "rating": rating.to_dict() if rating else None})
+        print_json(outcome.to_dict())
     else:
         changes = result.changes
         title = "dry run: nothing stored" if changes.dry_run else None
@@ -207,12 +157,7 @@ def list_command(
       callacct directory list
       callacct directory list --at 2026-01-31 --json
     """
-    workspace = workspace_from(ctx)
-    with store_of(workspace, read_only=True) as store:
-        scope = scope_from(ctx, workspace, store)
-        people = [
-            p for p in list_users(store.con, at=_as_of(at, workspace)) if scope.allows_person(p)
-        ]
+    people = workspace_from(ctx).people(at=at)
     if as_json:
         print_json([_json_person(p) for p in people])
         return
@@ -246,13 +191,8 @@ def show_command(
 
     Example: callacct directory show jdupont --json
     """
-    workspace = workspace_from(ctx)
-    with store_of(workspace, read_only=True) as store:
-        scope = scope_from(ctx, workspace, store)
-        history = user_history(store.con, login)
-    versions = [v for v in history["versions"] if scope.allows_person({"login": login, **v})]
-    if not versions:
-        raise NotFoundError(f"{login!r}: no such person in the directory (within your scope)")
+    history = workspace_from(ctx).person(login)
+    versions = history["versions"]
     if as_json:
         print_json(
             {

@@ -8,13 +8,11 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import as_login_of, scope_from, store_of, workspace_from, zone_option
-from callacct.cli._output import console, print_json, styled
-from callacct.cli.calls import _duration
-from callacct.cli.report import _language
+from callacct.cli._context import as_login_of, workspace_from
+from callacct.cli._output import console, duration_text, print_json, styled
 from callacct.errors import UsageError
-from callacct.i18n import format_datetime, format_money
-from callacct.reports.home import home_view
+from callacct.formats import money_text
+from callacct.i18n import format_datetime
 from callacct.reports.texts import text as t
 
 
@@ -52,12 +50,8 @@ def home_command(
     who = login or as_login_of(ctx)
     if who is None:
         raise UsageError("home needs a person: callacct --as LOGIN home")
-    workspace = workspace_from(ctx)
-    zone = zone_option(workspace, tz)
-    with store_of(workspace, read_only=True) as store:
-        language = _language(workspace, store, lang, who)
-        reader = scope_from(ctx, workspace, store)
-        view = home_view(store.con, who, workspace.settings, zone, reader=reader, period=period)
+    view = workspace_from(ctx).home(who, period=period, tz=tz, language=lang)
+    language = view.language
     if as_json:
         print_json(view.to_dict())
         return
@@ -68,20 +62,20 @@ def home_command(
         cost = (
             ""
             if row["cost"] is None
-            else format_money(row["cost"], row["currency"], language, decimals=2)
+            else money_text(row["cost"], row["currency"], language, decimals=2)
         )
         direction = t(f"value.direction.{row['direction']}", language)
         table.add_row(
             format_datetime(row["started_at"], language),
             direction + ("" if row["answered"] else " ✗"),
             row["other_party"] or "",
-            _duration(row["duration_s"]),
+            duration_text(row["duration_s"]),
             cost,
             row["gateway"] or "",
         )
     console.print(table)
-    costs = ", ".join(format_money(v, k, language) for k, v in view.cost.items()) or "0"
-    talk = "" if view.average_talk_s is None else _duration(view.average_talk_s)
+    costs = ", ".join(money_text(v, k, language) for k, v in view.cost.items()) or "0"
+    talk = "" if view.average_talk_s is None else duration_text(view.average_talk_s)
     console.print(styled("[bold]{}[/]", t("home.summary", language)))
     console.print(f"  {t('home.calls_handled', language)}: {view.calls_handled}")
     console.print(f"  {t('home.missed', language)}: {view.missed}")

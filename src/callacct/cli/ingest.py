@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Annotated
 
@@ -10,11 +9,10 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import require_admin, store_of, workspace_from
+from callacct.cli._context import workspace_from
 from callacct.cli._options import count_option
 from callacct.cli._output import (
-    ByteProgress,
-    CountProgress,
+    ProgressLine,
     console,
     err_console,
     print_error,
@@ -22,12 +20,8 @@ from callacct.cli._output import (
     styled,
 )
 from callacct.errors import UsageError
-from callacct.ingest import list_rejects
 from callacct.ingest.dialects import DIALECTS, get_dialect
 from callacct.ingest.engine import IngestReport
-from callacct.ingest.generic import load_mapping
-from callacct.ingest.workflow import load_files
-from callacct.rating.classify import default_workers
 
 
 def _formats_help() -> str:
@@ -95,46 +89,28 @@ def ingest_command(
     """
     workspace = workspace_from(ctx)
     if rejects:
-        with store_of(workspace, read_only=True) as store:
-            require_admin(ctx, workspace, store, "ingest --rejects")  # raw records: every number
-            rows = list_rejects(store, last=last)
-        _show_rejects(rows, as_json)
+        _show_rejects(workspace.rejects(last=last), as_json)
         return
     if not paths:
         raise UsageError("name at least one file, folder or glob to ingest (or use --rejects)")
-    dialect = load_mapping(mapping) if mapping else (get_dialect(fmt) if fmt else None)
-    progress = ByteProgress("ingest")
-    bar = CountProgress("attributing and rating new calls", "classifying new numbers")
-    with store_of(workspace, rates=not dry_run) as store, ExitStack() as shown:
-        require_admin(ctx, workspace, store, "ingest")
-        shown.enter_context(progress.running())
-
-        def finishing() -> None:
-            shown.close()
-            shown.enter_context(bar.running())
-
-        result = load_files(
-            store,
-            workspace.settings,
+    line = ProgressLine()
+    with line.running():
+        result = workspace.ingest(
             paths,
-            dialect=dialect,
+            format=fmt,
+            mapping=mapping,
             dry_run=dry_run,
             force=force,
             move_to=move_to,
-            progress=progress.advance,
-            on_total=progress.total,
-            on_finishing=finishing,
-            rating_progress=bar,
-            workers=default_workers(),
+            progress=line,
         )
-    report, rating = result.ingest, result.rating
     if as_json:
-        print_json({**report.to_dict(), "rating": rating.to_dict() if rating else None})
+        print_json(result.to_dict())
     else:
-        _show_report(report)
-    for warning in [*report.warnings, *(rating.warnings if rating else ())]:
+        _show_report(result.ingest)
+    for warning in result.warnings:
         print_error("warning:", warning, "yellow")
-    if report.has_problems:
+    if result.has_problems:
         raise typer.Exit(1)
 
 

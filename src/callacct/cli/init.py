@@ -7,16 +7,10 @@ from typing import Annotated
 
 import typer
 
+from callacct.api import Workspace
 from callacct.cli._app import app
 from callacct.cli._output import console, print_json, styled
-from callacct.config import (
-    DialPlanSettings,
-    open_workspace,
-    parse_settings,
-    resolve_workspace_dir,
-    write_default_settings,
-)
-from callacct.store import open_store
+from callacct.config import DialPlanSettings, resolve_workspace_dir
 
 
 @app.command("init")
@@ -42,33 +36,27 @@ def init_command(
     Example: callacct init ./acme --country FR --timezone Europe/Paris --access-code 0
     """
     root = directory or resolve_workspace_dir((ctx.find_root().obj or {}).get("workspace"))
-    settings_path = root / "callacct.toml"
-    raw = {
-        "general": {"country": country, "timezone": timezone, "currency": currency},
-        "dialplan": {
-            "access_codes": list(access_code)
-            if access_code
-            else list(DialPlanSettings().access_codes),
-            "extension_pattern": extension_pattern,
-        },
-    }
-    settings = parse_settings(raw, settings_path)
-    write_default_settings(root, settings)
-    workspace = open_workspace(root)
-    store = open_store(workspace.store_path, lock_timeout_s=settings.store.lock_timeout_s)
-    version = store.schema_version
-    store.close()
+    workspace = Workspace.create(
+        root,
+        country=country,
+        timezone=timezone,
+        currency=currency,
+        access_codes=access_code,
+        extension_pattern=extension_pattern,
+    )
+    version = workspace.schema_version()
+    files = workspace.files
     if as_json:
         print_json(
             {
-                "workspace": str(workspace.root),
-                "settings": str(workspace.settings_path),
-                "store": str(workspace.store_path),
+                "workspace": str(files.root),
+                "settings": str(files.settings_path),
+                "store": str(files.store_path),
                 "schema_version": version,
             }
         )
         return
-    console.print(styled("Created workspace [bold]{}[/]", workspace.root))
-    console.print(f"  settings: {workspace.settings_path}  (edit it; every key is documented)")
-    console.print(f"  store:    {workspace.store_path}  (schema version {version})")
+    console.print(styled("Created workspace [bold]{}[/]", files.root))
+    console.print(f"  settings: {files.settings_path}  (edit it; every key is documented)")
+    console.print(f"  store:    {files.store_path}  (schema version {version})")
     console.print("Next: callacct ingest PATH...")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from collections.abc import Callable
@@ -14,43 +13,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from callacct.api import check_report_files
 from callacct.cli._app import app
-from callacct.cli._context import (
-    as_login_of,
-    record_usage,
-    scope_from,
-    split_values,
-    store_of,
-    workspace_from,
-    zone_option,
-)
+from callacct.cli._context import as_login_of, split_values, workspace_from
 from callacct.cli._options import count_option, seconds_option
 from callacct.cli._output import check_out, console, file_console, print_json, styled, written
-from callacct.config import Workspace
-from callacct.directory.scope import Scope
-from callacct.directory.versions import list_users
-from callacct.errors import SpecError, UsageError
+from callacct.errors import UsageError
 from callacct.i18n import LANGUAGES
-from callacct.problems import Problem
-from callacct.reports.export import write_csv, write_json
-from callacct.reports.library import (
-    OPERATOR,
-    delete_report,
-    derive_report,
-    find_report,
-    import_report,
-    list_reports,
-    personal_reports,
-    record_run,
-    save_report,
-    validate_library,
-)
 from callacct.reports.render.cells import text_rows, text_totals
 from callacct.reports.result import ReportResult
-from callacct.reports.run import run_report
-from callacct.reports.spec import read_spec_text, text_in, validate_file
+from callacct.reports.spec import text_in
 from callacct.reports.texts import text as t
-from callacct.store import Store
 
 FORMATS = ("table", "json", "csv", "xlsx", "pdf", "html")
 RENDERED = ("xlsx", "pdf", "html")
@@ -172,31 +145,6 @@ def _filters(
     )
 
 
-def _owner(ctx: typer.Context, workspace: Workspace, store: Store) -> str:
-    """Whose personal reports: the --as person (who must be in the directory) or the operator."""
-    return _reader(ctx, workspace, store)[0]
-
-
-def _reader(ctx: typer.Context, workspace: Workspace, store: Store) -> tuple[str, Scope]:
-    """The owner of personal reports (`_owner`) and what they may see."""
-    scope = scope_from(ctx, workspace, store)  # UsageError if there is no such person
-    login = as_login_of(ctx)
-    return (OPERATOR if login is None else login), scope
-
-
-def _language(workspace: Workspace, store: Store, lang: str | None, login: str | None) -> str:
-    """--lang, else the person's language, else the workspace's."""
-    if lang is not None:
-        if lang not in LANGUAGES:
-            raise UsageError(f"--lang: {lang!r} is not one of {', '.join(LANGUAGES)}")
-        return lang
-    if login is not None:
-        found = list_users(store.con, logins=[login])
-        if found and found[0].get("language") in LANGUAGES:
-            return str(found[0]["language"])
-    return workspace.settings.general.language
-
-
 @report_app.command("list")
 def list_command(ctx: typer.Context, lang: Lang = None, as_json: AsJson = False) -> None:
     """List public reports by category, then your personal reports.
@@ -207,9 +155,9 @@ def list_command(ctx: typer.Context, lang: Lang = None, as_json: AsJson = False)
       callacct --as jdupont report list --lang de
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace, read_only=True) as store:
-        language = _language(workspace, store, lang, as_login_of(ctx))
-        entries = list_reports(store.con, _owner(ctx, workspace, store))
+    with workspace.holding():
+        language = workspace.language(lang)
+        entries = workspace.reports()
     if as_json:
         print_json([e.to_dict(language) for e in entries])
         return
@@ -248,9 +196,9 @@ def show_command(
       callacct report show top-numbers --json
     """
     workspace = workspace_from(ctx)
-    with store_of(workspace, read_only=True) as store:
-        language = _language(workspace, store, lang, as_login_of(ctx))
-        entry = find_report(store.con, _owner(ctx, workspace, store), name)
+    with workspace.holding():
+        language = workspace.language(lang)
+        entry = workspace.report(name)
     if as_json:
         print_json(
             {
@@ -332,36 +280,16 @@ def run_command(
         max_cost, where,
     )  # fmt: skip
     workspace = workspace_from(ctx)
-    zone = zone_option(workspace, tz)
-    render = _renderer(fmt) if fmt in RENDERED else None
-    target = out or (Path(f"{name}.{fmt}") if render is not None else None)
+    target = out or (Path(f"{name}.{fmt}") if fmt in RENDERED else None)
     if target is not None:
         check_out(target)  # before the report runs, not after
-    with store_of(workspace, read_only=True) as store:
-        scope = scope_from(ctx, workspace, store)
-        language = _language(workspace, store, lang, as_login_of(ctx))
-        owner = _owner(ctx, workspace, store)
-        entry = find_report(store.con, owner, name)
-        result = run_report(
-            store.con,
-            entry.spec,
-            scope=scope,
-            tz=zone,
-            language=language,
-            overrides=overrides,
-            limit=limit,
-        )
-    record_usage(workspace, lambda con: record_run(con, owner, entry.spec.name))
-    if render is not None:
-        assert target is not None
-        written(target, lambda: render(result, fmt, target))
+    result = workspace.run_report(name, overrides, language=lang, tz=tz, limit=limit)
+    if target is not None and fmt != "table":
+        file = target
+        written(file, lambda: workspace.render(result, fmt, file))
     elif fmt in ("json", "csv"):
-        write = write_json if fmt == "json" else write_csv
-        if target is None:
-            write(result, sys.stdout)
-            sys.stdout.flush()
-        else:
-            _to_file(target, lambda fh: write(result, fh))
+        workspace.render(result, fmt, sys.stdout)
+        sys.stdout.flush()
     elif target is None:
         _table(result, console)
     else:
@@ -370,15 +298,6 @@ def run_command(
             target,
             lambda fh: _table(result, file_console(fh, _FILE_WIDTH)),
         )
-
-
-def _renderer(fmt: str) -> Any:
-    """`callacct.reports.render.render(result, fmt, out)`, imported only when asked for."""
-    try:
-        renderers = importlib.import_module("callacct.reports.render")
-    except ImportError:
-        raise UsageError(f"format {fmt!r} is not available yet; use json or csv") from None
-    return renderers.render
 
 
 def _to_file(out: Path, write: Callable[[TextIO], object]) -> None:
@@ -470,21 +389,16 @@ def save_command(
         direction, answered, dest_class, country, number, min_duration, max_duration, min_cost,
         max_cost, where,
     )  # fmt: skip
-    workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
-        owner, scope = _reader(ctx, workspace, store)
-        masked = scope.mask_digits > 0
-        source = find_report(store.con, owner, base)
-        spec = derive_report(
-            source.spec,
-            name,
-            overrides,
-            description=description,
-            group=group,
-            title=title,
-            masked_numbers=masked,
-        )
-        save_report(store.con, owner, spec, replace=replace, masked_numbers=masked)
+    saved = workspace_from(ctx).save_report(
+        name,
+        base=base,
+        filters=overrides,
+        description=description,
+        group=group,
+        title=title,
+        replace=replace,
+    )
+    spec, owner = saved.spec, saved.owner
     if as_json:
         print_json({"name": spec.name, "owner": owner, "spec": json.loads(json.dumps(
             spec.model_dump(mode="json", by_alias=True, exclude_defaults=True)))})  # fmt: skip
@@ -502,9 +416,7 @@ def delete_command(
     Example:
       callacct report delete my-intl
     """
-    workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
-        delete_report(store.con, _owner(ctx, workspace, store), name)
+    workspace_from(ctx).delete_report(name)
     console.print(f"deleted personal report {name!r}")
 
 
@@ -520,10 +432,7 @@ def export_command(
       callacct report export my-intl > my-intl.yaml
       callacct report export top-numbers --out top.yaml
     """
-    workspace = workspace_from(ctx)
-    with store_of(workspace, read_only=True) as store:
-        entry = find_report(store.con, _owner(ctx, workspace, store), name)
-    text = entry.spec.to_yaml()
+    text = workspace_from(ctx).export_report(name)
     if out is None:
         sys.stdout.write(text)
         return
@@ -545,22 +454,11 @@ def import_command(
     Example:
       callacct report import my-intl.yaml
     """
-    text = read_spec_text(path)
-    workspace = workspace_from(ctx)
-    with store_of(workspace) as store:
-        owner, scope = _reader(ctx, workspace, store)
-        spec = import_report(
-            store.con,
-            owner,
-            text,
-            str(path),
-            replace=replace,
-            masked_numbers=scope.mask_digits > 0,
-        )
+    imported = workspace_from(ctx).import_report(path, replace=replace)
     if as_json:
-        print_json({"name": spec.name, "owner": owner})
+        print_json({"name": imported.spec.name, "owner": imported.owner})
         return
-    console.print(f"imported personal report {spec.name!r}")
+    console.print(f"imported personal report {imported.spec.name!r}")
 
 
 @report_app.command("validate")
@@ -581,30 +479,13 @@ def validate_command(
       callacct report validate
       callacct report validate my-report.yaml other.yaml --json
     """
-    problems: list[Problem] = []
-    checked = 0
-    if paths:
-        masked = False
-        if as_login_of(ctx) is not None:  # checked as that person would save them
-            workspace = workspace_from(ctx)
-            with store_of(workspace) as store:
-                masked = scope_from(ctx, workspace, store).mask_digits > 0
-        for path in paths:
-            problems += validate_file(path, masked_numbers=masked)[1]
-            checked += 1
-    else:
-        problems += validate_library()
-        from callacct.reports.library import spec_files
-
-        checked = len(spec_files())
-        workspace = workspace_from(ctx)
-        with store_of(workspace, read_only=True) as store:
-            try:
-                checked += len(personal_reports(store.con, _owner(ctx, workspace, store)))
-            except SpecError as exc:
-                problems += getattr(exc, "problems", [])
+    if paths and as_login_of(ctx) is None:  # files alone need no workspace
+        check = check_report_files(paths)
+    else:  # as the --as person would save them, or the library and personal reports
+        check = workspace_from(ctx).check_reports(paths)
+    checked, problems = check.checked, check.problems
     if as_json:
-        print_json({"checked": checked, "problems": [p.to_dict() for p in problems]})
+        print_json(check.to_dict())
     else:
         for problem in problems:
             console.print(str(problem), markup=False, highlight=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -10,22 +9,12 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import require_admin, store_of, workspace_from, zone_option
+from callacct.cli._context import workspace_from
 from callacct.cli._options import count_option
-from callacct.cli._output import (
-    CountProgress,
-    console,
-    print_error,
-    print_json,
-    styled,
-)
-from callacct.errors import UsageError
-from callacct.ingest.workflow import attribute_pending
-from callacct.query.calls import time_range
-from callacct.rating import RateReport, TariffError, import_tariff, rate_calls
-from callacct.rating.classify import default_workers
-from callacct.rating.pending import stale_costs_warning
-from callacct.rating.tariff import EXAMPLE_TARIFFS, describe_plans, show_plan
+from callacct.cli._output import ProgressLine, console, print_error, print_json, styled
+from callacct.formats import money_text
+from callacct.rating import RateReport, TariffError
+from callacct.rating.tariff import EXAMPLE_TARIFFS
 
 tariff_app = typer.Typer(
     help="Tariff plans: rate decks with prices per destination prefix.\n\n"
@@ -33,15 +22,6 @@ tariff_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(tariff_app, name="tariff")
-
-
-def _date(text: str | None, option: str) -> dt.date | None:
-    if text is None:
-        return None
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise UsageError(f"{option}: {text!r} is not a date YYYY-MM-DD") from None
 
 
 @tariff_app.command("import")
@@ -88,29 +68,23 @@ def import_command(
       callacct tariff import new-default.yaml --replace-default
     """
     workspace = workspace_from(ctx)
-    path = _resolve(file)
-    with store_of(workspace, rates=rate) as store:
-        require_admin(ctx, workspace, store, "tariff import")
-        try:
-            report = import_tariff(
-                store.con,
-                path,
-                plan=plan,
-                valid_from=_date(valid_from, "--valid-from"),
-                dry_run=dry_run,
-                replace_default=replace_default,
-            )
-        except TariffError as exc:
-            if as_json:
-                print_json({"problems": [p.to_dict() for p in exc.problems]})
-            raise
-        rating = rate_calls(store.con, workspace.settings) if rate and not dry_run else None
-        stale = None if rating else stale_costs_warning(store.con)
-    _warn([*report.warnings, *([stale] if stale else [])])
+    try:
+        done = workspace.tariff_import(
+            file,
+            plan=plan,
+            valid_from=valid_from,
+            dry_run=dry_run,
+            rate=rate,
+            replace_default=replace_default,
+        )
+    except TariffError as exc:
+        if as_json:
+            print_json({"problems": [p.to_dict() for p in exc.problems]})
+        raise
+    report, rating = done.report, done.rating
+    _warn(done.warnings)
     if as_json:
-        data = report.to_dict()
-        data["rating"] = rating.to_dict() if rating else None
-        print_json(data)
+        print_json(done.to_dict())
         return
     verb = "would store" if dry_run else ("replaced" if report.replaced else "stored")
     console.print(
@@ -119,15 +93,6 @@ def import_command(
     )
     if rating is not None:
         show_rating(rating)
-
-
-def _resolve(file: Path) -> Path:
-    if file.exists():
-        return file
-    for example in EXAMPLE_TARIFFS:
-        if example.stem == str(file):
-            return example
-    raise UsageError(f"{file}: no such file")
 
 
 @tariff_app.command("list")
@@ -141,9 +106,7 @@ def list_command(
       callacct tariff list
       callacct tariff list --json
     """
-    workspace = workspace_from(ctx)
-    with store_of(workspace, read_only=True) as store:
-        plans = describe_plans(store.con)
+    plans = workspace_from(ctx).tariffs()
     if as_json:
         print_json(plans)
         return
@@ -185,9 +148,7 @@ def show_command(
       callacct tariff show fr-carrier
       callacct tariff show fr-carrier --prefix 44 --json
     """
-    workspace = workspace_from(ctx)
-    with store_of(workspace, read_only=True) as store:
-        data = show_plan(store.con, plan, version=version, prefix=prefix, limit=limit)
+    data = workspace_from(ctx).tariff(plan, version=version, prefix=prefix, limit=limit)
     if as_json:
         print_json(data)
         return
@@ -244,23 +205,9 @@ def rate_command(
       callacct rate --from 2026-11-01 --to 2026-11-30 --json
     """
     workspace = workspace_from(ctx)
-    zone = zone_option(workspace, tz)
-    first, last = time_range(start, end, zone)
-    with (
-        store_of(workspace, rates=True) as store,
-        CountProgress("rating calls", "classifying new numbers").running() as bar,
-    ):
-        require_admin(ctx, workspace, store, "rate")
-        # Calls a failed ingest left unattributed are attributed first: rating needs their site.
-        attribute_pending(store.con, workspace.settings)
-        report = rate_calls(
-            store.con,
-            workspace.settings,
-            start=first.astimezone(dt.UTC).replace(tzinfo=None) if first else None,
-            end=last.astimezone(dt.UTC).replace(tzinfo=None) if last else None,
-            progress=bar,
-            workers=default_workers(),
-        )
+    line = ProgressLine()
+    with line.running():
+        report = workspace.rate(start, end, tz=tz, progress=line)
     if as_json:
         print_json(report.to_dict())
         _warn(report.warnings)
@@ -270,8 +217,8 @@ def rate_command(
 
 def show_rating(report: RateReport) -> None:
     """The outcome of a rating run, for people; warnings on stderr."""
-    delta = ", ".join(f"{amount:+} {cur}" for cur, amount in report.delta.items()) or "none"
-    total = ", ".join(f"{amount} {cur}" for cur, amount in report.total.items()) or "0"
+    delta = ", ".join(money_text(v, cur, signed=True) for cur, v in report.delta.items()) or "none"
+    total = ", ".join(money_text(v, cur) for cur, v in report.total.items()) or "0"
     console.print(
         f"rated {report.calls:,} calls ({report.priced:,} priced) in {report.seconds:.2f} s: "
         f"{report.changed:,} changed, cost change {delta}; total {total}"

@@ -9,26 +9,22 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from callacct.config import Settings, open_workspace, write_default_settings
+import polars as pl
+
+from callacct.api import Workspace
+from callacct.config import Settings
 from callacct.demo.cdr_writer import DemoCdrSummary, write_demo_cdr_files
 from callacct.demo.ldif import write_people_ldif
 from callacct.demo.people import build_people, write_people_csv
-from callacct.directory import import_directory_csv
-from callacct.directory.scope import admin_scope
 from callacct.errors import UsageError
-from callacct.ingest.engine import IngestReport, ingest_paths
-from callacct.rating import ImportReport, RateReport, import_tariff, rate_calls
+from callacct.ingest.engine import IngestReport
+from callacct.progress import Progress
+from callacct.rating import ImportReport, RateReport
 from callacct.rating.tariff import EXAMPLE_TARIFFS
-from callacct.reports.library import public_reports
-from callacct.reports.render import render
-from callacct.reports.run import run_report
-from callacct.store import Store, open_store
 
 DEMO_SETTINGS = {
     "general": {"country": "FR", "timezone": "Europe/Paris", "currency": "EUR", "language": "fr"},
@@ -105,59 +101,50 @@ def build_demo(
     end: dt.date | None = None,
     people: int = 200,
     force: bool = False,
-    progress: Callable[[int], None] | None = None,
-    on_total: Callable[[int], None] | None = None,
+    progress: Progress | None = None,
 ) -> DemoResult:
-    """Create the demo workspace at `root` and ingest its CDR files.
+    """Create the demo workspace at `root` and ingest its CDR files, through the API as any
+    script would: tariffs, the directory (valid since ever, so every call is attributed to its
+    person), then the CDR files (stored, attributed and rated), then a few reports.
 
-    `force` replaces a previous demo workspace there (only the files callacct manages).
+    `force` replaces a previous demo workspace there (only the files callacct manages);
+    `progress` follows the ingest.
     """
     started = time.perf_counter()
     _prepare(root, force)
-    settings = Settings.model_validate(DEMO_SETTINGS)
-    write_default_settings(root, settings)
-    workspace = open_workspace(root)
+    workspace = Workspace.create(root, settings=Settings.model_validate(DEMO_SETTINGS))
     staff = build_people(seed, people)
     (root / "directory").mkdir(exist_ok=True)
     write_people_csv(staff, root / "directory" / "people.csv")
     write_people_ldif(staff, root / "directory", base_dn="dc=example,dc=com")
     last_day = end or (dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1))
     summary = write_demo_cdr_files(root / "cdr", people=staff, seed=seed, days=days, end=last_day)
-    store = open_store(workspace.store_path, lock_timeout_s=settings.store.lock_timeout_s)
-    try:
-        tariffs = [import_tariff(store.con, path) for path in EXAMPLE_TARIFFS]
-        report = ingest_paths(
-            store, workspace.settings, [root / "cdr"], progress=progress, on_total=on_total
-        )
-        # The demo's directory, valid since ever: every call is attributed to its person.
-        import_directory_csv(store.con, root / "directory" / "people.csv", workspace.settings)
-        rating = rate_calls(store.con, workspace.settings, only_new=True)
-        reports = _write_reports(store, workspace.settings, root / "reports", summary)
-        by_direction = dict(
-            store.con.execute(
-                "SELECT direction, count(*) FROM calls GROUP BY ALL ORDER BY 1"
-            ).fetchall()
-        )
-        by_disposition = dict(
-            store.con.execute(
-                "SELECT disposition, count(*) FROM calls GROUP BY ALL ORDER BY 1"
-            ).fetchall()
-        )
-    finally:
-        store.close()
+    with workspace.holding(write=True):
+        tariffs = [workspace.tariff_import(path, rate=False).report for path in EXAMPLE_TARIFFS]
+        workspace.directory_import(root / "directory" / "people.csv")
+        loaded = workspace.ingest([root / "cdr"], progress=progress, workers=1)
+        reports = _write_reports(workspace, root / "reports", summary)
+        calls = workspace.calls().frame
+    assert loaded.rating is not None  # not a dry run
     return DemoResult(
         workspace=workspace.root,
         people=len(staff),
         cdr=summary,
-        ingest=report,
-        calls_by_direction=by_direction,
-        calls_by_disposition=by_disposition,
+        ingest=loaded.ingest,
+        calls_by_direction=_counts(calls, "direction"),
+        calls_by_disposition=_counts(calls, "disposition"),
         tariffs=tariffs,
-        rating=rating,
+        rating=loaded.rating,
         reports=reports,
         example_login=next((p.login for p in staff if p.role == "user"), staff[0].login),
         seconds=time.perf_counter() - started,
     )
+
+
+def _counts(calls: pl.DataFrame, column: str) -> dict[str, int]:
+    """Calls per value of `column`, in the order of the values."""
+    counted = calls.group_by(column).len().sort(column)
+    return {str(value): int(n) for value, n in counted.iter_rows()}
 
 
 # Reports the demo writes: (public report, format, language).
@@ -171,26 +158,15 @@ DEMO_REPORTS = (
 )
 
 
-def _write_reports(
-    store: Store, settings: Settings, folder: Path, cdr: DemoCdrSummary
-) -> list[Path]:
+def _write_reports(workspace: Workspace, folder: Path, cdr: DemoCdrSummary) -> list[Path]:
     """A few public reports over the whole demo period, in several formats and languages."""
     folder.mkdir(exist_ok=True)
-    library = public_reports()
     period = {"from": cdr.first_day.isoformat(), "to": cdr.last_day.isoformat(), "period": None}
-    zone = ZoneInfo(settings.general.timezone)
     written = []
     for name, fmt, language in DEMO_REPORTS:
-        result = run_report(
-            store.con,
-            library[name],
-            scope=admin_scope(settings),
-            tz=zone,
-            language=language,
-            overrides=period,
-        )
+        result = workspace.run_report(name, period, language=language, record=False)
         path = folder / f"{name}-{language}.{fmt}"
-        render(result, fmt, path)
+        workspace.render(result, fmt, path)
         written.append(path)
     return written
 

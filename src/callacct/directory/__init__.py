@@ -18,7 +18,6 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,17 +27,11 @@ import duckdb
 from callacct.config import Settings
 from callacct.directory.attribution import AttributionResult, attribute_calls
 from callacct.directory.csv_import import COLUMNS, read_directory_csv
-from callacct.directory.masking import mask_calls, mask_number
 from callacct.directory.model import DirectoryEntry
-from callacct.directory.scope import (
-    Scope,
-    admin_scope,
-    person_view,
-    scope_for,
-    scope_of_person,
-)
+from callacct.directory.scope import person_view, scope_for, scope_of_person
 from callacct.directory.versions import DirectoryChanges, apply_snapshot, list_users, user_history
 from callacct.problems import Problem
+from callacct.progress import APPLYING, Progress, Step
 
 
 @dataclass(frozen=True)
@@ -104,10 +97,10 @@ def sync_ldap_directory(
     *,
     as_of: dt.datetime | None = None,
     dry_run: bool = False,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> DirectoryImport:
     """Read every person from LDAP (paged) and apply them as the ``ldap`` source;
-    `progress(message)` follows the reading, then the storing."""
+    `progress` follows the reading, then the storing."""
     from callacct.directory.ldap import read_ldap_directory
 
     read = read_ldap_directory(
@@ -117,7 +110,7 @@ def sync_ldap_directory(
         progress=progress,
     )
     if progress is not None:
-        progress(f"applying {len(read.entries):,} people to the directory")
+        progress(Step(APPLYING, 0, len(read.entries), "people"))
     changes = apply_snapshot(
         con,
         read.entries,
@@ -136,14 +129,10 @@ __all__ = [
     "DirectoryEntry",
     "DirectoryImport",
     "Problem",
-    "Scope",
-    "admin_scope",
     "apply_snapshot",
     "attribute_calls",
     "import_directory_csv",
     "list_users",
-    "mask_calls",
-    "mask_number",
     "person_view",
     "scope_for",
     "scope_of_person",

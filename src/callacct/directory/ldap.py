@@ -18,7 +18,7 @@ import math
 import os
 import re
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +39,7 @@ from callacct.directory.model import (
 )
 from callacct.errors import AuthenticationError, ConfigError, LdapError
 from callacct.problems import Problem
+from callacct.progress import DIRECTORY, Progress, Step
 
 log = logging.getLogger(__name__)
 
@@ -263,13 +264,13 @@ def read_ldap_directory(
     *,
     extension_pattern: str,
     default_language: str,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> EntrySet:
     """Every person the user filter selects, read page by page, mapped to directory entries.
 
     Roles come from membership of `admin_groups` / `supervisor_groups`, nested groups included
     (admin wins); a manager DN becomes that person's login. Entries without a login are
-    reported, not kept. `progress(message)` is told how many people were read, page by page.
+    reported, not kept. `progress` is told how many people were read, page by page.
     """
     names = settings.attributes
     wanted = [
@@ -303,7 +304,7 @@ def read_ldap_directory(
                 if item.get("type") == "searchResEntry":
                     raw.append((item["dn"], item["attributes"]))
                     if progress is not None and len(raw) % settings.page_size == 0:
-                        progress(f"reading the directory: {len(raw):,} people")
+                        progress(Step(DIRECTORY, len(raw), None, "people"))
         except LDAPException as exc:
             raise LdapError(
                 f"{settings.url}: search failed ({exc}); check ldap.user_filter and ldap.base_dn"

@@ -28,7 +28,7 @@ import polars as pl
 from callacct.directory.attribution import AttributionResult, attribute_calls
 from callacct.directory.model import USER_FIELDS, DirectoryEntry
 from callacct.errors import DirectoryError
-from callacct.store import scalar
+from callacct.store import scalar, transaction
 
 SINCE_EVER = dt.datetime(1900, 1, 1)
 
@@ -202,8 +202,7 @@ def apply_snapshot(
         )
         return changes
 
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if to_end:
             con.execute(
                 "UPDATE users SET valid_to = ? WHERE valid_to IS NULL "
@@ -257,10 +256,6 @@ def apply_snapshot(
                 schema_overrides={"valid_to": pl.Datetime("us")},
             )
             _insert(con, "extensions", frame)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     changes.attribution = attribute_calls(
         con, since=changes.effective_from, new_only=True, extension_pattern=extension_pattern
     )

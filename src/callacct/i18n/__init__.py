@@ -6,7 +6,7 @@ language falls back to English, then to the key itself, so a missing translation
 a report.
 
 `formats` writes numbers, money, durations and dates the way each language does
-(`format_number`, `format_money`, `format_percent`, `format_duration`, `format_date`,
+(`format_number`, `format_percent`, `format_duration`, `format_date`,
 `format_datetime`).
 
 Example:
@@ -26,7 +26,6 @@ from callacct.i18n.formats import (
     format_date,
     format_datetime,
     format_duration,
-    format_money,
     format_number,
     format_percent,
 )
@@ -38,7 +37,6 @@ __all__ = [
     "format_date",
     "format_datetime",
     "format_duration",
-    "format_money",
     "format_number",
     "format_percent",
     "t",

@@ -1,5 +1,7 @@
 """Numbers, money, durations and dates written the way each of the six languages writes them.
 
+Money is written by `callacct.formats.money_text`, with these conventions.
+
 Implemented here rather than with a locale library: six languages, a handful of rules, and
 the results must not depend on the machine's locale settings.
 
@@ -20,8 +22,6 @@ Example:
     >>> from decimal import Decimal
     >>> format_number(Decimal("1234.5"), "de", decimals=2)
     '1.234,50'
-    >>> format_money(Decimal("1234.5"), "EUR", "en")
-    '€1,234.50'
     >>> format_duration(3725)
     '1:02:05'
 """
@@ -119,33 +119,6 @@ def format_number(value: Decimal | int | float, language: str, decimals: int | N
         whole = conv.group.join(groups)
     sign = "-" if number < 0 and number != 0 else ""
     return sign + whole + (conv.decimal + fraction if fraction else "")
-
-
-def format_money(
-    value: Decimal | int | float, currency: str | None, language: str, decimals: int | None = None
-) -> str:
-    """`value` rounded half up to the currency's minor unit (or `decimals`), with its sign.
-
-    Example:
-        >>> from decimal import Decimal
-        >>> format_money(Decimal("1234.565"), "EUR", "de")
-        '1.234,57\xa0€'
-        >>> format_money(Decimal("3"), "CHF", "en")
-        'CHF\xa03.00'
-        >>> format_money(Decimal("-2.5"), None, "fr")
-        '-2,50'
-    """
-    digits = currency_digits(currency) if decimals is None else decimals
-    amount = format_number(value, language, decimals=digits)
-    if not currency:
-        return amount
-    sign = currency_sign(currency)
-    if conventions(language).money_before:
-        gap = "" if sign != currency.upper() else NBSP
-        if amount.startswith("-"):
-            return "-" + sign + gap + amount[1:]
-        return sign + gap + amount
-    return amount + NBSP + sign
 
 
 def format_percent(value: Decimal | int | float, language: str, decimals: int = 1) -> str:

@@ -44,6 +44,7 @@ from callacct.ingest.files import (
 from callacct.ingest.generic import mapping_dialects
 from callacct.ingest.parse import ParsedChunk, parse_chunk
 from callacct.ingest.prefetch import prefetch
+from callacct.progress import READING, Progress, counting
 from callacct.store import Store, fetch_frame, scalar
 from callacct.store.archive import SUFFIX as ARCHIVE_SUFFIX
 from callacct.store.archive import ArchiveFile, archive_files, remove_archive
@@ -58,7 +59,6 @@ PREPARE_AHEAD = 500  # files read and hashed ahead of the batch being stored
 # filled group leaves it to be rewritten (merged and compressed again) at the next checkpoint,
 # so calls are appended in whole groups until the end of a batch.
 ROW_GROUP_ROWS = 122_880
-Progress = Callable[[int], None]
 # A file whose content is loaded is skipped by the next runs, unless it stored nothing and had
 # rejects: read again (after a corrected mapping, say) it may store them. A file that stored
 # nothing because it has no records, or only duplicates, would gain nothing from a new read.
@@ -167,18 +167,17 @@ def ingest_paths(
     dry_run: bool = False,
     force: bool = False,
     progress: Progress | None = None,
-    on_total: Callable[[int], None] | None = None,
 ) -> IngestReport:
     """Ingest every file under `paths`; see the module docstring for the guarantees.
 
     `force` reads files again even when their content was stored (their records already
-    stored count as duplicates). `on_total(bytes)` is called once with the size of the work,
-    `progress(bytes)` as it is done. Attributing and rating the calls, and moving the files,
+    stored count as duplicates). `progress` is told the bytes done (stage `reading`) of the
+    bytes of every file found. Attributing and rating the calls, and moving the files,
     are `callacct.ingest.workflow.load_files`'s part.
     """
     files = discover(paths)
     with _ingest_settings(store, settings.ingest.memory_limit):
-        return _ingest(store, settings, files, dialect, dry_run, force, progress, on_total)
+        return _ingest(store, settings, files, dialect, dry_run, force, progress)
 
 
 def _stopped(store: Store, report: IngestReport, exc: BaseException) -> StoreError | None:
@@ -226,11 +225,10 @@ def _ingest(
     dry_run: bool,
     force: bool,
     progress: Progress | None,
-    on_total: Callable[[int], None] | None,
 ) -> IngestReport:
-    if on_total is not None:
-        on_total(sum(file_size(p) for p in files))
-    run = _Run(store, settings, dry_run=dry_run, force=force, progress=progress or (lambda n: None))
+    total = None if progress is None else sum(file_size(p) for p in files)
+    advance = counting(progress, READING, total=total, unit="bytes")
+    run = _Run(store, settings, dry_run=dry_run, force=force, progress=advance)
     # Mappings named in the settings are loaded once, so a bad one stops the run at once.
     run.extra_dialects = [] if dialect is not None else mapping_dialects(settings, store.root)
     try:
@@ -310,7 +308,13 @@ class _Batches:
 
 class _Run:
     def __init__(
-        self, store: Store, settings: Settings, *, dry_run: bool, force: bool, progress: Progress
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        dry_run: bool,
+        force: bool,
+        progress: Callable[[int], None],
     ):
         self.store = store
         self.con = store.con

@@ -52,6 +52,7 @@ from typing import Literal, cast
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from callacct.call_codes import DIRECTIONS, DISPOSITIONS, Direction, Disposition
 from callacct.config import Settings, check_timezone
 from callacct.errors import IngestError, SpecError
 from callacct.ingest.dialects import Dialect, Layout, Normalised, first_lines
@@ -70,15 +71,10 @@ from callacct.problems import KeyPath, Problem, SpecProblems, format_path, from_
 from callacct.yamlfile import YamlDocument, read_yaml
 
 SHIPPED_MAPPINGS = Path(__file__).parent / "mappings"
-DIRECTIONS = ("incoming", "outgoing", "internal")
-DISPOSITIONS = ("answered", "missed", "busy", "failed")
 EPOCH_FORMATS: dict[str, Literal["s", "ms"]] = {"epoch": "s", "epoch_ms": "ms"}
 TIME_FIELDS = ("started_at", "answered_at", "ended_at")
 INTEGER_FIELDS = ("duration_s", "ring_s")
 TEXT_FIELDS = ("calling_number", "called_number", "record_key", "extension", "gateway")
-
-DirectionValue = Literal["incoming", "outgoing", "internal"]
-DispositionValue = Literal["answered", "missed", "busy", "failed"]
 
 
 # -- the YAML file ------------------------------------------------------------------------
@@ -111,16 +107,16 @@ class DirectionMap(_Spec):
     """Where the direction is, and how its values read (keys matched ignoring case)."""
 
     column: str
-    values: dict[str, DirectionValue] = Field(default_factory=dict)
-    default: DirectionValue | None = None
+    values: dict[str, Direction] = Field(default_factory=dict)
+    default: Direction | None = None
 
 
 class DispositionMap(_Spec):
     """Where the disposition is, and how its values read (keys matched ignoring case)."""
 
     column: str
-    values: dict[str, DispositionValue] = Field(default_factory=dict)
-    default: DispositionValue | None = None
+    values: dict[str, Disposition] = Field(default_factory=dict)
+    default: Disposition | None = None
     answered_if_connected: bool = False
 
 

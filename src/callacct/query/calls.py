@@ -22,16 +22,12 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from callacct.directory.masking import mask_calls, shown_number_sql
-from callacct.directory.scope import Scope
+from callacct.call_codes import DEST_CLASSES, DIRECTIONS, DISPOSITIONS, FREE_CLASSES
 from callacct.errors import UsageError
-from callacct.query.json_rows import json_rows, write_json_array
-from callacct.rating.classify import DEST_CLASSES
-from callacct.rating.rate import FREE_CLASSES
+from callacct.formats import json_rows, write_json_array
+from callacct.query.masking import mask_calls, shown_number_sql
+from callacct.query.scope import Scope
 from callacct.store import fetch_frame, scalar
-
-DIRECTIONS = ("incoming", "outgoing", "internal")
-DISPOSITIONS = ("answered", "missed", "busy", "failed")
 
 # The keys of `callacct calls --json`, in order (DESIGN §6 plus what ingest knows).
 CALL_COLUMNS = (
@@ -73,12 +69,18 @@ CALL_COLUMNS = (
 )
 
 
+#: A moment or a day: a date-time (naive ones in the reading's time zone), a date, or the text
+#: of one (`2026-11-30`, `2026-11-30T14:00`).
+When = dt.datetime | dt.date | str
+
+
 @dataclass(frozen=True)
 class CallFilter:
-    """What `callacct calls` can ask for. Dates are in the reference time zone."""
+    """What `callacct calls` can ask for. `start` and `end` are days or date-times in the
+    reading's time zone: a day as `end` is included whole, a date-time is where it stops."""
 
-    start: dt.datetime | None = None  # inclusive, aware
-    end: dt.datetime | None = None  # exclusive, aware
+    start: When | None = None
+    end: When | None = None
     extensions: tuple[str, ...] = ()
     directions: tuple[str, ...] = ()
     dispositions: tuple[str, ...] = ()
@@ -88,27 +90,33 @@ class CallFilter:
     last: int | None = None
 
 
-def parse_when(text: str, tz: ZoneInfo, *, end: bool = False) -> dt.datetime:
+def parse_when(text: When, tz: ZoneInfo, *, end: bool = False) -> dt.datetime:
     """A date or date-time in `tz`; an end date means the end of that day.
 
     >>> parse_when("2026-03-01", ZoneInfo("UTC"), end=True).isoformat()
     '2026-03-02T00:00:00+00:00'
+    >>> parse_when(dt.date(2026, 3, 1), ZoneInfo("UTC")).isoformat()
+    '2026-03-01T00:00:00+00:00'
     """
-    try:
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-            day = dt.date.fromisoformat(text)
-            start = dt.datetime.combine(day, dt.time(), tzinfo=tz)
-            return start + dt.timedelta(days=1) if end else start
-        value = dt.datetime.fromisoformat(text)
-    except ValueError:
-        raise UsageError(
-            f"{text!r} is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)"
-        ) from None
+    if isinstance(text, dt.datetime):
+        value = text
+    elif isinstance(text, dt.date):
+        start = dt.datetime.combine(text, dt.time(), tzinfo=tz)
+        return start + dt.timedelta(days=1) if end else start
+    else:
+        try:
+            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+                return parse_when(dt.date.fromisoformat(text), tz, end=end)
+            value = dt.datetime.fromisoformat(text)
+        except ValueError:
+            raise UsageError(
+                f"{text!r} is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)"
+            ) from None
     return value if value.tzinfo else value.replace(tzinfo=tz)
 
 
 def time_range(
-    start: str | None, end: str | None, tz: ZoneInfo
+    start: When | None, end: When | None, tz: ZoneInfo
 ) -> tuple[dt.datetime | None, dt.datetime | None]:
     """[start, end) of a `--from`/`--to` pair (days or date-times in `tz`, the end day
     included); `UsageError` if the range is empty or reversed, which would match nothing.
@@ -138,15 +146,16 @@ def query_calls(
 ) -> tuple[pl.DataFrame, int]:
     """Matching calls in `scope` (oldest first; the most recent `last` if set), numbers masked
     for the scope, and the total matched."""
+    first, after = time_range(flt.start, flt.end, tz)
     scope_sql, scope_params = scope.predicate()
     where: list[str] = [scope_sql]
     params: list[Any] = list(scope_params)
-    if flt.start is not None:
+    if first is not None:
         where.append("started_at >= ?")
-        params.append(_utc_naive(flt.start))
-    if flt.end is not None:
+        params.append(_utc_naive(first))
+    if after is not None:
         where.append("started_at < ?")
-        params.append(_utc_naive(flt.end))
+        params.append(_utc_naive(after))
     if flt.extensions:
         where.append(
             "(extension IN (SELECT unnest(?::VARCHAR[])) "
@@ -236,12 +245,80 @@ def calls_as_json(frame: pl.DataFrame) -> list[dict[str, Any]]:
     return [json.loads(line) for line in json_rows(calls_json_frame(frame), money=("cost",))]
 
 
-def format_cost(value: Decimal) -> str:
-    """A stored cost as exact text with at least two decimals: `0.320000` -> `0.32`.
+def call_source(
+    con: duckdb.DuckDBPyConnection, call_id: int, scope: Scope
+) -> tuple[int, int, str] | None:
+    """Where call `call_id` was read from (file id, line, file path), if it exists and `scope`
+    may see it: the way to a call's raw record, checked like every read of one call by id."""
+    scope_sql, scope_params = scope.predicate()
+    # The scope's predicate is constant text; the values are parameters.
+    sql = (
+        "SELECT c.file_id, c.line_no, f.path FROM calls c JOIN ingest_files f "  # noqa: S608
+        f"USING (file_id) WHERE c.call_id = ? AND {scope_sql}"
+    )
+    rows = con.execute(sql, [call_id, *scope_params]).fetchall()
+    if not rows:
+        return None
+    file_id, line_no, path = rows[0]
+    return int(file_id), int(line_no), str(path)
 
-    >>> format_cost(Decimal("0.320000")), format_cost(Decimal("0.012500"))
-    ('0.32', '0.0125')
-    """
-    amount = value.normalize()
-    exponent = min(int(amount.as_tuple().exponent), -2)
-    return str(amount.quantize(Decimal(1).scaleb(exponent)))
+
+@dataclass(frozen=True)
+class CallSummary:
+    """Counts and sums of the calls in a scope over a period."""
+
+    answered: int
+    not_answered: int
+    average_talk_s: int | None
+    cost: dict[str, Decimal]  # currency -> total cost of the calls `made_by` made
+
+
+def summarise_calls(
+    con: duckdb.DuckDBPyConnection,
+    scope: Scope,
+    *,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    made_by: str | None = None,
+) -> CallSummary:
+    """How many calls in `scope` started in [`start`, `end`) were answered or not, their
+    average talk time, and the cost per currency of those of them that `made_by` made (every
+    one of them when None)."""
+    scope_sql, params = scope.predicate()
+    where = [scope_sql]
+    if start is not None:
+        where.append("started_at >= ?")
+        params.append(_utc_naive(start))
+    if end is not None:
+        where.append("started_at < ?")
+        params.append(_utc_naive(end))
+    clause = " AND ".join(where)
+    # `clause` is the scope's predicate and constant fragments; values are parameters.
+    summary_sql = (
+        "SELECT count(*) FILTER (WHERE answered), count(*) FILTER (WHERE NOT answered), "  # noqa: S608
+        "CAST(round(avg(duration_s) FILTER (WHERE answered)) AS BIGINT) "
+        f"FROM calls WHERE {clause}"
+    )
+    answered, missed, talk = con.execute(summary_sql, params).fetchall()[0]
+    made = "" if made_by is None else " AND user_login = ?"
+    costs = con.execute(
+        f"SELECT currency, sum(cost) FROM calls WHERE {clause}{made} "  # noqa: S608
+        "AND cost IS NOT NULL AND currency IS NOT NULL GROUP BY currency ORDER BY currency",
+        [*params, *([] if made_by is None else [made_by])],
+    ).fetchall()
+    return CallSummary(
+        answered=int(answered),
+        not_answered=int(missed),
+        average_talk_s=None if talk is None else int(talk),
+        cost={str(cur): Decimal(amount) for cur, amount in costs},
+    )
+
+
+def unfinished_calls(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
+    """How many calls are stored but not attributed yet, and how many not rated yet (an
+    ingest storing them now, or one stopped before it finished; see `callacct.api`)."""
+    row = con.execute(
+        "SELECT count(*) FILTER (undefined_extension IS NULL), "
+        "count(*) FILTER (dest_class IS NULL) FROM calls"
+    ).fetchall()[0]
+    return int(row[0]), int(row[1])

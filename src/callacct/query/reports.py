@@ -12,15 +12,32 @@ label shows only what the reader may see. Conditions compare the stored numbers
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 import duckdb
 import polars as pl
 
-from callacct.directory.masking import masked_calls_sql
-from callacct.directory.scope import Scope
-from callacct.reports.compile import ReportQuery
+from callacct.query.masking import masked_calls_sql
+from callacct.query.scope import Scope
 from callacct.store import fetch_frame
+
+
+@dataclass
+class ReportQuery:
+    """A report's SQL over `calls`, without the reader's scope (added here, in one place):
+    the select list, the conditions and the tail, each with its bound parameters. The text
+    comes from the report compiler (registry fields, validated names, constant fragments)."""
+
+    select: str
+    select_params: list[Any]
+    where: list[str]
+    where_params: list[Any]
+    group_by: str = ""
+    order_by: str = ""
+    limit: int | None = None
+    totals_select: str | None = None
+    totals_params: list[Any] = field(default_factory=list)
 
 
 def _where(query: ReportQuery, scope: Scope) -> tuple[str, list[Any]]:

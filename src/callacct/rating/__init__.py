@@ -1,9 +1,8 @@
 """Rating: the destination class, country, plan and exact cost of each call."""
 
+from callacct.call_codes import DEST_CLASSES, DestClass
 from callacct.rating.classify import (
-    DEST_CLASSES,
     Classification,
-    DestClass,
     classify_number,
     classify_numbers,
     classify_with_cache,

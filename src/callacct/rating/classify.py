@@ -19,10 +19,10 @@ import itertools
 import multiprocessing
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from typing import Final, Literal, get_args
+from typing import Final
 
 import duckdb
 import phonenumbers
@@ -30,23 +30,11 @@ import polars as pl
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberType, ShortNumberCost
 from phonenumbers import ValidationResult as Possible
 
+from callacct.call_codes import DestClass
+from callacct.progress import CLASSIFYING, Progress, Step
 from callacct.rating.dialplan import DialPlan
 from callacct.store import fetch_frame, is_read_only
 from callacct.store.schema import NUMBER_CLASSES_DDL
-
-DestClass = Literal[
-    "international",
-    "national",
-    "local",
-    "mobile",
-    "toll_free",
-    "premium",
-    "shared_cost",
-    "emergency",
-    "internal",
-    "unknown",
-]
-DEST_CLASSES: Final[tuple[DestClass, ...]] = get_args(DestClass)
 
 # Bump when the rules below change, so cached classifications made by older rules are not used.
 CLASSIFIER_VERSION: Final = 1
@@ -59,8 +47,6 @@ RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "dest_class": pl.String(),
     "dest_country": pl.String(),
 }
-
-Progress = Callable[[int, int], None]  # (numbers classified so far, numbers to classify)
 
 # Below this many new numbers, starting worker processes (≈ 1 s) costs more than it saves.
 PARALLEL_FROM: Final = 20_000
@@ -256,7 +242,7 @@ def classify_numbers(
     With `workers` > 1 and at least `parallel_from` distinct numbers, they are classified by
     that many worker processes. Those are spawned, so a script that asks for workers must
     guard its main code with `if __name__ == "__main__":`, as multiprocessing requires; the
-    command line does. `progress(done, total)` is called as slices of numbers are done.
+    command line does. `progress` is told (stage `classifying`) as slices of numbers are done.
 
     >>> plan = DialPlan.for_region("GB")
     >>> classify_numbers(pl.Series(["999", "999", None]), plan).row(0)
@@ -302,7 +288,7 @@ def _collect(
     for part in parts:
         results += part
         if progress is not None:
-            progress(len(results), total)
+            progress(Step(CLASSIFYING, len(results), total, "numbers"))
     return results
 
 

@@ -16,8 +16,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 
 from callacct.config import Settings
-from callacct.directory.masking import mask_in_text, mask_number
 from callacct.errors import NotFoundError
+from callacct.formats import money_text
+from callacct.query.masking import mask_in_text, mask_number
 from callacct.rating.cost import MICRO, Costing, Part, cost_of, to_decimal
 from callacct.rating.rate import CALL_SQL, RateLookup, Tariffs, rate_frame
 from callacct.rating.sites import rating_sites
@@ -89,9 +90,9 @@ def explain_call(con: duckdb.DuckDBPyConnection, settings: Settings, call_id: in
         "plan_version": row["plan_version"],
         "band": row["rate_band"],
         "currency": row["currency"],
-        "cost": str(to_decimal(row["cost_u"])),
+        "cost": money_text(to_decimal(row["cost_u"])),
         "stored_cost": (
-            None if stored["old_cost_u"] is None else str(to_decimal(stored["old_cost_u"]))
+            None if stored["old_cost_u"] is None else money_text(to_decimal(stored["old_cost_u"]))
         ),
     }
     out.add(
@@ -160,11 +161,11 @@ def explain_call(con: duckdb.DuckDBPyConnection, settings: Settings, call_id: in
         "prefix": row["rate_prefix"],
         "destination": row["destination"],
         "deck_line": row["line_no"],
-        "price_per_min": str(to_decimal(row["price_u"], 0)),
-        "connect_fee": str(to_decimal(row["connect_u"], 0)),
+        "price_per_min": money_text(to_decimal(row["price_u"], 0), decimals=0),
+        "connect_fee": money_text(to_decimal(row["connect_u"], 0), decimals=0),
         "initial_increment_s": row["initial"],
         "subsequent_increment_s": row["subsequent"],
-        "min_charge": str(to_decimal(row["min_u"], 0)),
+        "min_charge": money_text(to_decimal(row["min_u"], 0), decimals=0),
     }
     if costing.cost_u != row["cost_u"]:  # pragma: no cover - the two paths are tested equal
         out.add("check", "the step-by-step cost differs from rating's; please report it")
@@ -278,27 +279,27 @@ def _arithmetic(out: Explanation, c: Costing, currency: str) -> None:
     out.add(
         "rounding",
         f"rounded {c.rounding.replace('_', ' ')} to {c.decimals} decimals: "
-        f"{to_decimal(c.cost_u, c.decimals)} {currency}",
+        + money_text(to_decimal(c.cost_u, c.decimals), currency, decimals=c.decimals),
     )
 
 
 def _finish(out: Explanation, row: dict[str, Any], stored: dict[str, Any]) -> None:
-    now = to_decimal(row["cost_u"])
+    now = money_text(to_decimal(row["cost_u"]), row["currency"])
     if stored["old_cost_u"] is None:
-        out.add("stored", f"not rated yet; rating now gives {now} {row['currency']}")
+        out.add("stored", f"not rated yet; rating now gives {now}")
     elif stored["old_cost_u"] == row["cost_u"] and stored["old_currency"] == row["currency"]:
-        out.add("stored", f"stored cost {now} {row['currency']} agrees with the tariffs in force")
+        out.add("stored", f"stored cost {now} agrees with the tariffs in force")
     else:
-        was = to_decimal(stored["old_cost_u"])
+        was = money_text(to_decimal(stored["old_cost_u"]), stored["old_currency"])
         out.add(
             "stored",
-            f"stored cost is {was} {stored['old_currency']}, the tariffs in force now give "
-            f"{now} {row['currency']}: run 'callacct rate' to update it",
+            f"stored cost is {was}, the tariffs in force now give {now}: run 'callacct rate' "
+            "to update it",
         )
 
 
 def _money(micro: int) -> str:
-    return str(to_decimal(int(micro), 2))
+    return money_text(to_decimal(int(micro), 2))
 
 
 def _exact(sixtieths: int) -> str:

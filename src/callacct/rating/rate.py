@@ -21,8 +21,11 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
+from callacct.call_codes import FREE_CLASSES
 from callacct.config import Settings
-from callacct.rating.classify import Progress, classify_with_cache
+from callacct.formats import money_text
+from callacct.progress import Progress
+from callacct.rating.classify import classify_with_cache
 from callacct.rating.cost import (
     MAX_BILLED_S,
     Part,
@@ -35,7 +38,7 @@ from callacct.rating.cost import (
 from callacct.rating.pending import clear_rerate, rerate_pending
 from callacct.rating.sites import RatingSite, rating_sites, site_expr
 from callacct.rating.tariff import PlanRoute, Version, load_rates, load_routes, load_versions
-from callacct.store import fetch_frame
+from callacct.store import fetch_frame, transaction
 
 # What rating writes into `calls` (besides cost, which is stored as DECIMAL).
 RATED_COLUMNS: Final = (
@@ -65,8 +68,6 @@ CALL_SQL: Final = """
            CAST(CAST(cost AS DECIMAL(38, 6)) * 1000000 AS BIGINT) AS old_cost_u
     FROM calls
 """
-# Classes a call may cost nothing in without counting as unpriced.
-FREE_CLASSES: Final = ("emergency", "toll_free", "internal")
 # Calls rated at once (by call-id range): bounds memory on a store of any size (a chunk of 1M
 # calls took ≈ 1.3 GB while it was rated, 250k ≈ 0.4 GB).
 CHUNK_CALLS: Final = 250_000
@@ -121,8 +122,8 @@ class RateReport:
             "changed": self.changed,
             "unpriced": self.unpriced,
             "no_tariff": self.no_tariff,
-            "delta": {k: str(v) for k, v in sorted(self.delta.items())},
-            "total": {k: str(v) for k, v in sorted(self.total.items())},
+            "delta": {k: money_text(v) for k, v in sorted(self.delta.items())},
+            "total": {k: money_text(v) for k, v in sorted(self.total.items())},
             "by_class": dict(sorted(self.by_class.items())),
             "seconds": round(self.seconds, 3),
             "finished_pending": self.finished,
@@ -164,8 +165,8 @@ def rate_calls(
     """Rate the calls started in [`start`, `end`) (naive UTC; all when None), or only those
     never rated, and store what changed, atomically.
 
-    `progress(done, total)` follows the classification of new numbers, the long part of a
-    first rating; `workers` > 1 spreads it over processes (see `classify_numbers`)."""
+    `progress` follows the classification of new numbers, the long part of a first rating;
+    `workers` > 1 spreads it over processes (see `classify_numbers`)."""
     began = time.perf_counter()
     pending = rerate_pending(con)
     narrowed = start is not None or end is not None or only_new or call_ids is not None
@@ -203,8 +204,7 @@ def rate_calls(
         # facts about numbers, and the UPDATEs below run 2-4 times slower in a transaction
         # that also inserted into it.
         _classify_ahead(con, settings, clause, params, ranges, chunk, progress, workers)
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             for first in ranges:
                 calls = fetch_frame(
                     con,
@@ -215,10 +215,6 @@ def rate_calls(
                     _rate_chunk(con, settings, calls, tariffs, report, progress, workers)
             if every_call:
                 clear_rerate(con)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     elif every_call:
         clear_rerate(con)
     report.seconds = time.perf_counter() - began

@@ -29,15 +29,15 @@ import duckdb
 import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from callacct.call_codes import DEST_CLASSES
 from callacct.config import check_currency, check_regex
 from callacct.errors import NotFoundError, SpecError, UsageError
 from callacct.problems import KeyPath, LineMap, Problem, SpecProblems, format_path, from_validation
 from callacct.problems import line_of as _line_of
 from callacct.rating.bands import Band, BandTable
-from callacct.rating.classify import DEST_CLASSES
 from callacct.rating.cost import MAX_PRICE_U, MICRO_DECIMALS, ROUNDINGS, Rounding
 from callacct.rating.pending import mark_rerate
-from callacct.store import fetch_frame, scalar
+from callacct.store import fetch_frame, scalar, transaction
 from callacct.yamlfile import read_limited, read_yaml
 
 DECK_COLUMNS: Final = (
@@ -505,8 +505,7 @@ def import_tariff(
         "min_charge",
         "band",
     )
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if definition.default:
             con.execute(
                 "UPDATE tariff_plans SET is_default = false WHERE plan <> ?", [definition.plan]
@@ -559,10 +558,6 @@ def import_tariff(
             con.unregister("_tariff_deck")
         if scalar(con, "SELECT EXISTS (SELECT 1 FROM calls)"):
             mark_rerate(con, f"tariff {definition.plan} version {version} was imported")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return report
 
 

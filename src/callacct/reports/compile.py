@@ -1,9 +1,10 @@
 """Compile a report spec and its filters to parameterised DuckDB SQL over `calls`.
 
-The result is a `ReportQuery`: a select list, conditions and a tail, each with its bound
-parameters. It has no scope: the query layer (`callacct.query.reports`) ANDs the reader's scope
-to the conditions, in one place. SQL text is built only from the field registry, the spec's
-validated identifiers and constant fragments; every value is a parameter.
+The result is a `CompiledReport`: its `ReportQuery` (a select list, conditions and a tail,
+each with its bound parameters) and the columns it shows. It has no scope: the query layer
+(`callacct.query.reports`) ANDs the reader's scope to the conditions, in one place. SQL text is
+built only from the field registry, the spec's validated identifiers and constant fragments;
+every value is a parameter.
 
 Money is never summed across currencies: a report with a money measure is also grouped by
 `currency`, and a total of money is given only when the rows have one currency.
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from callacct.query.reports import ReportQuery
 from callacct.reports.clock import LocalClock, icu_clock
 from callacct.reports.expression import field_sql, where_sql
 from callacct.reports.fields import Field, find_field
@@ -46,19 +48,11 @@ class PlannedColumn:
 
 
 @dataclass
-class ReportQuery:
-    """A compiled report, without the scope (added by the query layer)."""
+class CompiledReport(ReportQuery):
+    """A compiled report: its SQL without the scope (`ReportQuery`, which the query layer
+    runs within a scope), its output columns, the period and filters it covers."""
 
-    select: str
-    select_params: list[Any]
-    where: list[str]
-    where_params: list[Any]
-    group_by: str
-    order_by: str
-    limit: int | None
-    columns: list[PlannedColumn]
-    totals_select: str | None
-    totals_params: list[Any] = field(default_factory=list)
+    columns: list[PlannedColumn] = field(default_factory=list)
     period: tuple[dt.datetime | None, dt.datetime | None] = (None, None)
     filters: Filters = field(default_factory=Filters)
 
@@ -126,7 +120,7 @@ def compile_report(
     *,
     limit: int | None = None,
     clock: LocalClock | None = None,
-) -> ReportQuery:
+) -> CompiledReport:
     """The query of `spec` run with `filters` (already merged with the spec's defaults);
     local times come from `clock` (default: exact per-row conversion)."""
     zone = clock or icu_clock(tz)
@@ -137,7 +131,7 @@ def compile_report(
         where.append(sql)
         where_params = where_params + params
     plan = _detail(spec, zone) if spec.detail else _grouped(spec, zone)
-    return ReportQuery(
+    return CompiledReport(
         select=plan.select,
         select_params=plan.params,
         where=where,

@@ -28,12 +28,12 @@ from typing import Any, Final, TextIO
 
 import polars as pl
 
-from callacct.query.calls import format_cost
-from callacct.query.json_rows import (
+from callacct.formats import (
     BATCH_ROWS,
     datetime_text,
     decimal_text,
     json_rows,
+    money_text,
     write_json_array,
 )
 from callacct.reports.result import ReportResult
@@ -67,7 +67,7 @@ def json_value(value: Any, kind: str) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return format_cost(value) if kind == "money" else format(value.normalize(), "f")
+        return money_text(value) if kind == "money" else format(value.normalize(), "f")
     if isinstance(value, dt.timedelta):
         return int(value.total_seconds())
     return value
@@ -155,7 +155,7 @@ def _csv_cell(value: Any, kind: str) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return format_cost(value) if kind == "money" else format(value.normalize(), "f")
+        return money_text(value) if kind == "money" else format(value.normalize(), "f")
     if isinstance(value, int | float):
         return str(value)
     if isinstance(value, dict):  # a money total per currency: "12.30 EUR; 4.05 USD"

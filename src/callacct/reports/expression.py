@@ -41,8 +41,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
-from callacct.directory.masking import NUMBER_COLUMNS
 from callacct.errors import UsageError
+from callacct.query.masking import NUMBER_COLUMNS
 from callacct.reports.clock import LocalClock, icu_clock
 from callacct.reports.fields import FIELDS, Field, find_field
 

@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from callacct.call_codes import DEST_CLASSES, DIRECTIONS, DestClass
 from callacct.errors import UsageError
-from callacct.query.calls import DIRECTIONS, time_range
-from callacct.rating.classify import DEST_CLASSES, DestClass
+from callacct.query.calls import time_range
 from callacct.reports.clock import LocalClock
 from callacct.reports.expression import ExpressionError, parse, where_sql
 

@@ -2,8 +2,9 @@
 
 Everything is read through the query layer with the person's own-calls scope (the calls of
 their extensions), within what the reader may see and with numbers masked for the reader
-(`person_view`): a supervisor's home shows their own calls, not their department's, and
-looking at someone else's home needs the right to see that person.
+(`callacct.directory.person_view`, which the API applies): a supervisor's home shows their own
+calls, not their department's, and looking at someone else's home needs the right to see that
+person.
 
 Example:
     >>> HOME_LAST
@@ -21,9 +22,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from callacct.config import Settings
-from callacct.directory.scope import Scope, person_view
-from callacct.query.calls import CallFilter, calls_as_json, format_cost, query_calls
+from callacct.formats import money_text
+from callacct.query.calls import CallFilter, calls_as_json, query_calls, summarise_calls
+from callacct.query.scope import Scope
 from callacct.reports.filters import Filters, resolve_period
 from callacct.reports.library import most_used
 
@@ -44,6 +45,7 @@ class HomeView:
     cost: dict[str, Decimal]  # currency -> total cost of the calls they made
     average_talk_s: int | None
     reports: list[tuple[str, int]]  # (report name, runs)
+    language: str = "en"  # of the labels a display shows
 
     def to_dict(self) -> dict[str, Any]:
         start, end = self.period
@@ -65,7 +67,7 @@ class HomeView:
             "summary": {
                 "calls_handled": self.calls_handled,
                 "missed": self.missed,
-                "cost": {cur: format_cost(amount) for cur, amount in self.cost.items()},
+                "cost": {cur: money_text(amount) for cur, amount in self.cost.items()},
                 "average_talk_s": self.average_talk_s,
             },
             "reports": [{"name": name, "runs": runs} for name, runs in self.reports],
@@ -90,52 +92,32 @@ def other_party(login: str) -> pl.Expr:
 def home_view(
     con: duckdb.DuckDBPyConnection,
     login: str,
-    settings: Settings,
+    own: Scope,
     tz: ZoneInfo,
     *,
-    reader: Scope,
     period: str | None = None,
     now: dt.datetime | None = None,
+    language: str = "en",
 ) -> HomeView:
-    """The home view of `login` (a person in the directory now) as `reader` may see it
-    (`UsageError` if they may not look at that person); the summary covers `period` (e.g.
+    """The home view of `login` read in `own`, the scope of their own calls as the reader
+    may see them (`callacct.directory.person_view`); the summary covers `period` (e.g.
     `this_month`; None: every call)."""
-    own = person_view(con, reader, login, settings)
     frame, _ = query_calls(con, CallFilter(last=HOME_LAST), tz, scope=own)
     frame = frame.sort(["started_at", "call_id"], descending=True).with_columns(
         other_party(login).alias("other_party")
     )
     summary = Filters().merged({"period": period} if period else {})  # UsageError if bad
     start, end = resolve_period(summary, tz, now or dt.datetime.now(dt.UTC))
-    scope_sql, params = own.predicate()
-    where = [scope_sql]
-    if start is not None:
-        where.append("started_at >= ?")
-        params.append(start.astimezone(dt.UTC).replace(tzinfo=None))
-    if end is not None:
-        where.append("started_at < ?")
-        params.append(end.astimezone(dt.UTC).replace(tzinfo=None))
-    clause = " AND ".join(where)
-    # `clause` is the scope's predicate and constant fragments; values are parameters.
-    summary_sql = (
-        "SELECT count(*) FILTER (WHERE answered), count(*) FILTER (WHERE NOT answered), "  # noqa: S608
-        "CAST(round(avg(duration_s) FILTER (WHERE answered)) AS BIGINT) "
-        f"FROM calls WHERE {clause}"
-    )
-    handled, missed, talk = con.execute(summary_sql, params).fetchall()[0]
-    costs = con.execute(
-        f"SELECT currency, sum(cost) FROM calls WHERE {clause} AND user_login = ? "  # noqa: S608
-        "AND cost IS NOT NULL AND currency IS NOT NULL GROUP BY currency ORDER BY currency",
-        [*params, login],
-    ).fetchall()
+    counts = summarise_calls(con, own, start=start, end=end, made_by=login)
     return HomeView(
         login=login,
         timezone=tz.key,
         period=(start, end),
         last_calls=frame,
-        calls_handled=int(handled),
-        missed=int(missed),
-        cost={str(cur): Decimal(amount) for cur, amount in costs},
-        average_talk_s=None if talk is None else int(talk),
+        calls_handled=counts.answered,
+        missed=counts.not_answered,
+        cost=counts.cost,
+        average_talk_s=counts.average_talk_s,
         reports=most_used(con, login),
+        language=language,
     )

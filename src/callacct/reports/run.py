@@ -4,7 +4,7 @@
 Example:
     >>> import duckdb, datetime as dt
     >>> from zoneinfo import ZoneInfo
-    >>> from callacct.directory.scope import Scope
+    >>> from callacct.query.scope import Scope
     >>> from callacct.store.schema import MIGRATIONS
     >>> con = duckdb.connect()
     >>> for sql in MIGRATIONS: _ = con.execute(sql)
@@ -25,9 +25,9 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from callacct.directory.scope import Scope
 from callacct.errors import UsageError
 from callacct.query.reports import call_time_range, fetch_report
+from callacct.query.scope import Scope
 from callacct.reports.clock import LocalClock, local_clock
 from callacct.reports.compile import PlannedColumn, compile_report
 from callacct.reports.expression import number_probe

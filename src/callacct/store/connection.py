@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +29,7 @@ import polars as pl
 from callacct.errors import StoreBusyError, StoreError
 from callacct.store.recovery import FILE_TABLES, discard_unfinished
 from callacct.store.schema import MIGRATIONS
+from callacct.store.transaction import transaction
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +58,10 @@ class Store:
         version = scalar(self.con, "SELECT max(version) FROM schema_version")
         return int(version) if version is not None else 0
 
-    @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Run a block in one transaction: all of it is stored, or none of it."""
-        self.con.execute("BEGIN TRANSACTION")
-        try:
-            yield self.con
-        except BaseException:
-            self.con.execute("ROLLBACK")
-            raise
-        self.con.execute("COMMIT")
+    def transaction(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
+        """Run a block in one transaction: all of it is stored, or none of it
+        (`callacct.store.transaction.transaction` on this store's connection)."""
+        return transaction(self.con)
 
 
 def open_store(

@@ -12,6 +12,8 @@ from collections.abc import Sequence
 
 import duckdb
 
+from callacct.store.transaction import transaction
+
 log = logging.getLogger(__name__)
 
 # Every table whose rows belong to an ingested file.
@@ -42,11 +44,6 @@ def discard_unfinished(con: duckdb.DuckDBPyConnection) -> int:
     ]
     if ids:
         log.warning("discarding %d file(s) left half-loaded by an interrupted ingest", len(ids))
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             discard_files(con, ids)
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
     return len(ids)

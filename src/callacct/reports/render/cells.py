@@ -19,12 +19,12 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from callacct.formats import money_text
 from callacct.i18n import (
     catalogue,
     format_date,
     format_datetime,
     format_duration,
-    format_money,
     format_number,
     format_percent,
     t,
@@ -117,10 +117,10 @@ def text_formatter(column: Column, language: str, zone: ZoneInfo) -> Callable[[A
             return format_number(_numeric(value), language, decimals=2)
         if kind == "money" and isinstance(value, dict):  # a total per currency
             return " · ".join(
-                format_money(_numeric(amount), cur, language) for cur, amount in value.items()
+                money_text(_numeric(amount), cur, language) for cur, amount in value.items()
             )
         if kind == "money":
-            return format_money(_numeric(value), column.currency or currency, language)
+            return money_text(_numeric(value), column.currency or currency, language)
         if kind == "percent":
             return format_percent(_numeric(value), language)
         if kind == "duration":

@@ -1,4 +1,5 @@
-"""JSON rows converted by column say exactly what the per-value conversion says, in batches."""
+"""Money has one text rule; JSON rows converted by column say exactly what the per-value
+conversion says, in batches."""
 
 from __future__ import annotations
 
@@ -13,9 +14,8 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callacct.query import json_rows as module
-from callacct.query.calls import format_cost
-from callacct.query.json_rows import json_rows, write_json_array
+from callacct import formats as module
+from callacct.formats import json_rows, money_text, write_json_array
 
 PARIS = "Europe/Paris"
 
@@ -27,7 +27,7 @@ def expected(value: Any, money: bool) -> Any:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     if isinstance(value, Decimal):
-        return format_cost(value) if money else format(value.normalize(), "f")
+        return money_text(value) if money else format(value.normalize(), "f")
     if isinstance(value, dt.timedelta):
         return int(value.total_seconds())
     return value
@@ -137,3 +137,37 @@ def test_csv_rows_by_column_read_back_as_the_per_value_cells(rows: list[tuple[An
         for row in frame.iter_rows()
     ]
     assert read[1:] == want
+
+
+@given(amount=amounts, currency=st.sampled_from(["EUR", "USD", "JPY", "TND", None]))
+def test_money_text_exact_keeps_every_digit(amount: Decimal, currency: str | None) -> None:
+    text = money_text(amount, currency)
+    number, _, code = text.partition(" ")
+    assert Decimal(number) == amount  # nothing rounded, nothing lost
+    assert len(number.partition(".")[2]) >= 2
+    assert code == (currency or "")
+    signed = money_text(amount, signed=True)
+    assert signed == (number if amount < 0 else "+" + number)
+
+
+@given(amount=amounts, language=st.sampled_from(["en", "de", "fr", "es", "it", "ar"]))
+def test_money_text_for_people_is_rounded_to_the_minor_unit(amount: Decimal, language: str) -> None:
+    from callacct.i18n import format_number
+
+    rounded = format_number(amount, language, decimals=2)
+    text = money_text(amount, "EUR", language)
+    assert rounded.lstrip("-") in text
+    assert text.startswith("-") == rounded.startswith("-")
+    assert "€" in text
+
+
+def test_money_text_cases() -> None:
+    assert money_text(Decimal("0.320000")) == "0.32"
+    assert money_text(Decimal("0.012500"), "EUR") == "0.0125 EUR"
+    assert money_text(Decimal("-1.5"), "USD", signed=True) == "-1.50 USD"
+    assert money_text(Decimal("0"), signed=True) == "+0.00"
+    assert money_text(Decimal("0.050000"), decimals=0) == "0.05"
+    assert money_text(Decimal("-5"), "USD", "en", signed=True) == "-$5.00"
+    assert money_text(Decimal("5"), "CHF", "en", signed=True) == "+CHF\u00a05.00"
+    assert money_text(Decimal("1234.565"), "EUR", "en", decimals=0) == "€1,235"
+    assert money_text(0.1 + 0.2, "EUR") == "0.30000000000000004 EUR"  # a float as it prints

@@ -1,0 +1,772 @@
+"""`Workspace`: a callacct workspace opened as a person — the one object every caller uses.
+
+The command line, the demo builder, scripts (and the scheduler and web pages to come) open a
+workspace here and call its methods; each returns values (never prints) and raises
+`callacct.errors.CallacctError` subclasses. The rules of who may do and see what live here
+once: writes that need an admin, whose data an option may read (`person_view`), a login that
+is not in the directory, numbers masked for the reader, the language a person reads in.
+
+The store is not held while the object is idle: each method opens it for its own duration —
+read-only when it only reads, so several readers run at once and a writer (cron's ingest)
+never waits for a web page — unless the caller holds it across several calls with
+`holding()`.
+
+Example:
+    >>> import tempfile
+    >>> ws = Workspace.create(Path(tempfile.mkdtemp()) / "acme", country="FR",
+    ...                       timezone="Europe/Paris", currency="EUR")
+    >>> ws.calls().total, ws.scope().role
+    (0, 'admin')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TextIO
+from zoneinfo import ZoneInfo
+
+import duckdb
+
+from callacct.api import chain
+from callacct.api.results import (
+    CallList,
+    DirectoryResult,
+    IngestResult,
+    Login,
+    RawRecord,
+    ReportCheck,
+    TariffImport,
+)
+from callacct.config import (
+    DialPlanSettings,
+    Settings,
+    WorkspaceFiles,
+    check_timezone,
+    open_workspace,
+    parse_settings,
+    resolve_workspace_dir,
+    write_default_settings,
+)
+from callacct.directory import (
+    import_directory_csv,
+    list_users,
+    person_view,
+    scope_for,
+    sync_ldap_directory,
+    user_history,
+)
+from callacct.errors import NotFoundError, SpecError, StoreError, UsageError
+from callacct.i18n import LANGUAGES
+from callacct.problems import Problem
+from callacct.progress import RATING, Progress, Step
+from callacct.query.calls import (
+    CallFilter,
+    When,
+    call_in_scope,
+    call_source,
+    parse_when,
+    query_calls,
+    time_range,
+)
+from callacct.query.scope import Scope, admin_scope
+from callacct.rating import Explanation, RateReport, explain_call, import_tariff, rate_calls
+from callacct.rating.classify import default_workers
+from callacct.rating.pending import stale_costs_warning
+from callacct.rating.tariff import EXAMPLE_TARIFFS, describe_plans, show_plan
+from callacct.reports.filters import Filters
+from callacct.reports.home import HomeView, home_view
+from callacct.reports.library import (
+    OPERATOR,
+    ReportEntry,
+    delete_report,
+    derive_report,
+    find_report,
+    import_report,
+    list_reports,
+    personal_reports,
+    record_run,
+    save_report,
+    spec_files,
+    validate_library,
+)
+from callacct.reports.result import ReportResult
+from callacct.reports.run import run_report
+from callacct.reports.spec import ReportSpec, read_spec_text, validate_file
+from callacct.store import Store, open_store
+from callacct.store.archive import archived_line
+from callacct.store.connection import damaged_store_error
+
+log = logging.getLogger(__name__)
+
+#: Formats `Workspace.render` writes: documents (to a file) and data (to a file or a stream).
+DOCUMENT_FORMATS = ("xlsx", "pdf", "html")
+DATA_FORMATS = ("json", "csv")
+
+
+def _log_warning(message: str) -> None:
+    log.warning("%s", message)
+
+
+class Workspace:
+    """A callacct workspace, opened as a person (`as_login`) or as its operator (an admin).
+
+    `on_wait(seconds)` is called while another process holds the store; `on_warning(text)`
+    receives what a person should be told besides the result (costs not up to date, calls an
+    ingest has not finished); by default both are logged.
+    """
+
+    def __init__(
+        self,
+        files: WorkspaceFiles,
+        *,
+        as_login: str | None = None,
+        on_wait: Callable[[float], None] | None = None,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> None:
+        self.files = files
+        self.as_login = as_login
+        self._on_wait = on_wait
+        self._on_warning = on_warning or _log_warning
+        self._held: Store | None = None
+
+    # -- opening ----------------------------------------------------------------------------
+
+    @classmethod
+    def open(
+        cls,
+        path: str | Path | None = None,
+        *,
+        as_login: str | None = None,
+        on_wait: Callable[[float], None] | None = None,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> Workspace:
+        """The workspace at `path`, else `$CALLACCT_HOME`, else the current folder, read as
+        `as_login` (a person in the directory; None: the operator). `ConfigError` when there
+        is no valid `callacct.toml` there."""
+        root = resolve_workspace_dir(None if path is None else Path(path))
+        files = open_workspace(root)
+        return cls(files, as_login=as_login, on_wait=on_wait, on_warning=on_warning)
+
+    @classmethod
+    def create(
+        cls,
+        path: str | Path,
+        *,
+        country: str = "US",
+        timezone: str = "UTC",
+        currency: str = "USD",
+        access_codes: Sequence[str] | None = None,
+        extension_pattern: str | None = None,
+        settings: Settings | None = None,
+    ) -> Workspace:
+        """Create a workspace at `path`: `callacct.toml` with every key documented (from
+        `settings`, else from the other arguments) and an empty store. `ConfigError` when a
+        value is not valid or a workspace exists there."""
+        root = Path(path)
+        if settings is None:
+            dialplan = DialPlanSettings()
+            raw = {
+                "general": {"country": country, "timezone": timezone, "currency": currency},
+                "dialplan": {
+                    "access_codes": list(access_codes or dialplan.access_codes),
+                    "extension_pattern": dialplan.extension_pattern
+                    if extension_pattern is None
+                    else extension_pattern,
+                },
+            }
+            settings = parse_settings(raw, root / "callacct.toml")
+        write_default_settings(root, settings)
+        workspace = cls(open_workspace(root))
+        with workspace._store(write=True, rates=True):
+            pass  # creates the store with its schema
+        return workspace
+
+    def as_person(self, login: str | None) -> Workspace:
+        """The same workspace read as `login` (None: the operator), e.g. after `login()`."""
+        return Workspace(
+            self.files, as_login=login, on_wait=self._on_wait, on_warning=self._on_warning
+        )
+
+    @property
+    def root(self) -> Path:
+        return self.files.root
+
+    @property
+    def settings(self) -> Settings:
+        return self.files.settings
+
+    @property
+    def store_path(self) -> Path:
+        return self.files.store_path
+
+    def schema_version(self) -> int:
+        """The store's schema version."""
+        with self._store() as store:
+            return store.schema_version
+
+    @contextmanager
+    def holding(self, *, write: bool = False) -> Iterator[Workspace]:
+        """Keep the store open across the calls made inside the block (for batch jobs); with
+        `write`, open for writing, which methods that change the store need. Other processes
+        that want to write wait meanwhile: hold it only as long as the work lasts."""
+        if self._held is not None:
+            raise UsageError("the store is already held; hold it once")
+        store = self._open(write=write)
+        self._held = store
+        try:
+            yield self
+        except duckdb.Error as exc:
+            damaged = damaged_store_error(store.path, exc)
+            if damaged is None:
+                raise
+            raise damaged from exc
+        finally:
+            self._held = None
+            store.close()
+
+    # -- identity ---------------------------------------------------------------------------
+
+    def scope(self) -> Scope:
+        """What the reader may see (`UsageError` if `as_login` is not in the directory)."""
+        with self._store() as store:
+            return self._reader(store)
+
+    def login(self, user: str, password: str) -> Login:
+        """Check `user`'s password with the directory (LDAP bind) and return who they are and
+        what they may see; `AuthenticationError` when wrong, `NotFoundError` when they
+        authenticate but are not in callacct's directory."""
+        from callacct.directory.ldap import authenticate
+
+        if not password.strip():
+            raise UsageError("empty password refused; no bind attempted")
+        who = authenticate(self.settings.ldap, user, password)
+        with self._store() as store:
+            try:
+                scope = scope_for(store.con, who.login, self.settings)
+            except UsageError:
+                raise NotFoundError(
+                    f"{who.login!r} authenticated but is not in the callacct directory; "
+                    "run 'callacct directory sync-ldap'"
+                ) from None
+        return Login(who.login, who.dn, scope)
+
+    # -- ingest and rating ------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: Sequence[str | Path],
+        *,
+        format: str | None = None,
+        mapping: str | Path | None = None,
+        dry_run: bool = False,
+        force: bool = False,
+        move_to: str | Path | None = None,
+        progress: Progress | None = None,
+        workers: int | None = None,
+    ) -> IngestResult:
+        """Load CDR files (files, folders read recursively, globs): store them, attribute and
+        rate their calls, then move them to `move_to`. Re-runnable: what is loaded is skipped.
+        `format` names a dialect, `mapping` a generic CSV mapping (a YAML file or a shipped
+        one's name); both detected from content when omitted."""
+        from callacct.ingest.dialects import get_dialect
+        from callacct.ingest.generic import load_mapping
+
+        if not paths:
+            raise UsageError("name at least one file, folder or glob to ingest")
+        dialect = (
+            load_mapping(Path(mapping)) if mapping else (get_dialect(format) if format else None)
+        )
+        with self._store(write=True, rates=not dry_run) as store:
+            self._require_admin(store, "ingest")
+            return chain.load_files(
+                store,
+                self.settings,
+                list(paths),
+                dialect=dialect,
+                dry_run=dry_run,
+                force=force,
+                move_to=None if move_to is None else Path(move_to),
+                progress=progress,
+                workers=workers or default_workers(),
+            )
+
+    def rejects(self, last: int = 50) -> list[dict[str, Any]]:
+        """The most recent rejected records (file, line, reason, raw text); for admins, as raw
+        records show every number."""
+        from callacct.ingest import list_rejects
+
+        with self._store() as store:
+            self._require_admin(store, "ingest --rejects")
+            return list_rejects(store, last=last)
+
+    def rate(
+        self,
+        start: When | None = None,
+        end: When | None = None,
+        *,
+        tz: str | None = None,
+        progress: Progress | None = None,
+        workers: int | None = None,
+    ) -> RateReport:
+        """Rate the calls again (all, or those started from `start` to `end`, days inclusive,
+        in `tz`), atomically: how many changed, and by how much."""
+        first, last = time_range(start, end, self._zone(tz))
+        with self._store(write=True, rates=True) as store:
+            self._require_admin(store, "rate")
+            if progress is not None:
+                progress(Step(RATING))
+            # Calls a failed ingest left unattributed are attributed first: rating needs their site.
+            chain.attribute_pending(store.con, self.settings)
+            return rate_calls(
+                store.con,
+                self.settings,
+                start=_utc_naive(first),
+                end=_utc_naive(last),
+                progress=progress,
+                workers=workers or default_workers(),
+            )
+
+    # -- calls ------------------------------------------------------------------------------
+
+    def calls(self, filters: CallFilter | None = None, *, tz: str | None = None) -> CallList:
+        """The calls matching `filters` that the reader may see, numbers masked for them,
+        oldest first, times in `tz` (default: the workspace's zone)."""
+        zone = self._zone(tz)
+        flt = filters or CallFilter()
+        time_range(flt.start, flt.end, zone)  # a bad range is an error before the store opens
+        with self._store() as store:
+            frame, total = query_calls(store.con, flt, zone, scope=self._reader(store))
+        return CallList(frame, total, zone.key)
+
+    def explain(self, call_id: int) -> Explanation:
+        """How a call's cost came about, step by step (numbers masked for the reader)."""
+        with self._store() as store:
+            scope = self._reader(store)
+            if not call_in_scope(store.con, call_id, scope):
+                raise _no_call(call_id)
+            explanation = explain_call(store.con, self.settings, call_id)
+        return explanation.masked(scope.mask_digits) if scope.mask_digits else explanation
+
+    def raw(self, call_id: int) -> RawRecord:
+        """A call's source record from the raw archive; for admins (it shows every number)."""
+        with self._store() as store:
+            self._require_admin(store, "calls raw")
+            found = call_source(store.con, call_id, self._reader(store))
+            if found is None:
+                raise _no_call(call_id)
+            file_id, line, path = found
+            text = archived_line(store, file_id, line)
+        return RawRecord(call_id, path, line, text)
+
+    def home(
+        self,
+        login: str | None = None,
+        *,
+        period: str | None = None,
+        tz: str | None = None,
+        language: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> HomeView:
+        """A person's home (default: the reader's): last calls, summary over `period`, most-used
+        reports, in their language; someone else's home needs the right to see them."""
+        who = login or self.as_login
+        if who is None:
+            raise UsageError("home needs a person: callacct --as LOGIN home")
+        zone = self._zone(tz)
+        with self._store() as store:
+            lang = self._language(store, language, who)
+            own = person_view(store.con, self._reader(store), who, self.settings)
+            return home_view(store.con, who, own, zone, period=period, now=now, language=lang)
+
+    # -- reports ----------------------------------------------------------------------------
+
+    def reports(self) -> list[ReportEntry]:
+        """The public reports by category, then the reader's personal reports."""
+        with self._store() as store:
+            return list_reports(store.con, self._owner(store))
+
+    def report(self, name: str) -> ReportEntry:
+        """The public report `name`, else the reader's personal report of that name."""
+        with self._store() as store:
+            return find_report(store.con, self._owner(store), name)
+
+    def language(self, language: str | None = None) -> str:
+        """The language the reader reads in: `language`, else theirs, else the workspace's."""
+        with self._store() as store:
+            return self._language(store, language, self.as_login)
+
+    def run_report(
+        self,
+        report: str | ReportSpec,
+        filters: Mapping[str, Any] | Filters | None = None,
+        *,
+        language: str | None = None,
+        tz: str | None = None,
+        limit: int | None = None,
+        now: dt.datetime | None = None,
+        record: bool = True,
+    ) -> ReportResult:
+        """Run a report (a name, public or the reader's, or a spec) with its default filters
+        replaced by `filters`, as the reader may see it, in `language` (else the reader's,
+        else the workspace's), times in `tz`. A run by name is noted for the reader's home
+        (`record`), without ever making the run wait or fail."""
+        zone = self._zone(tz)
+        overrides = _filter_values(filters)
+        with self._store() as store:
+            scope = self._reader(store)
+            lang = self._language(store, language, self.as_login)
+            owner = self._owner(store)
+            spec = find_report(store.con, owner, report).spec if isinstance(report, str) else report
+            result = run_report(
+                store.con,
+                spec,
+                scope=scope,
+                tz=zone,
+                language=lang,
+                overrides=overrides,
+                limit=limit,
+                now=now,
+            )
+        if record and isinstance(report, str):
+            self._note(lambda con: record_run(con, owner, spec.name))
+        return result
+
+    def render(self, result: ReportResult, format: str, target: Path | TextIO) -> None:
+        """Write a report result: xlsx, pdf or html to the file `target`; json or csv to the
+        file or the text stream `target`."""
+        from callacct.reports.export import write_csv, write_json
+
+        if format in DATA_FORMATS:
+            write = write_json if format == "json" else write_csv
+            if isinstance(target, Path):
+                with target.open("w", encoding="utf-8", newline="") as fh:
+                    write(result, fh)
+            else:
+                write(result, target)
+            return
+        if format not in DOCUMENT_FORMATS:
+            known = ", ".join((*DOCUMENT_FORMATS, *DATA_FORMATS))
+            raise UsageError(f"format {format!r} is not one of {known}")
+        if not isinstance(target, Path):
+            raise UsageError(f"{format} is written to a file; give its path")
+        try:
+            from callacct.reports.render import render
+        except ImportError:
+            raise UsageError(f"format {format!r} is not available; use json or csv") from None
+        render(result, format, target)
+
+    def save_report(
+        self,
+        name: str,
+        *,
+        base: str,
+        filters: Mapping[str, Any] | Filters | None = None,
+        description: str | None = None,
+        group: str | None = None,
+        title: str | None = None,
+        replace: bool = False,
+    ) -> ReportEntry:
+        """Save a personal report of the reader: report `base` with `filters` as its defaults."""
+        with self._store(write=True) as store:
+            owner = self._owner(store)
+            masked = self._reader(store).mask_digits > 0
+            source = find_report(store.con, owner, base)
+            spec = derive_report(
+                source.spec,
+                name,
+                _filter_values(filters),
+                description=description,
+                group=group,
+                title=title,
+                masked_numbers=masked,
+            )
+            save_report(store.con, owner, spec, replace=replace, masked_numbers=masked)
+        return ReportEntry(spec, owner)
+
+    def delete_report(self, name: str) -> None:
+        """Delete one of the reader's personal reports."""
+        with self._store(write=True) as store:
+            delete_report(store.con, self._owner(store), name)
+
+    def import_report(self, path: str | Path, *, replace: bool = False) -> ReportEntry:
+        """Import a report spec file (validated first) as the reader's personal report."""
+        text = read_spec_text(Path(path))
+        with self._store(write=True) as store:
+            owner = self._owner(store)
+            masked = self._reader(store).mask_digits > 0
+            spec = import_report(
+                store.con, owner, text, str(path), replace=replace, masked_numbers=masked
+            )
+        return ReportEntry(spec, owner)
+
+    def export_report(self, name: str) -> str:
+        """A report's spec as YAML text (to keep, share or import elsewhere)."""
+        return self.report(name).spec.to_yaml()
+
+    def check_reports(self, paths: Sequence[str | Path] | None = None) -> ReportCheck:
+        """Check report spec files (as the reader would save them), or else the public library
+        and the reader's personal reports; every problem with file, line and key."""
+        if paths:
+            masked = self.as_login is not None and self.scope().mask_digits > 0
+            return check_report_files(paths, masked_numbers=masked)
+        problems = validate_library()
+        checked = len(spec_files())
+        with self._store() as store:
+            try:
+                checked += len(personal_reports(store.con, self._owner(store)))
+            except SpecError as exc:
+                problems += getattr(exc, "problems", [])
+        return ReportCheck(checked, problems)
+
+    # -- directory --------------------------------------------------------------------------
+
+    def directory_import(
+        self, path: str | Path, *, as_of: When | None = None, dry_run: bool = False
+    ) -> DirectoryResult:
+        """Apply a directory CSV file as the people of the CSV source (admins); calls are
+        attributed again from `as_of` (in the workspace's zone; default now, or since ever
+        for a first load) and rated again when their site changed."""
+        with self._store(write=True) as store:
+            self._require_admin(store, "directory import")
+            result = import_directory_csv(
+                store.con, Path(path), self.settings, as_of=self._as_of(as_of), dry_run=dry_run
+            )
+            rating = chain.rerate_after_directory(store.con, self.settings, result)
+        return DirectoryResult(result, rating)
+
+    def sync_ldap(
+        self,
+        *,
+        as_of: When | None = None,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> DirectoryResult:
+        """Read every person from LDAP / Active Directory and apply them as the LDAP source
+        (admins); calls are attributed and rated again as by `directory_import`."""
+        with self._store(write=True) as store:
+            self._require_admin(store, "directory sync-ldap")
+            result = sync_ldap_directory(
+                store.con,
+                self.settings,
+                as_of=self._as_of(as_of),
+                dry_run=dry_run,
+                progress=progress,
+            )
+            if progress is not None:
+                progress(Step(RATING))
+            rating = chain.rerate_after_directory(store.con, self.settings, result)
+        return DirectoryResult(result, rating)
+
+    def people(self, at: When | None = None) -> list[dict[str, Any]]:
+        """The people in the directory (as it was `at`; default now) within the reader's scope."""
+        with self._store() as store:
+            scope = self._reader(store)
+            found = list_users(store.con, at=self._as_of(at))
+        return [person for person in found if scope.allows_person(person)]
+
+    def person(self, login: str) -> dict[str, Any]:
+        """One person's versions and extensions (`login`, `versions`, `extensions`), within
+        the reader's scope (`NotFoundError` otherwise)."""
+        with self._store() as store:
+            scope = self._reader(store)
+            history = user_history(store.con, login)
+        versions = [v for v in history["versions"] if scope.allows_person({"login": login, **v})]
+        if not versions:
+            raise NotFoundError(f"{login!r}: no such person in the directory (within your scope)")
+        return {"login": login, "versions": versions, "extensions": history["extensions"]}
+
+    # -- tariffs ----------------------------------------------------------------------------
+
+    def tariff_import(
+        self,
+        path: str | Path,
+        *,
+        plan: str | None = None,
+        valid_from: dt.date | str | None = None,
+        dry_run: bool = False,
+        rate: bool = True,
+        replace_default: bool = False,
+    ) -> TariffImport:
+        """Validate a tariff (a plan file, a rate deck with `plan` and `valid_from`, or a
+        shipped example's name) and store it as a new version (admins); the calls are rated
+        again unless `rate` is false. `TariffError` lists every problem; nothing is stored then."""
+        file = _tariff_file(Path(path))
+        first = _date(valid_from, "--valid-from")
+        with self._store(write=True, rates=rate) as store:
+            self._require_admin(store, "tariff import")
+            report = import_tariff(
+                store.con,
+                file,
+                plan=plan,
+                valid_from=first,
+                dry_run=dry_run,
+                replace_default=replace_default,
+            )
+            rating = rate_calls(store.con, self.settings) if rate and not dry_run else None
+            stale = None if rating else stale_costs_warning(store.con)
+        return TariffImport(report, rating, [*report.warnings, *([stale] if stale else [])])
+
+    def tariffs(self) -> list[dict[str, Any]]:
+        """The tariff plans with their versions."""
+        with self._store() as store:
+            return describe_plans(store.con)
+
+    def tariff(
+        self, name: str, *, version: int | None = None, prefix: str | None = None, limit: int = 50
+    ) -> dict[str, Any]:
+        """A plan: settings, time bands, holidays and (up to `limit` of) its rates."""
+        with self._store() as store:
+            return show_plan(store.con, name, version=version, prefix=prefix, limit=limit)
+
+    # -- the store and the reader -----------------------------------------------------------
+
+    def _open(self, *, write: bool) -> Store:
+        store_settings = self.settings.store
+        return open_store(
+            self.store_path,
+            lock_timeout_s=store_settings.lock_timeout_s,
+            memory_limit=store_settings.memory_limit,
+            on_wait=self._on_wait,
+            read_only=not write,
+        )
+
+    @contextmanager
+    def _store(self, *, write: bool = False, rates: bool = False) -> Iterator[Store]:
+        """The store for one call: the held one, else opened for it (read-only unless
+        `write`) and closed after. Tells what a reader should know: costs a tariff has made
+        stale (unless the call `rates` the calls)."""
+        if self._held is not None:
+            if write and self._held.read_only:
+                raise UsageError("this needs the store held for writing: holding(write=True)")
+            yield self._held
+            return
+        store = self._open(write=write)
+        try:
+            stale = None if rates else stale_costs_warning(store.con)
+            if stale:
+                self._on_warning(stale)
+            yield store
+        except duckdb.Error as exc:
+            damaged = damaged_store_error(store.path, exc)
+            if damaged is None:
+                raise
+            raise damaged from exc
+        finally:
+            store.close()
+
+    def _note(self, write: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
+        """Write a note no result depends on (a report run, for `home`) without making the
+        caller wait or fail: skipped when another process holds the store or it cannot be
+        written (a full disk, a read-only folder)."""
+        if self._held is not None and not self._held.read_only:
+            with self._held.transaction() as con:
+                write(con)
+            return
+        try:
+            store = open_store(
+                self.store_path,
+                lock_timeout_s=0,
+                memory_limit=self.settings.store.memory_limit,
+            )
+        except StoreError as exc:
+            log.info("usage note skipped: %s", exc)
+            return
+        try:
+            with store.transaction() as con:
+                write(con)
+        except duckdb.Error as exc:
+            log.info("usage note skipped: %s", exc)
+        finally:
+            store.close()
+
+    def _reader(self, store: Store) -> Scope:
+        """What the reader may see: the `as_login` person's scope, else the operator's."""
+        if self.as_login is None:
+            return admin_scope(self.settings)
+        return scope_for(store.con, self.as_login, self.settings)
+
+    def _require_admin(self, store: Store, what: str) -> None:
+        """Writes to shared data (ingest, tariffs, the directory) and raw records: the
+        operator or an admin only."""
+        scope = self._reader(store)
+        if scope.role != "admin":
+            raise UsageError(f"{what} needs an admin; {self.as_login!r} is a {scope.role}")
+
+    def _owner(self, store: Store) -> str:
+        """Whose personal reports: the reader (who must be in the directory) or the operator."""
+        self._reader(store)  # UsageError if there is no such person
+        return OPERATOR if self.as_login is None else self.as_login
+
+    def _language(self, store: Store, language: str | None, login: str | None) -> str:
+        """`language`, else the person's language, else the workspace's."""
+        if language is not None:
+            if language not in LANGUAGES:
+                raise UsageError(f"--lang: {language!r} is not one of {', '.join(LANGUAGES)}")
+            return language
+        if login is not None:
+            found = list_users(store.con, logins=[login])
+            if found and found[0].get("language") in LANGUAGES:
+                return str(found[0]["language"])
+        return self.settings.general.language
+
+    def _zone(self, tz: str | None) -> ZoneInfo:
+        """`tz`, else the workspace's reference zone; a bad name is a usage error."""
+        try:
+            return ZoneInfo(check_timezone(tz or self.settings.general.timezone))
+        except ValueError as exc:
+            raise UsageError(f"--tz: {exc}") from None
+
+    def _as_of(self, when: When | None) -> dt.datetime | None:
+        """A moment of the directory (naive UTC), given in the workspace's zone."""
+        if when is None:
+            return None
+        return _utc_naive(parse_when(when, ZoneInfo(self.settings.general.timezone)))
+
+
+def check_report_files(paths: Sequence[str | Path], *, masked_numbers: bool = False) -> ReportCheck:
+    """Check report spec files (no workspace needed); `masked_numbers`: as a reader whose
+    numbers are masked would save them (comparing a masked number by range or pattern is a
+    problem then)."""
+    problems: list[Problem] = []
+    for path in paths:
+        problems += validate_file(Path(path), masked_numbers=masked_numbers)[1]
+    return ReportCheck(len(paths), problems)
+
+
+def _utc_naive(value: dt.datetime | None) -> dt.datetime | None:
+    return None if value is None else value.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def _no_call(call_id: int) -> NotFoundError:
+    return NotFoundError(f"no call with id {call_id}; find ids with 'callacct calls'")
+
+
+def _filter_values(filters: Mapping[str, Any] | Filters | None) -> dict[str, Any]:
+    if filters is None:
+        return {}
+    if isinstance(filters, Filters):
+        return filters.given()
+    return dict(filters)
+
+
+def _date(value: dt.date | str | None, option: str) -> dt.date | None:
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"{option}: {value!r} is not a date YYYY-MM-DD") from None
+
+
+def _tariff_file(path: Path) -> Path:
+    """A tariff file, or the shipped example of that name."""
+    if path.exists():
+        return path
+    for example in EXAMPLE_TARIFFS:
+        if example.stem == str(path):
+            return example
+    raise UsageError(f"{path}: no such file")
