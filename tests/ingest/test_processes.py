@@ -315,3 +315,59 @@ def test_ingest_gives_duckdb_its_threads_and_memory_back(
     assert after[0][0] == before[0][0] == 3
     # The limit is given back as the text DuckDB showed, which it may round by 0.1 MiB.
     assert after[0][1].split()[0][:3] == before[0][1].split()[0][:3]
+
+
+def _call_files(cli: Cli, call_ids: set[int]) -> dict[int, tuple[int, int]]:
+    """For each file with calls: (its calls, how many of them are in `call_ids`)."""
+    store = open_store(cli.workspace / "callacct.duckdb", read_only=True)
+    rows = store.con.execute("SELECT file_id, list(call_id) FROM calls GROUP BY file_id")
+    files = {int(f): (len(ids), len(set(ids) & call_ids)) for f, ids in rows.fetchall()}
+    store.close()
+    return files
+
+
+def test_calls_and_reports_are_read_while_another_process_ingests(cli: Cli, tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(24):
+        name = f"cdr_StandAloneCluster_01_2021121314{i:02d}_{i}"
+        _big_cdr_file(folder / name, 6_000, seed=100 + i)
+    # Every file a batch of its own (a few tenths of a second each): the run lasts seconds.
+    _set(cli, "ingest", "batch_bytes", str(1024 * 1024))
+    _set(cli, "store", "lock_timeout_s", "60")
+    ingest = _callacct(cli.workspace, "ingest", str(folder), "--json")
+    wal = cli.workspace / "callacct.duckdb.wal"
+    deadline = time.monotonic() + 60
+    while not (wal.is_file() and wal.stat().st_size > 1024 * 1024):  # its first files are in
+        assert ingest.poll() is None, ingest.communicate()
+        assert time.monotonic() < deadline, "ingest never started writing"
+        time.sleep(0.02)
+    reads = {
+        "calls": ("calls", "--all", "--json"),
+        "report": ("report", "run", "calls-detail", "--format", "json"),
+    }
+    seen: dict[str, tuple[float, str, str]] = {}
+    for name, args in reads.items():
+        started = time.monotonic()
+        reader = _callacct(cli.workspace, *args)
+        out, err = reader.communicate(timeout=60)
+        assert reader.returncode == 0, err
+        seen[name] = (time.monotonic() - started, out.decode(), err.decode())
+        assert ingest.poll() is None, "the ingest ended before the reader got in"
+    out, err = ingest.communicate(timeout=300)
+    assert ingest.returncode == 0, err
+    assert json.loads(out)["stored"] == 24 * 6_000
+
+    calls_took, calls_out, calls_err = seen["calls"]
+    assert calls_took < 15, calls_took  # one batch, not the whole run
+    listed = json.loads(calls_out)
+    # Whole files only: each file's calls are all listed or none.
+    files = _call_files(cli, {call["call_id"] for call in listed})
+    assert all(shown in (0, total) for total, shown in files.values()), files
+    assert 0 < sum(shown for _, shown in files.values()) < sum(t for t, _ in files.values())
+    # The calls the ingest has stored but not yet attributed and rated are said to be so.
+    assert all(call["dest_class"] is None for call in listed)
+    assert "stored but not attributed and rated yet" in calls_err
+    report_took, report_out, _ = seen["report"]
+    assert report_took < 15, report_took
+    assert json.loads(report_out)["report"]["name"] == "calls-detail"

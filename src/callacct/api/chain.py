@@ -11,6 +11,11 @@ it, and every ingest runs it, even one that stores nothing (all files already lo
 that rating refuses, a full disk — leaves calls pending only until the next run; a failed run
 also tries to finish them at once. Files are moved only after all of that.
 
+Readers that wait for the store meanwhile are let in between the ingest's batches and before
+attributing and rating (`Store.let_readers_in`): a report does not wait for a whole load.
+They see the calls stored and not yet finished, and are told how many there are
+(`Workspace` on every read).
+
 **A directory change** (`rerate_after_directory`): rating reads a call with the dial plan of
 its directory site, so calls attributed again are rated again when sites are configured.
 
@@ -90,8 +95,11 @@ def finish_pending(
     progress: Progress | None = None,
     workers: int = 1,
 ) -> tuple[AttributionResult, RateReport]:
-    """Attribute, then rate, every call stored but not finished (see the module docstring)."""
+    """Attribute, then rate, every call stored but not finished (see the module docstring);
+    readers waiting for the store are let in before each."""
+    store.let_readers_in()
     attribution = attribute_pending(store.con, settings)
+    store.let_readers_in()
     rating = rate_calls(store.con, settings, only_new=True, progress=progress, workers=workers)
     return attribution, rating
 

@@ -71,6 +71,7 @@ from callacct.query.calls import (
     parse_when,
     query_calls,
     time_range,
+    unfinished_calls,
 )
 from callacct.query.scope import Scope, admin_scope
 from callacct.rating import Explanation, RateReport, explain_call, import_tariff, rate_calls
@@ -215,18 +216,12 @@ class Workspace:
         that want to write wait meanwhile: hold it only as long as the work lasts."""
         if self._held is not None:
             raise UsageError("the store is already held; hold it once")
-        store = self._open(write=write)
-        self._held = store
-        try:
-            yield self
-        except duckdb.Error as exc:
-            damaged = damaged_store_error(store.path, exc)
-            if damaged is None:
-                raise
-            raise damaged from exc
-        finally:
-            self._held = None
-            store.close()
+        with self._opened(write=write, rates=False) as store:
+            self._held = store
+            try:
+                yield self
+            finally:
+                self._held = None
 
     # -- identity ---------------------------------------------------------------------------
 
@@ -637,19 +632,30 @@ class Workspace:
     @contextmanager
     def _store(self, *, write: bool = False, rates: bool = False) -> Iterator[Store]:
         """The store for one call: the held one, else opened for it (read-only unless
-        `write`) and closed after. Tells what a reader should know: costs a tariff has made
-        stale (unless the call `rates` the calls)."""
+        `write`) and closed after."""
         if self._held is not None:
             if write and self._held.read_only:
                 raise UsageError("this needs the store held for writing: holding(write=True)")
             yield self._held
             return
+        with self._opened(write=write, rates=rates) as store:
+            yield store
+
+    @contextmanager
+    def _opened(self, *, write: bool, rates: bool) -> Iterator[Store]:
+        """The store opened (read-only unless `write`), closed after; a damaged file is a
+        one-line error. Tells what a reader should know, once the work succeeded: costs a
+        tariff has made stale (unless the work `rates` the calls), calls an ingest has not
+        finished."""
         store = self._open(write=write)
         try:
-            stale = None if rates else stale_costs_warning(store.con)
-            if stale:
-                self._on_warning(stale)
+            notes = [] if rates else [stale_costs_warning(store.con)]
+            if not write:
+                notes.append(self._unfinished(store))
             yield store
+            for note in notes:
+                if note is not None:
+                    self._on_warning(note)
         except duckdb.Error as exc:
             damaged = damaged_store_error(store.path, exc)
             if damaged is None:
@@ -657,6 +663,20 @@ class Workspace:
             raise damaged from exc
         finally:
             store.close()
+
+    @staticmethod
+    def _unfinished(store: Store) -> str | None:
+        """Calls stored but not attributed and rated yet: an ingest is finishing them (the
+        reader came in between its batches), or one stopped before it did."""
+        unattributed, unrated = unfinished_calls(store.con)
+        waiting = max(unattributed, unrated)
+        if not waiting:
+            return None
+        return (
+            f"{waiting:,} call(s) stored but not attributed and rated yet are shown without "
+            "their person and cost: an ingest is finishing them (or stopped before it did; "
+            "the next ingest or 'callacct rate' finishes them)"
+        )
 
     def _note(self, write: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
         """Write a note no result depends on (a report run, for `home`) without making the

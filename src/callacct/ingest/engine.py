@@ -11,6 +11,10 @@ committed every `ingest.commit_rows` records, which bounds memory.
 Small files are the common case (CUCM writes one per node per minute), and per-file overhead,
 not parsing, decides throughput; files with the same layout are therefore joined and parsed
 together, and every step works on columns (Polars, DuckDB SQL).
+
+When readers wait for the store, the run lets them in once the batch being stored is done
+(`Store.let_readers_in`): it stores what it has read, takes no more files, finishes them, and
+goes on with the rest once the readers are in. So a report waits about one batch, not a run.
 """
 
 from __future__ import annotations
@@ -234,32 +238,20 @@ def _ingest(
     try:
         if not dry_run:
             run.remove_orphan_archives()
-        batch_bytes = settings.ingest.batch_bytes
-        pending = _Batches(batch_bytes)
-        # Reading and hashing the next files overlaps with storing the current batch; whole
-        # files read ahead are bounded in bytes too (a batch's worth).
-        for item in prefetch(
-            run.prepare(files, dialect), depth=PREPARE_AHEAD, weight=_held, budget=batch_bytes
-        ):
-            if isinstance(item, FileResult):
-                run.report.add(item)
-                run.progress(file_size(Path(item.path)))
-                continue
-            if item.data is None:
-                try:
-                    run.ingest_large(item)
-                except UnreadableFile as exc:  # its part is discarded: the other files go on
-                    item.result = FileResult(str(item.path), "failed", item.dialect.name)
-                    item.result.message = str(exc)
-                    run.report.add(item.result)
-                continue
-            full = pending.add(item)
-            if full is not None:
-                run.ingest_batch(full)
-        for batch in pending.rest():
-            run.ingest_batch(batch)
-        if not dry_run:
-            run.finish()
+        taken: set[str] = set()  # content hashes of the files taken, every round
+        remaining = files
+        while remaining:
+            remaining = _store_files(run, remaining, dialect, taken)
+            if not dry_run:
+                run.finish()
+            if remaining:
+                # Readers wait: everything so far is committed and nothing is in flight.
+                run.seen_hashes &= taken  # not the files read ahead and left for next round
+                run.release_connections()
+                store.let_readers_in()
+                run.con = store.con
+                store.con.execute("SET memory_limit = ?", [settings.ingest.memory_limit])
+                store.con.execute("SET threads = 1")
     except (OSError, duckdb.Error) as exc:
         error = _stopped(store, run.report, exc)
         if error is None:
@@ -270,6 +262,50 @@ def _ingest(
     report = run.report
     report.results.sort(key=lambda r: r.path)
     return report
+
+
+def _store_files(
+    run: _Run, files: dict[Path, bool], dialect: Dialect | None, taken: set[str]
+) -> dict[Path, bool]:
+    """Store `files`, in batches. When readers wait for the store once a batch (or a large
+    file) is stored, take no more files: store those read, and return the files not reached
+    (none when all are done). `taken` gets the content hash of every file taken."""
+    batch_bytes = run.settings.ingest.batch_bytes
+    pending = _Batches(batch_bytes)
+    reached: set[Path] = set()
+    stopped = False
+    # Reading and hashing the next files overlaps with storing the current batch; whole
+    # files read ahead are bounded in bytes too (a batch's worth).
+    for item in prefetch(
+        run.prepare(files, dialect), depth=PREPARE_AHEAD, weight=_held, budget=batch_bytes
+    ):
+        reached.add(Path(item.path))
+        if isinstance(item, FileResult):
+            run.report.add(item)
+            run.progress(file_size(Path(item.path)))
+            continue
+        if item.sha256 is not None:
+            taken.add(item.sha256)
+        if item.data is None:
+            try:
+                run.ingest_large(item)
+            except UnreadableFile as exc:  # its part is discarded: the other files go on
+                item.result = FileResult(str(item.path), "failed", item.dialect.name)
+                item.result.message = str(exc)
+                run.report.add(item.result)
+        else:
+            full = pending.add(item)
+            if full is None:
+                continue
+            run.ingest_batch(full)
+        if run.store.readers_waiting():
+            stopped = True
+            break
+    for batch in pending.rest():
+        run.ingest_batch(batch)
+    if not stopped:
+        return {}
+    return {path: explicit for path, explicit in files.items() if path not in reached}
 
 
 class _Batches:
@@ -982,11 +1018,17 @@ class _Run:
     def close(self) -> None:
         self._writer.shutdown(wait=True)
         self._db_writer.shutdown(wait=True)
+        self.release_connections()
+
+    def release_connections(self) -> None:
+        """Close the cursors of the store's connection this run opened (they are opened
+        again when needed): the store may then close that connection."""
         for con in (self._writer_con, self._reader_con):
             if con is not None:
                 # A store a failure invalidated may refuse even this; the failure is reported.
                 with contextlib.suppress(duckdb.Error):
                     con.close()
+        self._writer_con = self._reader_con = None
 
     def _ledger_rows(self, files: list[_File], *, status: str) -> pl.DataFrame:
         now = _utcnow()

@@ -11,6 +11,11 @@ several of them run at once. Files a killed ingest left half-loaded are hidden f
 reader (temporary views over the file tables leave their rows out: never half a file) until
 the next writer removes them. A store that needs a migration is opened for writing once, after
 an upgrade of callacct, then read-only.
+
+A writer lets waiting readers in at its safe points (`Store.let_readers_in`, between the
+batches and stages of an ingest): it closes its connection, the readers open theirs, and it
+opens it again once they are in. Lock files beside the store keep other writers out meanwhile
+and tell the writer that readers wait (`callacct.store.sharing`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import logging
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +34,7 @@ import polars as pl
 from callacct.errors import StoreBusyError, StoreError
 from callacct.store.recovery import FILE_TABLES, discard_unfinished
 from callacct.store.schema import MIGRATIONS
+from callacct.store.sharing import READER_POLL_S, ReadersGate, WriterLock, waiting_to_read
 from callacct.store.transaction import transaction
 
 log = logging.getLogger(__name__)
@@ -36,11 +42,20 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Store:
-    """An open store: the DuckDB connection and the workspace folder that holds it."""
+    """An open store: the DuckDB connection and the workspace folder that holds it.
+
+    A writing store holds the writer lock (`writer`) until it is closed, and sees the readers'
+    gate (`gate`) to let them in at safe points; `con` is then a new connection.
+    """
 
     con: duckdb.DuckDBPyConnection
     path: Path
     read_only: bool = False
+    lock_timeout_s: float = 300.0
+    memory_limit: str = "1GB"
+    on_wait: Callable[[float], None] | None = field(default=None, repr=False)
+    writer: WriterLock | None = field(default=None, repr=False)
+    gate: ReadersGate | None = field(default=None, repr=False)
 
     @property
     def root(self) -> Path:
@@ -51,7 +66,40 @@ class Store:
         return self.root / "archive" / "raw"
 
     def close(self) -> None:
+        try:
+            self.con.close()
+        finally:
+            if self.gate is not None:
+                self.gate.close()
+                self.gate = None
+            if self.writer is not None:
+                self.writer.release()
+                self.writer = None
+
+    def readers_waiting(self) -> bool:
+        """Whether a reader waits for this writer to let it in."""
+        return self.gate is not None and self.gate.readers_waiting()
+
+    def let_readers_in(self) -> bool:
+        """At a safe point of a writer (nothing uncommitted, no other connection or cursor of
+        it in use): if readers wait, close the connection, let them in, and open a new one
+        once they are in (waiting while they read, up to `lock_timeout_s`). Returns whether
+        it did; `con` is then a new connection, with this store's settings."""
+        if self.read_only or self.gate is None or not self.gate.readers_waiting():
+            return False
+        log.info("%s: letting waiting readers in", self.path)
         self.con.close()
+        closed = self.gate.close_gate()
+        try:
+            con = _connect_with_backoff(
+                self.path, self.lock_timeout_s, self.on_wait, read_only=False, poll_s=0.05
+            )
+            _configure(con, self.memory_limit)
+            self.con = con
+        finally:
+            if closed:
+                self.gate.open_gate()
+        return True
 
     @property
     def schema_version(self) -> int:
@@ -77,7 +125,8 @@ def open_store(
     With `read_only`, nothing is written (DuckDB refuses any write on the connection) and
     files a killed ingest left half-loaded are hidden; only a store that does not exist yet or
     needs a migration is first opened for writing, once. `on_wait(seconds_waited)` is called
-    while another process holds the file.
+    while another process holds the file. A reader waiting for a writer is let in at the
+    writer's next safe point; it waits at most `lock_timeout_s`, then `StoreBusyError`.
     """
     if read_only and path.is_file():
         store = _open(path, lock_timeout_s, memory_limit, on_wait, read_only=True)
@@ -107,26 +156,54 @@ def _open(
     *,
     read_only: bool,
 ) -> Store:
-    con = _connect_with_backoff(path, lock_timeout_s, on_wait, read_only=read_only)
+    writer = None
+    if read_only:
+        deadline = time.monotonic() + lock_timeout_s
+        with waiting_to_read(path, deadline=deadline):
+            con = _connect_with_backoff(
+                path, lock_timeout_s, on_wait, read_only=True, poll_s=READER_POLL_S
+            )
+    else:
+        writer = WriterLock.acquire(
+            path, timeout_s=lock_timeout_s, on_wait=on_wait, busy=lambda s: _busy(path, s)
+        )
+        try:
+            con = _connect_with_backoff(path, lock_timeout_s, on_wait, read_only=False)
+        except BaseException:
+            writer.release()
+            raise
+    store = Store(
+        con=con,
+        path=path,
+        read_only=read_only,
+        lock_timeout_s=lock_timeout_s,
+        memory_limit=memory_limit,
+        on_wait=on_wait,
+        writer=writer,
+    )
     try:
-        con.execute("SET memory_limit = ?", [memory_limit])
-        con.execute("SET preserve_insertion_order = false")
-        # DuckDB draws its own progress bar on stdout for long queries: it would corrupt
-        # --json output. Commands show their own progress on stderr.
-        con.execute("SET enable_progress_bar = false")
-        store = Store(con=con, path=path, read_only=read_only)
+        _configure(con, memory_limit)
         if not read_only:
             migrate(store)
             discard_unfinished(con)
+            store.gate = ReadersGate.open(path)
     except duckdb.Error as exc:
-        con.close()
+        store.close()
         raise damaged_store_error(path, exc) or StoreError(
             f"{path}: cannot prepare the store: {_first_line(exc)}"
         ) from exc
     except BaseException:
-        con.close()
+        store.close()
         raise
     return store
+
+
+def _configure(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
+    con.execute("SET memory_limit = ?", [memory_limit])
+    con.execute("SET preserve_insertion_order = false")
+    # DuckDB draws its own progress bar on stdout for long queries: it would corrupt
+    # --json output. Commands show their own progress on stderr.
+    con.execute("SET enable_progress_bar = false")
 
 
 def _schema_is_current(store: Store) -> bool:
@@ -221,11 +298,25 @@ def _newer_store_error(path: Path, version: int) -> StoreError:
     )
 
 
+def _busy(path: Path, waited: float) -> StoreBusyError:
+    return StoreBusyError(
+        f"{path}: still in use by another callacct process after {waited:.0f} s; "
+        "try again later or raise store.lock_timeout_s"
+    )
+
+
 def _connect_with_backoff(
-    path: Path, timeout: float, on_wait: Callable[[float], None] | None, *, read_only: bool
+    path: Path,
+    timeout: float,
+    on_wait: Callable[[float], None] | None,
+    *,
+    read_only: bool,
+    poll_s: float | None = None,
 ) -> duckdb.DuckDBPyConnection:
+    """Connect, trying again while another process holds the file: with back-off, or every
+    `poll_s` (a reader at the gate, a writer getting back in: the gap is short)."""
     start = time.monotonic()
-    delay = 0.05
+    delay = poll_s or 0.05
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
@@ -236,15 +327,13 @@ def _connect_with_backoff(
                 ) from exc
             waited = time.monotonic() - start
             if waited >= timeout:
-                raise StoreBusyError(
-                    f"{path}: still in use by another callacct process after {waited:.0f} s; "
-                    "try again later or raise store.lock_timeout_s"
-                ) from exc
+                raise _busy(path, waited) from exc
             if on_wait is not None:
                 on_wait(waited)
             log.debug("store locked by another process, waiting %.2f s", delay)
             time.sleep(min(delay, max(timeout - waited, 0.01)))
-            delay = min(delay * 1.6, 2.0)
+            if poll_s is None:
+                delay = min(delay * 1.6, 2.0)
         except duckdb.Error as exc:
             raise damaged_store_error(path, exc) or StoreError(
                 f"{path}: not a callacct store ({_first_line(exc)})"
