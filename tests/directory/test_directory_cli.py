@@ -11,9 +11,11 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from callacct import Workspace
 from callacct.cli import app
 from callacct.config import load_settings, render_settings
 from callacct.directory import list_users
+from callacct.errors import NotFoundError
 from callacct.store import open_store
 from tests.conftest import Cli
 from tests.directory.conftest import PASSWORD_ENV, LdapServer, password_of
@@ -274,8 +276,10 @@ def test_sync_ldap_cli(ldap_ws: Cli, ldap: LdapServer) -> None:
 
 
 def test_auth_check_cli(ldap_ws: Cli, ldap: LdapServer) -> None:
-    assert ldap_ws("directory", "sync-ldap").exit_code == 0
     supervisor = next(p for p in ldap.people if p.role == "supervisor")
+    with pytest.raises(NotFoundError, match="authenticated but is not in the callacct directory"):
+        Workspace.open(ldap_ws.workspace).login(supervisor.login, password_of(supervisor))
+    assert ldap_ws("directory", "sync-ldap").exit_code == 0
     result = ldap_ws(
         "auth", "check", supervisor.login, "--password-stdin", "--json",
         input=password_of(supervisor) + "\n",
@@ -285,6 +289,9 @@ def test_auth_check_cli(ldap_ws: Cli, ldap: LdapServer) -> None:
     assert data["role"] == "supervisor"
     assert data["departments"] == [supervisor.department]
     assert "password" not in str(data).lower()
+    # The command prints what the API's login returns.
+    api = Workspace.open(ldap_ws.workspace).login(supervisor.login, password_of(supervisor))
+    assert data == api.to_dict()
     prompted = ldap_ws("auth", "check", supervisor.login, input=password_of(supervisor) + "\n")
     assert prompted.exit_code == 0, prompted.output
     assert "role: supervisor" in prompted.output
