@@ -200,6 +200,8 @@ def test_personal_reports_belong_to_their_owner(org: Workspace) -> None:
     saved = alice.save_report("mine", base="calls-detail", filters={"directions": ["outgoing"]})
     assert (saved.owner, saved.spec.name) == ("alice", "mine")
     assert "mine" in {e.spec.name for e in alice.reports()}
+    assert alice.report("mine").owner == "alice"
+    assert alice.report("calls-detail").public
     assert alice.run_report("mine").rows.height == 1  # her outgoing call
     for other in (org, org.as_person("bob")):
         assert "mine" not in {e.spec.name for e in other.reports()}

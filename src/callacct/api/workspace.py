@@ -62,7 +62,7 @@ from callacct.directory import (
 from callacct.errors import NotFoundError, SpecError, StoreError, UsageError
 from callacct.i18n import LANGUAGES
 from callacct.problems import Problem
-from callacct.progress import RATING, Progress, Step
+from callacct.progress import DIRECTORY, RATING, Progress, Step
 from callacct.query.calls import (
     CallFilter,
     When,
@@ -544,6 +544,8 @@ class Workspace:
         (admins); calls are attributed and rated again as by `directory_import`."""
         with self._store(write=True) as store:
             self._require_admin(store, "directory sync-ldap")
+            if progress is not None:
+                progress(Step(DIRECTORY, 0, None, "people"))
             result = sync_ldap_directory(
                 store.con,
                 self.settings,

@@ -317,8 +317,11 @@ def summarise_calls(
 def unfinished_calls(con: duckdb.DuckDBPyConnection) -> tuple[int, int]:
     """How many calls are stored but not attributed yet, and how many not rated yet (an
     ingest storing them now, or one stopped before it finished; see `callacct.api`)."""
+    # Conditions (not FILTER clauses): DuckDB then skips every row group whose statistics say
+    # it has no NULL there, so on a store of finished calls this reads almost nothing (every
+    # read asks it).
     row = con.execute(
-        "SELECT count(*) FILTER (undefined_extension IS NULL), "
-        "count(*) FILTER (dest_class IS NULL) FROM calls"
+        "SELECT (SELECT count(*) FROM calls WHERE undefined_extension IS NULL), "
+        "(SELECT count(*) FROM calls WHERE dest_class IS NULL)"
     ).fetchall()[0]
     return int(row[0]), int(row[1])

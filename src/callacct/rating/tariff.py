@@ -22,6 +22,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, Final
 
@@ -32,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from callacct.call_codes import DEST_CLASSES
 from callacct.config import check_currency, check_regex
 from callacct.errors import NotFoundError, SpecError, UsageError
+from callacct.formats import money_text
 from callacct.problems import KeyPath, LineMap, Problem, SpecProblems, format_path, from_validation
 from callacct.problems import line_of as _line_of
 from callacct.rating.bands import Band, BandTable
@@ -843,13 +845,7 @@ def show_plan(
         "holiday_band": bands.holiday_band,
         "rate_count": count,
         "rates": [
-            {k: (_trim(v) if k in MONEY_COLUMNS else v) for k, v in row.items()}
+            {k: (money_text(Decimal(v)) if k in MONEY_COLUMNS else v) for k, v in row.items()}
             for row in rates.iter_rows(named=True)
         ],
     }
-
-
-def _trim(amount: str) -> str:
-    """`0.012000` -> `0.012`, `1.000000` -> `1.00`: exact, without trailing zeros."""
-    whole, _, fraction = amount.partition(".")
-    return f"{whole}.{fraction.rstrip('0').ljust(2, '0')}"
