@@ -76,9 +76,10 @@ _READING: Final = pl.Schema(
     }
 )
 _UNKNOWN_KIND: Final = PhoneNumberType.UNKNOWN
-# `classify._SEPARATORS` on ASCII text; other text (Unicode spaces...) is left undecided.
-_SEPARATORS: Final = r"[ \t\n\r\x0b\x0c\-.()/#]"
-_ASCII_TEXT: Final = r"^[0-9+ \t\n\r\x0b\x0c\-.()/#]*$"
+# `classify._SEPARATORS` on ASCII text, where Python's `\s` is these 10 characters; text with
+# other characters (Unicode spaces, which the two engines do not list alike) is left undecided.
+_SEPARATORS: Final = r"[\t\n\x0b\x0c\r\x1c-\x1f \-.()/#]"
+_ASCII_TEXT: Final = r"^[\x00-\x7f]*$"
 _DIALLABLE: Final = r"^\+?[0-9]{1,40}$"
 _MIN_NSN, _MAX_NSN = 2, 17  # phonenumbers' _MIN_LENGTH_FOR_NSN, _MAX_LENGTH_FOR_NSN
 _MAX_TEXT: Final = 64  # longer than any string read here (40 digits + calling and area codes)
@@ -203,28 +204,21 @@ class _Reader:
         self._short_usable: dict[str, bool] = {}
         self._pipelines: dict[str, Callable[[pl.LazyFrame], pl.LazyFrame]] = {}
 
-    def usable(self, code: str) -> bool:
-        """Whether the numbers of calling code `code` can be read here."""
-        if code not in self._usable:
-            patterns: list[str] = []
-            for region in self.tables.regions_of[code]:
-                data = self.tables.data.get((code, region))
-                if data is None:
-                    continue
-                patterns += [f"^(?:{desc.pattern})$" for desc in _descs(data) if desc.pattern]
-                if data.leading_digits:
-                    patterns.append(f"^(?:{data.leading_digits})")
-                if data.national_prefix is not None:
-                    patterns.append(f"^((?:{data.national_prefix.pattern}))")
-            self._usable[code] = code not in self.tables.unportable and compiles(patterns)
-        return self._usable[code]
-
     def short_usable(self, region: str) -> bool:
-        """Whether the short and emergency numbers of `region` can be read here."""
+        """Whether the short and emergency numbers of `region` can be read here: their
+        patterns are portable and the region's example short numbers (and variants of them)
+        are read as phonenumbers reads them."""
         if region not in self._short_usable:
             data = self.tables.short.get(region)
-            patterns = [f"^(?:{desc.pattern})$" for desc in _short_descs(data) if desc.pattern]
-            usable = region not in self.tables.short_unportable and compiles(patterns)
+            usable = data is None or (
+                region not in self.tables.short_unportable
+                and compiles([f"^(?:{d.pattern})$" for d in _short_descs(data) if d.pattern])
+            )
+            if usable and data is not None:
+                problem = _short_check(region, data)
+                if problem is not None:
+                    _disagrees(f"the short number {problem!r} in {region}")
+                    usable = False
             self._short_usable[region] = usable
         return self._short_usable[region]
 
@@ -241,22 +235,76 @@ class _Reader:
             .filter(pl.col("rest").str.len_bytes() >= _MIN_NSN)
             .drop("s")
         )
-        lost: list[pl.Series] = []
+        self._check(frame.get_column("cc").unique().to_list())
+        usable = [code for code, ok in self._usable.items() if ok]
+        lost = frame.filter(~pl.col("cc").is_in(usable)).get_column("req")
+        return self._read(frame.filter(pl.col("cc").is_in(usable))), lost
+
+    def _check(self, codes: list[str]) -> None:
+        """Decide, for each of `codes` not seen yet, whether its numbers can be read here:
+        its patterns are portable and compile, and numbers built from its regions' example
+        numbers (as they are, one digit short, behind a national prefix 0) are read as
+        phonenumbers reads them."""
+        new = [code for code in codes if code not in self._usable]
+        for code in new:
+            self._usable[code] = code not in self.tables.unportable and compiles(
+                self._patterns(code)
+            )
+        tried = [code for code in new if self._usable[code]]
+        numbers = [
+            variant
+            for code in tried
+            for national in self.tables.examples.get(code, ())
+            for variant in (f"{code}{national}", f"{code}{national[:-1]}", f"{code}0{national}")
+        ]
+        if not numbers:
+            return
+        requests = pl.DataFrame({"s": numbers}).with_row_index("req")
+        frame = requests.with_columns(
+            pl.col("s").str.extract(self._code_pattern, 1).alias("cc")
+        ).with_columns(pl.col("s").str.slice(pl.col("cc").str.len_bytes()).alias("rest"))
+        found = self._read(frame.filter(pl.col("rest").str.len_bytes() >= _MIN_NSN).drop("s"))
+        ours = {
+            int(row["req"]): (
+                f"+{row['cc']}{row['nsn']}",
+                row["valid"],
+                row["region"],
+                row["kind"],
+                row["possible"],
+            )
+            for row in found.iter_rows(named=True)
+        }
+        for index, number in enumerate(numbers):
+            code = str(frame.item(index, "cc"))
+            if self._usable[code] and ours.get(index) != _reference(f"+{number}"):
+                _disagrees(f"+{number}")
+                self._usable[code] = False
+
+    def _patterns(self, code: str) -> list[str]:
+        patterns: list[str] = []
+        for region in self.tables.regions_of[code]:
+            data = self.tables.data.get((code, region))
+            if data is None:
+                continue
+            patterns += [f"^(?:{desc.pattern})$" for desc in _descs(data) if desc.pattern]
+            if data.leading_digits:
+                patterns.append(f"^(?:{data.leading_digits})")
+            if data.national_prefix is not None:
+                patterns.append(f"^((?:{data.national_prefix.pattern}))")
+        return patterns
+
+    def _read(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """`read` of requests (`req`, `cc`, `rest`) whose calling codes are usable."""
         codes: list[str] = []
         plans: list[pl.LazyFrame] = []
         for (code,), group in frame.partition_by("cc", as_dict=True).items():
-            if self.usable(str(code)):
-                codes.append(str(code))
-                plans.append(self._pipeline(str(code))(group.lazy()))
-            else:
-                lost.append(group.get_column("req"))
+            codes.append(str(code))
+            plans.append(self._pipeline(str(code))(group.lazy()))
         parts = [
             frame if len(self.tables.regions_of[code]) == 1 else self._shared(code, frame)
             for code, frame in zip(codes, pl.collect_all(plans), strict=True)
         ]
-        found = pl.concat(parts) if parts else pl.DataFrame(schema=_READING)
-        undecided = pl.concat(lost) if lost else pl.Series("req", [], pl.UInt32)
-        return found, undecided
+        return pl.concat(parts) if parts else pl.DataFrame(schema=_READING)
 
     def _pipeline(self, code: str) -> Callable[[pl.LazyFrame], pl.LazyFrame]:
         if code not in self._pipelines:
@@ -432,7 +480,7 @@ class _PlanColumns:
             maybe_short = (pl.col("first").str.len_bytes() <= _SHORT_MAX) | (
                 pl.col("second").str.len_bytes() <= _SHORT_MAX
             ).fill_null(False)
-            short = [self._short_class(pl.col(cand)) for cand in ("first", "second")]
+            short = [_short_class(pl.col(cand), self.short) for cand in ("first", "second")]
             found = (
                 work.filter(maybe_short)
                 .with_columns(short[0].alias("_short_0"), short[1].alias("_short_1"))
@@ -478,16 +526,17 @@ class _PlanColumns:
     def _emergency(self) -> pl.Expr | None:
         """The candidate that is an emergency number of the plan's region (first, then
         second), else null."""
-        desc = self.short.emergency if self.short is not None else None
-        if desc is None or not desc.pattern:
+        if self.short is None:
             return None
-        pattern = rust_pattern(f"^(?:{desc.pattern})$")
-        first, second = pl.col("first"), pl.col("second")
+        first = _emergency_expr(self.short, pl.col("first"))
+        second = _emergency_expr(self.short, pl.col("second"))
+        if first is None or second is None:
+            return None
         return (
-            pl.when(first.str.contains(pattern))
-            .then(first)
-            .when(second.str.contains(pattern).fill_null(False))
-            .then(second)
+            pl.when(first)
+            .then(pl.col("first"))
+            .when(second.fill_null(False))
+            .then(pl.col("second"))
         )
 
     def _extensions(self, texts: pl.Series) -> pl.Series:
@@ -667,32 +716,37 @@ class _PlanColumns:
         main = {code: regions[0] for code, regions in self.reader.tables.regions_of.items()}
         return _iso(pl.col("cc").replace_strict(main, default=None, return_dtype=pl.String))
 
-    def _short_class(self, cand: pl.Expr) -> pl.Expr:
-        """The class of `cand` as a short number of the plan's region (by its cost), else
-        null: `is_valid_short_number_for_region`, then `expected_cost_for_region`."""
-        short = self.short
-        if short is None:
-            return pl.lit(None, pl.String)
-        length = cand.str.len_bytes()
-        general = _fullmatch(short.general, cand, length)
-        code = _fullmatch(short.short_code, cand, length)
-        if general is None or code is None:
-            return pl.lit(None, pl.String)
-        valid = ~cand.str.starts_with("+") & (length <= _SHORT_MAX) & general & code
-        cases = [(~length.is_in(short.general.lengths), pl.lit("national"))]
-        for desc, name in (
-            (short.premium, "premium"),
-            (short.standard, "national"),
-            (short.toll_free, "toll_free"),
-        ):
-            hit = _fullmatch(desc, cand, length)
-            if hit is not None:
-                cases.append((hit, pl.lit(name)))
-        if short.emergency is not None and short.emergency.pattern:
-            emergency = cand.str.contains(rust_pattern(f"^(?:{short.emergency.pattern})$"))
-            cases.append((emergency, pl.lit("toll_free")))
-        cost = _first_of(cases, pl.lit("national"))
-        return pl.when(valid.fill_null(False)).then(cost)
+
+def _emergency_expr(short: ShortData, cand: pl.Expr) -> pl.Expr | None:
+    """`is_emergency_number(cand, region)`; None where the region has no emergency numbers."""
+    if short.emergency is None or not short.emergency.pattern:
+        return None
+    return cand.str.contains(rust_pattern(f"^(?:{short.emergency.pattern})$"))
+
+
+def _short_class(cand: pl.Expr, short: ShortData) -> pl.Expr:
+    """The class of `cand` as a short number of the region of `short` (by its cost), else
+    null: `is_valid_short_number_for_region`, then `expected_cost_for_region`."""
+    length = cand.str.len_bytes()
+    general = _fullmatch(short.general, cand, length)
+    code = _fullmatch(short.short_code, cand, length)
+    if general is None or code is None:
+        return pl.lit(None, pl.String)
+    valid = ~cand.str.starts_with("+") & (length <= _SHORT_MAX) & general & code
+    cases = [(~length.is_in(short.general.lengths), pl.lit("national"))]
+    for desc, name in (
+        (short.premium, "premium"),
+        (short.standard, "national"),
+        (short.toll_free, "toll_free"),
+    ):
+        hit = _fullmatch(desc, cand, length)
+        if hit is not None:
+            cases.append((hit, pl.lit(name)))
+    emergency = _emergency_expr(short, cand)
+    if emergency is not None:
+        cases.append((emergency, pl.lit("toll_free")))
+    cost = _first_of(cases, pl.lit("national"))
+    return pl.when(valid.fill_null(False)).then(cost)
 
 
 def _short_descs(data: ShortData | None) -> list[Desc]:
@@ -742,48 +796,19 @@ def _reader() -> _Reader | None:
 @functools.lru_cache(maxsize=2)
 def _reader_for(version: str) -> _Reader | None:
     tables = number_tables()
-    if tables is None or tables.version != version:
-        return None
-    reader = _Reader(tables)
-    problem = _self_check(reader)
-    if problem is not None:
-        log.warning(
-            "phonenumbers %s reads %s unlike the column path; every number is classified "
-            "one by one",
-            version,
-            problem,
-        )
-        return None
-    return reader
+    return _Reader(tables) if tables is not None and tables.version == version else None
 
 
-def _self_check(reader: _Reader) -> str | None:
-    """The first number, built from the metadata's examples, that `reader` reads unlike
-    phonenumbers (valid, with or without a national prefix, one digit short or long); None
-    when they agree on all."""
-    numbers: list[str] = []
-    for code, national in reader.tables.examples:
-        numbers += [f"+{code}{national}", f"+{code}{national[:-1]}", f"+{code}0{national}"]
-    requests = pl.DataFrame({"s": [number[1:] for number in numbers]}).with_row_index("req")
-    found, undecided = reader.read(requests)
-    ours = {
-        int(row["req"]): (
-            f"+{row['cc']}{row['nsn']}",
-            row["valid"],
-            row["region"],
-            row["kind"],
-            row["possible"],
-        )
-        for row in found.iter_rows(named=True)
-    }
-    skipped = set(undecided.to_list())
-    for index, number in enumerate(numbers):
-        if index not in skipped and ours.get(index) != _reference(number):
-            return number
-    return None
+def _disagrees(what: str) -> None:
+    log.warning(
+        "phonenumbers %s reads %s unlike the column path; such numbers are classified one by one",
+        phonenumbers.__version__,
+        what,
+    )
 
 
 def _reference(number: str) -> tuple[str, bool, str | None, int, bool] | None:
+    """What phonenumbers says of '+' `number`: what `_Reader.read` computes."""
     try:
         parsed = phonenumbers.parse(number, None)
     except NumberParseException:
@@ -795,3 +820,34 @@ def _reference(number: str) -> tuple[str, bool, str | None, int, bool] | None:
         phonenumbers.number_type(parsed),
         phonenumbers.is_possible_number(parsed),
     )
+
+
+def _short_check(region: str, data: ShortData) -> str | None:
+    """The first of the region's example short numbers (as they are, one digit short or
+    long) whose class or emergency status `_short_class` and `_emergency_expr` read unlike
+    phonenumbers; None when they agree on all."""
+    numbers = sorted(
+        {n for e in data.examples for n in (e, e[:-1], e + "0") if n and len(n) <= _SHORT_MAX}
+    )
+    emergency = _emergency_expr(data, pl.col("n"))
+    frame = pl.DataFrame({"n": numbers}, schema={"n": pl.String}).select(
+        "n",
+        _short_class(pl.col("n"), data).alias("short"),
+        (emergency if emergency is not None else pl.lit(False)).alias("emergency"),
+    )
+    for number, short, is_emergency in frame.iter_rows():
+        if (short, is_emergency) != _short_reference(number, region):
+            return str(number)
+    return None
+
+
+def _short_reference(digits: str, region: str) -> tuple[str | None, bool]:
+    """`classify_number`'s reading of `digits` as a short number of `region`: its class by
+    cost if it is a valid short number, and whether it is an emergency number."""
+    from callacct.rating import classify  # the per-number path imports this module
+
+    short = None
+    if classify._is_short_number(digits, region):
+        cost = phonenumbers.expected_cost_for_region(classify._short(digits, region), region)
+        short = classify._SHORT_COST_CLASSES.get(cost, "national")
+    return short, phonenumbers.is_emergency_number(digits, region)

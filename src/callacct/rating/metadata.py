@@ -146,6 +146,7 @@ class ShortData:
     premium: Desc | None
     standard: Desc | None
     toll_free: Desc | None
+    examples: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -158,7 +159,7 @@ class NumberTables:
     unportable: frozenset[str]  # calling codes left to the per-number path
     short: dict[str, ShortData]
     short_unportable: frozenset[str]  # regions whose short numbers are left to it
-    examples: tuple[tuple[str, str], ...]  # (calling code, national number) of each example
+    examples: dict[str, tuple[str, ...]]  # calling code -> the national example numbers
 
     def region(self, code: str, region: str) -> RegionData:
         return self.data[(code, region)]
@@ -194,7 +195,7 @@ def _read_tables(version: str) -> NumberTables:
     regions_of: dict[str, tuple[str, ...]] = {}
     data: dict[tuple[str, str], RegionData] = {}
     unportable: set[str] = set()
-    examples: list[tuple[str, str]] = []
+    examples: dict[str, tuple[str, ...]] = {}
     for calling_code, regions in phonenumbers.COUNTRY_CODE_TO_REGION_CODE.items():
         code = str(int(calling_code))
         regions_of[code] = tuple(str(region) for region in regions)
@@ -207,7 +208,7 @@ def _read_tables(version: str) -> NumberTables:
             data[(code, region)] = item
             if not _region_portable(item):
                 unportable.add(code)
-            examples += ((code, number) for number in _examples(found))
+            examples[code] = (*examples.get(code, ()), *_examples(found))
     short: dict[str, ShortData] = {}
     short_unportable: set[str] = set()
     for region in phonenumbers.SUPPORTED_SHORT_REGIONS:
@@ -226,7 +227,7 @@ def _read_tables(version: str) -> NumberTables:
         unportable=frozenset(unportable),
         short=short,
         short_unportable=frozenset(short_unportable),
-        examples=tuple(examples),
+        examples=examples,
     )
 
 
@@ -317,6 +318,17 @@ def _short_data(found: Any) -> ShortData | None:
         premium=_desc(found.premium_rate),
         standard=_desc(found.standard_rate),
         toll_free=_desc(found.toll_free),
+        examples=tuple(
+            str(desc.example_number)
+            for desc in (
+                found.short_code,
+                found.emergency,
+                found.premium_rate,
+                found.standard_rate,
+                found.toll_free,
+            )
+            if desc is not None and desc.example_number
+        ),
     )
 
 
