@@ -37,8 +37,6 @@ from typing import Any
 import polars as pl
 
 from callacct.demo.cdr_writer import write_large_cdr_file
-from callacct.rating.classify import classify_numbers, default_workers
-from callacct.rating.classify_columns import column_path_available
 from callacct.rating.dialplan import DialPlan
 
 DATA = Path(
@@ -92,6 +90,10 @@ def _load() -> str:
 
 
 def bench_classify(count: int, sample: int) -> dict[str, Any]:
+    # Imported here, so that the load figure also runs against older code (PYTHONPATH).
+    from callacct.rating.classify import classify_numbers, default_workers
+    from callacct.rating.classify_columns import column_path_available
+
     plan = DialPlan.for_region("US")
     load_before = _load()
     numbers = pl.Series(remote_numbers(count, seed=1), dtype=pl.String)

@@ -99,8 +99,9 @@ class ColumnResult:
 def classify_columns(numbers: pl.Series, plan: DialPlan) -> ColumnResult:
     """Classify the distinct strings `numbers` under `plan` as `classify_number` does.
 
-    All of them come back undecided when the metadata cannot be used here (see above)."""
-    numbers = numbers.cast(pl.String).rename("number")
+    All of them come back undecided when the metadata cannot be used here (see above); nulls
+    are left out."""
+    numbers = numbers.cast(pl.String).drop_nulls().rename("number")
     reader = _reader()
     if reader is None or not reader.short_usable(plan.region):
         return ColumnResult(pl.DataFrame(schema=RESULT_SCHEMA), numbers)
