@@ -244,8 +244,8 @@ class _Reader:
     def _check(self, codes: list[str]) -> None:
         """Decide, for each of `codes` not seen yet, whether its numbers can be read here:
         its patterns are portable and compile, and numbers built from its regions' example
-        numbers (as they are, one digit short, behind a national prefix 0) are read as
-        phonenumbers reads them."""
+        numbers (as they are, one digit short or long, behind a national prefix 0) are read
+        as phonenumbers reads them."""
         new = [code for code in codes if code not in self._usable]
         for code in new:
             self._usable[code] = code not in self.tables.unportable and compiles(
@@ -256,7 +256,12 @@ class _Reader:
             variant
             for code in tried
             for national in self.tables.examples.get(code, ())
-            for variant in (f"{code}{national}", f"{code}{national[:-1]}", f"{code}0{national}")
+            for variant in (
+                f"{code}{national}",
+                f"{code}{national[:-1]}",
+                f"{code}{national}0",
+                f"{code}0{national}",
+            )
         ]
         if not numbers:
             return
