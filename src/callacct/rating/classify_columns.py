@@ -10,12 +10,13 @@ where the number is valid), the type patterns matched in `number_type`'s order, 
 local area codes tried, then short numbers classified by their cost. Each regular expression is
 applied by Polars to the numbers of one calling code at a time.
 
-Numbers it cannot read with certainty -- text with characters other than ASCII digits, `+` and
-separators, calling codes (or a region's short numbers) whose patterns Rust's regex engine might
-read differently from Python's -- are returned `undecided`, for the per-number path. A property
-test checks that both paths give the same answers; each process also compares the two on
-numbers built from the metadata's examples before it uses this path, and leaves every number to
-the per-number path (with a warning in the log) if they disagree.
+Numbers it cannot read with certainty are returned `undecided`, for the per-number path: text
+with characters outside ASCII (whose spaces the two regex engines do not list alike), and the
+numbers of a calling code (or the short numbers of a region) whose patterns Rust's regex engine
+might read differently from Python's, or whose example numbers (from the metadata, and variants
+of them) this module reads unlike phonenumbers -- checked the first time a process meets it,
+with a warning in the log when they disagree. A property test checks that both paths give the
+same answers.
 
 Example:
     >>> plan = DialPlan.for_region("FR", local_area_codes=("1",))
@@ -109,7 +110,7 @@ def classify_columns(numbers: pl.Series, plan: DialPlan) -> ColumnResult:
 
 
 def column_path_available() -> bool:
-    """Whether this process classifies by column (the metadata is readable and agrees)."""
+    """Whether this process classifies by column (the metadata could be read)."""
     return _reader() is not None
 
 
@@ -252,24 +253,19 @@ class _Reader:
                 self._patterns(code)
             )
         tried = [code for code in new if self._usable[code]]
-        numbers = [
-            variant
+        checks = [
+            (code, variant)
             for code in tried
             for national in self.tables.examples.get(code, ())
-            for variant in (
-                f"{code}{national}",
-                f"{code}{national[:-1]}",
-                f"{code}{national}0",
-                f"{code}0{national}",
-            )
+            for variant in (national, national[:-1], f"{national}0", f"0{national}")
         ]
-        if not numbers:
+        if not checks:
             return
-        requests = pl.DataFrame({"s": numbers}).with_row_index("req")
-        frame = requests.with_columns(
-            pl.col("s").str.extract(self._code_pattern, 1).alias("cc")
-        ).with_columns(pl.col("s").str.slice(pl.col("cc").str.len_bytes()).alias("rest"))
-        found = self._read(frame.filter(pl.col("rest").str.len_bytes() >= _MIN_NSN).drop("s"))
+        frame = pl.DataFrame(
+            {"cc": [code for code, _ in checks], "rest": [rest for _, rest in checks]},
+            schema={"cc": pl.String, "rest": pl.String},
+        ).with_row_index("req")
+        found = self._read(frame.filter(pl.col("rest").str.len_bytes() >= _MIN_NSN))
         ours = {
             int(row["req"]): (
                 f"+{row['cc']}{row['nsn']}",
@@ -280,10 +276,9 @@ class _Reader:
             )
             for row in found.iter_rows(named=True)
         }
-        for index, number in enumerate(numbers):
-            code = str(frame.item(index, "cc"))
-            if self._usable[code] and ours.get(index) != _reference(f"+{number}"):
-                _disagrees(f"+{number}")
+        for index, (code, rest) in enumerate(checks):
+            if self._usable[code] and ours.get(index) != _reference(f"+{code}{rest}"):
+                _disagrees(f"+{code}{rest}")
                 self._usable[code] = False
 
     def _patterns(self, code: str) -> list[str]:
