@@ -333,6 +333,8 @@ class _Reader:
                 break
             region = pl.lit(data.region, pl.String).alias("region")
             if data.leading_digits:
+                if data.region not in firsts.values():
+                    continue  # no number starts with its leading digits
                 mine = (pl.col("_head") == data.region).fill_null(False)
                 hit = pending.filter(mine).with_columns(region, _kind_expr(data).alias("kind"))
                 pending = pending.filter(~mine)
