@@ -208,6 +208,53 @@ def test_column_path_agrees_with_classify_number(name: str, plan: DialPlan, coun
         }  # fmt: skip
 
 
+def test_reader_reads_as_phonenumbers_parses() -> None:
+    """Below the classes: what phonenumbers says of '+' + digits (E.164 form, validity, region,
+    type, possibility), also where it does not change a class (a national prefix taken off a
+    number that is too long anyway)."""
+    tables = number_tables()
+    assert tables is not None
+    reader = columns_module._Reader(tables)
+    rng = random.Random("reader")
+    codes = [str(code) for code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE]
+    # National prefixes for parsing with a transform rule, in the main region of their code:
+    # Argentina's mobile 15 (0 11 15 2345 6789 -> 9 11 2345 6789), Brazil's carrier codes,
+    # Japan, Madagascar, San Marino, Norfolk Island, Gabon -- and near misses.
+    transforms = [
+        "54011152345678", "540221152345678", "5411152345678", "5403543152345678",
+        "55015119876543", "550211198765432", "5590211198765432", "55012212345678",
+        "81000212345", "8100037680312345678", "810312345678",
+        "2612123456", "26102123456", "378812345", "3789123456", "67212345", "672123456",
+        "241011123456", "241060123456",
+    ]  # fmt: skip
+    random_digits = [
+        rng.choice([*codes, *(n[:3] for n in transforms)])
+        + rng.choice(["", "0", "1", "8", "9", "15", "011", "0221", "015"])
+        + "".join(rng.choice("0123456789") for _ in range(rng.randint(0, 18)))
+        for _ in range(15_000)
+    ]
+    near = [n[: len(n) - k] + d for n in transforms for k in (0, 1, 2) for d in ("", "5", "55")]
+    numbers = sorted({*random_digits, *near})
+    found, lost = reader.read(pl.DataFrame({"s": numbers}).with_row_index("req"))
+    assert lost.len() == 0
+    ours = {
+        numbers[row["req"]]: (
+            f"+{row['cc']}{row['nsn']}",
+            row["valid"],
+            row["region"],
+            row["kind"],
+            row["possible"],
+        )
+        for row in found.iter_rows(named=True)
+    }
+    wrong = [
+        (n, ours.get(n), expected)
+        for n in numbers
+        if ours.get(n) != (expected := columns_module._reference(f"+{n}"))
+    ]
+    assert not wrong, wrong[:10]
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(
@@ -255,6 +302,23 @@ def test_classify_numbers_reads_by_column_from_a_thousand_numbers(
     seen.clear()
     assert classify_numbers(pl.Series(numbers[:999]), plan).height == 999
     assert len(seen) == 999  # below `COLUMNS_FROM`: one by one
+
+
+def test_a_failing_column_path_leaves_every_number_to_the_per_number_path(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def failing(numbers: pl.Series, plan: DialPlan) -> None:
+        raise pl.exceptions.ComputeError("regex error: a pattern this Polars does not take")
+
+    monkeypatch.setattr(classify_module, "classify_columns", failing)
+    plan = PLANS["GB"]
+    numbers = dialled(plan, random.Random("failing"), 1_000)
+    with caplog.at_level(logging.WARNING):
+        frame = classify_numbers(pl.Series(numbers), plan)
+    assert frame.rows() == [
+        (n, *found) for n, found in zip(numbers, reference(numbers, plan), strict=True)
+    ]
+    assert "classifying by column failed" in caplog.text
 
 
 def test_numbers_the_column_path_leaves_are_read_one_by_one(

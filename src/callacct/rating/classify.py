@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import multiprocessing
 import os
 import re
@@ -37,6 +38,8 @@ from callacct.rating.classify_columns import RESULT_SCHEMA, classify_columns
 from callacct.rating.dialplan import DialPlan
 from callacct.store import fetch_frame
 from callacct.store.schema import NUMBER_CLASSES_DDL
+
+log = logging.getLogger(__name__)
 
 DestClass = Literal[
     "international",
@@ -270,8 +273,13 @@ def classify_numbers(
     by_column = pl.DataFrame(schema=RESULT_SCHEMA)
     rest = distinct
     if total >= columns_from:
-        found = classify_columns(distinct, plan)
-        by_column, rest = found.classified, found.undecided
+        try:
+            found = classify_columns(distinct, plan)
+            by_column, rest = found.classified, found.undecided
+        except pl.exceptions.PolarsError as exc:
+            # E.g. a Polars release that no longer accepts one of the patterns: the answers
+            # are the reference's all the same, only slower.
+            log.warning("classifying by column failed (%s); classifying one by one", exc)
         if progress is not None:
             progress(by_column.height, total)
     one_by_one = rest.to_list()
