@@ -4,7 +4,7 @@ Numbers are read with a `DialPlan` and Google's libphonenumber metadata (the `ph
 package). `classify_number` reads one number with phonenumbers' functions (16k–30k numbers/s on
 one core): it is the reference. `classify_numbers` reads many at once by column
 (`rating.classify_columns`: the same steps as Polars expressions built from the same metadata,
-giving the same answers, ≈ 20–40 times faster) and gives what that path cannot decide to
+giving the same answers, ≈ 30–50 times faster) and gives what that path cannot decide to
 `classify_number`, spread over worker processes when there are many. Classification runs on the
 DISTINCT numbers of a batch of calls, and `classify_with_cache` keeps the results in the store
 so each number is classified once per dial plan.
@@ -258,7 +258,7 @@ def classify_numbers(
     as `classify_number` gives them.
 
     From `columns_from` distinct numbers on, they are read by column; the numbers that path
-    leaves (text it cannot read with certainty) are read one by one. With `workers` > 1 and at
+    leaves (see `classify_columns`) are read one by one. With `workers` > 1 and at
     least `parallel_from` such numbers, they are read by that many worker processes. Those are
     spawned, so a script that asks for workers must guard its main code with
     `if __name__ == "__main__":`, as multiprocessing requires; the command line does.
