@@ -28,6 +28,7 @@ from typing import Any, Final, TextIO
 
 import polars as pl
 
+from callacct.i18n import t
 from callacct.query.calls import format_cost
 from callacct.query.json_rows import (
     BATCH_ROWS,
@@ -37,7 +38,6 @@ from callacct.query.json_rows import (
     write_json_array,
 )
 from callacct.reports.result import ReportResult
-from callacct.reports.texts import text as t
 
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 # A negative number as plain as a spreadsheet reads it back: the one risky start left alone.

@@ -27,6 +27,7 @@ import polars as pl
 
 from callacct.directory.scope import Scope
 from callacct.errors import UsageError
+from callacct.i18n import t
 from callacct.query.reports import call_time_range, fetch_report
 from callacct.reports.clock import LocalClock, local_clock
 from callacct.reports.compile import PlannedColumn, compile_report
@@ -36,7 +37,6 @@ from callacct.reports.filters import Filters, resolve_period
 from callacct.reports.library import public_reports
 from callacct.reports.result import Chart, Column, ReportResult
 from callacct.reports.spec import ReportSpec, text_in
-from callacct.reports.texts import text as t
 
 
 def run_report(
