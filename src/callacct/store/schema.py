@@ -223,7 +223,7 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     # 6: the raw archive keeps whole files (store/archive.py): where a file starts in its
-    # archive's decompressed stream. NULL for files archived before, as Parquet lines.
+    # archive's decompressed stream (NULL: the file has no such archive).
     """
     ALTER TABLE ingest_files ADD COLUMN archive_at BIGINT;
     """,
