@@ -1,6 +1,6 @@
 """Ingest benchmark: prints figures and their ratio to baselines measured in the same run.
 
-    python benchmarks/bench_ingest.py                 # the issue's sizes (takes several minutes)
+    python benchmarks/bench_ingest.py                 # full sizes (takes several minutes)
     python benchmarks/bench_ingest.py --quick         # small sizes, to check it still runs
     python benchmarks/bench_ingest.py --only large    # one figure: large, small or rss
 

@@ -96,7 +96,8 @@ def run_report(
 
 def _refuse_number_probes(spec: ReportSpec, filters: Filters) -> None:
     """A reader whose numbers are masked may not compare them by range or pattern (checked
-    when a personal report is saved too; here for a run's own --where and older reports)."""
+    when a personal report is saved too; here for a run's own --where, and for a report saved
+    while the reader's numbers were not masked)."""
     for text in (spec.where, filters.where, *(m.where for m in spec.measures)):
         problem = None if text is None else number_probe(text)
         if problem is not None:
