@@ -15,6 +15,11 @@ OUTSIDE = re.compile(
     r"|\bissue\s*\d|\(issue\b|\bthe issue'?s?\b"
 )
 FEATURE = re.compile(r"\bF-[A-Z]+(?:-\d+)?\b")
+# Measured figures (≈ 1.3 GB, 470 MB/s, 715k calls/s, 0.25 µs a row) belong in
+# docs/benchmarks.md, which says how and when they were measured.
+FIGURE = re.compile(
+    r"≈\s*[\d.,]+\s*(µs|ms|s|MB|GB|%)|[\d.]+k?\s*(rows|calls|numbers)/s|MB/s|[\d.]+\s*µs"
+)
 # A comment tells why; one that tells what the code used to do is history.
 HISTORY = re.compile(r"#.*\b(used to|previously|formerly|no longer|any more|anymore)\b")
 
@@ -45,6 +50,13 @@ def test_feature_ids_are_explained() -> None:
     named = {m for hit in _hits(FEATURE) for m in FEATURE.findall(hit.split(": ", 1)[1])}
     assert named
     assert sorted(named - explained) == []
+
+
+def test_benchmark_figures_are_in_docs_benchmarks_only() -> None:
+    outside = [
+        hit for hit in _hits(FIGURE) if not hit.startswith(("docs/benchmarks.md", "benchmarks/"))
+    ]
+    assert outside == []
 
 
 def test_comments_say_why_not_what_was() -> None:

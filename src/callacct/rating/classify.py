@@ -1,10 +1,10 @@
 """Destination class and E.164 form of the numbers calls went to or came from.
 
 Numbers are read with a `DialPlan` and Google's libphonenumber metadata (the `phonenumbers`
-package). Classifying is a Python call per number (20k–30k numbers/s on one core), so it runs on
-the DISTINCT numbers of a batch of calls, `classify_with_cache` keeps the results in the store so
-each number is classified once per dial plan, and a first load with many new numbers spreads
-them over worker processes, one per core.
+package). Classifying is a Python call per number (rating's slowest step: docs/benchmarks.md),
+so it runs on the DISTINCT numbers of a batch of calls, `classify_with_cache` keeps the results
+in the store so each number is classified once per dial plan, and a first load with many new
+numbers spreads them over worker processes, one per core.
 
 Example:
     >>> plan = DialPlan.for_region("FR", local_area_codes=("1",))
@@ -62,7 +62,7 @@ RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
 
 Progress = Callable[[int, int], None]  # (numbers classified so far, numbers to classify)
 
-# Below this many new numbers, starting worker processes (≈ 1 s) costs more than it saves.
+# Below this many new numbers, starting worker processes costs more than it saves.
 PARALLEL_FROM: Final = 20_000
 _SLICE: Final = 5_000  # numbers per task given to a worker
 PARALLEL_MAX: Final = 8  # worker processes at most

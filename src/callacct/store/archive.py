@@ -30,7 +30,7 @@ SUFFIX = ".csv.zst"
 
 class ArchiveFile:
     """One archive being written: whole files appended to one zstd stream (Arrow's default
-    zstd level, 1: about 5 times smaller than CDR text, at about 470 MB/s on one core).
+    zstd level, 1; its ratio and speed on CDR text are in docs/benchmarks.md, Ingest).
 
     Not thread-safe: the ingest appends from one writer thread, in order.
     """
