@@ -36,8 +36,8 @@ from typing import Any
 
 import polars as pl
 
-from callacct.demo.cdr_writer import write_large_cdr_file
 from callacct.rating.dialplan import DialPlan
+from generate_cucm import write_large_cdr_file
 
 DATA = Path(
     os.environ.get("CALLACCT_BENCH_DATA", Path(__file__).resolve().parent.parent / "bench-data")

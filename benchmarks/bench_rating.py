@@ -1,6 +1,6 @@
 """Rating benchmark: prints figures and their ratio to baselines measured in the same run.
 
-    python benchmarks/bench_rating.py             # the issue's sizes (1M calls, 50k prefixes)
+    python benchmarks/bench_rating.py             # full sizes (1M calls, 50k prefixes)
     python benchmarks/bench_rating.py --quick     # small sizes, to check it still runs
 
 Figures:

@@ -13,9 +13,8 @@ from callacct.cli._output import console, print_json, styled
 from callacct.cli.calls import _duration
 from callacct.cli.report import _language
 from callacct.errors import UsageError
-from callacct.i18n import format_datetime, format_money
+from callacct.i18n import format_datetime, format_money, t
 from callacct.reports.home import home_view
-from callacct.reports.texts import text as t
 
 
 @app.command("home")

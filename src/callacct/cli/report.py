@@ -30,7 +30,7 @@ from callacct.config import Workspace
 from callacct.directory.scope import Scope
 from callacct.directory.versions import list_users
 from callacct.errors import SpecError, UsageError
-from callacct.i18n import LANGUAGES
+from callacct.i18n import LANGUAGES, t
 from callacct.problems import Problem
 from callacct.reports.export import write_csv, write_json
 from callacct.reports.library import (
@@ -49,7 +49,6 @@ from callacct.reports.render.cells import text_rows, text_totals
 from callacct.reports.result import ReportResult
 from callacct.reports.run import run_report
 from callacct.reports.spec import read_spec_text, text_in, validate_file
-from callacct.reports.texts import text as t
 from callacct.store import Store
 
 FORMATS = ("table", "json", "csv", "xlsx", "pdf", "html")

@@ -33,7 +33,7 @@ from callacct.store import fetch_frame, scalar
 DIRECTIONS = ("incoming", "outgoing", "internal")
 DISPOSITIONS = ("answered", "missed", "busy", "failed")
 
-# The keys of `callacct calls --json`, in order (DESIGN §6 plus what ingest knows).
+# The keys of `callacct calls --json`, in order: scripts read them, so they only grow.
 CALL_COLUMNS = (
     "call_id",
     "started_at",

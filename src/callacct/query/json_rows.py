@@ -1,7 +1,7 @@
 """Rows of a frame as JSON text, converted column by column, never a Python dict per row.
 
-A million calls as JSON took 4.4 GB and 23 s when each row went through Python objects;
-converted by Polars and written in batches it is a few hundred MB and a few seconds. Values
+Each row through Python objects cost several times the memory and time of converting by
+column with Polars and writing in batches (docs/benchmarks.md, Reports). Values
 are written as the rest of callacct writes them: times ISO 8601 (with their offset when they
 have a time zone, with microseconds only when there are any), money exact with at least two
 decimals (as `format_cost`), other decimals without trailing zeros, durations in whole seconds,

@@ -1,13 +1,13 @@
 """Destination class and E.164 form of the numbers calls went to or came from.
 
 Numbers are read with a `DialPlan` and Google's libphonenumber metadata (the `phonenumbers`
-package). `classify_number` reads one number with phonenumbers' functions (16k–30k numbers/s on
-one core): it is the reference. `classify_numbers` reads many at once by column
-(`rating.classify_columns`: the same steps as Polars expressions built from the same metadata,
-giving the same answers, ≈ 30–50 times faster) and gives what that path cannot decide to
-`classify_number`, spread over worker processes when there are many. Classification runs on the
-DISTINCT numbers of a batch of calls, and `classify_with_cache` keeps the results in the store
-so each number is classified once per dial plan.
+package). `classify_number` reads one number with phonenumbers' functions: it is the reference.
+`classify_numbers` reads many at once by column (`rating.classify_columns`: the same steps as
+Polars expressions built from the same metadata, giving the same answers, many times faster:
+docs/benchmarks.md) and gives what that path cannot decide to `classify_number`, spread over
+worker processes when there are many. Classification runs on the DISTINCT numbers of a batch of
+calls, and `classify_with_cache` keeps the results in the store so each number is classified once
+per dial plan.
 
 Example:
     >>> plan = DialPlan.for_region("FR", local_area_codes=("1",))
@@ -64,7 +64,7 @@ Progress = Callable[[int, int], None]  # (numbers classified so far, numbers to 
 
 # Below this many numbers, reading them one by one is as quick as preparing the column path.
 COLUMNS_FROM: Final = 1_000
-# Below this many new numbers, starting worker processes (≈ 1 s) costs more than it saves.
+# Below this many new numbers, starting worker processes costs more than it saves.
 PARALLEL_FROM: Final = 20_000
 _SLICE: Final = 5_000  # numbers per task given to a worker
 PARALLEL_MAX: Final = 8  # worker processes at most
@@ -277,7 +277,7 @@ def classify_numbers(
             found = classify_columns(distinct, plan)
             by_column, rest = found.classified, found.undecided
         except pl.exceptions.PolarsError as exc:
-            # E.g. a Polars release that no longer accepts one of the patterns: the answers
+            # E.g. a Polars release that refuses one of the patterns: the answers
             # are the reference's all the same, only slower.
             log.warning("classifying by column failed (%s); classifying one by one", exc)
         if progress is not None:
