@@ -32,6 +32,7 @@ test: lint typecheck pytest
 bench: setup
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_rating.py
+	$(BIN)/python benchmarks/bench_classify.py
 	$(BIN)/python benchmarks/bench_reports.py
 
 clean:

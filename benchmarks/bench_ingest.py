@@ -1,6 +1,6 @@
 """Ingest benchmark: prints figures and their ratio to baselines measured in the same run.
 
-    python benchmarks/bench_ingest.py                 # the issue's sizes (takes several minutes)
+    python benchmarks/bench_ingest.py                 # full sizes (takes several minutes)
     python benchmarks/bench_ingest.py --quick         # small sizes, to check it still runs
     python benchmarks/bench_ingest.py --only large    # one figure: large, small or rss
 
@@ -33,9 +33,9 @@ from pathlib import Path
 import polars as pl
 
 from callacct.config import Settings
-from callacct.demo.cdr_writer import write_large_cdr_file, write_many_small_files
 from callacct.ingest.engine import ingest_paths
 from callacct.store import open_store
+from generate_cucm import write_large_cdr_file, write_many_small_files
 
 DATA = Path(
     os.environ.get("CALLACCT_BENCH_DATA", Path(__file__).resolve().parent.parent / "bench-data")

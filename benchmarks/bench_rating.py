@@ -1,13 +1,14 @@
 """Rating benchmark: prints figures and their ratio to baselines measured in the same run.
 
-    python benchmarks/bench_rating.py             # the issue's sizes (1M calls, 50k prefixes)
+    python benchmarks/bench_rating.py             # full sizes (1M calls, 50k prefixes)
     python benchmarks/bench_rating.py --quick     # small sizes, to check it still runs
 
 Figures:
   1. rating 1M calls against a 50,000-prefix deck (`rate_frame`: site, class lookup in the
      number cache, plan, version, band, longest-prefix match, exact cost), against an exact-key
      Polars join of a 1M-row frame with a 50,000-row table (ratio = rating / join);
-  2. classifying the distinct numbers the first time (libphonenumber, once per number);
+  2. classifying the distinct numbers the first time (by column, and cached; see
+     bench_classify.py for the column path against the per-number one);
   3. `callacct rate` end to end on a store holding those calls: first rating (every call
      written) and a re-rate that changes nothing;
   4. importing a 200,000-line rate deck (validation included), against `polars.read_csv` of it.

@@ -50,6 +50,16 @@ def test_rating_benchmark_reports_every_figure() -> None:
     assert figures["deck_import"]["lines"] > 3_000
 
 
+def test_classification_benchmark_reports_every_figure(tmp_path: Path) -> None:
+    figures = quick("bench_classify.py", data=tmp_path)
+    classify = figures["classification"]
+    assert classify["numbers"] == 5_000
+    assert classify["same_answers_on_sample"] is True
+    assert {"columns_per_s", "per_number_per_s", "ratio_to_per_number"} <= set(classify)
+    assert figures["first_load"]["rows"] == 5_000
+    assert figures["first_load"]["peak_rss_mb"] > 0
+
+
 def test_render_benchmark_reports_every_figure() -> None:
     figures = quick("bench_render.py")
     assert figures["xlsx"]["rows"] == 500

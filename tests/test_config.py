@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 import re
 from pathlib import Path
 
@@ -10,18 +9,11 @@ import phonenumbers
 import pytest
 from typer.testing import CliRunner
 
-from callacct import config as config_module
 from callacct.cli import app
 from callacct.config import load_settings, parse_settings
 from callacct.errors import ConfigError
 from callacct.problems import ProblemsError
 from callacct.rating.sites import rating_sites
-
-
-def test_doctests() -> None:
-    result = doctest.testmod(config_module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 @pytest.mark.parametrize(

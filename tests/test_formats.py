@@ -4,7 +4,6 @@ conversion says, in batches."""
 from __future__ import annotations
 
 import datetime as dt
-import doctest
 import io
 import json
 from decimal import Decimal
@@ -14,7 +13,6 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callacct import formats as module
 from callacct.formats import json_rows, money_text, write_json_array
 
 PARIS = "Europe/Paris"
@@ -100,10 +98,6 @@ def test_an_array_of_any_length_one_row_a_line() -> None:
     empty = io.StringIO()
     write_json_array(frame.head(0), empty)
     assert empty.getvalue() == "[]"
-
-
-def test_doctests() -> None:
-    assert doctest.testmod(module).failed == 0
 
 
 @settings(max_examples=60, deadline=None)

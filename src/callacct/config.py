@@ -27,6 +27,7 @@ import polars as pl
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from callacct.errors import ConfigError
+from callacct.i18n import LANGUAGES
 from callacct.problems import ConfigProblems, KeyPath, LineMap, from_validation
 
 SETTINGS_FILE = "callacct.toml"
@@ -45,7 +46,7 @@ class GeneralSettings(_Section):
     country: str = Field("US", description="ISO 3166-1 alpha-2 country of the installation")
     timezone: str = Field("UTC", description="reference time zone for everything shown")
     currency: str = Field("USD", description="ISO 4217 currency of costs")
-    language: str = Field("en", description="default language: en, de, fr, es, ar or it")
+    language: str = Field("en", description=f"default language: {', '.join(LANGUAGES)}")
 
     @field_validator("country")
     @classmethod
@@ -367,9 +368,6 @@ class Settings(_Section):
     @property
     def source_timezone(self) -> str:
         return self.ingest.source_timezone or self.general.timezone
-
-
-LANGUAGES = ("en", "de", "fr", "es", "ar", "it")
 
 
 def check_regex(value: str) -> str:

@@ -5,9 +5,9 @@ rating summary), localised for people (report tables, PDF, HTML, the home view).
 `Decimal`, never float; nothing is rounded unless a language asks for it.
 
 **Rows as JSON** (`json_rows`, `write_json_array`) are converted column by column, never a
-Python dict per row: a million calls as JSON took 4.4 GB and 23 s when each row went through
-Python objects; converted by Polars and written in batches it is a few hundred MB and a few
-seconds. Values are written as the rest of callacct writes them: times ISO 8601 (with their
+Python dict per row: each row through Python objects cost several times the memory and time
+of converting by column with Polars and writing in batches (docs/benchmarks.md, Reports).
+Values are written as the rest of callacct writes them: times ISO 8601 (with their
 offset when they have a time zone, with microseconds only when there are any), money as
 `money_text` (`decimal_text` is its column form), other decimals without trailing zeros,
 durations in whole seconds, the rest as it is (a float that is not a number becomes null).

@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import re
 import struct
 from collections import Counter, defaultdict
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from callacct.demo import (
     SITES,
     DemoCdrSummary,
+    Site,
     build_people,
     write_demo_cdr_files,
-    write_large_cdr_file,
-    write_many_small_files,
     write_people_csv,
 )
+from callacct.demo.planner import day_start
 from callacct.ingest.cucm_fields import CDR_FIELDS, CMR_FIELDS
 
 NAME_RE = re.compile(r"^(cdr|cmr)_StandAloneCluster_0[12]_\d{12}_\d+$")
@@ -421,46 +423,33 @@ def test_full_default_demo(tmp_path: Path) -> None:
     assert summary.bytes_written == sum(p.stat().st_size for p in summary.files)
 
 
-# --- benchmark writers -------------------------------------------------------------------------
+# Digests of the files the demo writes for these arguments. Two days around each change of the
+# clocks of the two sites (New York 2025-03-09 and 11-02, Paris 03-30 and 10-26): the same seed
+# writes the same bytes, and the sites' local times follow their time zones on those days.
+DIGESTS = {
+    (5, dt.date(2025, 3, 10)): "1071eeede53b7247f14092978239988c9f9b8f403057ee74990c91183a4d4a19",
+    (6, dt.date(2025, 3, 31)): "dd678970bf817c476a5ef09e1436937067eafb240ab34661be37878a046dc981",
+    (7, dt.date(2025, 10, 27)): "61e4b910904ff6f8d0dfba8814234844b54827de13f373bbdda1ae407f28e7a3",
+    (8, dt.date(2025, 11, 3)): "4dee746121faf2795fe7a4b2cb1f431d061157f891dd6891062e4eaca73fbd99",
+}
 
 
-@pytest.mark.parametrize("columns", [133, 129])
-def test_large_file(tmp_path: Path, columns: int) -> None:
-    path = tmp_path / "big.cdr"
-    write_large_cdr_file(path, 2500, seed=3, columns=columns)
-    lines = _lines(path)
-    assert lines[0] == ",".join(f'"{n}"' for n in CDR_NAMES[:columns]).encode()
-    assert lines[1] == ",".join(CDR_TYPES[:columns]).encode()
-    assert len(lines) == 2502
-    rows = list(csv.reader(line.decode() for line in lines[2:]))
-    assert {len(r) for r in rows} == {columns}
-    assert len({r[CDR_IX["pkid"]] for r in rows}) == 2500
-    for line in lines[2:50]:
-        for token, typ in zip(line.decode().split(","), CDR_TYPES[:columns], strict=True):
-            assert INT_RE.match(token) if typ == "INTEGER" else token.startswith('"')
-    kinds = Counter(
-        "out" if r[CDR_IX["OutgoingProtocolID"]] == "1"
-        else "in" if r[CDR_IX["IncomingProtocolID"]] == "1"
-        else "int"
-        for r in rows
-    )  # fmt: skip
-    assert min(kinds.values()) > 300
-    answered = sum(r[CDR_IX["dateTimeConnect"]] != "0" for r in rows)
-    assert 0.5 < answered / 2500 < 0.85
-    again = tmp_path / "again.cdr"
-    write_large_cdr_file(again, 2500, seed=3, columns=columns)
-    assert again.read_bytes() == path.read_bytes()
+@pytest.mark.parametrize(("seed", "end"), list(DIGESTS))
+def test_the_same_seed_writes_the_same_files(tmp_path: Path, seed: int, end: dt.date) -> None:
+    summary = write_demo_cdr_files(
+        tmp_path, people=build_people(seed, 24), seed=seed, days=2, end=end
+    )
+    digest = hashlib.sha256()
+    for path in summary.files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    assert digest.hexdigest() == DIGESTS[seed, end]
 
 
-def test_many_small_files(tmp_path: Path) -> None:
-    paths = write_many_small_files(tmp_path, 7, 4, seed=2)
-    assert len(paths) == len({p.name for p in paths}) == 7
-    for path in paths:
-        assert NAME_RE.match(path.name)
-        lines = _lines(path)
-        assert len(lines) == 6
-        close = _close_epoch(path.name)
-        for row in csv.reader(line.decode() for line in lines[2:]):
-            assert len(row) == 133
-            assert close - 60 <= int(row[CDR_IX["dateTimeDisconnect"]]) < close
-            assert row[CDR_IX["globalCallID_callManagerId"]] == str(int(path.name.split("_")[2]))
+@pytest.mark.parametrize("site", SITES, ids=lambda s: s.code)
+def test_day_start_counts_the_sites_local_clock(site: Site) -> None:
+    zone = ZoneInfo(site.tz)
+    first = dt.date(2024, 1, 1)
+    for day in (first + dt.timedelta(days=n) for n in range(731)):  # two years of changes
+        for hour in (6.5, 10, 18, 22.75):
+            moment = dt.datetime.fromtimestamp(day_start(site, day) + int(hour * 3600), zone)
+            assert (moment.date(), moment.hour + moment.minute / 60) == (day, hour), moment

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import doctest
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -20,15 +19,10 @@ from callacct.i18n import (
     format_number,
     format_percent,
 )
-from callacct.i18n import formats as formats_module
 from callacct.i18n.formats import conventions
 
 NNBSP = "\u202f"
 NBSP = "\u00a0"
-
-
-def test_doctests() -> None:
-    assert doctest.testmod(formats_module).failed == 0
 
 
 @pytest.mark.parametrize(

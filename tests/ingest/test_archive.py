@@ -76,19 +76,29 @@ def test_a_dry_run_archives_nothing(tmp_path: Path, store: Store) -> None:
     assert archive_files(store.archive_dir) == []
 
 
-def test_reading_an_unknown_or_older_archive_says_why(tmp_path: Path, store: Store) -> None:
+def test_a_file_without_a_whole_file_archive_says_why(tmp_path: Path, store: Store) -> None:
     with pytest.raises(CallacctError, match="no ingested file with id 42"):
         read_archived(store, 42)
     path = tmp_path / "a"
     path.write_bytes(CDR129[0] + GOOD + b"\n")
     ingest_paths(store, SETTINGS, [path])
     file_id = scalar(store.con, "SELECT file_id FROM ingest_files")
-    # a store written before whole files were archived: Parquet of the stored lines
+    # A ledger row with an archive but no offset in it: nothing callacct reads.
+    other = store.archive_dir / "2026-01" / "run-00001.parquet"
+    other.parent.mkdir(parents=True)
+    other.write_bytes(b"PAR1")
     store.con.execute(
-        "UPDATE ingest_files SET archive = '2026-01/old-00001.parquet', archive_at = NULL"
+        "UPDATE ingest_files SET archive = '2026-01/run-00001.parquet', archive_at = NULL"
     )
-    with pytest.raises(CallacctError, match=r"older version.*old-00001\.parquet"):
-        read_archived(store, file_id)
+    for read in (lambda: read_archived(store, file_id), lambda: archived_line(store, file_id, 3)):
+        with pytest.raises(CallacctError, match=r"run-00001\.parquet is not a whole-file raw"):
+            read()
+    # Neither listed nor deleted: the next ingest's clean-up leaves what it does not know.
+    assert other not in archive_files(store.archive_dir)
+    second = tmp_path / "b"
+    second.write_bytes(CDR133[0] + CDR133[1][0] + b"\n")
+    ingest_paths(store, SETTINGS, [second])
+    assert other.read_bytes() == b"PAR1"
 
 
 def test_any_line_of_an_archived_file_is_read_back(tmp_path: Path, store: Store) -> None:

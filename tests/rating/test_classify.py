@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
-from types import ModuleType
-
 import duckdb
 import phonenumbers
 import polars as pl
@@ -14,7 +11,6 @@ from hypothesis import strategies as st
 from phonenumbers import PhoneNumberType
 
 from callacct.errors import ConfigError
-from callacct.query import calls as query_module
 from callacct.rating import (
     DEST_CLASSES,
     Classification,
@@ -26,11 +22,7 @@ from callacct.rating import (
     normalise_number,
     parse_dial_plan,
 )
-from callacct.rating import bands as bands_module
 from callacct.rating import classify as classify_module
-from callacct.rating import dialplan as dialplan_module
-from callacct.rating import sites as sites_module
-from callacct.rating import tariff as tariff_module
 
 PARIS = DialPlan.for_region("FR", local_area_codes=("1",))
 NYC = DialPlan.for_region("US", local_area_codes=("212", "646", "917"))
@@ -223,16 +215,6 @@ def test_classify_numbers_never_raises(values: list[str]) -> None:
             if e164 is not None and e164.startswith("+"):
                 assert phonenumbers.is_possible_number(phonenumbers.parse(e164)), e164
             assert dest_class != "internal" or e164 is None
-
-
-@pytest.mark.parametrize(
-    "module",
-    [classify_module, dialplan_module, bands_module, sites_module, tariff_module, query_module],
-)
-def test_docstring_examples(module: ModuleType) -> None:
-    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 def test_many_new_numbers_are_classified_by_worker_processes_the_same(

@@ -3,14 +3,12 @@ column path equals the one-call path; properties of cost in duration."""
 
 from __future__ import annotations
 
-import doctest
 from decimal import Decimal
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from callacct.rating import cost as cost_module
 from callacct.rating.cost import (
     ROUNDINGS,
     Part,
@@ -185,7 +183,3 @@ def test_cost_properties(
             assert d <= billed < d + max(initial, subsequent)
         exact = max(Decimal(connect) + Decimal(price) * billed / 60, Decimal(minimum))
         assert abs(Decimal(cost) - exact) < Decimal(10) ** (6 - decimals)
-
-
-def test_doctests() -> None:
-    assert doctest.testmod(cost_module).failed == 0

@@ -21,7 +21,7 @@ from callacct.reports.expression import (
 )
 
 
-def test_the_manuals_condition() -> None:
+def test_the_documented_condition() -> None:
     tree = parse("called_number = '006599775544' or duration >= 20")
     assert isinstance(tree, Or)
     assert [c.field.name for c in tree.items if isinstance(c, Comparison)] == [

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import doctest
 from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
-import callacct.reports.render as render_package
 from callacct.errors import UsageError
-from callacct.reports.render import FORMATS, cells, render, svg, xlsx
+from callacct.reports.render import FORMATS, cells, render
 from callacct.reports.render.cells import (
     chart_data,
     neutralise_formula,
@@ -23,11 +20,6 @@ from callacct.reports.render.cells import (
     text_totals,
 )
 from tests.reports.fixtures import PARIS, detail_result, narrow_result
-
-
-@pytest.mark.parametrize("module", [render_package, cells, svg, xlsx])
-def test_doctests(module: ModuleType) -> None:
-    assert doctest.testmod(module).failed == 0
 
 
 def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ def people(cli: Cli) -> list[dict[str, Any]]:
     return listed
 
 
-def test_the_manuals_example_runs_as_written(demo: Cli) -> None:
+def test_the_documented_example_runs_as_written(demo: Cli) -> None:
     args = (
         "report", "run", "calls-detail", "--type", "pstn", "--from", "2021-02-01",
         "--to", "2021-03-24", "--ext", "211,729,731", "--direction", "outgoing", "--answered",
@@ -58,7 +58,7 @@ def test_the_manuals_example_runs_as_written(demo: Cli) -> None:
     assert data["rows"] == []
 
 
-def test_the_manuals_filters_select_the_right_calls(demo: Cli) -> None:
+def test_the_documented_filters_select_the_right_calls(demo: Cli) -> None:
     data = run_json(
         demo, "report", "run", "calls-detail", *DEMO_DAYS, "--type", "pstn",
         "--direction", "outgoing", "--answered", "--class", "international",

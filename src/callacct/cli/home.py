@@ -12,8 +12,7 @@ from callacct.cli._context import as_login_of, workspace_from
 from callacct.cli._output import console, duration_text, print_json, styled
 from callacct.errors import UsageError
 from callacct.formats import money_text
-from callacct.i18n import format_datetime
-from callacct.reports.texts import text as t
+from callacct.i18n import format_datetime, t
 
 
 @app.command("home")

@@ -19,11 +19,10 @@ from callacct.cli._context import as_login_of, split_values, workspace_from
 from callacct.cli._options import count_option, seconds_option
 from callacct.cli._output import check_out, console, file_console, print_json, styled, written
 from callacct.errors import UsageError
-from callacct.i18n import LANGUAGES
+from callacct.i18n import LANGUAGES, t
 from callacct.reports.render.cells import text_rows, text_totals
 from callacct.reports.result import ReportResult
 from callacct.reports.spec import text_in
-from callacct.reports.texts import text as t
 
 FORMATS = ("table", "json", "csv", "xlsx", "pdf", "html")
 RENDERED = ("xlsx", "pdf", "html")

@@ -18,8 +18,6 @@ from callacct.demo.cdr_writer import (
     MalformedLine,
     cucm_file_name,
     write_demo_cdr_files,
-    write_large_cdr_file,
-    write_many_small_files,
 )
 from callacct.demo.people import (
     INTERNAL_PARTITION,
@@ -43,7 +41,5 @@ __all__ = [
     "cucm_file_name",
     "site_by_code",
     "write_demo_cdr_files",
-    "write_large_cdr_file",
-    "write_many_small_files",
     "write_people_csv",
 ]

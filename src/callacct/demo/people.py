@@ -47,17 +47,13 @@ class Site:
     ``did_prefix`` + extension is the person's public (DID) number in national format,
     ``subnet`` the first two octets of the site's phone addresses and ``node`` the CUCM node
     (``globalCallID_callManagerId``) its phones and trunk register to.
-    ``utc_offset_minutes`` is the standard (winter) offset and ``dst_rule`` names the
-    daylight-saving rule (``"EU"`` or ``"US"``); they duplicate ``tz`` so that the demo does not
-    depend on a time-zone database being installed (Windows has none without ``tzdata``).
+    ``tz`` is the IANA time zone its phones' clocks and working hours follow.
     """
 
     code: str
     name: str
     country: str
     tz: str
-    utc_offset_minutes: int
-    dst_rule: Literal["EU", "US"]
     access_code: str
     ext_first: int
     ext_last: int
@@ -83,8 +79,6 @@ SITES: tuple[Site, ...] = (
         name="Paris",
         country="FR",
         tz="Europe/Paris",
-        utc_offset_minutes=60,
-        dst_rule="EU",
         access_code="0",
         ext_first=2000,
         ext_last=2599,
@@ -103,8 +97,6 @@ SITES: tuple[Site, ...] = (
         name="New York",
         country="US",
         tz="America/New_York",
-        utc_offset_minutes=-300,
-        dst_rule="US",
         access_code="9",
         ext_first=3000,
         ext_last=3399,

@@ -31,6 +31,7 @@ from callacct.directory.model import (
     normalise_language,
     parse_scopes,
 )
+from callacct.i18n import LANGUAGES
 from callacct.problems import DirectoryProblems, Problem
 
 COLUMNS = (
@@ -121,7 +122,7 @@ def _entry(
         raise ValueError(f"email {email!r} is not an e-mail address")
     language = values.get("language") or ""
     if language and normalise_language(language, "") == "":
-        raise ValueError(f"language {language!r} must be one of en, de, fr, es, ar, it")
+        raise ValueError(f"language {language!r} must be one of {', '.join(LANGUAGES)}")
     extensions: list[str] = []
     for raw in re.split(r"[;\s]+", values.get("extension", "")):
         if not raw:

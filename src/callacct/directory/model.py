@@ -13,7 +13,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
-from callacct.config import LANGUAGES, ROLES, SCOPE_KINDS
+from callacct.config import ROLES, SCOPE_KINDS
+from callacct.i18n import LANGUAGES
 from callacct.problems import Problem
 
 #: What the store keeps of a person, besides their extensions (compared to detect a change).

@@ -196,7 +196,7 @@ def apply_snapshot(
         )
     if dry_run:
         return changes
-    if not changes.has_changes:  # still attribute calls never attributed (e.g. older stores)
+    if not changes.has_changes:  # still attribute calls never attributed (an ingest stopped)
         changes.attribution = attribute_calls(
             con, new_only=True, extension_pattern=extension_pattern
         )

@@ -1,17 +1,22 @@
 """Messages in the six languages (en, de, fr, es, ar, it), for reports and people-facing output.
 
-Catalogues are YAML files in `messages/`, one per language, flat `key: text` mappings; keys are
-dotted (`field.extension`, `measure.count`, `filter.from`, `ui.total`). A key missing in a
-language falls back to English, then to the key itself, so a missing translation never breaks
-a report.
+One catalogue per language: `messages/<language>.yaml`, a flat `key: text` mapping read by the
+one YAML loader (`callacct.yamlfile`). Keys are dotted (`field.extension`, `measure.avg`,
+`filter.from`, `report.category.billing`, `home.summary`, `ui.total`); `en.yaml` is the
+reference and every other catalogue has exactly its keys (a test says which are missing or
+extra). A key missing in a language falls back to English, then to the key itself, so a
+missing translation never breaks a report. `docs/report-rendering.md` says why one file per
+language.
 
 `formats` writes numbers, money, durations and dates the way each language does
 (`format_number`, `format_percent`, `format_duration`, `format_date`,
 `format_datetime`).
 
 Example:
-    >>> t("field.extension", "en")
-    'Extension'
+    >>> t("field.extension", "en"), t("filter.type", "de")
+    ('Extension', 'Anrufart')
+    >>> t("measure.avg", "fr", field="Durée")
+    'Durée (moyenne)'
     >>> t("no.such.key", "fr")
     'no.such.key'
 """
@@ -20,7 +25,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal, get_args
 
 from callacct.i18n.formats import (
     format_date,
@@ -33,6 +38,7 @@ from callacct.yamlfile import read_yaml
 
 __all__ = [
     "LANGUAGES",
+    "Language",
     "catalogue",
     "format_date",
     "format_datetime",
@@ -42,7 +48,10 @@ __all__ = [
     "t",
 ]
 
-LANGUAGES: Final = ("en", "de", "fr", "es", "ar", "it")
+#: The languages callacct speaks; the one list settings, the directory, report specs and the
+#: catalogues check against.
+Language = Literal["en", "de", "fr", "es", "ar", "it"]
+LANGUAGES: Final[tuple[Language, ...]] = get_args(Language)
 _MESSAGES: Final = Path(__file__).parent / "messages"
 
 

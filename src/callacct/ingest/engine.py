@@ -177,7 +177,7 @@ def ingest_paths(
     `force` reads files again even when their content was stored (their records already
     stored count as duplicates). `progress` is told the bytes done (stage `reading`) of the
     bytes of every file found. Attributing and rating the calls, and moving the files,
-    are `callacct.ingest.workflow.load_files`'s part.
+    are `callacct.api.chain.load_files`'s part.
     """
     files = discover(paths)
     with _ingest_settings(store, settings.ingest.memory_limit):

@@ -29,7 +29,7 @@ from callacct.query.masking import mask_calls, shown_number_sql
 from callacct.query.scope import Scope
 from callacct.store import fetch_frame, scalar
 
-# The keys of `callacct calls --json`, in order (DESIGN §6 plus what ingest knows).
+# The keys of `callacct calls --json`, in order: scripts read them, so they only grow.
 CALL_COLUMNS = (
     "call_id",
     "started_at",

@@ -1,10 +1,13 @@
 """Destination class and E.164 form of the numbers calls went to or came from.
 
 Numbers are read with a `DialPlan` and Google's libphonenumber metadata (the `phonenumbers`
-package). Classifying is a Python call per number (20k–30k numbers/s on one core), so it runs on
-the DISTINCT numbers of a batch of calls, `classify_with_cache` keeps the results in the store so
-each number is classified once per dial plan, and a first load with many new numbers spreads
-them over worker processes, one per core.
+package). `classify_number` reads one number with phonenumbers' functions: it is the reference.
+`classify_numbers` reads many at once by column (`rating.classify_columns`: the same steps as
+Polars expressions built from the same metadata, giving the same answers, many times faster:
+docs/benchmarks.md) and gives what that path cannot decide to `classify_number`, spread over
+worker processes when there are many. Classification runs on the DISTINCT numbers of a batch of
+calls, and `classify_with_cache` keeps the results in the store so each number is classified once
+per dial plan.
 
 Example:
     >>> plan = DialPlan.for_region("FR", local_area_codes=("1",))
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import logging
 import multiprocessing
 import os
 import re
@@ -32,23 +36,21 @@ from phonenumbers import ValidationResult as Possible
 
 from callacct.call_codes import DestClass
 from callacct.progress import CLASSIFYING, Progress, Step
+from callacct.rating.classify_columns import RESULT_SCHEMA, classify_columns
 from callacct.rating.dialplan import DialPlan
 from callacct.store import fetch_frame, is_read_only
 from callacct.store.schema import NUMBER_CLASSES_DDL
+
+log = logging.getLogger(__name__)
 
 # Bump when the rules below change, so cached classifications made by older rules are not used.
 CLASSIFIER_VERSION: Final = 1
 
 NUMBER_CACHE_SQL: Final = NUMBER_CLASSES_DDL
 
-RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
-    "number": pl.String(),
-    "e164": pl.String(),
-    "dest_class": pl.String(),
-    "dest_country": pl.String(),
-}
-
-# Below this many new numbers, starting worker processes (≈ 1 s) costs more than it saves.
+# Below this many numbers, reading them one by one is as quick as preparing the column path.
+COLUMNS_FROM: Final = 1_000
+# Below this many new numbers, starting worker processes costs more than it saves.
 PARALLEL_FROM: Final = 20_000
 _SLICE: Final = 5_000  # numbers per task given to a worker
 PARALLEL_MAX: Final = 8  # worker processes at most
@@ -236,29 +238,71 @@ def classify_numbers(
     progress: Progress | None = None,
     workers: int = 1,
     parallel_from: int = PARALLEL_FROM,
+    columns_from: int = COLUMNS_FROM,
 ) -> pl.DataFrame:
-    """One row per distinct non-null value of `numbers`: `number, e164, dest_class, dest_country`.
+    """One row per distinct non-null value of `numbers`: `number, e164, dest_class, dest_country`,
+    as `classify_number` gives them.
 
-    With `workers` > 1 and at least `parallel_from` distinct numbers, they are classified by
-    that many worker processes. Those are spawned, so a script that asks for workers must
-    guard its main code with `if __name__ == "__main__":`, as multiprocessing requires; the
-    command line does. `progress` is told (stage `classifying`) as slices of numbers are done.
+    From `columns_from` distinct numbers on, they are read by column; the numbers that path
+    leaves (see `classify_columns`) are read one by one. With `workers` > 1 and at
+    least `parallel_from` such numbers, they are read by that many worker processes. Those are
+    spawned, so a script that asks for workers must guard its main code with
+    `if __name__ == "__main__":`, as multiprocessing requires; the command line does.
+    `progress` is told (stage `classifying`) as numbers are done.
 
     >>> plan = DialPlan.for_region("GB")
     >>> classify_numbers(pl.Series(["999", "999", None]), plan).row(0)
     ('999', '999', 'emergency', 'GB')
     """
-    distinct = numbers.cast(pl.String).drop_nulls().unique(maintain_order=True).to_list()
-    results = _classify_all(distinct, plan, progress, min(workers, PARALLEL_MAX), parallel_from)
-    return pl.DataFrame(
+    distinct = numbers.cast(pl.String).drop_nulls().unique(maintain_order=True).rename("number")
+    total = distinct.len()
+    by_column = pl.DataFrame(schema=RESULT_SCHEMA)
+    rest = distinct
+    if total >= columns_from:
+        try:
+            found = classify_columns(distinct, plan)
+            by_column, rest = found.classified, found.undecided
+        except pl.exceptions.PolarsError as exc:
+            # E.g. a Polars release that refuses one of the patterns: the answers
+            # are the reference's all the same, only slower.
+            log.warning("classifying by column failed (%s); classifying one by one", exc)
+        if progress is not None:
+            progress(Step(CLASSIFYING, by_column.height, total, "numbers"))
+    one_by_one = rest.to_list()
+    results = _classify_all(
+        one_by_one,
+        plan,
+        _offset(progress, by_column.height, total),
+        min(workers, PARALLEL_MAX),
+        parallel_from,
+    )
+    fresh = pl.DataFrame(
         {
-            "number": distinct,
+            "number": one_by_one,
             "e164": [r.e164 for r in results],
             "dest_class": [r.dest_class for r in results],
             "dest_country": [r.dest_country for r in results],
         },
         schema=RESULT_SCHEMA,
     )
+    if not by_column.height:
+        return fresh
+    if not fresh.height:
+        return by_column  # in the order of `distinct`, as the column path keeps it
+    both = pl.concat([by_column, fresh])
+    return distinct.to_frame().join(both, on="number", how="left", maintain_order="left")
+
+
+def _offset(progress: Progress | None, done: int, total: int) -> Progress | None:
+    """`progress` for the numbers read one by one, after the `done` read by column."""
+    if progress is None or not done:
+        return progress
+    told = progress
+
+    def shifted(step: Step) -> None:
+        told(Step(step.stage, done + step.done, total, step.unit))
+
+    return shifted
 
 
 def _classify_all(

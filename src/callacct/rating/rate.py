@@ -68,8 +68,8 @@ CALL_SQL: Final = """
            CAST(CAST(cost AS DECIMAL(38, 6)) * 1000000 AS BIGINT) AS old_cost_u
     FROM calls
 """
-# Calls rated at once (by call-id range): bounds memory on a store of any size (a chunk of 1M
-# calls took ≈ 1.3 GB while it was rated, 250k ≈ 0.4 GB).
+# Calls rated at once (by call-id range): bounds memory on a store of any size (what a chunk
+# costs: docs/benchmarks.md, Rating).
 CHUNK_CALLS: Final = 250_000
 # New numbers classified (and cached) at a time, before the calls are rated.
 CLASSIFY_BATCH: Final = 250_000
@@ -201,8 +201,8 @@ def rate_calls(
         # re-rate is all or nothing.
         ranges = range(int(low), int(high) + 1, chunk)
         # The classification cache is filled first and on its own: it holds nothing but
-        # facts about numbers, and the UPDATEs below run 2-4 times slower in a transaction
-        # that also inserted into it.
+        # facts about numbers, and the UPDATEs below run much slower in a transaction that
+        # also inserted into it (docs/benchmarks.md, Rating).
         _classify_ahead(con, settings, clause, params, ranges, chunk, progress, workers)
         with transaction(con):
             for first in ranges:

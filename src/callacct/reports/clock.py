@@ -1,7 +1,7 @@
 """Wall-clock time of calls in the reference time zone, as cheap SQL.
 
-Stored times are naive UTC. Converting each row with ICU (`timezone(zone, ...)`) costs about
-0.25 µs a row — 2.5 s over 10M calls, ten times the rest of a report. The offset of a zone
+Stored times are naive UTC. Converting each row with ICU (`timezone(zone, ...)`) costs more
+than the rest of a report (docs/benchmarks.md, Reports). The offset of a zone
 changes only at its transitions (daylight saving), so within the period a report reads the
 local time is `started_at + offset`, with the offset chosen by a short CASE over the few
 transitions in that period (bound parameters, found with `zoneinfo`). Without a known period,

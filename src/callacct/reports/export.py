@@ -1,9 +1,9 @@
 """JSON and CSV output of a `ReportResult`, for tools (the other formats are renderers').
 
-JSON (DESIGN §6): `{"report", "columns", "rows", "totals"}`; money is exact decimal text,
+JSON (a stable shape): `{"report", "columns", "rows", "totals"}`; money is exact decimal text,
 times ISO 8601 with their offset. CSV: a header of the translated labels, then the rows.
 
-Formula neutralising (DESIGN §9), one rule for every reader: a text cell starting with `=`,
+Formula neutralising (CSV injection), one rule for every reader: a text cell starting with `=`,
 `+`, `-`, `@`, a tab or a carriage return gets a leading `'`, so a spreadsheet neither runs it
 nor reads it as something else, unless it is a plain negative number (`-12.5`, read back as
 that number). Numbers, money and durations are written as numbers, never neutralised. A phone
@@ -36,8 +36,8 @@ from callacct.formats import (
     money_text,
     write_json_array,
 )
+from callacct.i18n import t
 from callacct.reports.result import ReportResult
-from callacct.reports.texts import text as t
 
 FORMULA_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
 # A negative number as plain as a spreadsheet reads it back: the one risky start left alone.

@@ -1,5 +1,6 @@
-"""Where reports come from: the public library shipped in `specs/`, and personal reports saved
-in the store by their owner (`report_specs`), plus the log of runs (`report_runs`).
+"""Where reports come from: the public library (the `report_specs/` folder, shipped inside the
+package), and personal reports saved in the store by their owner (table `report_specs`), plus
+the log of runs (`report_runs`).
 
 A personal report is a full spec (YAML) stored for one owner, the `--as` login or, without it,
 the operator. Its name may not be a public report's name, so a name always means one report.
@@ -17,12 +18,14 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import Any, Final
 
 import duckdb
 import yaml
 
-from callacct.errors import NotFoundError, UsageError
+from callacct.errors import NotFoundError, SpecError, UsageError
 from callacct.problems import Problem, SpecProblems, format_path
 from callacct.reports.filters import Filters
 from callacct.reports.spec import (
@@ -61,9 +64,33 @@ class ReportEntry:
         }
 
 
+#: The library's folder: at the top of the source tree, and inside the package when installed.
+LIBRARY_FOLDER: Final = "report_specs"
+
+
+def library_folder() -> Traversable:
+    """The folder of the public library: `callacct/report_specs` in an installed package (the
+    wheel carries it there), else `report_specs/` of the source tree the package runs from (an
+    editable install).
+
+    >>> sorted(item.name for item in library_folder().iterdir())[:2]
+    ['busy-hour.yaml', 'calls-by-gateway.yaml']
+    """
+    packaged = resources.files("callacct") / LIBRARY_FOLDER
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parents[3] / LIBRARY_FOLDER
+    if checkout.is_dir():
+        return checkout
+    raise SpecError(
+        f"the public report library ({LIBRARY_FOLDER}) is missing from this installation of "
+        "callacct; install it again"
+    )
+
+
 def spec_files() -> list[tuple[str, str]]:
     """(file name, text) of every shipped public spec, by name."""
-    folder = resources.files("callacct.reports") / "specs"
+    folder = library_folder()
     return sorted(
         (item.name, item.read_text(encoding="utf-8"))
         for item in folder.iterdir()
@@ -76,13 +103,13 @@ def validate_library() -> list[Problem]:
     problems: list[Problem] = []
     names: dict[str, str] = {}
     for file_name, text in spec_files():
-        spec, found = validate_text(text, f"specs/{file_name}")
+        spec, found = validate_text(text, f"{LIBRARY_FOLDER}/{file_name}")
         problems += found
         if spec is not None:
             if spec.name in names:
                 problems.append(
                     Problem(
-                        file_name,
+                        f"{LIBRARY_FOLDER}/{file_name}",
                         None,
                         "name",
                         spec.name,
@@ -99,7 +126,7 @@ def public_reports() -> dict[str, ReportSpec]:
     problems = validate_library()
     if problems:
         raise SpecProblems(problems)
-    specs = [load_text(text, f"specs/{name}") for name, text in spec_files()]
+    specs = [load_text(text, f"{LIBRARY_FOLDER}/{name}") for name, text in spec_files()]
     return {spec.name: spec for spec in sorted(specs, key=lambda s: (s.category, s.name))}
 
 

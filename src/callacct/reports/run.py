@@ -26,6 +26,7 @@ import duckdb
 import polars as pl
 
 from callacct.errors import UsageError
+from callacct.i18n import t
 from callacct.query.reports import call_time_range, fetch_report
 from callacct.query.scope import Scope
 from callacct.reports.clock import LocalClock, local_clock
@@ -36,7 +37,6 @@ from callacct.reports.filters import Filters, resolve_period
 from callacct.reports.library import public_reports
 from callacct.reports.result import Chart, Column, ReportResult
 from callacct.reports.spec import ReportSpec, text_in
-from callacct.reports.texts import text as t
 
 
 def run_report(
@@ -96,7 +96,8 @@ def run_report(
 
 def _refuse_number_probes(spec: ReportSpec, filters: Filters) -> None:
     """A reader whose numbers are masked may not compare them by range or pattern (checked
-    when a personal report is saved too; here for a run's own --where and older reports)."""
+    when a personal report is saved too; here for a run's own --where, and for a report saved
+    while the reader's numbers were not masked)."""
     for text in (spec.where, filters.where, *(m.where for m in spec.measures)):
         problem = None if text is None else number_probe(text)
         if problem is not None:

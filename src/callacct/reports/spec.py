@@ -25,7 +25,7 @@ import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
 from callacct.errors import SpecError, UsageError
-from callacct.i18n import LANGUAGES
+from callacct.i18n import LANGUAGES, Language
 from callacct.problems import (
     KeyPath,
     Problem,
@@ -41,7 +41,6 @@ from callacct.reports.filters import Filters
 from callacct.reports.result import ChartKind, ColumnKind
 from callacct.yamlfile import parse_yaml, read_limited
 
-Language = Literal["en", "de", "fr", "es", "ar", "it"]
 #: A text in one language, or per language (`{en: ..., fr: ...}`).
 Text = str | dict[Language, str]
 NAME_RULE: Final = "1 to 64 characters a-z, 0-9, - and _, starting with a letter or a digit"

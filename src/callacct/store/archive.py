@@ -8,8 +8,9 @@ back exactly, and its sha256 proves it. Any zstd tool (and DuckDB's or Spark's C
 reads an archive as it is.
 
 Keeping files rather than parsed lines costs one compression pass: no second parse of the text,
-no per-line rows to build. Stores from before this format (migration 6) have Parquet archives of
-the stored lines, `archive_at` NULL; they are still listed and cleaned, and are read by DuckDB.
+no per-line rows to build. A ledger row without an offset (`archive_at` NULL) has no archive
+this module reads: reading it is a one-line error, and files under `archive/` that are not
+`*.csv.zst` are never listed, read or deleted.
 """
 
 from __future__ import annotations
@@ -19,19 +20,17 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 
 from callacct.errors import CallacctError
 from callacct.store.connection import Store
 
 SUFFIX = ".csv.zst"
-LEGACY_SUFFIX = ".parquet"
 
 
 class ArchiveFile:
     """One archive being written: whole files appended to one zstd stream (Arrow's default
-    zstd level, 1: about 5 times smaller than CDR text, at about 470 MB/s on one core).
+    zstd level, 1; its ratio and speed on CDR text are in docs/benchmarks.md, Ingest).
 
     Not thread-safe: the ingest appends from one writer thread, in order.
     """
@@ -80,12 +79,7 @@ class ArchiveFile:
 
 def read_archived(store: Store, file_id: int) -> bytes:
     """The exact content of ingested file `file_id`, from the raw archive."""
-    path, archive, offset, size = _entry(store, file_id)
-    if not archive or offset is None:
-        raise CallacctError(
-            f"{path}: archived by an older version as its stored lines only "
-            f"({archive or 'nothing stored'}); read them with DuckDB's read_parquet"
-        )
+    path, archive, offset, size = _archived(store, file_id)
     data = b"".join(_blocks(store, archive, path, offset, size))
     if len(data) != size:
         raise CallacctError(f"{store.archive_dir / archive}: truncated archive of {path}")
@@ -95,16 +89,11 @@ def read_archived(store: Store, file_id: int) -> bytes:
 def archived_line(store: Store, file_id: int, line_no: int) -> str:
     """The text of line `line_no` (1-based, header lines counted) of ingested file `file_id`.
 
-    Reads the archive only up to that line. Works for the older Parquet archives too, which
-    kept the stored lines only.
+    Reads the archive only up to that line.
     """
-    path, archive, offset, size = _entry(store, file_id)
     if line_no < 1:
         raise CallacctError(f"line numbers start at 1, not {line_no}")
-    if not archive:
-        raise CallacctError(f"{path}: nothing archived")
-    if offset is None:
-        return _legacy_line(store, archive, path, file_id, line_no)
+    path, archive, offset, size = _archived(store, file_id)
     seen = 0  # whole lines passed
     tail = b""  # a line begun in the block before
     for block in _blocks(store, archive, path, offset, size):
@@ -144,22 +133,6 @@ def _text(line: bytes) -> str:
     return line.rstrip(b"\r").decode("utf-8", errors="replace")
 
 
-def _legacy_line(store: Store, archive: str, path: str, file_id: int, line_no: int) -> str:
-    files = [str(store.archive_dir / name) for name in archive.split(",") if name]
-    try:
-        row = store.con.execute(
-            "SELECT raw FROM read_parquet(?) WHERE file_id = ? AND line_no = ?",
-            [files, file_id, line_no],
-        ).fetchone()
-    except duckdb.Error as exc:
-        raise CallacctError(f"cannot read the raw archive of {path}: {exc}") from None
-    if row is None:
-        raise CallacctError(
-            f"{path}: line {line_no} is not in its archive (older archives kept stored lines only)"
-        )
-    return str(row[0])
-
-
 def _entry(store: Store, file_id: int) -> tuple[str, str, int | None, int]:
     """Path, archive, offset in it and size of an ingested file, from the ledger."""
     row = store.con.execute(
@@ -170,6 +143,20 @@ def _entry(store: Store, file_id: int) -> tuple[str, str, int | None, int]:
     if row is None:
         raise CallacctError(f"no ingested file with id {file_id}")
     return str(row[0]), str(row[1] or ""), row[2], int(row[3])
+
+
+def _archived(store: Store, file_id: int) -> tuple[str, str, int, int]:
+    """Path, archive, offset and size of a file with a whole-file archive; a one-line error
+    for a file with none (nothing archived, or an archive without an offset in the ledger)."""
+    path, archive, offset, size = _entry(store, file_id)
+    if not archive:
+        raise CallacctError(f"{path}: nothing archived")
+    if offset is None:
+        raise CallacctError(
+            f"{path}: {archive} is not a whole-file raw archive (*.csv.zst), the only kind "
+            "callacct reads; look the line up in the source file itself"
+        )
+    return path, archive, offset, size
 
 
 def _skip(stream: pa.CompressedInputStream, count: int) -> None:
@@ -189,9 +176,7 @@ def remove_archive(path: Path) -> None:
 
 
 def archive_files(root: Path) -> list[Path]:
-    """Every archive file under `root`, of either format."""
+    """Every raw archive (`*.csv.zst`) under `root`."""
     if not root.is_dir():
         return []
-    return sorted(
-        p for p in root.rglob("*") if p.name.endswith((SUFFIX, LEGACY_SUFFIX)) and p.is_file()
-    )
+    return sorted(p for p in root.rglob(f"*{SUFFIX}") if p.is_file())

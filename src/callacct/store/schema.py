@@ -223,13 +223,13 @@ MIGRATIONS: tuple[str, ...] = (
     );
     """,
     # 6: the raw archive keeps whole files (store/archive.py): where a file starts in its
-    # archive's decompressed stream. NULL for files archived before, as Parquet lines.
+    # archive's decompressed stream (NULL: the file has no such archive).
     """
     ALTER TABLE ingest_files ADD COLUMN archive_at BIGINT;
     """,
     # 7: work that a stopped command left to do, one row per kind until it is done: 'rerate'
-    # when stored costs no longer follow the tariffs (a tariff was stored, the calls not yet
-    # rated again). Written in the same transaction as the change that makes it due.
+    # when stored costs may differ from what the tariffs give (a tariff was stored, the calls
+    # not yet rated again). Written in the same transaction as the change that makes it due.
     """
     CREATE TABLE pending_work (
         kind         VARCHAR NOT NULL,

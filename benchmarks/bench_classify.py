@@ -1,0 +1,265 @@
+"""Classification benchmark: the column path against the per-number path, and a first load.
+
+    python benchmarks/bench_classify.py               # 1M numbers; the 1M-row first load
+    python benchmarks/bench_classify.py --quick       # small sizes, to check it still runs
+    python benchmarks/bench_classify.py --only classify   # one figure: classify or load
+
+Figures (each with the machine's load average before and after it):
+  1. classifying N distinct numbers (default 1M) drawn as the CUCM benchmark generator draws
+     the remote parties of its calls -- Paris and New York carrier numbers and callers, their
+     digits at random, the generator's worst case -- with the default workspace's dial plan
+     (US): `classify_numbers` (the column path, and the per-number path for what it leaves),
+     against the per-number path on a sample of the same numbers measured in the same run, in
+     one process and with a worker process per core (ratio of numbers per second);
+  2. `callacct ingest` of the ingest benchmark's 1M-row file into a new workspace with a tariff
+     loaded (the whole command in a fresh process: ingest, attribution, rating), against a
+     bare `polars.read_csv` of the file with its schema in the same run; its peak RSS.
+The 1M-row file is cached in `bench-data/` with the ingest benchmark's files.
+"""
+
+from __future__ import annotations
+
+# First, as on the command line: callacct sets Polars' allocator options before Polars loads.
+import callacct  # noqa: F401
+
+# isort: split
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from callacct.rating.dialplan import DialPlan
+from generate_cucm import write_large_cdr_file
+
+DATA = Path(
+    os.environ.get("CALLACCT_BENCH_DATA", Path(__file__).resolve().parent.parent / "bench-data")
+)
+NEVER: int = 10**12  # `columns_from` that keeps every number on the per-number path
+
+
+def remote_numbers(count: int, seed: int) -> list[str]:
+    """`count` distinct numbers shaped as the benchmark generator's remote parties
+    (`callacct.demo.cdr_writer._synthetic_core`): outgoing calls from Paris (national, mobile,
+    London, toll free) and New York (NYC, mobile, London, toll free) as the carrier gets them,
+    and incoming callers, with the generator's mix (60 % of the people in Paris)."""
+    rng = random.Random(seed)
+    draw = rng.random
+
+    def digits(n: int) -> str:
+        return f"{int(draw() * 10**n):0{n}d}"
+
+    found: dict[str, None] = {}  # distinct, in the order drawn
+    while len(found) < count:
+        paris = draw() < 0.6
+        if draw() < 20 / 55:  # an incoming call: the caller
+            found[f"06{2 + int(draw() * 8)}{digits(7)}" if paris else f"646{digits(7)}"] = None
+            continue
+        kind, d1 = int(draw() * 100), 2 + int(draw() * 8)
+        if paris:
+            if kind < 55:
+                number = f"0{d1 % 5 + 1}{d1}{digits(7)}"
+            elif kind < 85:
+                number = f"0{d1 % 2 + 6}{d1}{digits(7)}"
+            elif kind < 97:
+                number = f"004420{d1}{digits(7)}"
+            else:
+                number = f"0800{digits(6)}"
+        elif kind < 55:
+            number = f"1212{d1}{digits(6)}"
+        elif kind < 85:
+            number = f"1917{digits(7)}"
+        elif kind < 97:
+            number = f"0114420{d1}{digits(7)}"
+        else:
+            number = f"1800{digits(7)}"
+        found[number] = None
+    return list(found)
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"{one:.2f}/{five:.2f}"
+
+
+def bench_classify(count: int, sample: int) -> dict[str, Any]:
+    # Imported here, so that the load figure also runs against older code (PYTHONPATH).
+    from callacct.rating.classify import classify_numbers, default_workers
+    from callacct.rating.classify_columns import column_path_available
+
+    plan = DialPlan.for_region("US")
+    load_before = _load()
+    numbers = pl.Series(remote_numbers(count, seed=1), dtype=pl.String)
+    # The first use in a process reads the metadata and checks each calling code met against
+    # phonenumbers: timed apart, once per process.
+    started = time.perf_counter()
+    assert column_path_available()
+    classify_numbers(numbers.head(2_000), plan)
+    first_use = time.perf_counter() - started
+    started = time.perf_counter()
+    by_column = classify_numbers(numbers, plan)
+    columns_s = time.perf_counter() - started
+    assert by_column.height == count
+
+    head = numbers.head(sample)
+    started = time.perf_counter()
+    one_by_one = classify_numbers(head, plan, columns_from=NEVER)
+    single_s = time.perf_counter() - started
+    workers = default_workers()
+    started = time.perf_counter()
+    classify_numbers(head, plan, columns_from=NEVER, workers=workers, parallel_from=0)
+    pool_s = time.perf_counter() - started
+    same = by_column.head(sample).equals(one_by_one)
+    columns_rate = count / columns_s
+    single_rate = sample / single_s
+    pool_rate = sample / pool_s
+    return {
+        "numbers": count,
+        "classes": dict(sorted(by_column.group_by("dest_class").len().iter_rows())),
+        "first_use_s": round(first_use, 2),
+        "columns_s": round(columns_s, 2),
+        "columns_per_s": round(columns_rate),
+        "sample": sample,
+        "per_number_per_s": round(single_rate),
+        "workers": workers,
+        "per_number_workers_per_s": round(pool_rate),
+        "ratio_to_per_number": round(columns_rate / single_rate, 1),
+        "ratio_to_per_number_workers": round(columns_rate / pool_rate, 1),
+        "same_answers_on_sample": same,
+        "load_before": load_before,
+        "load_after": _load(),
+    }
+
+
+def _big_file(rows: int) -> Path:
+    """The ingest benchmark's file of `rows` rows (same name and seed: shared cache)."""
+    path = DATA / f"cdr_StandAloneCluster_01_202601010000_{rows}"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        write_large_cdr_file(path, rows, seed=rows)
+    return path
+
+
+def _schema(path: Path) -> dict[str, pl.DataType]:
+    with path.open("rb") as fh:
+        names = [n.strip('"') for n in fh.readline().decode().strip().split(",")]
+        types = fh.readline().decode().strip().split(",")
+    return {
+        n: (pl.Int64() if t == "INTEGER" else pl.String())
+        for n, t in zip(names, types, strict=False)
+    }
+
+
+# Runs the command line in this process and reports its peak RSS (VmHWM: Linux carries
+# ru_maxrss over exec, so a child of a big parent would report the parent's size).
+_RUN_CLI = """
+import atexit, runpy, sys
+def peak():
+    hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')]
+    sys.stderr.write(f"VMHWM {hwm[0].split()[1] if hwm else 0}\\n")
+atexit.register(peak)
+sys.argv = ['callacct', *sys.argv[1:]]
+runpy.run_module('callacct', run_name='__main__')
+"""
+
+
+def _callacct(*args: str) -> tuple[float, int, str]:
+    """Wall time, peak RSS (kB) and output of one `callacct` command in a fresh process."""
+    started = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", _RUN_CLI, *args], capture_output=True, text=True, check=False
+    )
+    seconds = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(f"callacct {' '.join(args)} failed: {done.stderr.strip()}")
+    peaks = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("VMHWM")]
+    return seconds, int(peaks[-1]) if peaks else 0, done.stdout
+
+
+def bench_load(rows: int, work: Path) -> dict[str, Any]:
+    path = _big_file(rows)
+    load_before = _load()
+    started = time.perf_counter()
+    frame = pl.read_csv(path, skip_rows=2, has_header=False, schema=_schema(path))
+    read_csv_s = time.perf_counter() - started
+    assert frame.height == rows
+    del frame
+    workspace = work / "load"
+    _callacct("init", str(workspace))
+    _callacct("-w", str(workspace), "tariff", "import", "us-carrier")
+    seconds, peak_kb, output = _callacct("-w", str(workspace), "ingest", str(path), "--json")
+    report = json.loads(output)
+    assert report["stored"] == rows, report
+    rating = report.get("rating") or {}
+    return {
+        "rows": rows,
+        "file_mb": round(path.stat().st_size / 1e6, 1),
+        "read_csv_s": round(read_csv_s, 2),
+        "command_s": round(seconds, 2),
+        "rating_s": rating.get("seconds"),
+        "ratio_to_read_csv": round(seconds / read_csv_s, 2),
+        "peak_rss_mb": round(peak_kb / 1024),
+        "load_before": load_before,
+        "load_after": _load(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--numbers", type=int, default=1_000_000)
+    parser.add_argument("--sample", type=int, default=50_000, help="numbers read one by one")
+    parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the file loaded")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--only", choices=("classify", "load"), action="append", help="run only this figure"
+    )
+    args = parser.parse_args()
+    wanted = set(args.only or ("classify", "load"))
+    if args.quick:
+        args.numbers, args.sample, args.rows = 5_000, 1_000, 5_000
+    figures: dict[str, dict[str, Any]] = {}
+    if "classify" in wanted:
+        c = figures["classification"] = bench_classify(args.numbers, args.sample)
+        if not args.json:
+            print(f"classify {c['numbers']:,} distinct numbers (load {c['load_before']})")
+            print(f"  first use in a process  {c['first_use_s']} s")
+            print(
+                f"  by column   {c['columns_s']} s = {c['columns_per_s']:,} numbers/s   "
+                "(target >= 400,000/s)"
+            )
+            print(
+                f"  one by one  {c['per_number_per_s']:,} numbers/s in one process, "
+                f"{c['per_number_workers_per_s']:,}/s with {c['workers']} workers "
+                f"({c['sample']:,} of them)"
+            )
+            print(
+                f"  ratio       {c['ratio_to_per_number']}x one process, "
+                f"{c['ratio_to_per_number_workers']}x the workers   (target >= 15x); "
+                f"same answers: {c['same_answers_on_sample']}",
+                flush=True,
+            )
+    if "load" in wanted:
+        with tempfile.TemporaryDirectory(prefix="callacct-bench-") as tmp:
+            d = figures["first_load"] = bench_load(args.rows, Path(tmp))
+        if not args.json:
+            print(f"first load of {d['rows']:,} rows ({d['file_mb']} MB, load {d['load_before']})")
+            print(f"  read_csv        {d['read_csv_s']} s (baseline)")
+            print(
+                f"  callacct ingest {d['command_s']} s (rating {d['rating_s']} s), "
+                f"{d['ratio_to_read_csv']}x read_csv   (target <= 4x)"
+            )
+            print(f"  peak RSS        {d['peak_rss_mb']:,} MB   (target <= 1,200 MB)")
+    if args.json:
+        print(json.dumps(figures, indent=2))
+
+
+if __name__ == "__main__":
+    main()
