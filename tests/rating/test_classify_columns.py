@@ -293,7 +293,7 @@ def test_classify_numbers_reads_by_column_from_a_thousand_numbers(
     frame = classify_numbers(
         pl.Series([*numbers, *numbers[:10], None]),
         plan,
-        progress=lambda done, total: progress.append((done, total)),
+        progress=lambda step: progress.append((step.done, step.total or 0)),
     )
     assert frame["number"].to_list() == numbers  # distinct, in their first order
     assert seen == [n for n in numbers if not n.isascii()]
