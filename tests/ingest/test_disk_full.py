@@ -88,6 +88,12 @@ WRITE_POINTS: dict[str, tuple[object, str, int, BaseException]] = {
     "archive close": (ArchiveFile, "close", 2, FULL),
     "records": (chunks.ChunkLoader, "_insert", 7, duckdb.IOException(DB_FULL)),
     "calls writer": (staging.CallStaging, "_write_tables", 2, duckdb.IOException(DB_FULL)),
+    "ledger entry of the next batch": (
+        ledger.Ledger,
+        "add_loading",
+        2,
+        duckdb.IOException(DB_FULL),
+    ),
     "commit": (
         ledger.Ledger,
         "mark_done",

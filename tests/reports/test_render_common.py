@@ -13,7 +13,7 @@ import pytest
 
 import callacct.reports.render as render_package
 from callacct.errors import UsageError
-from callacct.reports.render import FORMATS, cells, render, svg, xlsx
+from callacct.reports.render import RENDERERS, cells, render, svg, xlsx
 from callacct.reports.render.cells import (
     chart_data,
     neutralise_formula,
@@ -31,9 +31,9 @@ def test_doctests(module: ModuleType) -> None:
 
 
 def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="use one of html, pdf, xlsx"):
+    with pytest.raises(UsageError, match="use one of csv, html, json, pdf, xlsx"):
         render(detail_result(), "docx", tmp_path / "r.docx")
-    assert set(FORMATS) == {"xlsx", "pdf", "html"}
+    assert set(RENDERERS.names()) == {"csv", "json", "xlsx", "pdf", "html"}
 
 
 @pytest.mark.parametrize(

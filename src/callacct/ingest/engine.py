@@ -22,7 +22,7 @@ import contextlib
 import hashlib
 import logging
 import uuid
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,7 +32,7 @@ from callacct.config import Settings
 from callacct.ingest import cleanup
 from callacct.ingest.archiving import RunArchive
 from callacct.ingest.chunks import ChunkLoader, Segment
-from callacct.ingest.dialects import Dialect, Layout
+from callacct.ingest.dialects import DIALECTS, Dialect, Layout
 from callacct.ingest.files import UnreadableFile, body_start, discover, file_size, read_chunks
 from callacct.ingest.generic import mapping_dialects
 from callacct.ingest.ledger import Ledger
@@ -79,8 +79,12 @@ def ingest_paths(
     files = discover(paths)
     if on_total is not None:
         on_total(sum(file_size(p) for p in files))
-    # Mappings named in the settings are loaded once, so a bad one stops the run at once.
-    extra = [] if dialect is not None else mapping_dialects(settings, store.root)
+    extra: list[Dialect] = []
+    if dialect is None:
+        # Every dialect detection may need, loaded once before any file is read: a broken
+        # plug-in or a bad mapping in the settings stops the run at once.
+        DIALECTS.all()
+        extra = mapping_dialects(settings, store.root)
     with _IngestSettings(store, settings.ingest.memory_limit) as duckdb_settings:
         run = _Run(store, settings, dry_run=dry_run, force=force, progress=progress, extra=extra)
         try:
@@ -275,26 +279,20 @@ class _Run:
         """Store `files`: they enter the ledger as `loading`, their records are committed
         every `commit_rows`, and once the calls of the last commit are written (at the next
         commit, or at the end of the run) they are marked done. Reading and parsing the next
-        piece overlaps with storing this one. A failure discards them, and the files still
-        waiting for their calls."""
+        piece overlaps with storing this one. A failure, from the ledger entry on, discards
+        them and the files still waiting for their calls."""
         first_call_id = self.loader.next_call_id
         if self.dry_run:
-            ids = list(range(self.next_file_id, self.next_file_id - len(files), -1))
-            self.next_file_id -= len(files)
-        else:
-            ids = self.ledger.new_ids(len(files))
-        for item, file_id in zip(files, ids, strict=True):
-            item.result.file_id = file_id
-        if self.dry_run:
-            with contextlib.closing(prefetch(pieces)) as ahead:
-                self._dry_run(ahead, first_call_id)
-            for item in files:
-                self.report.add(item.result)
+            self._dry_run(files, pieces, first_call_id)
             return
-        self.archive.open(files)
-        self.ledger.add_loading(files)
-        ahead = prefetch(pieces)
+        ahead: Generator[_Piece, None, None] | None = None
         try:
+            ids = self.ledger.new_ids(len(files))
+            for item, file_id in zip(files, ids, strict=True):
+                item.result.file_id = file_id
+            self.archive.open(files)
+            self.ledger.add_loading(files)
+            ahead = prefetch(pieces)
             more = True
             while more:
                 with self.store.transaction():
@@ -304,23 +302,30 @@ class _Run:
                     written = self._before_commit(end_of_batch=not more)
                 self._after_commit(written)
         except BaseException:
-            # The reading thread stops first: it would go on appending to the archive.
-            ahead.close()
+            if ahead is not None:
+                # The reading thread stops first: it would go on appending to the archive.
+                ahead.close()
             self._failed(files, first_call_id)
             raise
         self.awaiting += files
 
-    def _dry_run(self, pieces: Iterator[_Piece], first_call_id: int) -> None:
+    def _dry_run(self, files: list[LoadFile], pieces: Iterator[_Piece], first_call_id: int) -> None:
         """Count the pieces as they would be stored, in a transaction rolled back."""
+        ids = range(self.next_file_id, self.next_file_id - len(files), -1)
+        self.next_file_id -= len(files)
+        for item, file_id in zip(files, ids, strict=True):
+            item.result.file_id = file_id
         try:
-            with _rolled_back(self.store.con):
-                for dialect, parsed, segments, size in pieces:
+            with contextlib.closing(prefetch(pieces)) as ahead, _rolled_back(self.store.con):
+                for dialect, parsed, segments, size in ahead:
                     self.loader.load(self.store.con, dialect, parsed, segments)
                     self.progress(size)
         finally:
             self.staging.drop()
             self.loader.rows_since_commit = 0
             self.loader.next_call_id = first_call_id
+        for item in files:
+            self.report.add(item.result)
 
     def _load_until_commit(self, pieces: Iterator[_Piece]) -> bool:
         """Store pieces until `commit_rows` records wait for a commit (then True: more may

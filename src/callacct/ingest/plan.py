@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from callacct.config import Settings
-from callacct.errors import CallacctError, IngestError
+from callacct.errors import CallacctError, IngestError, PluginError
 from callacct.ingest.dialects import Dialect, Layout, detect_dialect
 from callacct.ingest.report import FileResult
 
@@ -95,6 +95,8 @@ class Preparer:
                 continue
             try:
                 item = self._open(path, forced, result)
+            except PluginError:
+                raise  # not this file's fault: the run stops
             except CallacctError as exc:
                 result.status = "failed" if explicit or result.dialect else "ignored"
                 result.message = str(exc)
