@@ -9,17 +9,17 @@ sees half a file, and the next run loads it completely. Large files are read in 
 committed every `ingest.commit_rows` records, which bounds memory.
 
 The parts, one job each: `plan.py` (reading, hashing and recognising files; batches of small
-files), `chunks.py` (a parsed piece counted, checked, deduplicated and stored), `staging.py`
-(calls appended in whole row groups by a background writer; quality linked), `archiving.py`
-(the raw archive), `ledger.py` (`ingest_files`: loading, done, content already loaded) and
-`cleanup.py` (what a failure leaves). This module runs them: batches in order, each stored in
-transactions of at most `ingest.commit_rows` records.
+files), `pieces.py` (a batch read into parsed pieces, archived as read), `chunks.py` (a parsed
+piece counted, checked, deduplicated and stored), `staging.py` (calls appended in whole row
+groups by a background writer; quality linked), `archiving.py` (the raw archive), `ledger.py`
+(`ingest_files`: loading, done, content already loaded) and `cleanup.py` (what a failure
+leaves). This module runs them: batches in order, each stored in transactions of at most
+`ingest.commit_rows` records.
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import uuid
 from collections.abc import Callable, Generator, Iterator, Sequence
@@ -31,12 +31,12 @@ import duckdb
 from callacct.config import Settings
 from callacct.ingest import cleanup
 from callacct.ingest.archiving import RunArchive
-from callacct.ingest.chunks import ChunkLoader, Segment
-from callacct.ingest.dialects import DIALECTS, Dialect, Layout
-from callacct.ingest.files import UnreadableFile, body_start, discover, file_size, read_chunks
+from callacct.ingest.chunks import ChunkLoader
+from callacct.ingest.dialects import DIALECTS, Dialect
+from callacct.ingest.files import UnreadableFile, discover, file_size
 from callacct.ingest.generic import mapping_dialects
 from callacct.ingest.ledger import Ledger
-from callacct.ingest.parse import ParsedChunk, parse_chunk
+from callacct.ingest.pieces import Piece, batch_pieces, large_file_pieces
 from callacct.ingest.plan import Batches, LoadFile, Preparer, held
 from callacct.ingest.prefetch import prefetch
 from callacct.ingest.report import FileResult, IngestReport, Progress
@@ -52,8 +52,6 @@ PREPARE_AHEAD = 500  # files read and hashed ahead of the batch being stored
 # done and the run holds no other connection to it: it may close the store's connection (to
 # let other processes in) and open it again, or replace it.
 StoreBreak = Callable[[Store], None]
-# A parsed piece of a batch: its dialect, the piece, its files' segments and its size in bytes.
-_Piece = tuple[Dialect, ParsedChunk, list[Segment], int]
 
 
 def ingest_paths(
@@ -111,17 +109,27 @@ def _ingest(
     if not run.dry_run:
         cleanup.remove_orphan_archives(run.store)
     batch_bytes = run.settings.ingest.batch_bytes
-    pending = Batches(batch_bytes)
 
     def stored() -> None:
         if between_batches is not None:
             run.take_break(between_batches, duckdb_settings)
 
     # Reading and hashing the next files overlaps with storing the current batch; whole files
-    # read ahead are bounded in bytes too (a batch's worth).
-    for item in prefetch(
+    # read ahead are bounded in bytes too (a batch's worth). Stopped before the run closes.
+    prepared = prefetch(
         run.preparer.prepare(files, dialect), depth=PREPARE_AHEAD, weight=held, budget=batch_bytes
-    ):
+    )
+    with contextlib.closing(prepared):
+        _store_prepared(run, prepared, stored)
+    if not run.dry_run:
+        run.finish()
+
+
+def _store_prepared(
+    run: _Run, prepared: Iterator[LoadFile | FileResult], stored: Callable[[], None]
+) -> None:
+    pending = Batches(run.settings.ingest.batch_bytes)
+    for item in prepared:
         if isinstance(item, FileResult):
             run.report.add(item)
             run.progress(file_size(Path(item.path)))
@@ -142,8 +150,6 @@ def _ingest(
     for batch in pending.rest():
         run.ingest_batch(batch)
         stored()
-    if not run.dry_run:
-        run.finish()
 
 
 class _IngestSettings:
@@ -218,64 +224,14 @@ class _Run:
         self.next_file_id = -1  # dry runs number files downwards
 
     def ingest_batch(self, files: list[LoadFile]) -> None:
-        """Store whole small files of one layout as one unit, parsed in pieces of
-        `parse_bytes` (joined: per-file overhead, not parsing, is what costs)."""
-        layout, dialect = files[0].layout, files[0].dialect
-        ingest = self.settings.ingest
-
-        def pieces() -> Iterator[_Piece]:
-            # Views, not slices: the bodies are copied once, when they are joined.
-            bodies: list[bytes | memoryview] = []
-            segments: list[Segment] = []
-            size = line = length = 0
-            whole: list[bytes | memoryview] = []
-            for n, item in enumerate(files):
-                data = item.data
-                assert data is not None
-                self.archive.place(item, len(data))
-                whole.append(data)
-                start = body_start(data, layout.header_lines)
-                segments.append((item, line, layout.header_lines + 1))
-                if start < len(data):
-                    bodies.append(memoryview(data)[start:])
-                    line += data.count(b"\n", start)
-                    length += len(data) - start
-                    if not data.endswith(b"\n"):
-                        bodies.append(b"\n")
-                        line += 1
-                size += item.size
-                if length >= ingest.parse_bytes or n == len(files) - 1:
-                    self.archive.append(whole)
-                    body = b"".join(bodies)
-                    parsed = parse_chunk(body, layout, line, max_line=ingest.max_line_bytes)
-                    yield dialect, parsed, segments, size
-                    bodies, segments, whole, size, line, length = [], [], [], 0, 0, 0
-
-        self._store_files(files, pieces())
+        """Store whole small files of one layout as one unit."""
+        self._store_files(files, batch_pieces(files, self.settings, self.archive))
 
     def ingest_large(self, item: LoadFile) -> None:
         """Store one large file, parsed chunk by chunk, hashed and archived as it is read."""
-        ingest = self.settings.ingest
-        layout: Layout = item.layout
+        self._store_files([item], large_file_pieces(item, self.settings, self.archive))
 
-        def pieces() -> Iterator[_Piece]:
-            digest = hashlib.sha256()
-
-            def read(data: bytes) -> None:
-                digest.update(data)
-                self.archive.append([data])
-
-            self.archive.place(item, item.size)
-            for chunk, first_line, lines, size in read_chunks(
-                item.path, layout.header_lines, ingest.parse_bytes, ingest.max_line_bytes, read
-            ):
-                parsed = parse_chunk(chunk, layout, lines, max_line=ingest.max_line_bytes)
-                yield item.dialect, parsed, [(item, 0, first_line)], size
-            item.sha256 = digest.hexdigest()
-
-        self._store_files([item], pieces())
-
-    def _store_files(self, files: list[LoadFile], pieces: Iterator[_Piece]) -> None:
+    def _store_files(self, files: list[LoadFile], pieces: Iterator[Piece]) -> None:
         """Store `files`: they enter the ledger as `loading`, their records are committed
         every `commit_rows`, and once the calls of the last commit are written (at the next
         commit, or at the end of the run) they are marked done. Reading and parsing the next
@@ -285,7 +241,7 @@ class _Run:
         if self.dry_run:
             self._dry_run(files, pieces, first_call_id)
             return
-        ahead: Generator[_Piece, None, None] | None = None
+        ahead: Generator[Piece, None, None] | None = None
         try:
             ids = self.ledger.new_ids(len(files))
             for item, file_id in zip(files, ids, strict=True):
@@ -309,7 +265,7 @@ class _Run:
             raise
         self.awaiting += files
 
-    def _dry_run(self, files: list[LoadFile], pieces: Iterator[_Piece], first_call_id: int) -> None:
+    def _dry_run(self, files: list[LoadFile], pieces: Iterator[Piece], first_call_id: int) -> None:
         """Count the pieces as they would be stored, in a transaction rolled back."""
         ids = range(self.next_file_id, self.next_file_id - len(files), -1)
         self.next_file_id -= len(files)
@@ -327,7 +283,7 @@ class _Run:
         for item in files:
             self.report.add(item.result)
 
-    def _load_until_commit(self, pieces: Iterator[_Piece]) -> bool:
+    def _load_until_commit(self, pieces: Iterator[Piece]) -> bool:
         """Store pieces until `commit_rows` records wait for a commit (then True: more may
         follow) or none is left (False). Calls are handed to the writer as soon as they fill
         a row group: fewer rows wait in memory."""
