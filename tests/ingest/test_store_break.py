@@ -12,6 +12,7 @@ import pytest
 
 from callacct.config import Settings
 from callacct.ingest.engine import ingest_paths
+from callacct.ingest.workflow import load_files
 from callacct.store import Store, open_store, scalar
 from tests.conftest import DENIKOND
 from tests.ingest.test_disk_full import _big_cdr_file
@@ -76,3 +77,16 @@ def test_the_store_is_closed_and_opened_again_between_batches(tmp_path: Path, fo
     assert seen[-1][2] == expected.calls
     # The ingest's own DuckDB settings hold on a connection opened during a break.
     assert set(threads) == {1}
+
+
+def test_a_load_takes_the_same_breaks(tmp_path: Path, folder: Path) -> None:
+    breaks: list[int] = []
+
+    def between(store: Store) -> None:
+        breaks.append(int(scalar(store.con, "SELECT count(*) FROM ingest_files")))
+
+    store = open_store(tmp_path / "s.duckdb")
+    result = load_files(store, SETTINGS, [folder], between_batches=between)
+    store.close()
+    assert result.ingest.files == 5
+    assert len(breaks) == 4
