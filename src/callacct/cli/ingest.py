@@ -23,16 +23,27 @@ from callacct.cli._output import (
 )
 from callacct.errors import UsageError
 from callacct.ingest import list_rejects
-from callacct.ingest.dialects import DIALECTS, get_dialect
+from callacct.ingest.dialects import DIALECTS
 from callacct.ingest.engine import IngestReport
-from callacct.ingest.generic import load_mapping
+from callacct.ingest.generic import registered_mappings, requested_dialect
 from callacct.ingest.workflow import load_files
 from callacct.rating.classify import default_workers
 
 
 def _formats_help() -> str:
-    get_dialect("cucm-cdr")  # loads the registry
-    return "CDR format; detected from content when omitted: " + ", ".join(sorted(DIALECTS))
+    return (
+        "CDR format; detected from content when omitted: "
+        + ", ".join(DIALECTS.names())
+        + " (or generic-csv:NAME of a mapping in ingest.mappings)."
+    )
+
+
+def _mapping_help() -> str:
+    return (
+        "Generic CSV mapping (YAML file, or the name of a registered one: "
+        + ", ".join(registered_mappings())
+        + "); implies the generic-csv format."
+    )
 
 
 @app.command("ingest")
@@ -47,11 +58,7 @@ def ingest_command(
     fmt: Annotated[str | None, typer.Option("--format", help=_formats_help())] = None,
     mapping: Annotated[
         Path | None,
-        typer.Option(
-            "--mapping",
-            help="Generic CSV mapping (YAML file, or the name of a shipped one such as "
-            "freeswitch-example); implies the generic-csv format.",
-        ),
+        typer.Option("--mapping", help=_mapping_help()),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and count, store nothing.")
@@ -102,7 +109,7 @@ def ingest_command(
         return
     if not paths:
         raise UsageError("name at least one file, folder or glob to ingest (or use --rejects)")
-    dialect = load_mapping(mapping) if mapping else (get_dialect(fmt) if fmt else None)
+    dialect = requested_dialect(workspace.settings, workspace.root, fmt=fmt, mapping=mapping)
     progress = ByteProgress("ingest")
     bar = CountProgress("attributing and rating new calls", "classifying new numbers")
     with store_of(workspace, rates=not dry_run) as store, ExitStack() as shown:

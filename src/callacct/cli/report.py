@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from collections.abc import Callable
@@ -32,7 +31,6 @@ from callacct.directory.versions import list_users
 from callacct.errors import SpecError, UsageError
 from callacct.i18n import LANGUAGES, t
 from callacct.problems import Problem
-from callacct.reports.export import write_csv, write_json
 from callacct.reports.library import (
     OPERATOR,
     delete_report,
@@ -45,14 +43,13 @@ from callacct.reports.library import (
     save_report,
     validate_library,
 )
+from callacct.reports.render import RENDERERS
 from callacct.reports.render.cells import text_rows, text_totals
 from callacct.reports.result import ReportResult
 from callacct.reports.run import run_report
 from callacct.reports.spec import read_spec_text, text_in, validate_file
 from callacct.store import Store
 
-FORMATS = ("table", "json", "csv", "xlsx", "pdf", "html")
-RENDERED = ("xlsx", "pdf", "html")
 _FILE_WIDTH = 1000  # a table written to a file is as wide as its content
 
 report_app = typer.Typer(
@@ -297,7 +294,7 @@ def run_command(
     where: Where = None,
     limit: Annotated[int | None, count_option("--limit", "At most N rows.")] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help=f"Output: {', '.join(FORMATS)}.")
+        str, typer.Option("--format", "-f", help=f"Output: {', '.join(_formats())}.")
     ] = "table",
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write to this file (default: stdout).")
@@ -323,8 +320,8 @@ def run_command(
       callacct --as jdupont report run user-bill --format json
     """
     fmt = "json" if as_json else fmt.lower()
-    if fmt not in FORMATS:
-        raise UsageError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    if fmt != "table" and fmt not in RENDERERS:
+        raise UsageError(f"--format: {fmt!r} is not one of {', '.join(_formats())}")
     overrides = _filters(
         period, start, end, call_type, ext, user, department, cost_center, site, gateway,
         direction, answered, dest_class, country, number, min_duration, max_duration, min_cost,
@@ -332,8 +329,10 @@ def run_command(
     )  # fmt: skip
     workspace = workspace_from(ctx)
     zone = zone_option(workspace, tz)
-    render = _renderer(fmt) if fmt in RENDERED else None
-    target = out or (Path(f"{name}.{fmt}") if render is not None else None)
+    renderer = RENDERERS.get(fmt) if fmt != "table" else None
+    # A format that writes text goes to the terminal unless --out is given; the others to a file.
+    to_file = renderer is not None and renderer.stream is None
+    target = out or (Path(f"{name}.{fmt}") if to_file else None)
     if target is not None:
         check_out(target)  # before the report runs, not after
     with store_of(workspace, read_only=True) as store:
@@ -351,16 +350,13 @@ def run_command(
             limit=limit,
         )
     record_usage(workspace, lambda con: record_run(con, owner, entry.spec.name))
-    if render is not None:
-        assert target is not None
-        written(target, lambda: render(result, fmt, target))
-    elif fmt in ("json", "csv"):
-        write = write_json if fmt == "json" else write_csv
-        if target is None:
-            write(result, sys.stdout)
-            sys.stdout.flush()
+    if renderer is not None:
+        if target is not None:
+            written(target, lambda: renderer.write(result, target))
         else:
-            _to_file(target, lambda fh: write(result, fh))
+            assert renderer.stream is not None
+            renderer.stream(result, sys.stdout)
+            sys.stdout.flush()
     elif target is None:
         _table(result, console)
     else:
@@ -371,13 +367,9 @@ def run_command(
         )
 
 
-def _renderer(fmt: str) -> Any:
-    """`callacct.reports.render.render(result, fmt, out)`, imported only when asked for."""
-    try:
-        renderers = importlib.import_module("callacct.reports.render")
-    except ImportError:
-        raise UsageError(f"format {fmt!r} is not available yet; use json or csv") from None
-    return renderers.render
+def _formats() -> list[str]:
+    """What --format accepts: the table on the terminal, and every registered renderer."""
+    return ["table", *RENDERERS.names()]
 
 
 def _to_file(out: Path, write: Callable[[TextIO], object]) -> None:

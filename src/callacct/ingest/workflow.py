@@ -32,7 +32,7 @@ import duckdb
 from callacct.config import Settings
 from callacct.directory import AttributionResult, attribute_calls
 from callacct.ingest.dialects import Dialect
-from callacct.ingest.engine import IngestReport, Progress, ingest_paths
+from callacct.ingest.engine import IngestReport, Progress, StoreBreak, ingest_paths
 from callacct.rating import RateReport, rate_calls
 from callacct.store import Store
 
@@ -65,11 +65,13 @@ def load_files(
     on_finishing: Callable[[], None] | None = None,
     rating_progress: RatingProgress | None = None,
     workers: int = 1,
+    between_batches: StoreBreak | None = None,
 ) -> LoadResult:
     """Ingest `paths` (see `ingest_paths`), finish every pending call, then move the files.
 
     `on_finishing()` is called when storing is over and attribution and rating begin;
-    `rating_progress(done, total)` follows the classification of new numbers.
+    `rating_progress(done, total)` follows the classification of new numbers;
+    `between_batches(store)` is `ingest_paths`'s break between batches.
     """
     try:
         report = ingest_paths(
@@ -81,6 +83,7 @@ def load_files(
             force=force,
             progress=progress,
             on_total=on_total,
+            between_batches=between_batches,
         )
     except Exception:
         if not dry_run:

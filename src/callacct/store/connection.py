@@ -64,7 +64,11 @@ class Store:
         try:
             yield self.con
         except BaseException:
-            self.con.execute("ROLLBACK")
+            try:
+                self.con.execute("ROLLBACK")
+            except duckdb.Error as exc:
+                # A store the failure invalidated refuses even this: the failure is what to tell.
+                log.debug("rollback refused after a failure: %s", exc)
             raise
         self.con.execute("COMMIT")
 
