@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -10,6 +13,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from callacct import registry
 from callacct.cli import app
 from callacct.config import Settings
 from callacct.store import Store, open_store
@@ -86,3 +90,45 @@ def cli(tmp_path: Path) -> Cli:
     )
     assert result.exit_code == 0, result.output
     return Cli(workspace)
+
+
+class Plugins:
+    """Installs fake packages into this process: a `NAME-1.0.dist-info` folder with its
+    `entry_points.txt`, and the package's files, on `sys.path` (as an installed package is)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def install(
+        self, name: str, entry_points: dict[str, dict[str, str]], files: dict[str, str]
+    ) -> None:
+        dist = self.folder / f"{name}-1.0.dist-info"
+        dist.mkdir(parents=True)
+        (dist / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+        lines: list[str] = []
+        for group, entries in entry_points.items():
+            lines += [f"[{group}]", *(f"{key} = {value}" for key, value in entries.items()), ""]
+        (dist / "entry_points.txt").write_text("\n".join(lines))
+        for file, text in files.items():
+            (self.folder / file).write_text(textwrap.dedent(text), encoding="utf-8")
+        importlib.invalidate_caches()
+        registry.refresh()
+
+
+@pytest.fixture
+def plugins(tmp_path: Path) -> Iterator[Plugins]:
+    """Fake installed packages, gone again after the test (path, modules, registries)."""
+    folder = tmp_path / "site-packages"
+    folder.mkdir()
+    path, modules = list(sys.path), set(sys.modules)
+    sys.path.insert(0, str(folder))
+    try:
+        yield Plugins(folder)
+    finally:
+        sys.path[:] = path
+        for name in set(sys.modules) - modules:
+            if getattr(sys.modules[name], "__file__", "") and str(folder) in str(
+                sys.modules[name].__file__
+            ):
+                del sys.modules[name]
+        registry.refresh()

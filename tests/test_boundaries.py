@@ -5,7 +5,8 @@ packages form layers whose imports only point down.
     api       api                  the one object every caller uses; workflows and rules
     features  ingest, rating, directory, reports (later alarms, budgets, lock, delivery)
     query     query                every read of calls: filters, scope, masking
-    base      store, config, errors, problems, yamlfile, i18n, formats, progress, call_codes
+    base      store, config, errors, problems, yamlfile, i18n, formats, progress, call_codes,
+              registry (it names its built-in entries by text, loaded when first used)
 
 A module imports from its own package, or from a lower layer; the packages of the feature
 layer are independent of each other; the store imports nothing above it. Lazy imports inside
@@ -40,6 +41,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "formats",
                 "progress",
                 "call_codes",
+                "registry",
             }
         ),
     ),

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from callacct.errors import StoreBusyError, StoreError
-from callacct.store import is_read_only, open_store, scalar
+from callacct.store import Store, is_read_only, open_store, scalar
 from callacct.store.schema import MIGRATIONS
 from tests.directory.helpers import add_call
 
@@ -205,3 +205,23 @@ def test_readers_share_the_store(tmp_path: Path) -> None:
     finally:
         holder.kill()
         holder.communicate()
+
+
+class _RollbackRefused:
+    """A connection to a store a failure invalidated: it refuses even a rollback."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+
+    def execute(self, sql: str, *args: object) -> None:
+        self.statements.append(sql)
+        if sql == "ROLLBACK":
+            raise duckdb.FatalException("FATAL Error: database has been invalidated")
+
+
+def test_a_refused_rollback_does_not_hide_the_failure(tmp_path: Path) -> None:
+    con = _RollbackRefused()
+    store = Store(con=con, path=tmp_path / "s.duckdb")  # type: ignore[arg-type]
+    with pytest.raises(OSError, match="No space left"), store.transaction():
+        raise OSError(28, "No space left on device")
+    assert con.statements == ["BEGIN TRANSACTION", "ROLLBACK"]

@@ -56,3 +56,8 @@ class AuthenticationError(CallacctError):
     """A login that does not authenticate: wrong login or password."""
 
     exit_code = 1
+
+
+class PluginError(ConfigError):
+    """An entry of another installed package (a plug-in) that cannot be used: it does not load,
+    gives something of the wrong kind, or takes a name that is already given."""

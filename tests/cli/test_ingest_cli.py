@@ -162,7 +162,10 @@ def test_glob_and_unknown_files(cli: Cli, cucm_files: Path) -> None:
     assert result.exit_code == 1
     assert "not a CDR format" in result.output
     # What to do: the formats --format accepts (from the registry), or a mapping.
-    assert "one of asterisk, cucm-cdr, cucm-cmr, pass --format NAME" in result.output
+    assert (
+        "one of asterisk, cucm-cdr, cucm-cmr, generic-csv:freeswitch-example, pass --format NAME"
+        in result.output
+    )
     assert "pass --mapping FILE" in result.output
 
 

@@ -13,7 +13,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
 from callacct.config import Settings
-from callacct.ingest import engine, list_rejects
+from callacct.ingest import list_rejects, staging
 from callacct.ingest.engine import ingest_paths
 from callacct.store import Store, fetch_frame, open_store, scalar
 from callacct.store.archive import read_archived
@@ -242,7 +242,7 @@ def test_calls_written_in_small_row_groups_give_the_same_calls(
 ) -> None:
     # Calls and quality rows are handed to the writer whenever a row group fills, between
     # commits and across batches: the stored calls and their linked quality stay the same.
-    monkeypatch.setattr(engine, "ROW_GROUP_ROWS", row_group)
+    monkeypatch.setattr(staging, "ROW_GROUP_ROWS", row_group)
     folder = tmp_path / "in"
     folder.mkdir()
     for i, (header, records) in enumerate(GROUPS):

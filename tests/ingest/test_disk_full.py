@@ -19,7 +19,7 @@ import pytest
 
 from callacct.config import Settings
 from callacct.errors import StoreError
-from callacct.ingest import engine, files
+from callacct.ingest import chunks, cleanup, files, ledger, staging
 from callacct.ingest.engine import ingest_paths
 from callacct.store import Store, open_store, recovery, scalar
 from callacct.store.archive import ArchiveFile, archive_files, read_archived
@@ -86,11 +86,17 @@ def _nth_call_fails(count: int, error: BaseException, original: Callable[..., ob
 WRITE_POINTS: dict[str, tuple[object, str, int, BaseException]] = {
     "archive append": (ArchiveFile, "append", 3, FULL),
     "archive close": (ArchiveFile, "close", 2, FULL),
-    "records": (engine._Run, "_insert", 8, duckdb.IOException(DB_FULL)),
-    "calls writer": (engine._Run, "_write_tables", 2, duckdb.IOException(DB_FULL)),
+    "records": (chunks.ChunkLoader, "_insert", 7, duckdb.IOException(DB_FULL)),
+    "calls writer": (staging.CallStaging, "_write_tables", 2, duckdb.IOException(DB_FULL)),
+    "ledger entry of the next batch": (
+        ledger.Ledger,
+        "add_loading",
+        2,
+        duckdb.IOException(DB_FULL),
+    ),
     "commit": (
-        engine._Run,
-        "_update_ledger",
+        ledger.Ledger,
+        "mark_done",
         2,
         duckdb.TransactionException(f"TransactionContext Error: Failed to commit: {DB_FULL}"),
     ),
@@ -146,7 +152,7 @@ def test_the_archive_goes_even_when_the_store_cannot_be_cleaned(
     def unwritable(con: duckdb.DuckDBPyConnection, ids: object) -> None:
         raise duckdb.IOException(DB_FULL)
 
-    monkeypatch.setattr(engine, "discard_files", unwritable)
+    monkeypatch.setattr(cleanup, "discard_files", unwritable)
     store = open_store(tmp_path / "s.duckdb")
     with pytest.raises(StoreError, match="no space left on device"):
         ingest_paths(store, SETTINGS, inputs)

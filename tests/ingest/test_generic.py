@@ -11,11 +11,17 @@ from typing import Any
 import pytest
 
 from callacct.config import Settings
-from callacct.errors import IngestError, SpecError
+from callacct.errors import ConfigError, IngestError, SpecError, UsageError
 from callacct.ingest import generic
-from callacct.ingest.dialects import detect_dialect
+from callacct.ingest.dialects import DIALECTS, detect_dialect
 from callacct.ingest.engine import ingest_paths
-from callacct.ingest.generic import SHIPPED_MAPPINGS, GenericCsv, load_mapping, mapping_dialects
+from callacct.ingest.generic import (
+    SHIPPED_MAPPINGS,
+    GenericCsv,
+    load_mapping,
+    mapping_dialects,
+    requested_dialect,
+)
 from callacct.store import Store, open_store
 from tests.ingest.helpers import calls_by_line, ingest
 
@@ -403,3 +409,45 @@ def test_the_documented_examples_work(store: Store, settings: Settings, tmp_path
     [paragraph] = [p for p in (generic.__doc__ or "").split("\n\n") if "name: acme-pbx" in p]
     text = "\n".join(line.removeprefix("    ") for line in paragraph.splitlines())
     assert load_mapping(write(tmp_path, "doc.yaml", text)).name == "generic-csv:acme-pbx"
+
+
+# -- mappings as formats of the registry ----------------------------------------------------
+
+
+def test_format_and_mapping_options_read_the_registry_and_the_settings(tmp_path: Path) -> None:
+    (tmp_path / "mappings").mkdir()
+    write(tmp_path / "mappings", "acme.yaml", ACME_YAML)
+    settings = Settings.model_validate({"ingest": {"mappings": ["mappings/acme.yaml"]}})
+    shipped = DIALECTS.get("generic-csv:freeswitch-example")
+    assert requested_dialect(settings, tmp_path) is None  # detected file by file
+    acme = requested_dialect(settings, tmp_path, fmt="generic-csv:acme-pbx")
+    assert acme is not None
+    assert acme.name == "generic-csv:acme-pbx"
+    assert requested_dialect(settings, tmp_path, fmt="generic-csv:freeswitch-example") is shipped
+    assert requested_dialect(settings, tmp_path, mapping="freeswitch-example") is shipped
+    with pytest.raises(UsageError, match=r"unknown format 'acme'; use one of: asterisk, .*"):
+        requested_dialect(settings, tmp_path, fmt="acme")
+    with pytest.raises(UsageError, match=r"generic-csv:acme-pbx, generic-csv:freeswitch-example"):
+        requested_dialect(settings, tmp_path, fmt="acme")
+
+
+def test_a_mapping_in_the_settings_takes_no_name_already_given(tmp_path: Path) -> None:
+    shipped = (SHIPPED_MAPPINGS / "freeswitch-example.yaml").read_text(encoding="utf-8")
+    write(tmp_path, "fs.yaml", shipped)  # a copy, to be changed, under the same name
+    write(tmp_path, "acme.yaml", ACME_YAML)
+    write(tmp_path, "acme2.yaml", ACME_YAML)
+    # The shipped mapping itself, by its name, is no second format.
+    fine = Settings.model_validate({"ingest": {"mappings": ["freeswitch-example", "acme.yaml"]}})
+    assert [d.name for d in mapping_dialects(fine, tmp_path)] == [
+        "generic-csv:freeswitch-example",
+        "generic-csv:acme-pbx",
+    ]
+    for items, taken in (
+        (["fs.yaml"], "the mapping .*freeswitch-example.yaml"),
+        (["acme.yaml", "acme2.yaml"], "the mapping .*acme.yaml"),
+    ):
+        settings = Settings.model_validate({"ingest": {"mappings": items}})
+        with pytest.raises(
+            ConfigError, match=rf": ingest.mappings: the format .* is already {taken}"
+        ):
+            mapping_dialects(settings, tmp_path)

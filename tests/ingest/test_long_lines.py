@@ -14,8 +14,8 @@ import pytest
 from callacct.config import Settings, parse_settings
 from callacct.errors import ConfigError
 from callacct.ingest import list_rejects
-from callacct.ingest.engine import _Batches
 from callacct.ingest.parse import LINE_TOO_LONG, cut_long_lines
+from callacct.ingest.plan import Batches
 from callacct.store import Store, scalar
 from callacct.store.archive import read_archived
 from tests.conftest import DENIKOND
@@ -165,7 +165,7 @@ class _FakeFile:
 
 
 def test_small_files_of_many_layouts_do_not_pile_up() -> None:
-    batches = _Batches(batch_bytes=100)
+    batches = Batches(batch_bytes=100)
     stored: list[list[int]] = []
     for n in range(40):  # ten layouts, files of 30 bytes: no layout ever fills a batch
         full = batches.add(_FakeFile(f"layout-{n % 10}", 30))  # type: ignore[arg-type]
@@ -179,7 +179,7 @@ def test_small_files_of_many_layouts_do_not_pile_up() -> None:
 
 
 def test_a_full_batch_is_stored_at_once() -> None:
-    batches = _Batches(batch_bytes=100)
+    batches = Batches(batch_bytes=100)
     assert batches.add(_FakeFile("a", 60)) is None  # type: ignore[arg-type]
     full = batches.add(_FakeFile("a", 60))  # type: ignore[arg-type]
     assert full is not None

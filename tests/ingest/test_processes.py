@@ -136,6 +136,7 @@ def _fail_then_reload(
     it may stay; a second run loads it whole. Returns the store (to be closed)."""
     from callacct.config import Settings
     from callacct.ingest import engine
+    from callacct.ingest.chunks import ChunkLoader
 
     big = tmp_path / f"cdr_StandAloneCluster_01_202112131408_{seed}"
     _big_cdr_file(big, 6_000, seed=seed)
@@ -143,22 +144,22 @@ def _fail_then_reload(
         {"ingest": {"batch_bytes": 64 * 1024, "parse_bytes": 64 * 1024, "commit_rows": 500}}
     )
     chunks = 0
-    original = engine._Run._chunk
+    original = ChunkLoader.load
 
-    def failing_chunk(self: engine._Run, *args: object) -> None:
+    def failing_chunk(self: ChunkLoader, *args: object) -> None:
         nonlocal chunks
         chunks += 1
         if chunks == fail_at:
             raise OSError("disk went away")
         original(self, *args)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine._Run, "_chunk", failing_chunk)
+    monkeypatch.setattr(ChunkLoader, "load", failing_chunk)
     store = open_store(tmp_path / "s.duckdb")
     with pytest.raises(OSError, match="disk went away"):
         engine.ingest_paths(store, settings, [big])
     for table in ("records", "calls", "ingest_files", "rejects"):
         assert scalar(store.con, f"SELECT count(*) FROM {table}") == 0, table
-    monkeypatch.setattr(engine._Run, "_chunk", original)
+    monkeypatch.setattr(ChunkLoader, "load", original)
     report = engine.ingest_paths(store, settings, [big])
     assert (report.stored, report.rejected) == (6_000, 0)
     return store
@@ -174,16 +175,16 @@ def test_a_failure_after_the_last_commit_still_discards_the_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from callacct.config import Settings
-    from callacct.ingest import engine
+    from callacct.ingest import engine, ledger
 
     big = tmp_path / "cdr_StandAloneCluster_01_202112131408_10"
     _big_cdr_file(big, 3_000, seed=4)
     settings = Settings.model_validate({"ingest": {"commit_rows": 500}})
 
-    def broken_ledger(self: engine._Run, files: object) -> None:
+    def broken_ledger(self: ledger.Ledger, files: object) -> None:
         raise OSError("ledger unwritable")
 
-    monkeypatch.setattr(engine._Run, "_update_ledger", broken_ledger)
+    monkeypatch.setattr(ledger.Ledger, "mark_done", broken_ledger)
     store = open_store(tmp_path / "s.duckdb")
     with pytest.raises(OSError, match="ledger unwritable"):
         engine.ingest_paths(store, settings, [big])
@@ -201,7 +202,7 @@ def test_calls_held_back_for_whole_row_groups_are_all_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from callacct.config import Settings
-    from callacct.ingest import engine
+    from callacct.ingest import engine, staging
 
     big = tmp_path / "cdr_StandAloneCluster_01_202112131408_11"
     _big_cdr_file(big, 3_000, seed=5)
@@ -211,18 +212,18 @@ def test_calls_held_back_for_whole_row_groups_are_all_written(
     expected = _calls_by_line(plain)
     plain.close()
     # Tiny row groups and commits: most checkpoints write some calls and hold the rest back.
-    monkeypatch.setattr(engine, "ROW_GROUP_ROWS", 7)
+    monkeypatch.setattr(staging, "ROW_GROUP_ROWS", 7)
     settings = Settings.model_validate(
         {"ingest": {"batch_bytes": 64 * 1024, "parse_bytes": 64 * 1024, "commit_rows": 250}}
     )
     written: list[int] = []
-    original = engine._Run._write_tables
+    original = staging.CallStaging._write_tables
 
-    def counting(self: engine._Run, frames: list[tuple[str, object]]) -> None:
+    def counting(self: staging.CallStaging, frames: list[tuple[str, object]]) -> None:
         written.extend(getattr(frame, "height", 0) for _, frame in frames)
         original(self, frames)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine._Run, "_write_tables", counting)
+    monkeypatch.setattr(staging.CallStaging, "_write_tables", counting)
     store = open_store(tmp_path / "s.duckdb")
     report = engine.ingest_paths(store, settings, [big])
     assert (report.stored, report.rejected, report.files) == (3_000, 0, 1)
@@ -235,9 +236,9 @@ def test_calls_held_back_for_whole_row_groups_are_all_written(
 def test_a_failure_discards_calls_held_back_and_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from callacct.ingest import engine
+    from callacct.ingest import staging
 
-    monkeypatch.setattr(engine, "ROW_GROUP_ROWS", 7)
+    monkeypatch.setattr(staging, "ROW_GROUP_ROWS", 7)
     store = _fail_then_reload(tmp_path, monkeypatch, seed=6, fail_at=9)
     assert scalar(store.con, "SELECT count(DISTINCT call_id) FROM calls") == scalar(
         store.con, "SELECT count(*) FROM calls"
@@ -286,7 +287,7 @@ def test_ingest_gives_duckdb_its_threads_and_memory_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from callacct.config import Settings
-    from callacct.ingest import engine
+    from callacct.ingest import engine, staging
 
     big = tmp_path / "cdr_StandAloneCluster_01_202112131408_14"
     _big_cdr_file(big, 200, seed=8)
@@ -296,15 +297,15 @@ def test_ingest_gives_duckdb_its_threads_and_memory_back(
         "SELECT current_setting('threads'), current_setting('memory_limit')"
     ).fetchall()
     seen: list[object] = []
-    original = engine._Run._write_tables
+    original = staging.CallStaging._write_tables
 
-    def watching(self: engine._Run, frames: list[tuple[str, object]]) -> None:
+    def watching(self: staging.CallStaging, frames: list[tuple[str, object]]) -> None:
         cursor = store.con.cursor()
         seen.append(scalar(cursor, "SELECT current_setting('threads')"))
         cursor.close()
         original(self, frames)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(engine._Run, "_write_tables", watching)
+    monkeypatch.setattr(staging.CallStaging, "_write_tables", watching)
     engine.ingest_paths(store, Settings(), [big])
     after = store.con.execute(
         "SELECT current_setting('threads'), current_setting('memory_limit')"

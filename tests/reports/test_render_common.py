@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from callacct.errors import UsageError
-from callacct.reports.render import FORMATS, cells, render
+from callacct.reports.render import RENDERERS, cells, render
 from callacct.reports.render.cells import (
     chart_data,
     neutralise_formula,
@@ -23,9 +23,9 @@ from tests.reports.fixtures import PARIS, detail_result, narrow_result
 
 
 def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="use one of html, pdf, xlsx"):
+    with pytest.raises(UsageError, match="use one of csv, html, json, pdf, xlsx"):
         render(detail_result(), "docx", tmp_path / "r.docx")
-    assert set(FORMATS) == {"xlsx", "pdf", "html"}
+    assert set(RENDERERS.names()) == {"csv", "json", "xlsx", "pdf", "html"}
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,7 @@ Example (what `callacct ingest /var/cdr --move-to /var/cdr/done` does):
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
@@ -37,7 +37,7 @@ from callacct.api.results import IngestResult
 from callacct.config import Settings
 from callacct.directory import AttributionResult, DirectoryImport, attribute_calls
 from callacct.ingest.dialects import Dialect
-from callacct.ingest.engine import ingest_paths
+from callacct.ingest.engine import StoreBreak, ingest_paths
 from callacct.ingest.moving import move_processed
 from callacct.progress import FINISHING, Progress, Step
 from callacct.rating import RateReport, rate_calls
@@ -57,15 +57,26 @@ def load_files(
     move_to: Path | None = None,
     progress: Progress | None = None,
     workers: int = 1,
+    between_batches: StoreBreak | None = Store.let_readers_in,
+    break_if: Callable[[Store], bool] | None = Store.readers_waiting,
 ) -> IngestResult:
     """Ingest `paths` (see `ingest_paths`), finish every pending call, then move the files.
 
     `progress` follows the reading (bytes), then the attribution and rating (`finishing`),
-    with the classification of new numbers counted.
+    with the classification of new numbers counted. Between batches, readers waiting for the
+    store are let in (`between_batches` when `break_if`: `ingest_paths`'s break).
     """
     try:
         report = ingest_paths(
-            store, settings, paths, dialect=dialect, dry_run=dry_run, force=force, progress=progress
+            store,
+            settings,
+            paths,
+            dialect=dialect,
+            dry_run=dry_run,
+            force=force,
+            progress=progress,
+            between_batches=between_batches,
+            break_if=break_if,
         )
     except Exception:
         if not dry_run:

@@ -103,10 +103,6 @@ from callacct.store.connection import damaged_store_error
 
 log = logging.getLogger(__name__)
 
-#: Formats `Workspace.render` writes: documents (to a file) and data (to a file or a stream).
-DOCUMENT_FORMATS = ("xlsx", "pdf", "html")
-DATA_FORMATS = ("json", "csv")
-
 
 def _log_warning(message: str) -> None:
     log.warning("%s", message)
@@ -265,16 +261,14 @@ class Workspace:
     ) -> IngestResult:
         """Load CDR files (files, folders read recursively, globs): store them, attribute and
         rate their calls, then move them to `move_to`. Re-runnable: what is loaded is skipped.
-        `format` names a dialect, `mapping` a generic CSV mapping (a YAML file or a shipped
-        one's name); both detected from content when omitted."""
-        from callacct.ingest.dialects import get_dialect
-        from callacct.ingest.generic import load_mapping
+        `format` names a dialect (the registry's, or a mapping of `ingest.mappings`), `mapping`
+        a generic CSV mapping (a YAML file or a registered one's name); both detected from
+        content when omitted."""
+        from callacct.ingest.generic import requested_dialect
 
         if not paths:
             raise UsageError("name at least one file, folder or glob to ingest")
-        dialect = (
-            load_mapping(Path(mapping)) if mapping else (get_dialect(format) if format else None)
-        )
+        dialect = requested_dialect(self.settings, self.root, fmt=format, mapping=mapping)
         with self._store(write=True, rates=not dry_run) as store:
             self._require_admin(store, "ingest")
             return chain.load_files(
@@ -431,28 +425,20 @@ class Workspace:
         return result
 
     def render(self, result: ReportResult, format: str, target: Path | TextIO) -> None:
-        """Write a report result: xlsx, pdf or html to the file `target`; json or csv to the
-        file or the text stream `target`."""
-        from callacct.reports.export import write_csv, write_json
+        """Write a report result in a registered format (csv, json, xlsx, pdf, html, or a
+        plug-in's) to the file `target`, or — for a format that writes text — to the text
+        stream `target`."""
+        from callacct.reports.render import RENDERERS
 
-        if format in DATA_FORMATS:
-            write = write_json if format == "json" else write_csv
-            if isinstance(target, Path):
-                with target.open("w", encoding="utf-8", newline="") as fh:
-                    write(result, fh)
-            else:
-                write(result, target)
-            return
-        if format not in DOCUMENT_FORMATS:
-            known = ", ".join((*DOCUMENT_FORMATS, *DATA_FORMATS))
-            raise UsageError(f"format {format!r} is not one of {known}")
-        if not isinstance(target, Path):
+        if format not in RENDERERS:
+            raise UsageError(f"format {format!r} is not one of {', '.join(RENDERERS.names())}")
+        renderer = RENDERERS.get(format)
+        if isinstance(target, Path):
+            renderer.write(result, target)
+        elif renderer.stream is None:
             raise UsageError(f"{format} is written to a file; give its path")
-        try:
-            from callacct.reports.render import render
-        except ImportError:
-            raise UsageError(f"format {format!r} is not available; use json or csv") from None
-        render(result, format, target)
+        else:
+            renderer.stream(result, target)
 
     def save_report(
         self,

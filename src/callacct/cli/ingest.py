@@ -20,13 +20,25 @@ from callacct.cli._output import (
     styled,
 )
 from callacct.errors import UsageError
-from callacct.ingest.dialects import DIALECTS, get_dialect
+from callacct.ingest.dialects import DIALECTS
 from callacct.ingest.engine import IngestReport
+from callacct.ingest.generic import registered_mappings
 
 
 def _formats_help() -> str:
-    get_dialect("cucm-cdr")  # loads the registry
-    return "CDR format; detected from content when omitted: " + ", ".join(sorted(DIALECTS))
+    return (
+        "CDR format; detected from content when omitted: "
+        + ", ".join(DIALECTS.names())
+        + " (or generic-csv:NAME of a mapping in ingest.mappings)."
+    )
+
+
+def _mapping_help() -> str:
+    return (
+        "Generic CSV mapping (YAML file, or the name of a registered one: "
+        + ", ".join(registered_mappings())
+        + "); implies the generic-csv format."
+    )
 
 
 @app.command("ingest")
@@ -41,11 +53,7 @@ def ingest_command(
     fmt: Annotated[str | None, typer.Option("--format", help=_formats_help())] = None,
     mapping: Annotated[
         Path | None,
-        typer.Option(
-            "--mapping",
-            help="Generic CSV mapping (YAML file, or the name of a shipped one such as "
-            "freeswitch-example); implies the generic-csv format.",
-        ),
+        typer.Option("--mapping", help=_mapping_help()),
     ] = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and count, store nothing.")

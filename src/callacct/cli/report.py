@@ -20,12 +20,11 @@ from callacct.cli._options import count_option, seconds_option
 from callacct.cli._output import check_out, console, file_console, print_json, styled, written
 from callacct.errors import UsageError
 from callacct.i18n import LANGUAGES, t
+from callacct.reports.render import RENDERERS
 from callacct.reports.render.cells import text_rows, text_totals
 from callacct.reports.result import ReportResult
 from callacct.reports.spec import text_in
 
-FORMATS = ("table", "json", "csv", "xlsx", "pdf", "html")
-RENDERED = ("xlsx", "pdf", "html")
 _FILE_WIDTH = 1000  # a table written to a file is as wide as its content
 
 report_app = typer.Typer(
@@ -245,7 +244,7 @@ def run_command(
     where: Where = None,
     limit: Annotated[int | None, count_option("--limit", "At most N rows.")] = None,
     fmt: Annotated[
-        str, typer.Option("--format", "-f", help=f"Output: {', '.join(FORMATS)}.")
+        str, typer.Option("--format", "-f", help=f"Output: {', '.join(_formats())}.")
     ] = "table",
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="Write to this file (default: stdout).")
@@ -271,24 +270,27 @@ def run_command(
       callacct --as jdupont report run user-bill --format json
     """
     fmt = "json" if as_json else fmt.lower()
-    if fmt not in FORMATS:
-        raise UsageError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+    if fmt != "table" and fmt not in RENDERERS:
+        raise UsageError(f"--format: {fmt!r} is not one of {', '.join(_formats())}")
     overrides = _filters(
         period, start, end, call_type, ext, user, department, cost_center, site, gateway,
         direction, answered, dest_class, country, number, min_duration, max_duration, min_cost,
         max_cost, where,
     )  # fmt: skip
     workspace = workspace_from(ctx)
-    target = out or (Path(f"{name}.{fmt}") if fmt in RENDERED else None)
+    # A format that writes text goes to the terminal unless --out is given; the others to a file.
+    to_file = fmt != "table" and RENDERERS.get(fmt).stream is None
+    target = out or (Path(f"{name}.{fmt}") if to_file else None)
     if target is not None:
         check_out(target)  # before the report runs, not after
     result = workspace.run_report(name, overrides, language=lang, tz=tz, limit=limit)
-    if target is not None and fmt != "table":
-        file = target
-        written(file, lambda: workspace.render(result, fmt, file))
-    elif fmt in ("json", "csv"):
-        workspace.render(result, fmt, sys.stdout)
-        sys.stdout.flush()
+    if fmt != "table":
+        if target is not None:
+            file = target
+            written(file, lambda: workspace.render(result, fmt, file))
+        else:
+            workspace.render(result, fmt, sys.stdout)
+            sys.stdout.flush()
     elif target is None:
         _table(result, console)
     else:
@@ -297,6 +299,11 @@ def run_command(
             target,
             lambda fh: _table(result, file_console(fh, _FILE_WIDTH)),
         )
+
+
+def _formats() -> list[str]:
+    """What --format accepts: the table on the terminal, and every registered renderer."""
+    return ["table", *RENDERERS.names()]
 
 
 def _to_file(out: Path, write: Callable[[TextIO], object]) -> None:

@@ -60,7 +60,7 @@ import polars as pl
 
 from callacct.config import Settings
 from callacct.errors import IngestError
-from callacct.ingest.dialects import Dialect, Layout, Normalised, register
+from callacct.ingest.dialects import Dialect, Layout, Normalised
 from callacct.ingest.normalise import (
     DATETIME_FORMAT,
     Check,
@@ -406,6 +406,3 @@ def normalise_calls(frame: pl.DataFrame, settings: Settings, *, source: str) -> 
         "dest_device": dest_peer,
     }
     return call_frame(calls, columns)
-
-
-register(Asterisk())

@@ -22,7 +22,6 @@ from callacct.ingest.dialects import (
     Normalised,
     first_lines,
     format_hint,
-    register,
 )
 from callacct.ingest.normalise import strip_access_code
 
@@ -475,6 +474,3 @@ class CucmCmr(Dialect):
 
 
 CUCM_FILE_NAME = re.compile(r"^(cdr|cmr)_(.+)_(\d+)_(\d{12})_(\d+)$")
-
-register(CucmCdr())
-register(CucmCmr())

@@ -1,9 +1,12 @@
-"""The CDR dialect registry: the single source of truth for the formats callacct reads.
+"""CDR dialects and their registry, the single source of truth for the formats callacct reads.
 
 A dialect knows how to recognise its files from their first bytes, how to turn the header into a
 `Layout` (column names and types), which values are impossible, and how to turn parsed records
 into normalised calls (or call-quality rows). `--format`, `--help` and detection all come from
-`DIALECTS`.
+`DIALECTS`: callacct's own dialects and shipped generic CSV mappings (listed in
+`callacct.registry.BUILTINS`), and those of installed packages (entry-point group
+`callacct.dialects`). The mappings a workspace lists in `ingest.mappings` join them for that
+workspace (`extra`).
 
 Each dialect also declares, once, the columns accounting reads (`Layout.accounting`: checks,
 record keys, calls). Bytes that are not UTF-8 there make a record unusable (`encoding` reject);
@@ -24,6 +27,7 @@ import polars as pl
 
 from callacct.config import Settings
 from callacct.errors import IngestError, UsageError
+from callacct.registry import Registry
 
 RecordKind = Literal["call", "quality"]
 
@@ -107,33 +111,37 @@ class Dialect(ABC):
         """Calls (or quality rows) for the rows of `frame` (valid and new records only)."""
 
 
-DIALECTS: dict[str, Dialect] = {}
+def _as_dialect(value: object) -> Dialect:
+    if not isinstance(value, Dialect):
+        raise TypeError(f"a {type(value).__name__}, not a callacct.ingest.dialects.Dialect")
+    return value
 
 
-def register(dialect: Dialect) -> Dialect:
-    """Add a dialect to the registry (used by each dialect module at import)."""
-    DIALECTS[dialect.name] = dialect
-    return dialect
+DIALECTS: Registry[Dialect] = Registry(
+    "callacct.dialects", "format", _as_dialect, name_of=lambda dialect: dialect.name
+)
 
 
-def get_dialect(name: str) -> Dialect:
-    _load_builtin()
-    try:
-        return DIALECTS[name]
-    except KeyError:
-        known = ", ".join(sorted(DIALECTS))
-        raise UsageError(f"unknown format {name!r}; use one of: {known}") from None
+def get_dialect(name: str, extra: Sequence[Dialect] = ()) -> Dialect:
+    """The dialect called `name`: one of `extra` (a workspace's mappings), else the registry's;
+    `UsageError` naming the formats there are if there is none."""
+    for dialect in extra:
+        if dialect.name == name:
+            return dialect
+    if name not in DIALECTS:
+        known = ", ".join(sorted({*DIALECTS.names(), *(d.name for d in extra)}))
+        raise UsageError(f"unknown format {name!r}; use one of: {known}")
+    return DIALECTS.get(name)
 
 
 def detect_dialect(head: bytes, path: Path, extra: Sequence[Dialect] = ()) -> Dialect:
     """The dialect whose `sniff` accepts `head`; `IngestError` if none or several do.
 
-    `extra` are dialects that are not in the registry, such as the generic CSV mappings listed
-    in `ingest.mappings` (see `callacct.ingest.generic.mapping_dialects`).
+    The candidates are the registry's dialects and `extra`, such as the generic CSV mappings
+    listed in `ingest.mappings` (see `callacct.ingest.generic.mapping_dialects`).
     """
-    _load_builtin()
-    candidates = [*DIALECTS.values(), *extra]
-    matches = [d for d in candidates if d.sniff(head, path)]
+    candidates = {d.name: d for d in [*DIALECTS.all(), *extra]}
+    matches = [d for d in candidates.values() if d.sniff(head, path)]
     if not matches:
         mappings = sorted(d.name for d in extra)
         tried = f" (nor the mappings {', '.join(mappings)})" if mappings else ""
@@ -147,17 +155,11 @@ def detect_dialect(head: bytes, path: Path, extra: Sequence[Dialect] = ()) -> Di
 def format_hint() -> str:
     """What to tell someone whose file was not recognised: the formats `--format` accepts (from
     the registry), and `--mapping` for any other delimited export."""
-    _load_builtin()
     return (
-        f"if it is one of {', '.join(sorted(DIALECTS))}, pass --format NAME; for another "
+        f"if it is one of {', '.join(DIALECTS.names())}, pass --format NAME; for another "
         "delimited export, describe its columns in a mapping and pass --mapping FILE "
         "(docs/generic-csv-mapping.md)"
     )
-
-
-def _load_builtin() -> None:
-    # Imported here, not at the top, because the dialect modules import this one.
-    from callacct.ingest import asterisk, cucm  # noqa: F401
 
 
 def first_lines(head: bytes, count: int) -> list[str]:

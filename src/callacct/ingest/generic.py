@@ -2,9 +2,11 @@
 
 A mapping says how to read one PBX's export and which of its columns hold what callacct needs.
 `load_mapping(path)` turns it into a dialect (`generic-csv:<name>`) that `ingest_paths` accepts
-like a built-in one (`callacct ingest FILE --mapping acme.yaml`); mappings listed in
-`ingest.mappings` that have `detect` are also tried when files are detected
-(`mapping_dialects`). Full description and an example: `docs/generic-csv-mapping.md`.
+like a built-in one (`callacct ingest FILE --mapping acme.yaml`). Mappings shipped with callacct
+(or by an installed package) are dialects of the registry (`generic-csv:freeswitch-example`);
+mappings listed in `ingest.mappings` join them for the workspace (`mapping_dialects`), and
+those that have `detect` are tried when files are detected. Full description and an example:
+`docs/generic-csv-mapping.md`.
 
     name: acme-pbx                  # shown as dialect "generic-csv:acme-pbx"
     delimiter: ";"                  # one character ("tab" for a tab); default ","
@@ -54,8 +56,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from callacct.call_codes import DIRECTIONS, DISPOSITIONS, Direction, Disposition
 from callacct.config import Settings, check_timezone
-from callacct.errors import IngestError, SpecError
-from callacct.ingest.dialects import Dialect, Layout, Normalised, first_lines
+from callacct.errors import ConfigError, IngestError, SpecError
+from callacct.ingest.dialects import DIALECTS, Dialect, Layout, Normalised, first_lines, get_dialect
 from callacct.ingest.normalise import (
     DATETIME_FORMAT,
     Check,
@@ -88,7 +90,7 @@ def _read_yaml(path: Path) -> YamlDocument:
     try:
         return read_yaml(path, max_bytes=MAX_MAPPING_BYTES, text_scalars=True)
     except FileNotFoundError:
-        shipped = ", ".join(sorted(p.stem for p in SHIPPED_MAPPINGS.glob("*.yaml")))
+        shipped = ", ".join(registered_mappings())
         raise SpecError(
             f"{path}: no such mapping file (mappings shipped with callacct: {shipped})"
         ) from None
@@ -599,27 +601,74 @@ def _dialect_type(spec: MappingSpec) -> type[GenericCsv]:
     return cast(type[GenericCsv], type(f"GenericCsv_{spec.name}", (GenericCsv,), attributes))
 
 
-def load_mapping(path: Path | str) -> GenericCsv:
+def load_mapping(path: Path | str, root: Path | None = None) -> GenericCsv:
     """The dialect a mapping file describes; `SpecError` (file and key path) if it is invalid.
 
-    A name without a folder that is not a file, such as `freeswitch-example`, is looked up
-    among the mappings shipped with callacct.
+    A relative `path` is taken under `root` when given. A name without a folder that is not a
+    file, such as `freeswitch-example`, is the registry's mapping of that name (shipped with
+    callacct or by an installed package).
     """
-    path = _mapping_path(Path(path), None)
-    spec = _validate(_read_yaml(path))
-    return _dialect_type(spec)(Mapping(spec=spec, path=path))
+    path = Path(path)
+    full = path if root is None or path.is_absolute() else root / path
+    bare = path.parent == Path() and path.suffix in ("", ".yaml")
+    if bare and not full.exists():
+        name = f"{GenericCsv.name}:{path.stem}"
+        if name in DIALECTS and isinstance(dialect := DIALECTS.get(name), GenericCsv):
+            return dialect
+    spec = _validate(_read_yaml(full))
+    return _dialect_type(spec)(Mapping(spec=spec, path=full))
+
+
+def shipped_mapping(name: str) -> GenericCsv:
+    """The mapping `name` shipped with callacct (the registry's factory for it)."""
+    path = SHIPPED_MAPPINGS / f"{name}.yaml"
+    return _dialect_type(spec := _validate(_read_yaml(path)))(Mapping(spec=spec, path=path))
+
+
+def registered_mappings() -> list[str]:
+    """The names of the mappings in the registry (`freeswitch-example`, ...)."""
+    prefix = f"{GenericCsv.name}:"
+    return [n.removeprefix(prefix) for n in DIALECTS.names() if n.startswith(prefix)]
 
 
 def mapping_dialects(settings: Settings, root: Path) -> list[Dialect]:
-    """The dialects of the mappings in `ingest.mappings` (paths relative to the workspace)."""
-    return [load_mapping(_mapping_path(Path(item), root)) for item in settings.ingest.mappings]
+    """The dialects of the mappings in `ingest.mappings` (paths relative to the workspace, or
+    names of registered mappings). Two formats of one name are refused (`ConfigError`)."""
+    dialects: list[Dialect] = []
+    for item in settings.ingest.mappings:
+        dialect = load_mapping(item, root)
+        taken = [d for d in dialects if d.name == dialect.name]
+        if dialect.name in DIALECTS and DIALECTS.get(dialect.name) is not dialect:
+            taken.append(DIALECTS.get(dialect.name))
+        if taken:
+            raise ConfigError(
+                f"{dialect.mapping.path}: ingest.mappings: the format {dialect.name} is "
+                f"already {_described(taken[0])}; give this mapping another name"
+            )
+        dialects.append(dialect)
+    return dialects
 
 
-def _mapping_path(path: Path, root: Path | None) -> Path:
-    """`path` (under `root` when relative), else the shipped mapping a bare name means."""
-    full = path if root is None or path.is_absolute() else root / path
-    shipped = SHIPPED_MAPPINGS / f"{path.stem}.yaml"
-    bare = path.parent == Path() and path.suffix in ("", ".yaml")
-    if bare and not full.exists() and shipped.is_file():
-        return shipped
-    return full
+def _described(dialect: Dialect) -> str:
+    if isinstance(dialect, GenericCsv):
+        return f"the mapping {dialect.mapping.path}"
+    return f"{dialect.title!r}"
+
+
+def requested_dialect(
+    settings: Settings,
+    root: Path,
+    *,
+    fmt: str | None = None,
+    mapping: Path | str | None = None,
+) -> Dialect | None:
+    """The dialect `--format NAME` (the registry's or the workspace's mappings) or `--mapping
+    FILE` (a mapping file, relative to the current folder, or a registered mapping's name)
+    asks for; None: detect each file's."""
+    if mapping is not None:
+        return load_mapping(mapping)
+    if fmt is None:
+        return None
+    if fmt in DIALECTS:
+        return DIALECTS.get(fmt)
+    return get_dialect(fmt, mapping_dialects(settings, root))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -24,7 +24,7 @@ def prefetch(
     *,
     weight: Callable[[T], int] | None = None,
     budget: int = 0,
-) -> Iterator[T]:
+) -> Generator[T, None, None]:
     """Yield the items of `source`, producing the next ones in a thread.
 
     No item is started while `depth` items wait, nor while the waiting items' `weight` adds

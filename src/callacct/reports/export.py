@@ -1,4 +1,4 @@
-"""JSON and CSV output of a `ReportResult`, for tools (the other formats are renderers').
+"""JSON and CSV output of a `ReportResult`, for tools (the json and csv renderers).
 
 JSON (a stable shape): `{"report", "columns", "rows", "totals"}`; money is exact decimal text,
 times ISO 8601 with their offset. CSV: a header of the translated labels, then the rows.
