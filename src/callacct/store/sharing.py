@@ -30,9 +30,9 @@ Example:
 from __future__ import annotations
 
 import errno
-import fcntl
 import logging
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -40,6 +40,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+if sys.platform != "win32":
+    import fcntl
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +56,15 @@ LET_IN_S: Final = 10.0
 
 def _lock_file(path: Path) -> int | None:
     """An open descriptor of the lock file `path` (created empty), or None when it cannot
-    be created (a read-only folder)."""
+    be created (a read-only folder, a full disk) or locked (a system without `flock`)."""
+    if sys.platform == "win32":
+        return None
     try:
         return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
-        if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT):
+        if exc.errno in (
+            errno.EROFS, errno.EACCES, errno.EPERM, errno.ENOENT, errno.ENOSPC, errno.EDQUOT
+        ):  # fmt: skip
             log.debug("%s: cannot be created (%s); the store is not shared", path, exc)
             return None
         raise
@@ -191,10 +198,10 @@ def waiting_to_read(store: Path, *, deadline: float) -> Iterator[bool]:
         yield False
         return
     try:
-        while not _try_lock(fd, fcntl.LOCK_SH):
-            if time.monotonic() >= deadline:
-                break  # the open that follows says the store is busy
+        held = _try_lock(fd, fcntl.LOCK_SH)
+        while not held and time.monotonic() < deadline:
             time.sleep(READER_POLL_S)
-        yield True
+            held = _try_lock(fd, fcntl.LOCK_SH)
+        yield held  # not held by the deadline: the open that follows says the store is busy
     finally:
         os.close(fd)  # releases the lock
