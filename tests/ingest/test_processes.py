@@ -327,10 +327,13 @@ def _call_files(cli: Cli, call_ids: set[int]) -> dict[int, tuple[int, int]]:
     return files
 
 
+FILES = 40  # seconds of ingest on any machine: the readers start well before it ends
+
+
 def test_calls_and_reports_are_read_while_another_process_ingests(cli: Cli, tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    for i in range(24):
+    for i in range(FILES):
         name = f"cdr_StandAloneCluster_01_2021121314{i:02d}_{i}"
         _big_cdr_file(folder / name, 6_000, seed=100 + i)
     # Every file a batch of its own (a few tenths of a second each): the run lasts seconds.
@@ -357,7 +360,7 @@ def test_calls_and_reports_are_read_while_another_process_ingests(cli: Cli, tmp_
         assert ingest.poll() is None, "the ingest ended before the reader got in"
     out, err = ingest.communicate(timeout=300)
     assert ingest.returncode == 0, err
-    assert json.loads(out)["stored"] == 24 * 6_000
+    assert json.loads(out)["stored"] == FILES * 6_000
 
     calls_took, calls_out, calls_err = seen["calls"]
     assert calls_took < 15, calls_took  # one batch, not the whole run
