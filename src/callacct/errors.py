@@ -56,3 +56,10 @@ class AuthenticationError(CallacctError):
     """A login that does not authenticate: wrong login or password."""
 
     exit_code = 1
+
+
+class LockError(CallacctError):
+    """A lock, unlock or PIN change that was refused (an admin lock, a wrong or blocked PIN, a
+    role that may not) or that the phone system did not carry out (a fault, no answer)."""
+
+    exit_code = 1
