@@ -37,7 +37,7 @@ from callacct.lock.axl_soap import (
     update_line_css_request,
 )
 from callacct.lock.backends import BackendChange, BackendError, Line, LockBackend, Reading
-from callacct.lock.http import Secret, client_tls, retry_wait, secret_from_env
+from callacct.lock.transport import Secret, client_tls, retry_wait, secret_from_env
 
 if TYPE_CHECKING:
     from callacct.config import LockAxlSettings, Settings

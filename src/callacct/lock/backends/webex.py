@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import aiohttp
 
 from callacct.lock.backends import BackendChange, BackendError, Line, LockBackend, Reading
-from callacct.lock.http import Secret, client_tls, retry_wait, secret_from_env
+from callacct.lock.transport import Secret, client_tls, retry_wait, secret_from_env
 
 if TYPE_CHECKING:
     from callacct.config import LockWebexSettings, Settings
