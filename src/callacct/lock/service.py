@@ -151,6 +151,7 @@ class LockService:
         env: Mapping[str, str] | None = None,
         backends: BackendFactory | None = None,
         clock: Callable[[], dt.datetime] | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> None:
         self._stores: StoreSource = held(stores) if isinstance(stores, Store) else stores
         self.settings = settings
@@ -159,6 +160,8 @@ class LockService:
         self._env = env
         self._backends = backends or (lambda name: make_backend(name, settings, env=env, base=root))
         self._clock = clock or records.now_utc
+        #: progress(done, total) while the phone system changes many lines.
+        self.progress = progress
 
     # -- choosing extensions -------------------------------------------------------------
 
@@ -325,7 +328,10 @@ class LockService:
         gates: dict[str, asyncio.Semaphore] = {}
         stopped: list[BackendError] = []
 
+        done = 0
+
         async def one(target: Target, row: LockRow, action: Action | None) -> None:
+            nonlocal done
             name = names[target.extension]
             backend = opened[name]
             async with gates[name]:
@@ -342,6 +348,9 @@ class LockService:
                     results[target.extension] = exc
                     if exc.fatal:
                         stopped.append(exc)
+                done += 1
+                if self.progress is not None:
+                    self.progress(done, len(work))
 
         try:
             for target, _, _ in work:
