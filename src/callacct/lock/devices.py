@@ -4,7 +4,9 @@ A phone asks for its menu with its device name (`#DEVICENAME#` in the service UR
 `SEP001122334455`). The map is kept in the store: set by hand (`lock device set`), or learnt
 from the CDRs (`lock device learn`: each phone's extension is the one of its latest outgoing
 or internal call), which never overrides a name set by hand. CDRs are already in callacct and
-say which device made which extension's calls, so no phone-system lookup is needed.
+say which device made which extension's calls, so no phone-system lookup is needed. Only
+desk phones (``SEP`` and a MAC address) are learnt: softphones do not run XML services, and
+gateways make calls for many extensions.
 
 Example:
     >>> check_device("SEP001122334455")
@@ -62,8 +64,8 @@ def remove_device(con: duckdb.DuckDBPyConnection, device: str) -> bool:
 
 
 def learn_devices(con: duckdb.DuckDBPyConnection, *, now: dt.datetime) -> int:
-    """Map each phone of the CDRs to the extension of its latest outgoing or internal call
-    (names set by hand are kept); how many phones are mapped from CDRs now."""
+    """Map each desk phone of the CDRs to the extension of its latest outgoing or internal
+    call (names set by hand are kept); how many phones are mapped from CDRs now."""
     con.execute(
         """
         INSERT OR REPLACE INTO lock_devices
@@ -72,7 +74,7 @@ def learn_devices(con: duckdb.DuckDBPyConnection, *, now: dt.datetime) -> int:
             FROM calls
             WHERE orig_device IS NOT NULL AND extension IS NOT NULL
               AND direction IN ('outgoing', 'internal')
-              AND regexp_full_match(orig_device, '[A-Za-z0-9_-]{1,64}')
+              AND regexp_full_match(orig_device, 'SEP[0-9A-Fa-f]{12}')
             GROUP BY orig_device
         )
         WHERE device NOT IN (SELECT device FROM lock_devices WHERE source = 'manual')
