@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -309,3 +311,30 @@ def test_requests_beyond_the_size_limit_are_refused(
     assert "2580" not in caplog.text  # the server's log of the bad request has no query string
     status, _ = _post(f"{server.url}/workstation/logoff", "t", {"user": "x" * 20000})
     assert status == 413
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="curl is not installed")
+def test_the_linux_hook_script_locks_and_unlocks(served, tmp_path: Path) -> None:
+    workspace, server, token = served
+    script = Path(__file__).parents[2] / "contrib" / "lock-hooks" / "linux" / "callacct-lock.sh"
+    token_file = tmp_path / "token"
+    token_file.write_text(token + "\n", encoding="utf-8")
+    env = {
+        "PATH": os.environ["PATH"],
+        "CALLACCT_URL": server.url,
+        "CALLACCT_TOKEN_FILE": str(token_file),
+        "HOME": str(tmp_path),
+        "USER": "alice",
+    }
+    subprocess.run(["sh", str(script), "logoff"], env=env, check=True, timeout=30)
+    # The script sends the login of whoever runs it: here not alice, so it is refused (409).
+    assert state(workspace, "2001") == "unlocked"
+    fake_id = tmp_path / "bin"
+    fake_id.mkdir()
+    (fake_id / "id").write_text("#!/bin/sh\necho alice\n", encoding="utf-8")
+    (fake_id / "id").chmod(0o755)
+    env["PATH"] = f"{fake_id}:{env['PATH']}"
+    subprocess.run(["sh", str(script), "logoff"], env=env, check=True, timeout=30)
+    assert state(workspace, "2001") == "locked"
+    subprocess.run(["sh", str(script), "logon"], env=env, check=True, timeout=30)
+    assert state(workspace, "2001") == "unlocked"
