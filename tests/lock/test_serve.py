@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import shutil
+import ssl
 import subprocess
 import sys
 import textwrap
@@ -28,7 +29,7 @@ from callacct.lock.devices import set_device
 from callacct.lock.pins import set_pin
 from callacct.lock.workstations import add_workstation
 from callacct.store import open_store
-from callacct.web.app import handler_args, make_app
+from callacct.web.app import handler_args, make_app, server_tls
 from callacct.web.runner import ServerThread
 from tests.lock.conftest import PEOPLE
 
@@ -338,3 +339,25 @@ def test_the_linux_hook_script_locks_and_unlocks(served, tmp_path: Path) -> None
     assert state(workspace, "2001") == "locked"
     subprocess.run(["sh", str(script), "logon"], env=env, check=True, timeout=30)
     assert state(workspace, "2001") == "unlocked"
+
+
+def test_the_service_speaks_https_when_configured(tmp_path: Path, ca) -> None:
+    cert = ca.issue_cert("127.0.0.1")
+    cert.private_key_pem.write_to_path(str(tmp_path / "key.pem"))
+    cert.cert_chain_pems[0].write_to_path(str(tmp_path / "cert.pem"))
+    workspace, _ = build_workspace(
+        tmp_path / "ws", tls_cert=str(tmp_path / "cert.pem"), tls_key=str(tmp_path / "key.pem")
+    )
+    tls = server_tls(workspace)
+    assert tls is not None
+    with ServerThread(make_app(workspace), tls=tls, **handler_args(workspace.settings)) as server:
+        assert server.url.startswith("https://")
+        context = ssl.create_default_context()
+        ca.configure_trust(context)
+        request = urllib.request.Request(f"{server.url}/ipps/menu/SEP00AA00AA0001")
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
+            menu = SafeTree.fromstring(response.read())
+        assert menu.tag == "CiscoIPPhoneMenu"
+        assert menu.findtext("MenuItem/URL", "").startswith(server.url + "/ipps/lock/")
+        with pytest.raises(urllib.error.URLError):  # a client that does not know the CA
+            urllib.request.urlopen(request, timeout=10, context=ssl.create_default_context())

@@ -47,14 +47,21 @@ lock_app = typer.Typer(
     "Example: callacct --as helpdesk lock on 2001 --admin --reason 'left the company'",
 )
 app.add_typer(lock_app)
-pin_app = typer.Typer(name="pin", no_args_is_help=True, help="Personal PINs for the phone menu.")
+pin_app = typer.Typer(
+    name="pin",
+    no_args_is_help=True,
+    help="Personal PINs for the phone menu.\n\nExample: callacct --as alice lock pin set",
+)
 device_app = typer.Typer(
-    name="device", no_args_is_help=True, help="Which phone (device name) is which extension."
+    name="device",
+    no_args_is_help=True,
+    help="Which phone (device name) is which extension.\n\nExample: callacct lock device learn",
 )
 workstation_app = typer.Typer(
     name="workstation",
     no_args_is_help=True,
-    help="Workstations whose logoff/logon lock and unlock their person's phone.",
+    help="Workstations whose logoff/logon lock and unlock their person's phone.\n\n"
+    "Example: callacct lock workstation add PC-0042 --user alice",
 )
 lock_app.add_typer(pin_app)
 lock_app.add_typer(device_app)
@@ -578,7 +585,7 @@ def standin_command(
     ] = "2000-2599,3000-3399",
     partition: Annotated[str, typer.Option(help="Their route partition.")] = "PT_Internal",
     css: Annotated[str, typer.Option(help="Their calling search space.")] = "CSS_Normal",
-    user: Annotated[str, typer.Option(help="AXL user it accepts.")] = "axladmin",
+    axl_user: Annotated[str, typer.Option("--axl-user", help="AXL user it accepts.")] = "axladmin",
     password_env: Annotated[
         str, typer.Option(help="Environment variable holding the password it accepts.")
     ] = "CALLACCT_AXL_PASSWORD",  # noqa: S107 (the name of a variable, not a password)
@@ -622,7 +629,7 @@ def standin_command(
         except (OSError, ssl.SSLError) as exc:
             raise UsageError(f"--cert/--key: cannot load {cert} with {key} ({exc})") from None
     state = AxlStandIn(
-        user=user,
+        user=axl_user,
         password=password,
         throttle_queue=throttle_queue,
         throttle_drain_per_s=throttle_drain,
