@@ -83,7 +83,11 @@ BUILTINS: Final[Mapping[str, tuple[Entry, ...]]] = {
         Entry("html", "callacct.reports.render:html_renderer"),
     ),
     "callacct.notifiers": (),
-    "callacct.lock_backends": (),
+    "callacct.lock_backends": (
+        Entry("cucm-axl", "callacct.lock.backends:axl_backend"),
+        Entry("dry-run", "callacct.lock.backends:dry_run_backend"),
+        Entry("webex", "callacct.lock.backends:webex_backend"),
+    ),
 }
 
 

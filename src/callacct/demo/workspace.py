@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from callacct.demo.cdr_writer import DemoCdrSummary, write_demo_cdr_files
 from callacct.demo.ldif import write_people_ldif
 from callacct.demo.people import build_people, write_people_csv
 from callacct.directory import import_directory_csv
-from callacct.directory.scope import admin_scope
+from callacct.directory.scope import admin_scope, scope_for
 from callacct.errors import UsageError
 from callacct.ingest.engine import IngestReport, ingest_paths
 from callacct.rating import ImportReport, RateReport, import_tariff, rate_calls
@@ -47,6 +47,10 @@ DEMO_SETTINGS = {
                 "local_area_codes": ["212", "646", "917", "332", "347", "718", "929"]},
     },
 }  # fmt: skip
+# Phone lock without a phone system: the dry-run backend records what it would do (set
+# backend = "cucm-axl" and [lock.axl] to try it against `callacct lock stand-in`).
+DEMO_SETTINGS["lock"] = {"backend": "dry-run", "axl": {"locked_css": "CSS_Locked"}}
+DEMO_PIN = "2580"  # the demo people's PIN on the phone menu (demo data only)
 MANAGED = (
     "callacct.toml",
     "callacct.duckdb",
@@ -133,6 +137,7 @@ def build_demo(
         import_directory_csv(store.con, root / "directory" / "people.csv", workspace.settings)
         rating = rate_calls(store.con, workspace.settings, only_new=True)
         reports = _write_reports(store, workspace.settings, root / "reports", summary)
+        _lock_demo(store, workspace.settings, staff)
         by_direction = dict(
             store.con.execute(
                 "SELECT direction, count(*) FROM calls GROUP BY ALL ORDER BY 1"
@@ -158,6 +163,41 @@ def build_demo(
         example_login=next((p.login for p in staff if p.role == "user"), staff[0].login),
         seconds=time.perf_counter() - started,
     )
+
+
+def _lock_demo(store: Store, settings: Settings, staff: Sequence[Any]) -> None:
+    """Phone lock in the demo: phones learnt from the CDRs, PINs, and a few locks with their
+    history (a person's own lock, an admin lock, a budget lock, one lifted again)."""
+    from callacct.lock import Actor, LockService, lock_for_budget
+    from callacct.lock.devices import learn_devices
+    from callacct.lock.pins import hash_pin
+    from callacct.lock.records import now_utc
+
+    users = [p for p in staff if p.role == "user"]
+    admin = next((p for p in staff if p.role == "admin"), None)
+    if len(users) < 3 or admin is None:
+        return
+    now = now_utc()
+    stored = hash_pin(DEMO_PIN)
+    with store.transaction() as con:
+        learn_devices(con, now=now)
+        con.execute(
+            "INSERT INTO lock_pins SELECT login, ?, 0, NULL, ?, 'demo' FROM users "
+            "WHERE valid_to IS NULL",
+            [stored, now],
+        )
+    own, other, spent = users[0], users[1], users[2]
+
+    def person(login: str) -> Actor:
+        return Actor.person(scope_for(store.con, login, settings))
+
+    LockService(store, settings, person(own.login)).lock(logins=[own.login])
+    LockService(store, settings, person(admin.login)).lock(
+        logins=[other.login], kind="admin", reason="left the company"
+    )
+    LockService(store, settings, person(own.login)).unlock(logins=[own.login])
+    lock_for_budget(store, settings, spent.login, reason="monthly budget spent")
+    LockService(store, settings, person(own.login)).lock(logins=[own.login], reason="holiday")
 
 
 # Reports the demo writes: (public report, format, language).
