@@ -45,7 +45,7 @@ from callacct.reports.library import (
     save_report,
     validate_library,
 )
-from callacct.reports.render.cells import text_rows, text_totals
+from callacct.reports.render.cells import period_text, text_rows, text_totals
 from callacct.reports.result import ReportResult
 from callacct.reports.run import run_report
 from callacct.reports.spec import read_spec_text, text_in, validate_file
@@ -407,7 +407,8 @@ def _table(result: ReportResult, to: Console) -> None:
     if totals is not None and result.columns:
         table.add_section()
         table.add_row(*totals, style="bold")
-    for label, value in result.filters:
+    header = [(t("ui.period", result.language), period_text(result))] if any(result.period) else []
+    for label, value in header + result.filters:
         to.print(f"{label}: {value}", style="dim", markup=False, highlight=False)
     if result.rows.height == 0:
         to.print(t("ui.no_rows", result.language), markup=False)
