@@ -49,6 +49,7 @@ from callacct.reports.render.cells import period_text, text_rows, text_totals
 from callacct.reports.result import ReportResult
 from callacct.reports.run import run_report
 from callacct.reports.spec import read_spec_text, text_in, validate_file
+from callacct.service_numbers import ServiceNumbers
 from callacct.store import Store
 
 FORMATS = ("table", "json", "csv", "xlsx", "pdf", "html")
@@ -349,6 +350,7 @@ def run_command(
             language=language,
             overrides=overrides,
             limit=limit,
+            services=ServiceNumbers.of(workspace.settings.dialplan),
         )
     record_usage(workspace, lambda con: record_run(con, owner, entry.spec.name))
     if render is not None:

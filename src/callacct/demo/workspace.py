@@ -28,6 +28,7 @@ from callacct.rating.tariff import EXAMPLE_TARIFFS
 from callacct.reports.library import public_reports
 from callacct.reports.render import render
 from callacct.reports.run import run_report
+from callacct.service_numbers import ServiceNumbers
 from callacct.store import Store, open_store
 
 DEMO_SETTINGS = {
@@ -188,6 +189,7 @@ def _write_reports(
             tz=zone,
             language=language,
             overrides=period,
+            services=ServiceNumbers.of(settings.dialplan),
         )
         path = folder / f"{name}-{language}.{fmt}"
         render(result, fmt, path)

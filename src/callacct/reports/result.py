@@ -25,6 +25,8 @@ from typing import Any, Literal
 
 import polars as pl
 
+from callacct.service_numbers import ServiceNumbers
+
 ColumnKind = Literal[
     "text",  # str
     "integer",  # int (counts)
@@ -94,6 +96,8 @@ class ReportResult:
     totals: dict[str, Any] | None = None  # column key -> total (None: no totals row)
     chart: Chart | None = None
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    # Which numbers are conference bridges, voicemail or other services: shown by name.
+    services: ServiceNumbers = field(default_factory=ServiceNumbers)
 
     @property
     def rtl(self) -> bool:

@@ -40,6 +40,7 @@ from callacct.reports.filters import Filters, resolve_period
 from callacct.reports.library import public_reports
 from callacct.reports.result import Chart, Column, ReportResult
 from callacct.reports.spec import ChartSpec, ReportSpec, text_in
+from callacct.service_numbers import ServiceNumbers
 
 
 def run_report(
@@ -52,9 +53,12 @@ def run_report(
     overrides: dict[str, Any] | None = None,
     now: dt.datetime | None = None,
     limit: int | None = None,
+    services: ServiceNumbers | None = None,
 ) -> ReportResult:
     """The result of `spec` with its default filters replaced by `overrides`, as `scope` sees
-    it, times in `tz`, texts in `language`; relative periods count from `now`."""
+    it, times in `tz`, texts in `language`; relative periods count from `now`. `services`: the
+    workspace's service numbers (`ServiceNumbers.of(settings.dialplan)`), which the outputs
+    for people name (conference bridges are recognised without it)."""
     moment = now or dt.datetime.now(dt.UTC)
     filters = spec.filters.merged(overrides or {})
     if scope.mask_digits > 0:
@@ -91,6 +95,7 @@ def run_report(
         totals=totals,
         chart=chart,
         generated_at=moment,
+        services=services or ServiceNumbers(),
     )
 
 

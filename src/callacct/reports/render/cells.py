@@ -33,6 +33,7 @@ from callacct.reports.charts import chart_series
 from callacct.reports.export import formula_like as formula_like
 from callacct.reports.export import neutralise
 from callacct.reports.result import Column, ColumnKind, ReportResult
+from callacct.service_numbers import NUMBER_COLUMNS
 
 #: The one formula rule of every output (CSV and xlsx), defined with the CSV writer.
 neutralise_formula = neutralise
@@ -76,15 +77,25 @@ def iter_rows(result: ReportResult) -> Iterator[tuple[Any, ...]]:
             exprs.append(pl.lit(None).alias(key))
             continue
         dtype = frame.schema[key]
-        labels = value_labels(key, result.language)
         if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
             local = pl.col(key).dt.convert_time_zone(result.timezone)
             exprs.append(local.dt.replace_time_zone(None))
-        elif labels and dtype == pl.String:
-            exprs.append(pl.col(key).replace(labels))
         else:
-            exprs.append(pl.col(key))
+            exprs.append(words(result, key, dtype))
     yield from frame.select(exprs).iter_rows(buffer_size=2048)
+
+
+def words(result: ReportResult, key: str, dtype: pl.DataType) -> pl.Expr:
+    """Column `key` as people read it: coded values (a direction, a destination class) in
+    words, conference bridges and other service numbers named; other columns as they are."""
+    column = pl.col(key)
+    if dtype != pl.String:
+        return column
+    if labels := value_labels(key, result.language):
+        return column.replace(labels)
+    if key in NUMBER_COLUMNS:
+        return result.services.label_expr(column, result.language).alias(key)
+    return column
 
 
 def value_labels(key: str, language: str) -> dict[str, str]:
@@ -251,12 +262,11 @@ def chart_data(result: ReportResult, limit: int | None = None) -> ChartData | No
     by_key = {column.key: column for column in result.columns}
     category = by_key.get(chart.category) or Column(chart.category, chart.category, "text")
     fmt = text_formatter(category, result.language, zone_of(result))
-    labels = value_labels(chart.category, result.language)
     empty = t("ui.none", result.language)
-    categories = [
-        fmt(labels.get(value, value) if isinstance(value, str) else value, None) or empty
-        for value in (chart.categories or ())[:count]
-    ]
+    values = pl.Series(chart.category, list(chart.categories or ())[:count])
+    if values.dtype == pl.String:
+        values = values.to_frame().select(words(result, chart.category, pl.String())).to_series()
+    categories = [fmt(value, None) or empty for value in values.to_list()]
     series = [
         SeriesData(
             item.label,

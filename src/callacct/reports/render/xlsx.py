@@ -38,7 +38,7 @@ from callacct.reports.render.cells import (
     row_keys,
     summary_lines,
     text_formatter,
-    value_labels,
+    words,
     zone_of,
 )
 from callacct.reports.render.chartplan import (
@@ -242,8 +242,8 @@ def excel_rows(result: ReportResult) -> Iterator[tuple[Any, ...]]:
             value = since.dt.total_days().cast(pl.Float64)
         elif kind == "duration" and dtype.is_integer():
             value = value / _SECONDS_PER_DAY
-        elif dtype == pl.String and (labels := value_labels(key, result.language)):
-            value = value.replace(labels)  # coded values in words, as in PDF and HTML
+        elif dtype == pl.String:
+            value = words(result, key, dtype)  # coded values in words, as in PDF and HTML
         exprs.append(value.alias(key))
     yield from frame.select(exprs).iter_rows(buffer_size=2048)
 
