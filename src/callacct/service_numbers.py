@@ -86,7 +86,8 @@ class ServiceNumbers:
     def label(self, number: str | None, language: str) -> str | None:
         """`number` as people read it: a service number named for what it is, any other
         number unchanged."""
-        return named(number, self.kind(number), language)
+        kind = self.kind(number)
+        return named((number or "").strip(), kind, language) if kind else number
 
     def label_expr(self, number: pl.Expr, language: str) -> pl.Expr:
         """`label` of a column of numbers, by Polars."""

@@ -41,6 +41,7 @@ from callacct.reports.library import (
     import_report,
     list_reports,
     personal_reports,
+    preview_path,
     record_run,
     save_report,
     validate_library,
@@ -241,7 +242,7 @@ def show_command(
     lang: Lang = None,
     as_json: AsJson = False,
 ) -> None:
-    """Show a report: description, default filters and its full spec.
+    """Show a report: description, default filters, its preview picture and its full spec.
 
     Examples:
       callacct report show cost-by-department
@@ -251,12 +252,14 @@ def show_command(
     with store_of(workspace, read_only=True) as store:
         language = _language(workspace, store, lang, as_login_of(ctx))
         entry = find_report(store.con, _owner(ctx, workspace, store), name)
+    preview = preview_path(entry.spec.name) if entry.public else None
     if as_json:
         print_json(
             {
                 **entry.to_dict(language),
                 "filters": entry.spec.filters.given(),
                 "spec": entry.spec.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+                "preview": str(preview) if preview else None,
             }
         )
         return
@@ -268,6 +271,8 @@ def show_command(
     given = spec.filters.given()
     if given:
         console.print("default filters: " + ", ".join(f"{k}={v}" for k, v in given.items()))
+    if preview is not None:
+        console.print(styled("preview: {}", str(preview)))
     console.print("")
     console.print(spec.to_yaml(), markup=False, highlight=False)
 

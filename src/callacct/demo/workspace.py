@@ -108,10 +108,12 @@ def build_demo(
     force: bool = False,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    reports: bool = True,
 ) -> DemoResult:
     """Create the demo workspace at `root` and ingest its CDR files.
 
-    `force` replaces a previous demo workspace there (only the files callacct manages).
+    `force` replaces a previous demo workspace there (only the files callacct manages);
+    `reports`: also write a few reports into its `reports/` folder.
     """
     started = time.perf_counter()
     _prepare(root, force)
@@ -133,7 +135,9 @@ def build_demo(
         # The demo's directory, valid since ever: every call is attributed to its person.
         import_directory_csv(store.con, root / "directory" / "people.csv", workspace.settings)
         rating = rate_calls(store.con, workspace.settings, only_new=True)
-        reports = _write_reports(store, workspace.settings, root / "reports", summary)
+        written = (
+            _write_reports(store, workspace.settings, root / "reports", summary) if reports else []
+        )
         by_direction = dict(
             store.con.execute(
                 "SELECT direction, count(*) FROM calls GROUP BY ALL ORDER BY 1"
@@ -155,7 +159,7 @@ def build_demo(
         calls_by_disposition=by_disposition,
         tariffs=tariffs,
         rating=rating,
-        reports=reports,
+        reports=written,
         example_login=next((p.login for p in staff if p.role == "user"), staff[0].login),
         seconds=time.perf_counter() - started,
     )

@@ -228,6 +228,7 @@ def value_ticks(low: float, high: float, kind: str, count: int = 5) -> tuple[lis
     >>> value_ticks(0, 5400, "duration")[0][:3]
     [0.0, 1800.0, 3600.0]
     """
+    low, high = float(low), float(high)
     if high <= low:
         high = low + 1
     raw = (high - low) / count
@@ -375,11 +376,13 @@ def _axes(kind: str, data: ChartData, style: Style, language: str, measure: Meas
     for number, series in enumerate(data.series):
         colour = COLOURS[number % len(COLOURS)]
         if kind == "bar":
-            bar = slot * 0.8 / len(data.series)
+            # Bars share 80% of their category's room, each at most four ems wide.
+            group = min(slot * 0.8, len(data.series) * 4 * size)
+            bar = group / len(data.series)
             for index, value in enumerate(series.values):
                 if value is None:
                     continue
-                x = left + slot * index + slot * 0.1 + bar * number
+                x = left + slot * index + (slot - group) / 2 + bar * number
                 y0, y1 = sorted((y_of(value), y_of(0.0)))
                 tip = _tip(data.categories[index], series, value, language)
                 shapes.append(Rect(x, y0, max(bar, 0.5), max(y1 - y0, 0.5), colour, tip,
