@@ -362,10 +362,14 @@ _PIE_SIZE: Final = (520, 320)  # px
 _CHART_FONT_PX: Final = 9 * 96 / 72 * 0.95  # Excel's 9 pt axis labels, in DejaVu Sans widths
 
 
+#: Room of a chart not given to its categories: the value axis's labels and the margins.
+_CHART_FRAME: Final = 80  # px
+
+
 def _chart_width(count: int) -> int:
-    """A chart wide enough for its categories: about 18 px each, within `_CHART_WIDTH`."""
+    """A chart wide enough for its categories: about 20 px each, within `_CHART_WIDTH`."""
     least, most = _CHART_WIDTH
-    return max(least, min(most, 100 + 18 * count))
+    return max(least, min(most, _CHART_FRAME + 20 * count))
 
 
 def _axis_format(data: ChartData, language: str) -> str:
@@ -427,7 +431,8 @@ def _chart(
             }
         )
     width = _chart_width(count)
-    step, angle = label_layout(data.categories, (width - 110) / max(count, 1), _CHART_FONT_PX)
+    slot = (width - _CHART_FRAME) / max(count, 1)
+    step, angle = label_layout(data.categories, slot, _CHART_FONT_PX)
     chart.set_x_axis(
         {
             "interval_unit": step,
