@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from callacct.config import ConfigError, Settings, parse_settings
 from callacct.i18n import LANGUAGES
 from callacct.problems import SpecProblems
-from callacct.rating import import_tariff, rate_calls
+from callacct.rating import explain_call, import_tariff, rate_calls
 from callacct.rating.classify import DEST_CLASSES
 from callacct.service_numbers import SERVICE_CLASSES, ServiceNumbers, named
 from callacct.store import Store
@@ -103,6 +103,13 @@ def test_never_read_as_phone_numbers_nor_priced(store: Store, tmp_path: Path) ->
     assert (report.priced, report.unpriced) == (1, 0)
     cached = {row[0] for row in store.con.execute("SELECT number FROM number_classes").fetchall()}
     assert cached == {"0142685300"}  # the service numbers never reached libphonenumber
+    steps = [dict(explain_call(store.con, SETTINGS, call).steps)["number"] for call in ids[:4]]
+    assert steps == [
+        f"{BRIDGE} is a conference bridge, not a phone number: class conference, never priced",
+        "8000 is a voicemail number, not a phone number: class voicemail, never priced",
+        "8105 is a service number, not a phone number: class service, never priced",
+        f"{BRIDGE} is a conference bridge, not a phone number: class conference, never priced",
+    ]
 
 
 def test_a_rerate_gives_stored_calls_their_class(store: Store) -> None:

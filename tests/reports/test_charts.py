@@ -41,7 +41,7 @@ from callacct.reports.render.chartplan import (
     value_ticks,
 )
 from callacct.reports.render.pdf import _Layout, chart_drawing
-from callacct.reports.result import ReportResult
+from callacct.reports.result import Chart, Column, ReportResult
 from callacct.reports.run import run_report
 from callacct.store import open_store
 from tests.reports.conftest import DEMO_END, DEMO_NOW
@@ -332,3 +332,42 @@ def test_money_ticks_keep_the_decimals_their_step_needs() -> None:
     assert decimals == 1
     assert ticks[-1] == pytest.approx(0.5)
     assert value_ticks(0, Decimal("12.5") * 2, "money")[1] == 0
+
+
+def _xlsx_axis(tmp_path: Path, categories: list[Any], kind: str) -> tuple[str | None, int]:
+    """(label interval, label angle in degrees) of the category axis of an xlsx line chart
+    of `categories` in two currencies."""
+    rows = pl.DataFrame(
+        {
+            "category": [c for c in categories for _ in range(2)],
+            "currency": ["EUR", "USD"] * len(categories),
+            "cost": [Decimal(n % 9) for n in range(2 * len(categories))],
+        },
+        schema_overrides={"cost": pl.Decimal(18, 6)},
+    )
+    result = replace(
+        narrow_result("en", kind="line"),
+        columns=[
+            Column("category", "Category", kind),  # type: ignore[arg-type]
+            Column("currency", "Currency", "text"),
+            Column("cost", "Cost", "money", currency_key="currency"),
+        ],
+        rows=rows,
+        chart=Chart("line", "category", ("cost",), "Cost"),
+    )
+    out = tmp_path / "axis.xlsx"
+    render(result, "xlsx", out)
+    (chart,) = _chart_xml(out)
+    assert len(chart.findall(f".//{C}ser")) == 2
+    axis = chart.find(f".//{C}catAx")
+    assert axis is not None
+    skip = axis.find(f"{C}tickLblSkip")
+    turn = axis.find(".//{http://schemas.openxmlformats.org/drawingml/2006/main}bodyPr")
+    angle = 0 if turn is None else -int(turn.get("rot") or 0) // 60000
+    return (None if skip is None else skip.get("val")), angle
+
+
+def test_xlsx_labels_are_thinned_and_turned_as_the_layout_says(tmp_path: Path) -> None:
+    days = [dt.date(2026, 10, 3) + dt.timedelta(days=n) for n in range(60)]
+    assert _xlsx_axis(tmp_path, days, "date") == ("1", 90)  # 60 dates upright, each shown
+    assert _xlsx_axis(tmp_path, list(range(24)), "integer") == ("1", 0)  # 24 hours level

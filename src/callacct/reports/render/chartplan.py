@@ -326,9 +326,28 @@ def _legend(
     return shapes, rows * line
 
 
+def _margins(
+    labels: list[str], width: float, left: float, right: float, size: float, measure: Measure
+) -> tuple[float, float]:
+    """Left and right margins widened so that the first and last category labels (level and
+    centred, or turned) stay inside the chart."""
+    count = max(len(labels), 1)
+    for _ in range(2):  # widening changes each category's room, hence the layout: twice
+        slot = (width - left - right) / count
+        step, angle = label_layout(labels, slot, size, measure)
+        placed = [_category_label(left + slot * (i + 0.5), 0, labels[i], size, angle)
+                  for i in range(0, len(labels), step)]  # fmt: skip
+        xs = [x for text in placed for x, _ in text.corners(measure)]
+        if xs and min(xs) < 0:
+            left += 2 - min(xs)
+        if xs and max(xs) > width - 2:
+            right += max(xs) - width + 2
+    return left, right
+
+
 def _axes(kind: str, data: ChartData, style: Style, language: str, measure: Measure) -> Plan:
-    size = style.font
-    width = style.width
+    """A bar or line chart: legend (several series), value axis, category labels, series."""
+    size, width = style.font, style.width
     shapes: list[Shape] = []
     top = 2.0
     if len(data.series) > 1:
@@ -340,31 +359,19 @@ def _axes(kind: str, data: ChartData, style: Style, language: str, measure: Meas
     axis_kind = data.series[0].kind if data.series else "number"
     ticks, decimals = value_ticks(min([0.0, *values]), max([0.0, *values]), axis_kind)
     texts = [tick_text(tick, axis_kind, decimals, language) for tick in ticks]
-    count = max(len(data.categories), 1)
     labels = [fit_text(c, style.max_label, size) for c in data.categories]
-    left = max((measure(text, size, False) for text in texts), default=0.0) + 0.8 * size
-    right = 0.8 * size
-    for _ in range(2):  # the first and last labels may need room beside the plot
-        slot = (width - left - right) / count
-        step, angle = label_layout(labels, slot, size, measure)
-        shown = range(0, len(labels), step)
-        placed = [_category_label(left + slot * (i + 0.5), 0, labels[i], size, angle)
-                  for i in shown]  # fmt: skip
-        xs = [x for text in placed for x, _ in text.corners(measure)]
-        left = max(left, -min(xs, default=0.0) + left + 2) if xs and min(xs) < 0 else left
-        right = max(right, max(xs, default=0.0) - width + right + 2) if xs else right
-    slot = (width - left - right) / count
-    plot_top = top + 0.5 * size
-    plot_bottom = plot_top + style.plot_height
+    widest = max((measure(text, size, False) for text in texts), default=0.0)
+    left, right = _margins(labels, width, widest + 0.8 * size, 0.8 * size, size, measure)
+    slot = (width - left - right) / max(len(labels), 1)
+    plot_bottom = top + 0.5 * size + style.plot_height
     span = (ticks[-1] - ticks[0]) or 1.0
 
     def y_of(value: float) -> float:
         return plot_bottom - (value - ticks[0]) / span * style.plot_height
 
     for tick, text in zip(ticks, texts, strict=True):
-        y = y_of(tick)
-        shapes.append(Line(left, y, width - right, y, GRID))
-        baseline = y + (ASCENT - DESCENT) / 2 * size
+        shapes.append(Line(left, y_of(tick), width - right, y_of(tick), GRID))
+        baseline = y_of(tick) + (ASCENT - DESCENT) / 2 * size
         shapes.append(Text(left - 0.5 * size, baseline, text, size, "end", role="value"))
     step, angle = label_layout(labels, slot, size, measure)
     below = plot_bottom + 0.4 * size
@@ -373,38 +380,69 @@ def _axes(kind: str, data: ChartData, style: Style, language: str, measure: Meas
         label = _category_label(left + slot * (index + 0.5), below, labels[index], size, angle)
         shapes.append(label)
         bottom = max(bottom, *(y for _, y in label.corners(measure)))
-    for number, series in enumerate(data.series):
-        colour = COLOURS[number % len(COLOURS)]
-        if kind == "bar":
-            # Bars share 80% of their category's room, each at most four ems wide.
-            group = min(slot * 0.8, len(data.series) * 4 * size)
-            bar = group / len(data.series)
-            for index, value in enumerate(series.values):
-                if value is None:
-                    continue
-                x = left + slot * index + (slot - group) / 2 + bar * number
-                y0, y1 = sorted((y_of(value), y_of(0.0)))
-                tip = _tip(data.categories[index], series, value, language)
-                shapes.append(Rect(x, y0, max(bar, 0.5), max(y1 - y0, 0.5), colour, tip,
-                                   series.label))  # fmt: skip
-            continue
-        run: list[tuple[float, float]] = []
-        for index, value in enumerate([*series.values, None]):
-            if value is None:
-                if run:
-                    shapes.append(PolyLine(tuple(run), colour, 1.6 if count > 60 else 2.0,
-                                           series.label))  # fmt: skip
-                run = []
-                continue
-            run.append((left + slot * (index + 0.5), y_of(value)))
-        if count <= 40:
-            for index, value in enumerate(series.values):
-                if value is not None:
-                    tip = _tip(data.categories[index], series, value, language)
-                    shapes.append(Dot(left + slot * (index + 0.5), y_of(value), 0.25 * size,
-                                      colour, tip, series.label))  # fmt: skip
+    drawn = _bars if kind == "bar" else _lines
+    shapes += drawn(data, [left + slot * (i + 0.5) for i in range(len(labels))], slot, y_of,
+                    size, language)  # fmt: skip
     shapes.append(Line(left, y_of(0.0), width - right, y_of(0.0), AXIS))
     return Plan(width, math.ceil(bottom + 0.4 * size), tuple(shapes))
+
+
+def _bars(
+    data: ChartData,
+    centres: list[float],
+    slot: float,
+    y_of: Callable[[float], float],
+    size: float,
+    language: str,
+) -> list[Shape]:
+    """A bar per category and series: the series of a category side by side, sharing 80% of
+    its room, each at most four ems wide."""
+    shapes: list[Shape] = []
+    group = min(slot * 0.8, len(data.series) * 4 * size)
+    bar = group / max(len(data.series), 1)
+    for number, series in enumerate(data.series):
+        colour = COLOURS[number % len(COLOURS)]
+        for index, value in enumerate(series.values):
+            if value is None:
+                continue
+            x = centres[index] - group / 2 + bar * number
+            y0, y1 = sorted((y_of(value), y_of(0.0)))
+            tip = _tip(data.categories[index], series, value, language)
+            shapes.append(Rect(x, y0, max(bar, 0.5), max(y1 - y0, 0.5), colour, tip,
+                               series.label))  # fmt: skip
+    return shapes
+
+
+def _lines(
+    data: ChartData,
+    centres: list[float],
+    slot: float,
+    y_of: Callable[[float], float],
+    size: float,
+    language: str,
+) -> list[Shape]:
+    """A line per series, broken where it has no value; its points marked when there are at
+    most 40."""
+    shapes: list[Shape] = []
+    count = len(centres)
+    for number, series in enumerate(data.series):
+        colour = COLOURS[number % len(COLOURS)]
+        run: list[tuple[float, float]] = []
+        for index, value in enumerate([*series.values, None]):
+            if value is not None:
+                run.append((centres[index], y_of(value)))
+            elif run:
+                shapes.append(PolyLine(tuple(run), colour, 1.6 if count > 60 else 2.0,
+                                       series.label))  # fmt: skip
+                run = []
+        if count > 40:
+            continue
+        for index, value in enumerate(series.values):
+            if value is not None:
+                tip = _tip(data.categories[index], series, value, language)
+                shapes.append(Dot(centres[index], y_of(value), 0.25 * size, colour, tip,
+                                  series.label))  # fmt: skip
+    return shapes
 
 
 def _tip(category: str, series: SeriesData, value: float, language: str) -> str:
