@@ -122,6 +122,18 @@ class DialPlanSettings(_DialFields):
         description="regular expression of trunk names that lead to other PBXs (on-net), "
         "not the PSTN; empty for none",
     )
+    voicemail_pattern: str = Field(
+        "",
+        description="regular expression of voicemail pilot and port numbers (e.g. '^8000$'): "
+        "calls to them are class 'voicemail', never read as phone numbers nor priced; empty "
+        "for none",
+    )
+    service_pattern: str = Field(
+        "",
+        description="regular expression of other service numbers (music on hold, recorder, "
+        "IVR pilots): class 'service', never read as phone numbers nor priced; empty for none "
+        "(conference bridges, 'b' and digits, are recognised without it)",
+    )
     international_prefix: str = Field(
         AUTO,
         description="prefix dialled before a country code ('00', '011'); 'auto' = the country's",
@@ -137,7 +149,13 @@ class DialPlanSettings(_DialFields):
         "calls, e.g. ['1'] for Paris or ['212', '646'] for New York",
     )
 
-    @field_validator("extension_pattern", "gateway_pattern", "onnet_trunk_pattern")
+    @field_validator(
+        "extension_pattern",
+        "gateway_pattern",
+        "onnet_trunk_pattern",
+        "voicemail_pattern",
+        "service_pattern",
+    )
     @classmethod
     def _regex(cls, value: str) -> str:
         return check_regex(value)

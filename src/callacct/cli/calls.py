@@ -32,6 +32,7 @@ from callacct.query.calls import (
     write_calls_json,
 )
 from callacct.rating import explain_call
+from callacct.service_numbers import ServiceNumbers
 from callacct.store.archive import archived_line
 
 DEFAULT_LAST = 100
@@ -121,10 +122,10 @@ def calls_command(
         write_calls_json(frame, sys.stdout)
         sys.stdout.flush()
         return
-    _show(frame, total, zone)
+    _show(frame, total, zone, ServiceNumbers.of(workspace.settings.dialplan))
 
 
-def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
+def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo, services: ServiceNumbers) -> None:
     if frame.height == 0:
         console.print("No calls match.")
         return
@@ -151,9 +152,9 @@ def _show(frame: pl.DataFrame, total: int, zone: ZoneInfo) -> None:
             str(row["call_id"]),
             format_datetime(row["started_at"], "en", zone),
             arrows.get(row["direction"], row["direction"]),
-            row["extension"] or "",
+            services.label(row["extension"], "en") or "",
             row["user"] or ("?" if row["undefined_extension"] else ""),
-            (row["remote_number"] or row["peer_extension"] or "") + flags,
+            (services.label(row["remote_number"] or row["peer_extension"], "en") or "") + flags,
             _duration(row["duration_s"]),
             row["disposition"],
             cost,

@@ -15,6 +15,7 @@ from callacct.cli.report import _language
 from callacct.errors import UsageError
 from callacct.i18n import format_datetime, format_money, t
 from callacct.reports.home import home_view
+from callacct.service_numbers import named
 
 
 @app.command("home")
@@ -73,7 +74,7 @@ def home_command(
         table.add_row(
             format_datetime(row["started_at"], language),
             direction + ("" if row["answered"] else " ✗"),
-            row["other_party"] or "",
+            named(row["other_party"], row["other_class"], language) or "",
             _duration(row["duration_s"]),
             cost,
             row["gateway"] or "",

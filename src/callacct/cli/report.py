@@ -39,15 +39,17 @@ from callacct.reports.library import (
     import_report,
     list_reports,
     personal_reports,
+    preview_path,
     record_run,
     save_report,
     validate_library,
 )
 from callacct.reports.render import RENDERERS
-from callacct.reports.render.cells import text_rows, text_totals
+from callacct.reports.render.cells import period_text, text_rows, text_totals
 from callacct.reports.result import ReportResult
 from callacct.reports.run import run_report
 from callacct.reports.spec import read_spec_text, text_in, validate_file
+from callacct.service_numbers import ServiceNumbers
 from callacct.store import Store
 
 _FILE_WIDTH = 1000  # a table written to a file is as wide as its content
@@ -237,7 +239,7 @@ def show_command(
     lang: Lang = None,
     as_json: AsJson = False,
 ) -> None:
-    """Show a report: description, default filters and its full spec.
+    """Show a report: description, default filters, its preview picture and its full spec.
 
     Examples:
       callacct report show cost-by-department
@@ -247,12 +249,14 @@ def show_command(
     with store_of(workspace, read_only=True) as store:
         language = _language(workspace, store, lang, as_login_of(ctx))
         entry = find_report(store.con, _owner(ctx, workspace, store), name)
+    preview = preview_path(entry.spec.name) if entry.public else None
     if as_json:
         print_json(
             {
                 **entry.to_dict(language),
                 "filters": entry.spec.filters.given(),
                 "spec": entry.spec.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+                "preview": str(preview) if preview else None,
             }
         )
         return
@@ -264,6 +268,8 @@ def show_command(
     given = spec.filters.given()
     if given:
         console.print("default filters: " + ", ".join(f"{k}={v}" for k, v in given.items()))
+    if preview is not None:
+        console.print(styled("preview: {}", str(preview)))
     console.print("")
     console.print(spec.to_yaml(), markup=False, highlight=False)
 
@@ -348,6 +354,7 @@ def run_command(
             language=language,
             overrides=overrides,
             limit=limit,
+            services=ServiceNumbers.of(workspace.settings.dialplan),
         )
     record_usage(workspace, lambda con: record_run(con, owner, entry.spec.name))
     if renderer is not None:
@@ -399,7 +406,8 @@ def _table(result: ReportResult, to: Console) -> None:
     if totals is not None and result.columns:
         table.add_section()
         table.add_row(*totals, style="bold")
-    for label, value in result.filters:
+    header = [(t("ui.period", result.language), period_text(result))] if any(result.period) else []
+    for label, value in header + result.filters:
         to.print(f"{label}: {value}", style="dim", markup=False, highlight=False)
     if result.rows.height == 0:
         to.print(t("ui.no_rows", result.language), markup=False)

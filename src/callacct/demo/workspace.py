@@ -28,6 +28,7 @@ from callacct.rating.tariff import EXAMPLE_TARIFFS
 from callacct.reports.library import public_reports
 from callacct.reports.render import render
 from callacct.reports.run import run_report
+from callacct.service_numbers import ServiceNumbers
 from callacct.store import Store, open_store
 
 DEMO_SETTINGS = {
@@ -111,10 +112,12 @@ def build_demo(
     force: bool = False,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    reports: bool = True,
 ) -> DemoResult:
     """Create the demo workspace at `root` and ingest its CDR files.
 
-    `force` replaces a previous demo workspace there (only the files callacct manages).
+    `force` replaces a previous demo workspace there (only the files callacct manages);
+    `reports`: also write a few reports into its `reports/` folder.
     """
     started = time.perf_counter()
     _prepare(root, force)
@@ -136,7 +139,9 @@ def build_demo(
         # The demo's directory, valid since ever: every call is attributed to its person.
         import_directory_csv(store.con, root / "directory" / "people.csv", workspace.settings)
         rating = rate_calls(store.con, workspace.settings, only_new=True)
-        reports = _write_reports(store, workspace.settings, root / "reports", summary)
+        written = (
+            _write_reports(store, workspace.settings, root / "reports", summary) if reports else []
+        )
         _lock_demo(store, workspace.settings, staff)
         by_direction = dict(
             store.con.execute(
@@ -159,7 +164,7 @@ def build_demo(
         calls_by_disposition=by_disposition,
         tariffs=tariffs,
         rating=rating,
-        reports=reports,
+        reports=written,
         example_login=next((p.login for p in staff if p.role == "user"), staff[0].login),
         seconds=time.perf_counter() - started,
     )
@@ -228,6 +233,7 @@ def _write_reports(
             tz=zone,
             language=language,
             overrides=period,
+            services=ServiceNumbers.of(settings.dialplan),
         )
         path = folder / f"{name}-{language}.{fmt}"
         render(result, fmt, path)

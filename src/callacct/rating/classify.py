@@ -52,7 +52,13 @@ DestClass = Literal[
     "emergency",
     "internal",
     "unknown",
+    # Calls to numbers that lead to no phone (`callacct.service_numbers`): rating gives these
+    # from the number's form or the settings' patterns, never from libphonenumber.
+    "conference",
+    "voicemail",
+    "service",
 ]
+#: Every destination class a call may have.
 DEST_CLASSES: Final[tuple[DestClass, ...]] = get_args(DestClass)
 
 # Bump when the rules below change, so cached classifications made by older rules are not used.

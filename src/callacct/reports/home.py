@@ -26,6 +26,7 @@ from callacct.directory.scope import Scope, person_view
 from callacct.query.calls import CallFilter, calls_as_json, format_cost, query_calls
 from callacct.reports.filters import Filters, resolve_period
 from callacct.reports.library import most_used
+from callacct.service_numbers import ServiceNumbers
 
 HOME_LAST: Final = 20
 NUMBER_HINT: Final = "callacct calls --number N"
@@ -38,6 +39,8 @@ class HomeView:
     login: str
     timezone: str
     period: tuple[dt.datetime | None, dt.datetime | None]
+    # Their last calls; `other_party` is who was at the other end, `other_class` the service
+    # it is (conference, voicemail, service) when it is no phone (`callacct.service_numbers`).
     last_calls: pl.DataFrame
     calls_handled: int
     missed: int
@@ -55,10 +58,11 @@ class HomeView:
                 "to": end.isoformat() if end else None,
             },
             "last_calls": [
-                {**call, "other_party": other}
-                for call, other in zip(
+                {**call, "other_party": other, "other_class": kind}
+                for call, other, kind in zip(
                     calls_as_json(self.last_calls),
                     self.last_calls.get_column("other_party").to_list(),
+                    self.last_calls.get_column("other_class").to_list(),
                     strict=True,
                 )
             ],
@@ -102,9 +106,11 @@ def home_view(
     `this_month`; None: every call)."""
     own = person_view(con, reader, login, settings)
     frame, _ = query_calls(con, CallFilter(last=HOME_LAST), tz, scope=own)
+    services = ServiceNumbers.of(settings.dialplan)
     frame = frame.sort(["started_at", "call_id"], descending=True).with_columns(
         other_party(login).alias("other_party")
     )
+    frame = frame.with_columns(services.kind_expr(pl.col("other_party")).alias("other_class"))
     summary = Filters().merged({"period": period} if period else {})  # UsageError if bad
     start, end = resolve_period(summary, tz, now or dt.datetime.now(dt.UTC))
     scope_sql, params = own.predicate()
