@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck pytest bench clean
+.PHONY: setup demo previews test lint typecheck pytest bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,6 +16,10 @@ setup: $(STAMP)
 
 demo: setup
 	$(BIN)/callacct demo demo-workspace --force
+
+# The public reports' preview pictures, drawn from a small fixed demo (shipped in the wheel).
+previews: setup
+	$(BIN)/python -m callacct.demo.previews report_specs/previews
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
@@ -34,6 +38,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_rating.py
 	$(BIN)/python benchmarks/bench_classify.py
 	$(BIN)/python benchmarks/bench_reports.py
+	$(BIN)/python benchmarks/bench_lock.py
 
 clean:
 	rm -rf $(VENV) demo-workspace bench-data .pytest_cache .mypy_cache .ruff_cache

@@ -79,3 +79,14 @@ def test_report_benchmark_reports_every_figure() -> None:
     for item in figures["reports"].values():
         assert {"admin_s", "ratio_to_group_by", "supervisor_s", "rows", "within_1s"} <= set(item)
         assert item["rows"] > 0
+
+
+def test_lock_benchmark_reports_every_figure() -> None:
+    figures = quick("bench_lock.py")
+    lock = figures["lock_department"]
+    assert (lock["lines"], lock["changed"], lock["failed"], lock["drift_after"]) == (50, 50, 0, 0)
+    assert lock["axl_requests"] >= 100
+    assert lock["ratio_to_bare_requests"] > 0
+    menu = figures["phone_menu"]
+    assert menu["requests"] == 200
+    assert {"p50_ms", "p99_ms", "baseline_p99_ms", "ratio_p99_to_baseline"} <= set(menu)

@@ -1,12 +1,13 @@
 """Boundaries: library code never imports the CLI, typer or rich and never prints; the
 packages form layers whose imports only point down.
 
-    clients   cli, demo            (and later web): parse, call the API, show
+    clients   cli, web, demo       parse, call the API, show
     api       api                  the one object every caller uses; workflows and rules
-    features  ingest, rating, directory, reports (later alarms, budgets, lock, delivery)
+    features  ingest, rating, directory, reports, lock (later alarms, budgets, delivery)
     query     query                every read of calls: filters, scope, masking
     base      store, config, errors, problems, yamlfile, i18n, formats, progress, call_codes,
-              registry (it names its built-in entries by text, loaded when first used)
+              service_numbers, registry (it names its built-in entries by text, loaded when
+              first used)
 
 A module imports from its own package, or from a lower layer; the packages of the feature
 layer are independent of each other; the store imports nothing above it. Lazy imports inside
@@ -24,9 +25,9 @@ FORBIDDEN = ("typer", "rich", "click", "callacct.cli")
 ROOT = Path(callacct.__file__).parent
 
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("clients", frozenset({"cli", "demo", "__main__"})),
+    ("clients", frozenset({"cli", "web", "demo", "__main__"})),
     ("api", frozenset({"api"})),
-    ("features", frozenset({"ingest", "rating", "directory", "reports"})),
+    ("features", frozenset({"ingest", "rating", "directory", "reports", "lock"})),
     ("query", frozenset({"query"})),
     (
         "base",
@@ -42,6 +43,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "progress",
                 "call_codes",
                 "registry",
+                "service_numbers",
             }
         ),
     ),

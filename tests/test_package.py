@@ -42,11 +42,13 @@ def test_the_wheel_carries_the_report_library(tmp_path: Path) -> None:
     )  # fmt: skip
     (wheel,) = (tmp_path / "dist").glob("callacct-*.whl")
     shipped = sorted(p.name for p in (root / "report_specs").glob("*.yaml"))
+    previews = sorted(p.name for p in (root / "report_specs" / "previews").glob("*.svg"))
     with zipfile.ZipFile(wheel) as archive:
         inside = sorted(Path(name).name for name in archive.namelist() if name.startswith(PACKAGED))
         archive.extractall(tmp_path / "site")
     assert len(shipped) == 22
-    assert inside == shipped
+    assert inside == sorted(shipped + previews)
+    assert len(previews) == len(shipped)
 
     workspace = tmp_path / "ws"
     workspace.mkdir()

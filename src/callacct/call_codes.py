@@ -29,8 +29,24 @@ DestClass = Literal[
     "emergency",
     "internal",
     "unknown",
+    # Calls to numbers that lead to no phone (`callacct.service_numbers`): rating gives these
+    # from the number's form or the settings' patterns, never from libphonenumber.
+    "conference",
+    "voicemail",
+    "service",
 ]
+#: Every destination class a call may have.
 DEST_CLASSES: Final[tuple[DestClass, ...]] = get_args(DestClass)
 
-#: Classes a call may cost nothing in without counting as unpriced.
-FREE_CLASSES: Final[tuple[DestClass, ...]] = ("emergency", "toll_free", "internal")
+ServiceClass = Literal["conference", "voicemail", "service"]
+#: The destination classes of calls to service numbers (also in `value.dest_class.*`).
+SERVICE_CLASSES: Final[tuple[ServiceClass, ...]] = get_args(ServiceClass)
+
+#: Classes a call may cost nothing in without counting as unpriced: calls to conference
+#: bridges, voicemail and other service numbers are never priced.
+FREE_CLASSES: Final[tuple[DestClass, ...]] = (
+    "emergency",
+    "toll_free",
+    "internal",
+    *SERVICE_CLASSES,
+)

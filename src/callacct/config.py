@@ -24,7 +24,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import phonenumbers
 import polars as pl
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from callacct.errors import ConfigError
 from callacct.i18n import LANGUAGES
@@ -115,6 +122,18 @@ class DialPlanSettings(_DialFields):
         description="regular expression of trunk names that lead to other PBXs (on-net), "
         "not the PSTN; empty for none",
     )
+    voicemail_pattern: str = Field(
+        "",
+        description="regular expression of voicemail pilot and port numbers (e.g. '^8000$'): "
+        "calls to them are class 'voicemail', never read as phone numbers nor priced; empty "
+        "for none",
+    )
+    service_pattern: str = Field(
+        "",
+        description="regular expression of other service numbers (music on hold, recorder, "
+        "IVR pilots): class 'service', never read as phone numbers nor priced; empty for none "
+        "(conference bridges, 'b' and digits, are recognised without it)",
+    )
     international_prefix: str = Field(
         AUTO,
         description="prefix dialled before a country code ('00', '011'); 'auto' = the country's",
@@ -130,7 +149,13 @@ class DialPlanSettings(_DialFields):
         "calls, e.g. ['1'] for Paris or ['212', '646'] for New York",
     )
 
-    @field_validator("extension_pattern", "gateway_pattern", "onnet_trunk_pattern")
+    @field_validator(
+        "extension_pattern",
+        "gateway_pattern",
+        "onnet_trunk_pattern",
+        "voicemail_pattern",
+        "service_pattern",
+    )
     @classmethod
     def _regex(cls, value: str) -> str:
         return check_regex(value)
@@ -341,6 +366,271 @@ class MaskingSettings(_Section):
         return int(getattr(self, role))
 
 
+AXL_VERSIONS = ("12.5", "14.0", "15.0")
+_LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
+_SERVICE_URL = re.compile(r"(https?)://(\[[0-9a-fA-F:]+\]|[^\s/:?#\[\]]+)(:\d{1,5})?(/[^\s?#]*)?")
+
+
+def check_service_url(value: str, what: str) -> str:
+    """An https:// URL of a service callacct calls; http:// only on this machine (a stand-in).
+
+    >>> check_service_url("https://cucm-pub.example.com:8443/axl/", "AXL")
+    'https://cucm-pub.example.com:8443/axl/'
+    >>> check_service_url("http://cucm-pub.example.com/axl/", "AXL")
+    Traceback (most recent call last):
+    ...
+    ValueError: 'http://cucm-pub.example.com/axl/' is not an https:// URL of the AXL service (http:// only for 127.0.0.1 or localhost)
+    """  # noqa: E501
+    found = re.fullmatch(
+        r"(https?)://(\[[0-9a-fA-F:]+\]|[^\s/:?#\[\]]+)(:\d{1,5})?(/[^\s?#]*)?", value
+    )
+    if not found or (found[1] == "http" and found[2] not in _LOOPBACK_HOSTS):
+        raise ValueError(
+            f"{value!r} is not an https:// URL of the {what} service "
+            "(http:// only for 127.0.0.1 or localhost)"
+        )
+    return value
+
+
+def check_file_setting(value: str) -> str:
+    """A file name setting: empty, or a path without control characters."""
+    if any(ord(char) < 32 for char in value):
+        raise ValueError(f"{value!r} contains control characters")
+    return value
+
+
+class LockAxlSettings(_Section):
+    """Cisco CUCM through AXL (SOAP over HTTPS): a locked line gets the locked CSS as its line
+    calling search space; unlocking gives it back the CSS it had (docs/lock.md)."""
+
+    url: str = Field(
+        "", description="AXL service of the publisher, e.g. https://cucm-pub.example.com:8443/axl/"
+    )
+    user: str = Field("", description="application user with the Standard AXL API Access role")
+    password_env: str = Field(
+        "CALLACCT_AXL_PASSWORD",
+        description="environment variable holding that user's password (never stored)",
+    )
+    version: str = Field("14.0", description="AXL schema version: 12.5, 14.0 or 15.0")
+    partition: str = Field(
+        "",
+        description="route partition of the extensions' directory numbers "
+        "(empty: lines are found by their number alone)",
+    )
+    locked_css: str = Field(
+        "CSS_Locked",
+        description="calling search space of a locked line: internal and emergency numbers only",
+    )
+    normal_css: tuple[str, ...] = Field(
+        (),
+        description="the calling search spaces lines normally have; refused as locked_css, "
+        "and a line found on none of them is reported by 'lock sync'",
+    )
+    ca_file: str = Field(
+        "", description="CA bundle (PEM) of CUCM's Tomcat certificate; empty: system CAs"
+    )
+    verify_tls: bool = Field(
+        True, description="verify CUCM's certificate (turn off only for a lab, never in use)"
+    )
+    connect_timeout_s: float = Field(10.0, gt=0, le=600, description="connect timeout, seconds")
+    timeout_s: float = Field(30.0, gt=0, le=3600, description="timeout of one AXL request, seconds")
+    concurrency: int = Field(
+        4, ge=1, le=64, description="AXL requests in flight at once when many lines change"
+    )
+    writes_per_s: float = Field(
+        0.0,
+        ge=0,
+        le=1000,
+        description="at most this many line updates a second (0: no pacing; CUCM's answer "
+        "503 still slows callacct down)",
+    )
+    retries: int = Field(
+        4, ge=0, le=20, description="attempts after the first when CUCM answers 503 (throttled)"
+    )
+    backoff_s: float = Field(
+        2.0, ge=0, le=600, description="wait before the first retry; doubled at each retry"
+    )
+    max_backoff_s: float = Field(30.0, ge=0, le=3600, description="longest wait between retries")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_service_url(value, "AXL") if value else value
+
+    @field_validator("version")
+    @classmethod
+    def _version(cls, value: str) -> str:
+        if value not in AXL_VERSIONS:
+            raise ValueError(f"{value!r} is not one of {', '.join(AXL_VERSIONS)}")
+        return value
+
+    @field_validator("locked_css")
+    @classmethod
+    def _locked(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the locked calling search space must be named")
+        return value
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca(cls, value: str) -> str:
+        return check_file_setting(value)
+
+    @model_validator(mode="after")
+    def _locked_is_not_normal(self) -> LockAxlSettings:
+        if self.locked_css in self.normal_css:
+            raise ValueError(
+                f"locked_css {self.locked_css!r} is also one of normal_css: a locked line "
+                "would keep its calling rights; name the CSS that has only internal and "
+                "emergency numbers"
+            )
+        return self
+
+
+class LockWebexSettings(_Section):
+    """Webex Calling: a locked person's outgoing calling permissions block every external
+    call type; unlocking gives back the permissions they had."""
+
+    base_url: str = Field("https://webexapis.com/v1", description="Webex API base URL")
+    token_env: str = Field(
+        "CALLACCT_WEBEX_TOKEN",
+        description="environment variable holding an admin token with spark-admin:people_write "
+        "(never stored)",
+    )
+    org_id: str = Field("", description="organisation id (empty: the token's own organisation)")
+    ca_file: str = Field("", description="CA bundle (PEM) to verify the API; empty: system CAs")
+    verify_tls: bool = Field(True, description="verify the API's certificate")
+    timeout_s: float = Field(30.0, gt=0, le=3600, description="timeout of one request, seconds")
+    concurrency: int = Field(4, ge=1, le=64, description="requests in flight at once")
+    retries: int = Field(
+        4, ge=0, le=20, description="attempts after the first when the API answers 429 or 503"
+    )
+    max_retry_after_s: float = Field(
+        120.0, ge=0, le=3600, description="longest Retry-After callacct waits for"
+    )
+
+    @field_validator("base_url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_service_url(value, "Webex")
+
+    @field_validator("ca_file")
+    @classmethod
+    def _ca(cls, value: str) -> str:
+        return check_file_setting(value)
+
+
+class LockServeSettings(_Section):
+    """`callacct lock serve`: the IP-phone XML service and the workstation endpoint."""
+
+    address: str = Field(
+        "127.0.0.1", description="address to listen on (the phones' VLAN side of this host)"
+    )
+    port: int = Field(8480, ge=1, le=65535, description="port to listen on")
+    tls_cert: str = Field("", description="certificate (PEM) for HTTPS; empty: plain HTTP")
+    tls_key: str = Field("", description="private key (PEM) of tls_cert")
+    public_url: str = Field(
+        "",
+        description="URL phones use to reach the service, e.g. http://callacct.example.com:8480 "
+        "(empty: taken from each request)",
+    )
+    max_request_bytes: int = Field(
+        8192,
+        ge=1024,
+        le=1024 * 1024,
+        description="longest request line, header or body accepted (phones send a few hundred)",
+    )
+    store_timeout_s: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="how long a request waits for the store (an ingest may hold it) before "
+        "the phone is told to try again",
+    )
+    cache_s: float = Field(
+        30.0,
+        ge=0,
+        le=3600,
+        description="how long the phone-to-person map is reused before it is read again",
+    )
+
+    @field_validator("tls_cert", "tls_key")
+    @classmethod
+    def _files(cls, value: str) -> str:
+        return check_file_setting(value)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public(cls, value: str) -> str:
+        if value and not re.fullmatch(r"https?://[^\s/?#]+/?", value):
+            raise ValueError(f"{value!r} is not an URL such as 'http://callacct.example.com:8480'")
+        return value.rstrip("/")
+
+    @model_validator(mode="after")
+    def _pair(self) -> LockServeSettings:
+        if bool(self.tls_cert) != bool(self.tls_key):
+            raise ValueError("tls_cert and tls_key go together: give both, or neither")
+        return self
+
+
+class LockSettings(_Section):
+    """Phone lock (F-LOCK): backends, PINs, the phone and workstation service."""
+
+    backend: str = Field(
+        "dry-run",
+        description="how lines are locked: cucm-axl, webex, or dry-run (records what it would do)",
+    )
+    site_backends: dict[str, str] = Field(
+        default_factory=dict,
+        description='backend of the extensions of a site, e.g. { NYC = "webex" }',
+    )
+    pin_length: int = Field(4, ge=4, le=12, description="digits of a PIN")
+    pin_attempts: int = Field(
+        5, ge=1, le=100, description="wrong PINs in a row before the PIN is blocked"
+    )
+    pin_block_minutes: int = Field(
+        15, ge=1, le=7 * 24 * 60, description="how long a blocked PIN stays blocked"
+    )
+    axl: LockAxlSettings = LockAxlSettings()
+    webex: LockWebexSettings = LockWebexSettings()
+    serve: LockServeSettings = LockServeSettings()
+
+    @field_validator("backend")
+    @classmethod
+    def _backend(cls, value: str) -> str:
+        return check_lock_backend(value)
+
+    @field_validator("site_backends")
+    @classmethod
+    def _site_backends(cls, value: dict[str, str]) -> dict[str, str]:
+        for site, backend in value.items():
+            try:
+                check_lock_backend(backend)
+            except ValueError as exc:
+                raise ValueError(f"site {site!r}: {exc}") from None
+        return value
+
+    def backend_for(self, site: str | None) -> str:
+        """The backend of an extension of `site` (None: no site known).
+
+        >>> LockSettings(site_backends={"NYC": "webex"}).backend_for("NYC")
+        'webex'
+        >>> LockSettings().backend_for("PAR")
+        'dry-run'
+        """
+        return self.site_backends.get(site or "", self.backend)
+
+
+def check_lock_backend(value: str) -> str:
+    """A registered lock backend's name."""
+    from callacct.registry import names_in
+
+    names = names_in("callacct.lock_backends")
+    if value not in names:
+        raise ValueError(f"{value!r} is not a lock backend: {', '.join(names)}")
+    return value
+
+
 class Settings(_Section):
     """All workspace settings; each section is a table in `callacct.toml`."""
 
@@ -351,6 +641,7 @@ class Settings(_Section):
     directory: DirectorySettings = DirectorySettings()
     masking: MaskingSettings = MaskingSettings()
     ldap: LdapSettings = LdapSettings()
+    lock: LockSettings = LockSettings()
     sites: dict[str, SiteSettings] = Field(
         default_factory=dict,
         description="sites with their own dial plan, e.g. [sites.NYC]; calls are placed by "
@@ -364,6 +655,16 @@ class Settings(_Section):
             if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}", name):
                 raise ValueError(f"site name {name!r}: use letters, digits, '_', '.', '-'")
         return value
+
+    @model_validator(mode="after")
+    def _lock_sites(self) -> Settings:
+        unknown = sorted(set(self.lock.site_backends) - set(self.sites))
+        if unknown:
+            raise ValueError(
+                f"lock.site_backends names {', '.join(map(repr, unknown))}, not a site of "
+                "[sites.NAME]; add the site or remove the line"
+            )
+        return self
 
     @property
     def source_timezone(self) -> str:
@@ -596,7 +897,8 @@ def render_settings(settings: Settings) -> str:
     """The TOML text of `settings`, every key with its description as a comment."""
     lines = [
         "# callacct workspace settings. Every key is optional; shown here with its value.",
-        "# Secrets (LDAP, AXL, SMTP passwords) never go here: they come from the environment.",
+        "# Secrets (LDAP, AXL, SMTP passwords, the Webex token) never go here: they come from "
+        "the environment.",
     ]
     for section_name in Settings.model_fields:
         if section_name == "sites":
@@ -634,6 +936,12 @@ def _toml_value(value: object) -> str:
         return repr(value)
     if isinstance(value, tuple | list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return (
+            "{ "
+            + ", ".join(f"{_toml_value(k)} = {_toml_value(v)}" for k, v in value.items())
+            + " }"
+        )
     text = str(value).replace("\\", "\\\\").replace('"', '\\"')
     return f'"{text}"'
 

@@ -61,3 +61,10 @@ class AuthenticationError(CallacctError):
 class PluginError(ConfigError):
     """An entry of another installed package (a plug-in) that cannot be used: it does not load,
     gives something of the wrong kind, or takes a name that is already given."""
+
+
+class LockError(CallacctError):
+    """A lock, unlock or PIN change that was refused (an admin lock, a wrong or blocked PIN, a
+    role that may not) or that the phone system did not carry out (a fault, no answer)."""
+
+    exit_code = 1

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
 
-Stage = Literal["reading", "finishing", "classifying", "rating", "directory", "applying"]
-Unit = Literal["bytes", "numbers", "people", "calls"]
+Stage = Literal["reading", "finishing", "classifying", "rating", "directory", "applying", "lines"]
+Unit = Literal["bytes", "numbers", "people", "calls", "lines"]
 
 #: CDR files read and stored (bytes).
 READING: Final = "reading"
@@ -34,6 +34,8 @@ RATING: Final = "rating"
 DIRECTORY: Final = "directory"
 #: People being applied to the directory.
 APPLYING: Final = "applying"
+#: Phone lines being locked or unlocked on the phone system (counted).
+LINES: Final = "lines"
 
 
 @dataclass(frozen=True, slots=True)

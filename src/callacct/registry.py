@@ -83,7 +83,11 @@ BUILTINS: Final[Mapping[str, tuple[Entry, ...]]] = {
         Entry("html", "callacct.reports.render:html_renderer"),
     ),
     "callacct.notifiers": (),
-    "callacct.lock_backends": (),
+    "callacct.lock_backends": (
+        Entry("cucm-axl", "callacct.lock.backends:axl_backend"),
+        Entry("dry-run", "callacct.lock.backends:dry_run_backend"),
+        Entry("webex", "callacct.lock.backends:webex_backend"),
+    ),
 }
 
 
@@ -98,6 +102,16 @@ def _plugins() -> Mapping[str, tuple[Entry, ...]]:
             target = f"{point.module}:{point.attr}" if point.attr else point.module
             entries.append(Entry(point.name, target, package=package))
     return {group: tuple(entries) for group, entries in found.items()}
+
+
+def names_in(group: str) -> list[str]:
+    """The names of a group's entries, sorted, without loading any (for checking a setting
+    that names one without importing the package that holds them).
+
+    >>> "dry-run" in names_in("callacct.lock_backends")
+    True
+    """
+    return sorted({entry.name for entry in (*BUILTINS[group], *_plugins()[group])})
 
 
 _REGISTRIES: list[Registry[Any]] = []  # for `refresh`
@@ -133,7 +147,7 @@ class Registry(Generic[T]):
 
     def names(self) -> list[str]:
         """Every name, sorted; nothing is loaded."""
-        return sorted({entry.name for entry in self.entries()})
+        return names_in(self.group)
 
     def __contains__(self, name: object) -> bool:
         return any(entry.name == name for entry in self.entries())

@@ -305,3 +305,15 @@ def test_render_writes_documents_and_data(org: Workspace, tmp_path: Path) -> Non
         org.render(result, "pdf", io.StringIO())
     with pytest.raises(UsageError, match="is not one of"):
         org.render(result, "docx", tmp_path / "r.docx")
+
+
+def test_phone_lock_acts_as_the_reader(org: Workspace) -> None:
+    with org.as_person("alice").lock_service() as service:
+        assert (service.actor.name, service.actor.scope.role) == ("alice", "user")
+    with org.lock_service() as service:
+        assert (service.actor.name, service.actor.scope.role) == ("operator", "admin")
+    with pytest.raises(UsageError, match="lock device list needs an admin; 'sue' is a"):  # noqa: SIM117
+        with org.as_person("sue").admin_store("lock device list"):
+            pass
+    with org.as_person("ada").admin_store("lock device list") as store:
+        assert store.read_only

@@ -88,6 +88,9 @@ GOOD: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "report import": (("{spec}",), ()),
     "tariff import": (("fr-carrier",), ("--no-rate",)),
     "tariff show": (("fr-carrier",), ()),
+    # Servers stop by themselves: a check, or a short run on any free port.
+    "lock serve": ((), ("--check",)),
+    "lock stand-in": ((), ("--port", "0", "--run-for", "0.2")),
 }
 FALLBACK = {"int": "1", "float": "1", "Path": "{missing}", "str": "x"}
 

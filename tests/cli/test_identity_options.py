@@ -141,4 +141,14 @@ def test_every_option_naming_a_person_is_known_and_checked() -> None:
         ("auth check", "login"),  # needs that person's password
         ("report run", "--user"),  # a filter, ANDed with the scope: the test above
         ("report save", "--user"),  # the same filter, saved as a default
+        # Phone lock: LockService checks each extension against the actor's scope (refusal
+        # before anything changes) and shows only people in scope (tests/lock/test_rules.py,
+        # test_pins.py, test_cli.py).
+        ("lock on", "--user"),
+        ("lock off", "--user"),
+        ("lock status", "--user"),
+        ("lock history", "--user"),
+        ("lock pin set", "--user"),
+        ("lock pin reset", "--user"),
+        ("lock workstation add", "--user"),  # admins only (require_admin)
     }

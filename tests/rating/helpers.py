@@ -53,6 +53,7 @@ def insert_calls(con: duckdb.DuckDBPyConnection, calls: list[dict[str, Any]]) ->
                 "answered": row["answered"],
                 "remote_number": row.get("number"),
                 "extension": row["extension"],
+                "peer_extension": row.get("peer_extension"),
                 "gateway": row["gateway"],
             }
         )
@@ -66,6 +67,7 @@ def insert_calls(con: duckdb.DuckDBPyConnection, calls: list[dict[str, Any]]) ->
             "answered": pl.Boolean,
             "remote_number": pl.String,
             "extension": pl.String,
+            "peer_extension": pl.String,
             "gateway": pl.String,
         },
     )

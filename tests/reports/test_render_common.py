@@ -7,6 +7,7 @@ from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from callacct.errors import UsageError
@@ -83,11 +84,27 @@ def test_period_and_summary() -> None:
 
 
 def test_chart_data_is_capped() -> None:
+    result = detail_result("en", rows=150)
+    unique = result.rows.with_columns(pl.format("user {}", pl.int_range(pl.len())).alias("user"))
+    bars = replace(result, rows=unique)
+    data = chart_data(bars)
+    assert data is not None
+    assert len(data.categories) == cells.CHART_MAX_POINTS
+    assert data.series[0].label == "Cost"
+    assert data.series[0].values[0] == pytest.approx(float(Decimal("1234.5")))
+    line = chart_data(replace(bars, chart=replace(bars.chart, kind="line")))
+    assert line is not None
+    assert len(line.categories) == 150
+    assert chart_data(replace(result, chart=None)) is None
+    assert chart_data(replace(result, rows=result.rows.drop("cost"))) is None
+
+
+def test_a_category_is_drawn_once() -> None:
+    """The fixture repeats six users over 80 rows: the chart has six bars, each the sum of
+    that user's rows."""
     result = detail_result("en", rows=80)
     data = chart_data(result)
     assert data is not None
-    assert len(data.categories) == cells.CHART_MAX_POINTS
-    assert data.series[0][0] == "Cost"
-    assert data.series[0][1][0] == pytest.approx(float(Decimal("1234.5")))
-    assert chart_data(replace(result, chart=None)) is None
-    assert chart_data(replace(result, rows=result.rows.drop("cost"))) is None
+    assert len(data.categories) == 6
+    first = result.rows.filter(pl.col("user") == result.rows["user"][0])["cost"].sum()
+    assert data.series[0].values[0] == pytest.approx(float(first))

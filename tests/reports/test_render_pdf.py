@@ -140,7 +140,7 @@ def test_shipped_font_draws_every_message(font: str) -> None:
     from reportlab.pdfbase.ttfonts import TTFont
 
     from callacct.i18n import catalogue
-    from callacct.reports.render.pdf import FONTS_DIR
+    from callacct.reports.render.metrics import FONTS_DIR
 
     glyphs = TTFont("probe", str(FONTS_DIR / font)).face.charToGlyph
     texts = [text for lang in LANGUAGES for text in catalogue(lang).values()]

@@ -140,7 +140,9 @@ def test_sheet_names_never_clash(tmp_path: Path) -> None:
     out = tmp_path / "r.xlsx"
     render(result, "xlsx", out)
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["Filters", "Filters (2)"]
+    assert book.sheetnames == ["Filters", "Filters (2)", "Chart data"]
+    render(replace(result, title="Chart data"), "xlsx", out)
+    assert openpyxl.load_workbook(out).sheetnames == ["Chart data", "Filters", "Chart data (2)"]
     assert book.worksheets[1]["A2"].value == "=cmd|' /C calc'!A0"
     assert book.worksheets[1]["A2"].quotePrefix
 

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -97,9 +97,13 @@ from callacct.reports.library import (
 from callacct.reports.result import ReportResult
 from callacct.reports.run import run_report
 from callacct.reports.spec import ReportSpec, read_spec_text, validate_file
+from callacct.service_numbers import ServiceNumbers
 from callacct.store import Store, open_store
 from callacct.store.archive import archived_line
 from callacct.store.connection import damaged_store_error
+
+if TYPE_CHECKING:
+    from callacct.lock import LockService
 
 log = logging.getLogger(__name__)
 
@@ -199,6 +203,11 @@ class Workspace:
     @property
     def store_path(self) -> Path:
         return self.files.store_path
+
+    @property
+    def services(self) -> ServiceNumbers:
+        """The workspace's numbers that lead to no phone (bridges, voicemail, services)."""
+        return ServiceNumbers.of(self.settings.dialplan)
 
     def schema_version(self) -> int:
         """The store's schema version."""
@@ -369,7 +378,16 @@ class Workspace:
         with self._store() as store:
             lang = self._language(store, language, who)
             own = person_view(store.con, self._reader(store), who, self.settings)
-            return home_view(store.con, who, own, zone, period=period, now=now, language=lang)
+            return home_view(
+                store.con,
+                who,
+                own,
+                zone,
+                services=self.services,
+                period=period,
+                now=now,
+                language=lang,
+            )
 
     # -- reports ----------------------------------------------------------------------------
 
@@ -419,6 +437,7 @@ class Workspace:
                 overrides=overrides,
                 limit=limit,
                 now=now,
+                services=self.services,
             )
         if record and isinstance(report, str):
             self._note(lambda con: record_run(con, owner, spec.name))
@@ -604,6 +623,32 @@ class Workspace:
         """A plan: settings, time bands, holidays and (up to `limit` of) its rates."""
         with self._store() as store:
             return show_plan(store.con, name, version=version, prefix=prefix, limit=limit)
+
+    # -- phone lock -------------------------------------------------------------------------
+
+    @contextmanager
+    def lock_service(self, *, write: bool = False) -> Iterator[LockService]:
+        """The phone-lock service acting as the reader (the operator, or the `as_login`
+        person in the directory), on the store for the duration of the block; it applies the
+        lock rules of what that person may lock and unlock (`callacct.lock`)."""
+        from callacct.lock import Actor, LockService
+
+        with self._store(write=write) as store:
+            actor = (
+                Actor.operator(self.settings)
+                if self.as_login is None
+                else Actor.person(self._reader(store))
+            )
+            yield LockService(store, self.settings, actor, root=self.root)
+
+    @contextmanager
+    def admin_store(self, what: str, *, write: bool = False) -> Iterator[Store]:
+        """The store for an admin's work that has no method here yet (the phone map,
+        workstations, the demo's locks): `UsageError` naming `what` unless the reader is the
+        operator or an admin."""
+        with self._store(write=write) as store:
+            self._require_admin(store, what)
+            yield store
 
     # -- the store and the reader -----------------------------------------------------------
 

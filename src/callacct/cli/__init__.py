@@ -13,6 +13,7 @@ from callacct.cli import (  # noqa: F401  (registers the commands)
     home,
     ingest,
     init,
+    lock,
     report,
     tariff,
 )

@@ -121,8 +121,8 @@ def root(
         typer.Option(
             "--as",
             metavar="LOGIN",
-            help="Run a read command within this person's scope (what their role lets them "
-            "see, numbers masked for it); default: the operator, an admin.",
+            help="Run a command as this person: within their scope (what their role lets "
+            "them see and do, numbers masked for it); default: the operator, an admin.",
         ),
     ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,

@@ -32,6 +32,7 @@ from callacct.progress import (
     CLASSIFYING,
     DIRECTORY,
     FINISHING,
+    LINES,
     RATING,
     READING,
     Step,
@@ -116,6 +117,7 @@ STAGE_LABELS: Final[dict[str, str]] = {
     RATING: "rating calls",
     DIRECTORY: "reading the directory",
     APPLYING: "applying people to the directory",
+    LINES: "changing phone lines",
 }
 
 

@@ -16,6 +16,7 @@ from callacct.cli._options import count_option, id_argument
 from callacct.cli._output import console, duration_text, print_json, styled
 from callacct.formats import money_text
 from callacct.i18n import format_datetime
+from callacct.service_numbers import ServiceNumbers
 
 DEFAULT_LAST = 100
 
@@ -94,15 +95,16 @@ def calls_command(
         unpriced=unpriced,
         last=None if all_calls else (last or DEFAULT_LAST),
     )
-    found = workspace_from(ctx).calls(flt, tz=tz)
+    workspace = workspace_from(ctx)
+    found = workspace.calls(flt, tz=tz)
     if as_json:
         found.write_json(sys.stdout)
         sys.stdout.flush()
         return
-    _show(found)
+    _show(found, workspace.services)
 
 
-def _show(found: CallList) -> None:
+def _show(found: CallList, services: ServiceNumbers) -> None:
     frame, total, zone = found.frame, found.total, ZoneInfo(found.timezone)
     if frame.height == 0:
         console.print("No calls match.")
@@ -130,9 +132,9 @@ def _show(found: CallList) -> None:
             str(row["call_id"]),
             format_datetime(row["started_at"], "en", zone),
             arrows.get(row["direction"], row["direction"]),
-            row["extension"] or "",
+            services.label(row["extension"], "en") or "",
             row["user"] or ("?" if row["undefined_extension"] else ""),
-            (row["remote_number"] or row["peer_extension"] or "") + flags,
+            (services.label(row["remote_number"] or row["peer_extension"], "en") or "") + flags,
             duration_text(row["duration_s"]),
             row["disposition"],
             cost,

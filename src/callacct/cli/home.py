@@ -13,6 +13,7 @@ from callacct.cli._output import console, duration_text, print_json, styled
 from callacct.errors import UsageError
 from callacct.formats import money_text
 from callacct.i18n import format_datetime, t
+from callacct.service_numbers import named
 
 
 @app.command("home")
@@ -67,7 +68,7 @@ def home_command(
         table.add_row(
             format_datetime(row["started_at"], language),
             direction + ("" if row["answered"] else " ✗"),
-            row["other_party"] or "",
+            named(row["other_party"], row["other_class"], language) or "",
             duration_text(row["duration_s"]),
             cost,
             row["gateway"] or "",

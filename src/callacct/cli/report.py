@@ -20,8 +20,9 @@ from callacct.cli._options import count_option, seconds_option
 from callacct.cli._output import check_out, console, file_console, print_json, styled, written
 from callacct.errors import UsageError
 from callacct.i18n import LANGUAGES, t
+from callacct.reports.library import preview_path
 from callacct.reports.render import RENDERERS
-from callacct.reports.render.cells import text_rows, text_totals
+from callacct.reports.render.cells import period_text, text_rows, text_totals
 from callacct.reports.result import ReportResult
 from callacct.reports.spec import text_in
 
@@ -187,7 +188,7 @@ def show_command(
     lang: Lang = None,
     as_json: AsJson = False,
 ) -> None:
-    """Show a report: description, default filters and its full spec.
+    """Show a report: description, default filters, its preview picture and its full spec.
 
     Examples:
       callacct report show cost-by-department
@@ -197,12 +198,14 @@ def show_command(
     with workspace.holding():
         language = workspace.language(lang)
         entry = workspace.report(name)
+    preview = preview_path(entry.spec.name) if entry.public else None
     if as_json:
         print_json(
             {
                 **entry.to_dict(language),
                 "filters": entry.spec.filters.given(),
                 "spec": entry.spec.model_dump(mode="json", by_alias=True, exclude_defaults=True),
+                "preview": str(preview) if preview else None,
             }
         )
         return
@@ -214,6 +217,8 @@ def show_command(
     given = spec.filters.given()
     if given:
         console.print("default filters: " + ", ".join(f"{k}={v}" for k, v in given.items()))
+    if preview is not None:
+        console.print(styled("preview: {}", str(preview)))
     console.print("")
     console.print(spec.to_yaml(), markup=False, highlight=False)
 
@@ -333,7 +338,8 @@ def _table(result: ReportResult, to: Console) -> None:
     if totals is not None and result.columns:
         table.add_section()
         table.add_row(*totals, style="bold")
-    for label, value in result.filters:
+    header = [(t("ui.period", result.language), period_text(result))] if any(result.period) else []
+    for label, value in header + result.filters:
         to.print(f"{label}: {value}", style="dim", markup=False, highlight=False)
     if result.rows.height == 0:
         to.print(t("ui.no_rows", result.language), markup=False)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import shutil
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,11 +21,13 @@ from callacct.config import Settings
 from callacct.demo.cdr_writer import DemoCdrSummary, write_demo_cdr_files
 from callacct.demo.ldif import write_people_ldif
 from callacct.demo.people import build_people, write_people_csv
+from callacct.directory.scope import scope_for
 from callacct.errors import UsageError
 from callacct.ingest.engine import IngestReport
 from callacct.progress import Progress
 from callacct.rating import ImportReport, RateReport
 from callacct.rating.tariff import EXAMPLE_TARIFFS
+from callacct.store import Store
 
 DEMO_SETTINGS = {
     "general": {"country": "FR", "timezone": "Europe/Paris", "currency": "EUR", "language": "fr"},
@@ -43,6 +46,10 @@ DEMO_SETTINGS = {
                 "local_area_codes": ["212", "646", "917", "332", "347", "718", "929"]},
     },
 }  # fmt: skip
+# Phone lock without a phone system: the dry-run backend records what it would do (set
+# backend = "cucm-axl" and [lock.axl] to try it against `callacct lock stand-in`).
+DEMO_SETTINGS["lock"] = {"backend": "dry-run", "axl": {"locked_css": "CSS_Locked"}}
+DEMO_PIN = "2580"  # the demo people's PIN on the phone menu (demo data only)
 MANAGED = (
     "callacct.toml",
     "callacct.duckdb",
@@ -102,13 +109,15 @@ def build_demo(
     people: int = 200,
     force: bool = False,
     progress: Progress | None = None,
+    reports: bool = True,
 ) -> DemoResult:
     """Create the demo workspace at `root` and ingest its CDR files, through the API as any
     script would: tariffs, the directory (valid since ever, so every call is attributed to its
     person), then the CDR files (stored, attributed and rated), then a few reports.
 
     `force` replaces a previous demo workspace there (only the files callacct manages);
-    `progress` follows the ingest.
+    `progress` follows the ingest; `reports`: also write a few reports into its `reports/`
+    folder.
     """
     started = time.perf_counter()
     _prepare(root, force)
@@ -123,7 +132,9 @@ def build_demo(
         tariffs = [workspace.tariff_import(path, rate=False).report for path in EXAMPLE_TARIFFS]
         workspace.directory_import(root / "directory" / "people.csv")
         loaded = workspace.ingest([root / "cdr"], progress=progress, workers=1)
-        reports = _write_reports(workspace, root / "reports", summary)
+        written = _write_reports(workspace, root / "reports", summary) if reports else []
+        with workspace.admin_store("the demo's phone locks", write=True) as store:
+            _lock_demo(store, workspace.settings, staff)
         calls = workspace.calls().frame
     assert loaded.rating is not None  # not a dry run
     return DemoResult(
@@ -135,7 +146,7 @@ def build_demo(
         calls_by_disposition=_counts(calls, "disposition"),
         tariffs=tariffs,
         rating=loaded.rating,
-        reports=reports,
+        reports=written,
         example_login=next((p.login for p in staff if p.role == "user"), staff[0].login),
         seconds=time.perf_counter() - started,
     )
@@ -145,6 +156,41 @@ def _counts(calls: pl.DataFrame, column: str) -> dict[str, int]:
     """Calls per value of `column`, in the order of the values."""
     counted = calls.group_by(column).len().sort(column)
     return {str(value): int(n) for value, n in counted.iter_rows()}
+
+
+def _lock_demo(store: Store, settings: Settings, staff: Sequence[Any]) -> None:
+    """Phone lock in the demo: phones learnt from the CDRs, PINs, and a few locks with their
+    history (a person's own lock, an admin lock, a budget lock, one lifted again)."""
+    from callacct.lock import Actor, LockService, lock_for_budget
+    from callacct.lock.devices import learn_devices
+    from callacct.lock.pins import hash_pin
+    from callacct.lock.records import now_utc
+
+    users = [p for p in staff if p.role == "user"]
+    admin = next((p for p in staff if p.role == "admin"), None)
+    if len(users) < 3 or admin is None:
+        return
+    now = now_utc()
+    stored = hash_pin(DEMO_PIN)
+    with store.transaction() as con:
+        learn_devices(con, now=now)
+        con.execute(
+            "INSERT INTO lock_pins SELECT login, ?, 0, NULL, ?, 'demo' FROM users "
+            "WHERE valid_to IS NULL",
+            [stored, now],
+        )
+    own, other, spent = users[0], users[1], users[2]
+
+    def person(login: str) -> Actor:
+        return Actor.person(scope_for(store.con, login, settings))
+
+    LockService(store, settings, person(own.login)).lock(logins=[own.login])
+    LockService(store, settings, person(admin.login)).lock(
+        logins=[other.login], kind="admin", reason="left the company"
+    )
+    LockService(store, settings, person(own.login)).unlock(logins=[own.login])
+    lock_for_budget(store, settings, spent.login, reason="monthly budget spent")
+    LockService(store, settings, person(own.login)).lock(logins=[own.login], reason="holiday")
 
 
 # Reports the demo writes: (public report, format, language).

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -23,7 +23,15 @@ from callacct.rating.cost import MICRO, Costing, Part, cost_of, to_decimal
 from callacct.rating.rate import CALL_SQL, RateLookup, Tariffs, rate_frame
 from callacct.rating.sites import rating_sites
 from callacct.rating.tariff import Version
+from callacct.service_numbers import SERVICE_CLASSES
 from callacct.store import fetch_frame
+
+#: What a service number is, in explanations (English, as the rest of them).
+_SERVICE_WORDS: Final = {
+    "conference": "conference bridge",
+    "voicemail": "voicemail number",
+    "service": "service number",
+}
 
 
 @dataclass
@@ -110,6 +118,15 @@ def explain_call(con: duckdb.DuckDBPyConnection, settings: Settings, call_id: in
         f"{plan.national_prefix or 'none'}, local area codes "
         f"{', '.join(plan.local_area_codes) or 'none'}; time zone {site.timezone}",
     )
+    if row["dest_class"] in SERVICE_CLASSES:
+        number = row["remote_dialled"] if row["direction"] != "internal" else row["peer_extension"]
+        out.add(
+            "number",
+            f"{number} is a {_SERVICE_WORDS[row['dest_class']]}, not a phone number: class "
+            f"{row['dest_class']}, never priced",
+        )
+        _finish(out, row, stored)
+        return out
     if row["direction"] == "internal":
         out.add("number", "internal call between extensions: class internal, no cost")
         _finish(out, row, stored)

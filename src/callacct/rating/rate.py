@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import polars as pl
 
-from callacct.call_codes import FREE_CLASSES
+from callacct.call_codes import FREE_CLASSES, SERVICE_CLASSES
 from callacct.config import Settings
 from callacct.formats import money_text
 from callacct.progress import Progress
@@ -38,6 +38,7 @@ from callacct.rating.cost import (
 from callacct.rating.pending import clear_rerate, rerate_pending
 from callacct.rating.sites import RatingSite, rating_sites, site_expr
 from callacct.rating.tariff import PlanRoute, Version, load_rates, load_routes, load_versions
+from callacct.service_numbers import ServiceNumbers
 from callacct.store import fetch_frame, transaction
 
 # What rating writes into `calls` (besides cost, which is stored as DECIMAL).
@@ -58,7 +59,7 @@ RATED_COLUMNS: Final = (
 CALL_SQL: Final = """
     SELECT call_id, started_at, duration_s, direction, answered,
            coalesce(remote_dialled, remote_number) AS dialled,
-           extension, gateway, site,
+           extension, peer_extension, gateway, site,
            remote_number AS old_remote_number, remote_dialled AS old_remote_dialled,
            dest_class AS old_dest_class, dest_country AS old_dest_country,
            rating_site AS old_rating_site, plan_id AS old_plan_id,
@@ -243,8 +244,10 @@ def _classify_ahead(
     """  # noqa: S608
     wanted: list[pl.DataFrame] = []
     count = 0
+    services = ServiceNumbers.of(settings.dialplan)
     for first in ranges:
         calls = fetch_frame(con, sql, [*params, first, first + chunk - 1])
+        calls = calls.filter(services.kind_expr(pl.col("dialled")).is_null())
         numbers = calls.select(site_expr(sites).alias("rating_site"), pl.col("dialled")).unique()
         wanted.append(numbers)
         count += numbers.height
@@ -343,7 +346,7 @@ def rate_frame(
     (micro-units), `priced`, `unpriced`, `band`, the matched rate's columns, and `local_start`."""
     sites = rating_sites(settings)
     frame = calls.with_columns(site_expr(sites).alias("rating_site"))
-    frame = _classify(con, frame, sites, progress, workers)
+    frame = _classify(con, frame, sites, ServiceNumbers.of(settings.dialplan), progress, workers)
     frame = _local_times(frame, sites)
     frame = _route(frame, tariffs, settings.general.currency)
     frame = _match(frame, tariffs)
@@ -358,11 +361,25 @@ def _classify(
     con: duckdb.DuckDBPyConnection,
     frame: pl.DataFrame,
     sites: list[RatingSite],
+    services: ServiceNumbers,
     progress: Progress | None,
     workers: int,
 ) -> pl.DataFrame:
+    """Destination class, country and E.164 number of each call. A call to a conference
+    bridge, voicemail or another service number (the number dialled, or an internal call's
+    other extension) takes that number's class, and its number is never read as a phone
+    number."""
+    internal = pl.col("direction") == "internal"
+    # CALL_SQL reads `peer_extension`; frames built by hand (explain, benchmarks) may not.
+    peer = pl.col("peer_extension") if "peer_extension" in frame.columns else pl.lit(None)
+    frame = frame.with_columns(
+        pl.when(internal)
+        .then(services.kind_expr(peer.cast(pl.String)))
+        .otherwise(services.kind_expr(pl.col("dialled")))
+        .alias("_service")
+    )
     external = frame.filter(
-        (pl.col("direction") != "internal") & pl.col("dialled").is_not_null()
+        ~internal & pl.col("dialled").is_not_null() & pl.col("_service").is_null()
     ).select("rating_site", "dialled")
     found = []
     for site in sites:
@@ -388,16 +405,21 @@ def _classify(
     frame = frame.join(
         lookup.rename({"number": "dialled"}), on=["rating_site", "dialled"], how="left"
     )
-    internal = pl.col("direction") == "internal"
+    service = pl.col("_service")
     return frame.with_columns(
-        pl.when(internal)
+        pl.when(service.is_not_null())
+        .then(service)
+        .when(internal)
         .then(pl.lit("internal"))
         .otherwise(pl.col("dest_class").fill_null("unknown"))
         .alias("dest_class"),
-        pl.when(internal).then(None).otherwise(pl.col("dest_country")).alias("dest_country"),
+        pl.when(internal | service.is_not_null())
+        .then(None)
+        .otherwise(pl.col("dest_country"))
+        .alias("dest_country"),
         pl.coalesce("e164", "dialled").alias("remote_number"),
         pl.col("dialled").alias("remote_dialled"),
-    )
+    ).drop("_service")
 
 
 def _local_times(frame: pl.DataFrame, sites: list[RatingSite]) -> pl.DataFrame:
@@ -479,6 +501,7 @@ def _route(frame: pl.DataFrame, tariffs: Tariffs, currency: str) -> pl.DataFrame
     priced = (
         answered
         & pl.col("plan_version").is_not_null()
+        & ~pl.col("dest_class").is_in(SERVICE_CLASSES)
         & (
             (direction == "outgoing")
             | ((direction == "incoming") & pl.col("rate_incoming").fill_null(False))

@@ -39,6 +39,7 @@ from callacct.problems import line_of as _line_of
 from callacct.rating.bands import Band, BandTable
 from callacct.rating.cost import MAX_PRICE_U, MICRO_DECIMALS, ROUNDINGS, Rounding
 from callacct.rating.pending import mark_rerate
+from callacct.service_numbers import SERVICE_CLASSES
 from callacct.store import fetch_frame, scalar, transaction
 from callacct.yamlfile import read_limited, read_yaml
 
@@ -54,6 +55,8 @@ DECK_COLUMNS: Final = (
     "band",
 )
 REQUIRED_COLUMNS: Final = ("prefix", "price_per_min")
+#: Classes a deck row may price by default: calls to service numbers are never priced.
+_PRICED_CLASSES: Final = tuple(c for c in DEST_CLASSES if c not in SERVICE_CLASSES)
 DEFAULTS: Final[dict[str, str]] = {
     "destination": "",
     "class": "",
@@ -342,8 +345,8 @@ def _check_deck(frame: pl.DataFrame, name: str, bands: frozenset[str]) -> list[P
         ),
         (
             "class",
-            ~pl.col("class").is_in(["", *DEST_CLASSES]),
-            f"unknown class; use one of {', '.join(DEST_CLASSES)}",
+            ~pl.col("class").is_in(["", *_PRICED_CLASSES]),
+            f"unknown class; use one of {', '.join(_PRICED_CLASSES)}",
         ),
         (
             "band",

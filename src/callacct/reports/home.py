@@ -27,6 +27,7 @@ from callacct.query.calls import CallFilter, calls_as_json, query_calls, summari
 from callacct.query.scope import Scope
 from callacct.reports.filters import Filters, resolve_period
 from callacct.reports.library import most_used
+from callacct.service_numbers import ServiceNumbers
 
 HOME_LAST: Final = 20
 NUMBER_HINT: Final = "callacct calls --number N"
@@ -39,6 +40,8 @@ class HomeView:
     login: str
     timezone: str
     period: tuple[dt.datetime | None, dt.datetime | None]
+    # Their last calls; `other_party` is who was at the other end, `other_class` the service
+    # it is (conference, voicemail, service) when it is no phone (`callacct.service_numbers`).
     last_calls: pl.DataFrame
     calls_handled: int
     missed: int
@@ -57,10 +60,11 @@ class HomeView:
                 "to": end.isoformat() if end else None,
             },
             "last_calls": [
-                {**call, "other_party": other}
-                for call, other in zip(
+                {**call, "other_party": other, "other_class": kind}
+                for call, other, kind in zip(
                     calls_as_json(self.last_calls),
                     self.last_calls.get_column("other_party").to_list(),
+                    self.last_calls.get_column("other_class").to_list(),
                     strict=True,
                 )
             ],
@@ -95,17 +99,21 @@ def home_view(
     own: Scope,
     tz: ZoneInfo,
     *,
+    services: ServiceNumbers | None = None,
     period: str | None = None,
     now: dt.datetime | None = None,
     language: str = "en",
 ) -> HomeView:
     """The home view of `login` read in `own`, the scope of their own calls as the reader
     may see them (`callacct.directory.person_view`); the summary covers `period` (e.g.
-    `this_month`; None: every call)."""
+    `this_month`; None: every call); `services` names the numbers that lead to no phone
+    (bridges alone when None)."""
     frame, _ = query_calls(con, CallFilter(last=HOME_LAST), tz, scope=own)
+    services = services or ServiceNumbers()
     frame = frame.sort(["started_at", "call_id"], descending=True).with_columns(
         other_party(login).alias("other_party")
     )
+    frame = frame.with_columns(services.kind_expr(pl.col("other_party")).alias("other_class"))
     summary = Filters().merged({"period": period} if period else {})  # UsageError if bad
     start, end = resolve_period(summary, tz, now or dt.datetime.now(dt.UTC))
     counts = summarise_calls(con, own, start=start, end=end, made_by=login)

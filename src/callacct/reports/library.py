@@ -88,6 +88,23 @@ def library_folder() -> Traversable:
     )
 
 
+#: The previews' folder inside the library: one picture per public report, NAME.svg.
+PREVIEWS_FOLDER: Final = "previews"
+
+
+def preview_path(name: str) -> Path | None:
+    """The shipped preview picture of public report `name` (None for a personal report, or
+    when the installation has none).
+
+    >>> preview_path("cost-by-class").name
+    'cost-by-class.svg'
+    """
+    if name not in public_reports():
+        return None
+    found = library_folder() / PREVIEWS_FOLDER / f"{name}.svg"
+    return Path(str(found)) if found.is_file() else None
+
+
 def spec_files() -> list[tuple[str, str]]:
     """(file name, text) of every shipped public spec, by name."""
     folder = library_folder()
@@ -285,6 +302,7 @@ def most_used(con: duckdb.DuckDBPyConnection, owner: str, limit: int = 5) -> lis
 
 __all__ = [
     "OPERATOR",
+    "PREVIEWS_FOLDER",
     "ReportEntry",
     "delete_report",
     "derive_report",
@@ -292,6 +310,7 @@ __all__ = [
     "import_report",
     "list_reports",
     "most_used",
+    "preview_path",
     "public_reports",
     "record_run",
     "save_report",

@@ -25,6 +25,8 @@ from typing import Any, Literal
 
 import polars as pl
 
+from callacct.service_numbers import ServiceNumbers
+
 ColumnKind = Literal[
     "text",  # str
     "integer",  # int (counts)
@@ -51,13 +53,31 @@ class Column:
 
 
 @dataclass(frozen=True)
+class ChartSeries:
+    """What one series of a chart draws: a measure, in one currency when it is money."""
+
+    key: str  # the measure's column key
+    label: str  # translated measure label, with the currency when there is one: "Cost (EUR)"
+    kind: ColumnKind
+    currency: str | None
+    values: tuple[Any, ...]  # one per category of the chart; None where it has none
+
+
+@dataclass(frozen=True)
 class Chart:
-    """A chart of the result: categories from one column, one series per value column."""
+    """A chart of the result: categories from one column, one series per value column and
+    currency (amounts in different currencies are never added, nor drawn as one series).
+
+    `categories` and `series` are the data drawn; when they are not given (a chart made by
+    hand), renderers take them from the rows (`callacct.reports.charts.chart_series`).
+    """
 
     kind: ChartKind
     category: str
     values: tuple[str, ...]
     title: str
+    categories: tuple[Any, ...] | None = None  # typed category values, in the rows' order
+    series: tuple[ChartSeries, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,6 +96,8 @@ class ReportResult:
     totals: dict[str, Any] | None = None  # column key -> total (None: no totals row)
     chart: Chart | None = None
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    # Which numbers are conference bridges, voicemail or other services: shown by name.
+    services: ServiceNumbers = field(default_factory=ServiceNumbers)
 
     @property
     def rtl(self) -> bool:

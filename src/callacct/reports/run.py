@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Any
+from dataclasses import replace
+from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 import duckdb
@@ -29,14 +30,17 @@ from callacct.errors import UsageError
 from callacct.i18n import t
 from callacct.query.reports import call_time_range, fetch_report
 from callacct.query.scope import Scope
+from callacct.reports.charts import Combine, chart_series
 from callacct.reports.clock import LocalClock, local_clock
 from callacct.reports.compile import PlannedColumn, compile_report
 from callacct.reports.expression import number_probe
 from callacct.reports.fields import LOCAL_FIELDS, field, find_field
+from callacct.reports.fill import fill_rows
 from callacct.reports.filters import Filters, resolve_period
 from callacct.reports.library import public_reports
 from callacct.reports.result import Chart, Column, ReportResult
-from callacct.reports.spec import ReportSpec, text_in
+from callacct.reports.spec import ChartSpec, ReportSpec, text_in
+from callacct.service_numbers import ServiceNumbers
 
 
 def run_report(
@@ -49,18 +53,27 @@ def run_report(
     overrides: dict[str, Any] | None = None,
     now: dt.datetime | None = None,
     limit: int | None = None,
+    services: ServiceNumbers | None = None,
 ) -> ReportResult:
     """The result of `spec` with its default filters replaced by `overrides`, as `scope` sees
-    it, times in `tz`, texts in `language`; relative periods count from `now`."""
+    it, times in `tz`, texts in `language`; relative periods count from `now`. `services`: the
+    workspace's service numbers (`ServiceNumbers.of(settings.dialplan)`), which the outputs
+    for people name (conference bridges are recognised without it)."""
     moment = now or dt.datetime.now(dt.UTC)
     filters = spec.filters.merged(overrides or {})
     if scope.mask_digits > 0:
         _refuse_number_probes(spec, filters)
     clock = _clock(con, spec, filters, tz, moment) if uses_local_time(spec, filters) else None
     query = compile_report(spec, filters, tz, moment, limit=limit, clock=clock)
+    row_limit = query.limit
+    if spec.fill:
+        query = replace(query, limit=None)  # the limit applies to the filled rows
     frame, raw_totals = fetch_report(con, query, scope)
     visible = [c for c in query.columns if not c.hidden]
     frame = _localise(frame, visible, tz)
+    if spec.fill:
+        frame = fill_rows(frame, spec.fill, visible, query.period, spec.sort)
+        frame = frame.head(row_limit) if row_limit is not None else frame
     currencies = (
         frame["currency"].drop_nulls().unique().to_list() if "currency" in frame.columns else []
     )
@@ -68,16 +81,7 @@ def run_report(
     columns = [_column(c, language, single, "currency" in frame.columns) for c in visible]
     frame = frame.select([c.key for c in visible])
     totals = _totals(raw_totals, visible, tz) if raw_totals is not None else None
-    chart = None
-    if spec.chart is not None:
-        chart = Chart(
-            kind=spec.chart.kind,
-            category=spec.chart.category,
-            values=tuple(spec.chart.values),
-            title=text_in(spec.chart.title, language) if spec.chart.title else "",
-        )
-        if not chart.title:
-            chart = Chart(chart.kind, chart.category, chart.values, text_in(spec.title, language))
+    chart = None if spec.chart is None else _chart(spec, spec.chart, frame, columns, language)
     return ReportResult(
         name=spec.name,
         title=text_in(spec.title, language),
@@ -85,13 +89,40 @@ def run_report(
         language=language,
         timezone=tz.key,
         period=query.period,
-        filters=filter_summary(filters, query.period, language),
+        filters=filter_summary(filters, language),
         columns=columns,
         rows=frame,
         totals=totals,
         chart=chart,
         generated_at=moment,
+        services=services or ServiceNumbers(),
     )
+
+
+#: How rows of a chart's category combine, by measure.
+_COMBINE: Final[dict[str, Combine]] = {
+    "count": "sum", "sum": "sum", "share": "sum", "min": "min", "max": "max", "avg": "avg"
+}  # fmt: skip
+
+
+def _chart(
+    spec: ReportSpec, chart: ChartSpec, frame: pl.DataFrame, columns: list[Column], language: str
+) -> Chart | None:
+    """The chart's data: a category drawn once (rows of it combined as their measure allows),
+    money, shares of money and averages one series per currency."""
+    title = text_in(chart.title or spec.title, language)
+    found = find_field(chart.category)
+    category = found.name if found is not None else chart.category
+    base = Chart(chart.kind, category, tuple(chart.values), title)
+    combine: dict[str, Combine] = {}
+    per_currency = []
+    for measure in spec.measures:
+        combine[measure.name] = _COMBINE[measure.agg]
+        target = field(measure.field) if measure.field else None
+        money = target is not None and target.kind == "money"
+        if money or measure.agg == "avg":
+            per_currency.append(measure.name)
+    return chart_series(base, frame, columns, combine=combine, per_currency=per_currency)
 
 
 def _refuse_number_probes(spec: ReportSpec, filters: Filters) -> None:
@@ -193,24 +224,10 @@ def _totals(raw: dict[str, Any], columns: list[PlannedColumn], tz: ZoneInfo) -> 
     return out
 
 
-def _day_text(value: dt.datetime, end: bool) -> str:
-    if value.time() == dt.time() and end:
-        return (value - dt.timedelta(days=1)).date().isoformat()
-    if value.time() == dt.time():
-        return value.date().isoformat()
-    return value.isoformat(sep=" ", timespec="minutes")
-
-
-def filter_summary(
-    filters: Filters, period: tuple[dt.datetime | None, dt.datetime | None], language: str
-) -> list[tuple[str, str]]:
-    """Translated (label, value) pairs describing the filters of a run."""
+def filter_summary(filters: Filters, language: str) -> list[tuple[str, str]]:
+    """Translated (label, value) pairs describing the filters of a run other than its period,
+    which the result gives typed (`ReportResult.period`) and headers show once."""
     out: list[tuple[str, str]] = []
-    start, end = period
-    if start is not None or end is not None:
-        first = _day_text(start, False) if start else "…"
-        last = _day_text(end, True) if end else "…"
-        out.append((t("ui.period", language), f"{first} – {last}"))
     given = filters.given()
     for key in ("period", "from", "to"):
         given.pop(key, None)

@@ -85,6 +85,10 @@ def check_report_name(name: str) -> str:
 
 
 Agg = Literal["count", "sum", "avg", "min", "max", "share"]
+#: Groupings whose every value in the period a report can show, empty ones as zero (`fill`).
+FILLABLE: Final = ("hour", "weekday", "day", "week", "month")
+#: Measures whose values add up across rows: what a pie can split into slices.
+ADDITIVE: Final = ("count", "sum", "share")
 #: Largest `limit` (the SQL LIMIT is a 64-bit integer; no report shows this many rows).
 MAX_ROWS: Final = 1_000_000_000
 #: Size limit of a report spec file (specs are a few KB).
@@ -133,6 +137,7 @@ class ReportSpec(_Model):
     sort: list[str] = []
     limit: int | None = Field(None, ge=1, le=MAX_ROWS)
     totals: bool = False
+    fill: list[str] = []
     chart: ChartSpec | None = None
     formats: dict[str, ColumnKind] = {}
 
@@ -272,21 +277,65 @@ def check_spec(spec: ReportSpec) -> list[tuple[KeyPath, str]]:
         if _canonical(key) not in keys:
             out.append((("sort", index), f"{key!r} is not a column of the report"))
     if spec.chart is not None:
-        if _canonical(spec.chart.category) not in group_keys:
-            out.append((("chart", "category"), "the chart's category must be a group_by field"))
-        kinds = output_kinds(spec)
-        for index, value in enumerate(spec.chart.values):
-            if value not in names:
-                out.append((("chart", "values", index), f"{value!r} is not a measure"))
-            elif kinds[value] not in NUMERIC_KINDS:
-                message = f"{value!r} is {kinds[value]}: a chart draws numbers"
-                out.append((("chart", "values", index), message))
+        out += _chart_problems(spec, spec.chart)
+    out += _fill_problems(spec)
     for key in spec.formats:
         if _canonical(key) not in keys:
             out.append((("formats", key), f"{key!r} is not a column of the report"))
     out += _format_problems(spec)
     if spec.where is not None:
         out += _expression(("where",), spec.where)
+    return out
+
+
+def _chart_problems(spec: ReportSpec, chart: ChartSpec) -> list[tuple[KeyPath, str]]:
+    """A chart draws numbers of measures per value of one grouping; a pie splits one count or
+    sum into slices; an average is drawn only when the category alone groups the rows (the
+    averages of several rows of a category cannot be combined)."""
+    out: list[tuple[KeyPath, str]] = []
+    group_keys = [_canonical(g) for g in spec.group_by]
+    category = _canonical(chart.category)
+    if category not in group_keys:
+        out.append((("chart", "category"), "the chart's category must be a group_by field"))
+    measures = {m.name: m for m in spec.measures}
+    kinds = output_kinds(spec)
+    others = [key for key in group_keys if key not in (category, "currency")]
+    if chart.kind == "pie" and len(chart.values) > 1:
+        out.append((("chart", "values"), "a pie draws one value; give one measure"))
+    for index, value in enumerate(chart.values):
+        at: KeyPath = ("chart", "values", index)
+        measure = measures.get(value)
+        if measure is None:
+            out.append((at, f"{value!r} is not a measure"))
+        elif kinds[value] not in NUMERIC_KINDS:
+            out.append((at, f"{value!r} is {kinds[value]}: a chart draws numbers"))
+        elif chart.kind == "pie" and measure.agg not in ADDITIVE:
+            message = f"a pie splits a whole into parts: {value!r} is an {measure.agg}; use a "
+            out.append((at, message + "count, sum or share, or a bar chart"))
+        elif measure.agg == "avg" and others:
+            message = (
+                f"{value!r} is an average and the rows are also grouped by "
+                f"{', '.join(others)}: averages of several rows cannot be combined into one "
+                "per category; chart a count or sum, or group by the category alone"
+            )
+            out.append((at, message))
+    return out
+
+
+def _fill_problems(spec: ReportSpec) -> list[tuple[KeyPath, str]]:
+    out: list[tuple[KeyPath, str]] = []
+    group_keys = {_canonical(g) for g in spec.group_by}
+    seen: list[str] = []
+    for index, name in enumerate(spec.fill):
+        key = _canonical(name)
+        at: KeyPath = ("fill", index)
+        if key not in FILLABLE:
+            out.append((at, f"{name!r} cannot be filled: fill takes {', '.join(FILLABLE)}"))
+        elif key not in group_keys:
+            out.append((at, f"{name!r} is not in group_by: only a grouping can be filled"))
+        elif key in seen:
+            out.append((at, f"{name!r} is given twice"))
+        seen.append(key)
     return out
 
 

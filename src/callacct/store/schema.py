@@ -18,6 +18,71 @@ NUMBER_CLASSES_DDL = """
     );
 """
 
+# Phone lock (lock/): one row per extension ever locked, with the three reasons a line can be
+# locked (its person, the budget, an admin; the state shown is the strongest) and what the
+# phone system had before the lock (the line's CSS, or the Webex permissions as JSON), which
+# unlocking gives back exactly; every change or attempt as an event; PINs as salted scrypt
+# hashes with their wrong-attempt count; per-machine workstation tokens as SHA-256 hashes
+# (random 256-bit tokens need no slow hash); which phone (device name) is which extension.
+LOCK_TABLES_DDL = """
+    CREATE TABLE locks (
+        extension     VARCHAR PRIMARY KEY,
+        login         VARCHAR,
+        state         VARCHAR NOT NULL,
+        user_locked   BOOLEAN NOT NULL,
+        user_how      VARCHAR,
+        budget_locked BOOLEAN NOT NULL,
+        admin_locked  BOOLEAN NOT NULL,
+        reason        VARCHAR,
+        changed_by    VARCHAR NOT NULL,
+        since         TIMESTAMP NOT NULL,
+        backend       VARCHAR,
+        line_key      VARCHAR,
+        saved         VARCHAR,
+        applied       VARCHAR
+    );
+    CREATE SEQUENCE lock_event_seq START 1;
+    CREATE TABLE lock_events (
+        event_id      BIGINT PRIMARY KEY DEFAULT nextval('lock_event_seq'),
+        happened_at   TIMESTAMP NOT NULL,
+        extension     VARCHAR NOT NULL,
+        login         VARCHAR,
+        actor         VARCHAR NOT NULL,
+        how           VARCHAR NOT NULL,
+        action        VARCHAR NOT NULL,
+        reason        VARCHAR,
+        backend       VARCHAR NOT NULL,
+        result        VARCHAR NOT NULL,
+        message       VARCHAR,
+        state_before  VARCHAR NOT NULL,
+        state_after   VARCHAR NOT NULL,
+        css_before    VARCHAR,
+        css_after     VARCHAR
+    );
+    CREATE TABLE lock_pins (
+        login           VARCHAR PRIMARY KEY,
+        pin_hash        VARCHAR NOT NULL,
+        failed_attempts INTEGER NOT NULL,
+        blocked_until   TIMESTAMP,
+        set_at          TIMESTAMP NOT NULL,
+        set_by          VARCHAR NOT NULL
+    );
+    CREATE TABLE lock_workstations (
+        machine       VARCHAR PRIMARY KEY,
+        login         VARCHAR NOT NULL,
+        token_hash    VARCHAR NOT NULL,
+        created_at    TIMESTAMP NOT NULL,
+        created_by    VARCHAR NOT NULL,
+        last_used_at  TIMESTAMP
+    );
+    CREATE TABLE lock_devices (
+        device        VARCHAR PRIMARY KEY,
+        extension     VARCHAR NOT NULL,
+        source        VARCHAR NOT NULL,
+        updated_at    TIMESTAMP NOT NULL
+    );
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: file ledger, record index, rejects, normalised calls, call quality.
     """
@@ -237,4 +302,6 @@ MIGRATIONS: tuple[str, ...] = (
         since        TIMESTAMP NOT NULL
     );
     """,
+    # 8 (phone lock): locks, lock_events, lock_pins, lock_workstations, lock_devices.
+    LOCK_TABLES_DDL,
 )

@@ -14,7 +14,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -29,15 +29,19 @@ from callacct.i18n import (
     format_percent,
     t,
 )
+from callacct.reports.charts import chart_series
 from callacct.reports.export import formula_like as formula_like
 from callacct.reports.export import neutralise
-from callacct.reports.result import Column, ReportResult
+from callacct.reports.result import Column, ColumnKind, ReportResult
+from callacct.service_numbers import NUMBER_COLUMNS
 
 #: The one formula rule of every output (CSV and xlsx), defined with the CSV writer.
 neutralise_formula = neutralise
 
-# Charts drawn in PDF and HTML show at most this many categories (the first rows).
-CHART_MAX_POINTS: Final = 50
+# Bar charts drawn in PDF and HTML show at most this many categories (the first ones); lines
+# and pies (whose small slices are grouped) at most `LINE_MAX_POINTS`.
+CHART_MAX_POINTS: Final = 100
+LINE_MAX_POINTS: Final = 1000
 TRUE_MARK: Final = "✓"
 FALSE_MARK: Final = "✗"
 
@@ -73,15 +77,25 @@ def iter_rows(result: ReportResult) -> Iterator[tuple[Any, ...]]:
             exprs.append(pl.lit(None).alias(key))
             continue
         dtype = frame.schema[key]
-        labels = value_labels(key, result.language)
         if isinstance(dtype, pl.Datetime) and dtype.time_zone is not None:
             local = pl.col(key).dt.convert_time_zone(result.timezone)
             exprs.append(local.dt.replace_time_zone(None))
-        elif labels and dtype == pl.String:
-            exprs.append(pl.col(key).replace(labels))
         else:
-            exprs.append(pl.col(key))
+            exprs.append(words(result, key, dtype))
     yield from frame.select(exprs).iter_rows(buffer_size=2048)
+
+
+def words(result: ReportResult, key: str, dtype: pl.DataType) -> pl.Expr:
+    """Column `key` as people read it: coded values (a direction, a destination class) in
+    words, conference bridges and other service numbers named; other columns as they are."""
+    column = pl.col(key)
+    if dtype != pl.String:
+        return column
+    if labels := value_labels(key, result.language):
+        return column.replace(labels)
+    if key in NUMBER_COLUMNS:
+        return result.services.label_expr(column, result.language).alias(key)
+    return column
 
 
 def value_labels(key: str, language: str) -> dict[str, str]:
@@ -195,12 +209,13 @@ class SummaryLine:
 
 
 def summary_lines(result: ReportResult) -> list[SummaryLine]:
-    """The filter summary: period, time zone, the filters under a heading, generation time."""
+    """The filter summary: the period (once, when it has a bound), time zone, the other
+    filters under a heading, generation time."""
     language = result.language
-    lines = [
-        SummaryLine(t("ui.period", language), period_text(result)),
-        SummaryLine("", t("ui.times_in", language, zone=result.timezone)),
-    ]
+    lines = []
+    if result.period != (None, None):
+        lines.append(SummaryLine(t("ui.period", language), period_text(result)))
+    lines.append(SummaryLine("", t("ui.times_in", language, zone=result.timezone)))
     if result.filters:
         lines.append(SummaryLine(t("ui.filters", language), "", heading=True))
         lines.extend(SummaryLine(label, value) for label, value in result.filters)
@@ -209,33 +224,56 @@ def summary_lines(result: ReportResult) -> list[SummaryLine]:
     return lines
 
 
+class SeriesData(NamedTuple):
+    """One series as drawn: its label (with its currency), values as floats (None: no value
+    for that category), the kind of its values (the axis's unit) and currency."""
+
+    label: str
+    values: list[float | None]
+    kind: ColumnKind = "number"
+    currency: str | None = None
+
+
 @dataclass(frozen=True)
 class ChartData:
-    """A chart's categories (as texts) and its series (label, values)."""
+    """A chart's categories (as texts) and its series."""
 
     categories: list[str]
-    series: list[tuple[str, list[float]]]
+    series: list[SeriesData]
 
 
-def chart_data(result: ReportResult, limit: int = CHART_MAX_POINTS) -> ChartData | None:
-    """The data of `result.chart` from its first `limit` rows (None without a chart, or when
-    the rows lack one of its columns)."""
+def chart_limit(kind: str) -> int:
+    """How many categories a chart of `kind` draws at most (the first ones): a line follows
+    every day of years, bars stay wide enough to see, a pie groups its small slices."""
+    return LINE_MAX_POINTS if kind in ("line", "pie") else CHART_MAX_POINTS
+
+
+def chart_data(result: ReportResult, limit: int | None = None) -> ChartData | None:
+    """The data of `result.chart`, its first `limit` categories (default: `chart_limit`), in
+    the report's language (None without a chart, or when the rows lack one of its columns)."""
     chart = result.chart
-    if chart is None or not {chart.category, *chart.values} <= set(result.rows.columns):
+    if chart is None:
         return None
+    if chart.categories is None:
+        chart = chart_series(chart, result.rows, result.columns)
+        if chart is None:
+            return None
+    count = chart_limit(chart.kind) if limit is None else limit
     by_key = {column.key: column for column in result.columns}
     category = by_key.get(chart.category) or Column(chart.category, chart.category, "text")
-    frame = result.rows.head(limit)
-    zone = zone_of(result)
-    fmt = text_formatter(category, result.language, zone)
-    labels = value_labels(chart.category, result.language)
-    categories = [
-        fmt(labels.get(value, value) if isinstance(value, str) else value, None)
-        for value in frame.get_column(chart.category).to_list()
+    fmt = text_formatter(category, result.language, zone_of(result))
+    empty = t("ui.none", result.language)
+    values = pl.Series(chart.category, list(chart.categories or ())[:count])
+    if values.dtype == pl.String:
+        values = values.to_frame().select(words(result, chart.category, pl.String())).to_series()
+    categories = [fmt(value, None) or empty for value in values.to_list()]
+    series = [
+        SeriesData(
+            item.label,
+            [None if v is None else float(v) for v in item.values[:count]],
+            item.kind,
+            item.currency,
+        )
+        for item in chart.series
     ]
-    series = []
-    for key in chart.values:
-        label = by_key[key].label if key in by_key else key
-        values = [0.0 if v is None else float(v) for v in frame.get_column(key).to_list()]
-        series.append((label, values))
     return ChartData(categories, series)

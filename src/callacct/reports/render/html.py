@@ -38,7 +38,9 @@ def render_html(result: ReportResult, out: Path) -> None:
     data = chart_data(result)
     if result.chart is not None and data is not None and data.categories:
         svg = chart_svg(result.chart.kind, data, result.chart.title, result.language, result.rtl)
-        chart = {"title": result.chart.title, "svg": Markup(svg)}  # noqa: S704 (escaped in svg.py)
+        # A chart titled as the report needs no caption of its own.
+        caption = "" if result.chart.title == result.title else result.chart.title
+        chart = {"title": caption, "svg": Markup(svg)}  # noqa: S704 (escaped in svg.py)
     template = _ENV.get_template("report.html.j2")
     columns = [
         # Text cells take their direction from their own first letter (dir="auto"): a phone

@@ -15,27 +15,26 @@ shortened with "…"), and the table is cut into one table per page by arithmeti
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
-from functools import cache
 from pathlib import Path
 from typing import Any, Final
 from xml.sax.saxutils import escape
 
 import arabic_reshaper
-from bidi import get_display
-from reportlab.graphics.charts.barcharts import VerticalBarChart
-from reportlab.graphics.charts.legends import Legend
-from reportlab.graphics.charts.linecharts import HorizontalLineChart
-from reportlab.graphics.charts.piecharts import Pie
-from reportlab.graphics.shapes import Drawing
+from bidi.algorithm import get_display
+from reportlab.graphics.shapes import Circle, Drawing, Group, String
+from reportlab.graphics.shapes import Line as PdfLine
+from reportlab.graphics.shapes import PolyLine as PdfPolyLine
+from reportlab.graphics.shapes import Rect as PdfRect
+from reportlab.graphics.shapes import Wedge as PdfWedge
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
@@ -47,11 +46,19 @@ from callacct.reports.render.cells import (
     text_rows,
     text_totals,
 )
+from callacct.reports.render.chartplan import (
+    Dot,
+    Line,
+    PolyLine,
+    Rect,
+    Text,
+    Wedge,
+    pdf_style,
+    plan_chart,
+)
+from callacct.reports.render.metrics import FONT, FONT_BOLD, register_fonts
 from callacct.reports.result import ReportResult
 
-FONT: Final = "CallacctSans"
-FONT_BOLD: Final = "CallacctSans-Bold"
-FONTS_DIR: Final = Path(__file__).parent / "fonts"
 PORTRAIT_MAX_COLUMNS: Final = 7
 TABLE_FONT_SIZE: Final = 7.5
 ROW_HEIGHT: Final = 11.5
@@ -63,17 +70,6 @@ _NUMERIC_KINDS: Final = {"integer", "number", "money", "duration", "percent"}
 _HEADER_BG: Final = colors.HexColor("#1F4E79")
 _STRIPE: Final = colors.HexColor("#F2F6FA")
 _TOTALS_BG: Final = colors.HexColor("#DDEBF7")
-_SERIES_COLOURS: Final = [colors.HexColor(c) for c in
-                          ("#1F77B4", "#FF7F0E", "#2CA02C", "#D62728", "#9467BD", "#8C564B",
-                           "#E377C2", "#7F7F7F", "#BCBD22", "#17BECF")]  # fmt: skip
-
-
-@cache
-def register_fonts() -> None:
-    """Register the shipped DejaVu Sans regular and bold with reportlab (once)."""
-    pdfmetrics.registerFont(TTFont(FONT, str(FONTS_DIR / "DejaVuSans.ttf")))
-    pdfmetrics.registerFont(TTFont(FONT_BOLD, str(FONTS_DIR / "DejaVuSans-Bold.ttf")))
-    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD)
 
 
 def visual(text: str, rtl: bool = False) -> str:
@@ -158,8 +154,9 @@ def render_pdf(result: ReportResult, out: Path) -> None:
     story.append(Spacer(1, 5 * mm))
     chart = chart_data(result)
     if result.chart is not None and chart is not None and chart.categories:
-        story.append(layout.paragraph(result.chart.title, layout.bold))
-        story.append(_chart_drawing(result.chart.kind, chart, layout))
+        if result.chart.title != result.title:  # else the report's title says it
+            story.append(layout.paragraph(result.chart.title, layout.bold))
+        story.append(chart_drawing(result.chart.kind, chart, layout, result.language))
         story.append(Spacer(1, 5 * mm))
     story.extend(_rows_table(result, layout))
     doc = SimpleDocTemplate(
@@ -338,69 +335,48 @@ class _PagedTable(Flowable):  # type: ignore[misc]
         return table
 
 
-def _chart_drawing(kind: str, data: ChartData, layout: _Layout) -> Drawing:
-    categories = [visual(c, layout.rtl) for c in data.categories]
-    series = [(visual(label, layout.rtl), values) for label, values in data.series]
-    if layout.rtl:
-        categories = categories[::-1]
-        series = [(label, values[::-1]) for label, values in series]
-    width, height = layout.width, 190.0
-    drawing = Drawing(width, height)
-    if kind == "pie":
-        pie = Pie()
-        pie.x, pie.y, pie.width, pie.height = 20, 15, height - 30, height - 30
-        pie.data = [max(value, 0.0) for value in series[0][1]] if series else []
-        if not any(pie.data):
-            return drawing
-        pie.labels = None
-        for i in range(len(pie.data)):
-            pie.slices[i].fillColor = _SERIES_COLOURS[i % len(_SERIES_COLOURS)]
-            pie.slices[i].strokeColor = colors.white
-        drawing.add(pie)
-        legend = Legend()
-        legend.x, legend.y = height + 10, height - 10
-        legend.fontName, legend.fontSize = FONT, 7
-        legend.columnMaximum = 12
-        legend.alignment = "right"
-        legend.colorNamePairs = [
-            (_SERIES_COLOURS[i % len(_SERIES_COLOURS)], name[:40])
-            for i, name in enumerate(categories)
-        ]
-        drawing.add(legend)
-        return drawing
-    chart: Any = VerticalBarChart() if kind == "bar" else HorizontalLineChart()
-    chart.x, chart.y, chart.width, chart.height = 45, 45, width - 60, height - 60
-    chart.data = [values for _, values in series]
-    chart.categoryAxis.categoryNames = [name[:18] for name in categories]
-    chart.categoryAxis.labels.fontName = FONT
-    chart.categoryAxis.labels.fontSize = 6.5
-    if len(categories) > 8:
-        chart.categoryAxis.labels.angle = 35
-        chart.categoryAxis.labels.boxAnchor = "ne"
-    chart.valueAxis.labels.fontName = FONT
-    chart.valueAxis.labels.fontSize = 7
-    chart.valueAxis.valueMin = min(0.0, *(min(v, default=0.0) for _, v in series))
-    for i in range(len(series)):
-        colour = _SERIES_COLOURS[i % len(_SERIES_COLOURS)]
-        if kind == "bar":
-            chart.bars[i].fillColor = colour
-            chart.bars[i].strokeColor = None
-        else:
-            chart.lines[i].strokeColor = colour
-            chart.lines[i].strokeWidth = 1.5
-    drawing.add(chart)
-    if len(series) > 1:
-        legend = Legend()
-        legend.x, legend.y = 50, height - 2
-        legend.fontName, legend.fontSize = FONT, 7
-        legend.alignment = "right"
-        legend.columnMaximum = 1
-        legend.deltax = 110
-        legend.colorNamePairs = [
-            (_SERIES_COLOURS[i % len(_SERIES_COLOURS)], label) for i, (label, _) in
-            enumerate(series)
-        ]  # fmt: skip
-        drawing.add(legend)
+def chart_drawing(kind: str, data: ChartData, layout: _Layout, language: str) -> Drawing:
+    """The chart as a reportlab drawing: the shapes `chartplan` lays out (as the HTML page
+    draws them), y turned upwards, Arabic text shaped and in visual order."""
+    plan = plan_chart(kind, data, pdf_style(layout.width), language, rtl=layout.rtl)
+    height = plan.height
+    drawing = Drawing(plan.width, height)
+    for shape in plan.shapes:
+        if isinstance(shape, Text):
+            text = String(0, 0, visual(shape.text, layout.rtl), fontName=FONT_BOLD if shape.bold
+                          else FONT, fontSize=shape.size, textAnchor=shape.anchor,
+                          fillColor=colors.HexColor(shape.fill))  # fmt: skip
+            turn = math.radians(shape.angle)
+            cos, sin = math.cos(turn), math.sin(turn)
+            drawing.add(Group(text, transform=(cos, sin, -sin, cos, shape.x, height - shape.y)))
+        elif isinstance(shape, Rect):
+            fill = colors.HexColor(shape.fill)
+            bottom = height - shape.y - shape.h
+            drawing.add(
+                PdfRect(shape.x, bottom, shape.w, shape.h, fillColor=fill, strokeColor=None)
+            )
+        elif isinstance(shape, Line):
+            drawing.add(PdfLine(shape.x1, height - shape.y1, shape.x2, height - shape.y2,
+                                strokeColor=colors.HexColor(shape.stroke),
+                                strokeWidth=shape.width * 0.6))  # fmt: skip
+        elif isinstance(shape, PolyLine):
+            points = [v for x, y in shape.points for v in (x, height - y)]
+            drawing.add(PdfPolyLine(points, strokeColor=colors.HexColor(shape.stroke),
+                                    strokeWidth=shape.width * 0.6, strokeLineJoin=1))  # fmt: skip
+        elif isinstance(shape, Dot):
+            fill = colors.HexColor(shape.fill)
+            drawing.add(
+                Circle(shape.x, height - shape.y, shape.r, fillColor=fill, strokeColor=None)
+            )
+        elif isinstance(shape, Wedge):
+            fill = colors.HexColor(shape.fill)
+            if shape.end - shape.start >= 359.999:
+                drawing.add(Circle(shape.cx, height - shape.cy, shape.r, fillColor=fill,
+                                   strokeColor=colors.white))  # fmt: skip
+            else:
+                drawing.add(PdfWedge(shape.cx, height - shape.cy, shape.r, 90 - shape.end,
+                                     90 - shape.start, fillColor=fill, strokeColor=colors.white,
+                                     strokeWidth=0.5))  # fmt: skip
     return drawing
 
 

@@ -29,13 +29,23 @@ from xlsxwriter.worksheet import Worksheet
 from callacct.i18n import t
 from callacct.i18n.formats import conventions, currency_digits, currency_sign
 from callacct.reports.render.cells import (
+    ChartData,
+    SeriesData,
+    chart_data,
     currency_index,
     formula_like,
     iter_rows,
     row_keys,
     summary_lines,
     text_formatter,
+    words,
     zone_of,
+)
+from callacct.reports.render.chartplan import (
+    label_layout,
+    pie_slices,
+    slice_colours,
+    value_ticks,
 )
 from callacct.reports.result import Column, ReportResult
 
@@ -79,6 +89,25 @@ def sheet_name(text: str, fallback: str) -> str:
     """`text` made a valid sheet name (31 characters, none of []:*?/\\)."""
     name = re.sub(r"[\[\]:*?/\\]", " ", text).strip().strip("'")[:31].strip()
     return name or fallback[:31]
+
+
+def _distinct(names: list[str]) -> list[str]:
+    """`names` made distinct as Excel compares sheet names (case-insensitively): a repeated
+    name gets " (2)", " (3)", ...
+
+    >>> _distinct(["Filters", "filters", "Chart"])
+    ['Filters', 'filters (2)', 'Chart']
+    """
+    taken: set[str] = set()
+    out = []
+    for name in names:
+        candidate, number = name, 1
+        while candidate.casefold() in taken:
+            number += 1
+            candidate = sheet_name(f"{name[:26]} ({number})", f"Sheet {number}")
+        taken.add(candidate.casefold())
+        out.append(candidate)
+    return out
 
 
 class _Formats:
@@ -213,6 +242,8 @@ def excel_rows(result: ReportResult) -> Iterator[tuple[Any, ...]]:
             value = since.dt.total_days().cast(pl.Float64)
         elif kind == "duration" and dtype.is_integer():
             value = value / _SECONDS_PER_DAY
+        elif dtype == pl.String:
+            value = words(result, key, dtype)  # coded values in words, as in PDF and HTML
         exprs.append(value.alias(key))
     yield from frame.select(exprs).iter_rows(buffer_size=2048)
 
@@ -244,18 +275,31 @@ def render_xlsx(result: ReportResult, out: Path) -> None:
     )
     book.set_properties({"title": result.title, "subject": result.description})
     try:
-        rows_name = sheet_name(result.title, result.name or "Report")
-        summary_name = sheet_name(t("ui.filters", result.language), "Filters")
-        if summary_name.casefold() == rows_name.casefold():
-            summary_name = sheet_name(f"{summary_name[:27]} (2)", "Filters (2)")
-        _rows_sheet(book, rows_name, result, _Formats(book, result.language, zone_of(result)))
+        rows_name, summary_name, chart_name = _distinct(
+            [
+                sheet_name(result.title, result.name or "Report"),
+                sheet_name(t("ui.filters", result.language), "Filters"),
+                sheet_name(t("ui.chart_data", result.language), "Chart data"),
+            ]
+        )
+        data = chart_data(result, limit=XLSX_CHART_MAX_POINTS)
+        charted = data is not None and bool(data.categories) and bool(data.series)
+        formats = _Formats(book, result.language, zone_of(result))
+        _rows_sheet(book, rows_name, result, formats, chart_name, charted)
         _summary_sheet(book, summary_name, result)
+        if charted:
+            _chart_sheet(book, chart_name, result)
     finally:
         book.close()
 
 
 def _rows_sheet(
-    book: xlsxwriter.Workbook, name: str, result: ReportResult, formats: _Formats
+    book: xlsxwriter.Workbook,
+    name: str,
+    result: ReportResult,
+    formats: _Formats,
+    chart_name: str,
+    charted: bool,
 ) -> None:
     sheet = book.add_worksheet(name)
     if result.rtl:
@@ -286,8 +330,10 @@ def _rows_sheet(
     sheet.freeze_panes(1, 0)
     if result.totals is not None and columns:
         _totals_row(sheet, result, formats, totals_row)
-    if result.chart is not None and last > 0:
-        _chart(book, sheet, name, result, last)
+    if charted:
+        _chart(book, sheet, chart_name, result, len(columns) + 1)
+    sheet.set_landscape()
+    sheet.fit_to_pages(1, 0)
 
 
 def _totals_row(sheet: Worksheet, result: ReportResult, formats: _Formats, row: int) -> None:
@@ -310,32 +356,172 @@ def _totals_row(sheet: Worksheet, result: ReportResult, formats: _Formats, row: 
             sheet.write_string(row + offset, 0, text, formats.get(None, True))
 
 
+_CHART_WIDTH: Final = (520, 1100)  # px, least and most
+_CHART_HEIGHT: Final = 360  # px
+_PIE_SIZE: Final = (520, 320)  # px
+_CHART_FONT_PX: Final = 9 * 96 / 72 * 0.95  # Excel's 9 pt axis labels, in DejaVu Sans widths
+
+
+#: Room of a chart not given to its categories: the value axis's labels and the margins.
+_CHART_FRAME: Final = 80  # px
+
+
+def _chart_width(count: int) -> int:
+    """A chart wide enough for its categories: about 20 px each, within `_CHART_WIDTH`."""
+    least, most = _CHART_WIDTH
+    return max(least, min(most, _CHART_FRAME + 20 * count))
+
+
+def _axis_format(data: ChartData, language: str) -> str:
+    """The value axis's number format: the first series' unit; money with its currency's
+    sign only when every series is in that currency."""
+    series = data.series[0]
+    if series.kind == "money":
+        currencies = {s.currency for s in data.series}
+        return money_format(series.currency if len(currencies) == 1 else None, language)
+    return {"integer": "#,##0", "duration": "[h]:mm", "percent": "0%"}.get(series.kind, "#,##0.##")
+
+
+def _axis_scale(series: SeriesData) -> float:
+    """Cells hold durations in days and percentages as fractions: the chart's axis too."""
+    return {"duration": 1 / _SECONDS_PER_DAY, "percent": 1 / 100}.get(series.kind, 1.0)
+
+
 def _chart(
-    book: xlsxwriter.Workbook, sheet: Worksheet, name: str, result: ReportResult, last: int
+    book: xlsxwriter.Workbook, sheet: Worksheet, data_sheet: str, result: ReportResult, col: int
 ) -> None:
+    """The native chart(s) beside the rows, drawn from the chart-data sheet (`_chart_sheet`):
+    one series per measure and currency; one pie per currency."""
     spec = result.chart
+    data = chart_data(result, limit=XLSX_CHART_MAX_POINTS)
     assert spec is not None
-    keys = [column.key for column in result.columns]
-    if spec.category not in keys or not all(key in keys for key in spec.values):
+    assert data is not None
+    count = len(data.categories)
+    if spec.kind == "pie":
+        pies = _pies(data)
+        colours = slice_colours(pies)
+        for number, slices in enumerate(pies):
+            chart = book.add_chart({"type": "pie"})
+            assert chart is not None
+            start, rows = 3 * number, len(slices)
+            chart.add_series(
+                {
+                    "name": [data_sheet, 0, start + 1],
+                    "categories": [data_sheet, 1, start, rows, start],
+                    "values": [data_sheet, 1, start + 1, rows, start + 1],
+                    "data_labels": {"percentage": True, "position": "best_fit"},
+                    "points": [{"fill": {"color": colours[index]}} for index, _ in slices],
+                }
+            )
+            chart.set_title({"name": data.series[number].label})
+            chart.set_legend({"position": "right"})
+            width, height = _PIE_SIZE
+            chart.set_size({"width": width, "height": height})
+            sheet.insert_chart(1, col, chart, {"y_offset": number * (height + 16)})
         return
-    last = min(last, XLSX_CHART_MAX_POINTS)
     chart = book.add_chart({"type": _CHART_TYPES[spec.kind]})
     assert chart is not None
-    category = keys.index(spec.category)
-    values = spec.values[:1] if spec.kind == "pie" else spec.values
-    for key in values:
-        col = keys.index(key)
+    for number in range(len(data.series)):
         chart.add_series(
             {
-                "name": [name, 0, col],
-                "categories": [name, 1, category, last, category],
-                "values": [name, 1, col, last, col],
+                "name": [data_sheet, 0, number + 1],
+                "categories": [data_sheet, 1, 0, count, 0],
+                "values": [data_sheet, 1, number + 1, count, number + 1],
+                **({"marker": {"type": "circle", "size": 4}} if spec.kind == "line" else {}),
             }
         )
+    width = _chart_width(count)
+    slot = (width - _CHART_FRAME) / max(count, 1)
+    step, angle = label_layout(data.categories, slot, _CHART_FONT_PX)
+    chart.set_x_axis(
+        {
+            "interval_unit": step,
+            "num_font": {"rotation": -int(angle)},
+            **({"interval_tick": step} if step > 1 else {}),
+        }
+    )
+    first = data.series[0]
+    values = [v for s in data.series for v in s.values if v is not None]
+    ticks, _ = value_ticks(min([0.0, *values]), max([0.0, *values]), first.kind)
+    scale = _axis_scale(first)
+    chart.set_y_axis(
+        {
+            "num_format": _axis_format(data, result.language),
+            "min": ticks[0] * scale,
+            "max": ticks[-1] * scale,
+            "major_unit": (ticks[1] - ticks[0]) * scale,
+            "major_gridlines": {"visible": True, "line": {"color": "#DDDDDD"}},
+        }
+    )
     chart.set_title({"name": spec.title})
-    if spec.kind != "pie" and len(values) == 1:
+    if len(data.series) > 1:
+        chart.set_legend({"position": "top"})
+    else:
         chart.set_legend({"none": True})
-    sheet.insert_chart(1, len(keys) + 1, chart, {"x_scale": 1.5, "y_scale": 1.5})
+    chart.set_size({"width": width, "height": _CHART_HEIGHT})
+    sheet.insert_chart(1, col, chart)
+
+
+def _pies(data: ChartData) -> list[list[tuple[int | None, float]]]:
+    """Each pie's slices, as the PDF and HTML pies have them."""
+    return [pie_slices(series.values) for series in data.series]
+
+
+def _chart_sheet(book: xlsxwriter.Workbook, name: str, result: ReportResult) -> None:
+    """The data the chart draws, as a table: a category per row and a column per series (per
+    measure and currency), or a block of (category, value) per pie."""
+    data = chart_data(result, limit=XLSX_CHART_MAX_POINTS)
+    assert result.chart is not None
+    assert data is not None
+    sheet = book.add_worksheet(name)
+    if result.rtl:
+        sheet.right_to_left()
+    header = book.add_format(_HEADER)
+    formats = _Formats(book, result.language, zone_of(result))
+    by_key = {column.key: column for column in result.columns}
+    category_label = by_key[result.chart.category].label if result.chart.category in by_key else ""
+    other = t("ui.other", result.language)
+
+    def writer(series: SeriesData) -> _Writer:
+        return _writer(sheet, Column("value", series.label, series.kind, series.currency), formats)
+
+    def text(row: int, col: int, value: str) -> None:
+        quoted = formats.get(None, quoted=True) if formula_like(value) else None
+        sheet.write_string(row, col, value, quoted)
+
+    if result.chart.kind == "pie":
+        pies = _pies(data)
+        for n, series in enumerate(data.series):
+            sheet.set_column(3 * n, 3 * n, 24)
+            sheet.set_column(3 * n + 1, 3 * n + 1, 16)
+            sheet.write_string(0, 3 * n, category_label, header)
+            sheet.write_string(0, 3 * n + 1, series.label, header)
+        for row in range(max((len(slices) for slices in pies), default=0)):
+            for n, slices in enumerate(pies):
+                if row < len(slices):
+                    index, value = slices[row]
+                    text(row + 1, 3 * n, other if index is None else data.categories[index])
+                    writer(data.series[n])(row + 1, 3 * n + 1, _cell(value, data.series[n]), None)
+        return
+    sheet.set_column(0, 0, 24)
+    sheet.set_column(1, len(data.series), 16)
+    sheet.write_string(0, 0, category_label, header)
+    for n, series in enumerate(data.series):
+        sheet.write_string(0, n + 1, series.label, header)
+    writers = [writer(series) for series in data.series]
+    for row, category in enumerate(data.categories, start=1):
+        text(row, 0, category)
+        for n, series in enumerate(data.series):
+            writers[n](row, n + 1, _cell(series.values[row - 1], series), None)
+
+
+def _cell(value: float | None, series: SeriesData) -> Any:
+    """A chart value as its cell takes it: seconds stay whole, other numbers exact text."""
+    if value is None:
+        return None
+    if series.kind in ("integer", "duration"):
+        return round(value)
+    return Decimal(repr(value))
 
 
 def _summary_sheet(book: xlsxwriter.Workbook, name: str, result: ReportResult) -> None:

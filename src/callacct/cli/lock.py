@@ -1,0 +1,637 @@
+"""`callacct lock`: lock and unlock extensions, status, history, PINs, sync with the phone
+system, the phone map, workstation tokens, the phone service and the AXL stand-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import ssl
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from callacct.cli._app import app
+from callacct.cli._context import as_login_of, workspace_from
+from callacct.cli._options import count_option
+from callacct.cli._output import ProgressLine, console, err_console, print_json, styled
+from callacct.errors import LockError, UsageError
+from callacct.lock import ChangeReport, LockService
+from callacct.lock.backends import backend_names
+from callacct.lock.devices import (
+    check_device,
+    learn_devices,
+    list_devices,
+    remove_device,
+    set_device,
+)
+from callacct.lock.records import now_utc
+from callacct.lock.workstations import (
+    add_workstation,
+    check_machine,
+    list_workstations,
+    remove_workstation,
+)
+
+lock_app = typer.Typer(
+    name="lock",
+    no_args_is_help=True,
+    help="Phone lock: lock and unlock extensions (CUCM AXL, Webex Calling or dry-run: "
+    f"{', '.join(backend_names())}), admin locks, PINs, the IP-phone service.\n\n"
+    "Example: callacct --as helpdesk lock on 2001 --admin --reason 'left the company'",
+)
+app.add_typer(lock_app)
+pin_app = typer.Typer(
+    name="pin",
+    no_args_is_help=True,
+    help="Personal PINs for the phone menu.\n\nExample: callacct --as alice lock pin set",
+)
+device_app = typer.Typer(
+    name="device",
+    no_args_is_help=True,
+    help="Which phone (device name) is which extension.\n\nExample: callacct lock device learn",
+)
+workstation_app = typer.Typer(
+    name="workstation",
+    no_args_is_help=True,
+    help="Workstations whose logoff/logon lock and unlock their person's phone.\n\n"
+    "Example: callacct lock workstation add PC-0042 --user alice",
+)
+lock_app.add_typer(pin_app)
+lock_app.add_typer(device_app)
+lock_app.add_typer(workstation_app)
+
+Extensions = Annotated[
+    list[str] | None, typer.Argument(help="Extensions.", show_default=False, metavar="[EXT]...")
+]
+Users = Annotated[
+    list[str] | None,
+    typer.Option("--user", metavar="LOGIN", help="Every extension of this person (repeatable)."),
+]
+Department = Annotated[
+    str | None, typer.Option("--department", help="Every extension of this department.")
+]
+Admin = Annotated[
+    bool,
+    typer.Option("--admin", help="An admin lock: the person cannot lift it (admins, supervisors)."),
+]
+Reason = Annotated[str | None, typer.Option("--reason", help="Why (kept in the history).")]
+Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+
+
+def _service(ctx: typer.Context, *, write: bool) -> AbstractContextManager[LockService]:
+    """The lock service acting as --as (else the operator), through the API."""
+    return workspace_from(ctx).lock_service(write=write)
+
+
+def _change(
+    ctx: typer.Context,
+    action: str,
+    extensions: list[str] | None,
+    users: list[str] | None,
+    department: str | None,
+    admin: bool,
+    reason: str | None,
+    as_json: bool,
+) -> None:
+    line = ProgressLine()
+    with _service(ctx, write=True) as service, line.running():
+        service.progress = line
+        do = service.lock if action == "lock" else service.unlock
+        report = do(
+            extensions=extensions or [],
+            logins=users or [],
+            department=department,
+            kind="admin" if admin else "user",
+            reason=reason,
+        )
+    _show_change(report, as_json)
+
+
+def _show_change(report: ChangeReport, as_json: bool) -> None:
+    if as_json:
+        print_json(report.to_dict())
+        if not report.ok:
+            raise typer.Exit(1)
+        return
+    if len(report.outcomes) == 1 and not report.ok:
+        outcome = report.outcomes[0]
+        raise LockError(f"{outcome.extension}: {outcome.message}")
+    table = Table(title=f"lock: {report.action}")
+    for column in ("extension", "person", "result", "before", "after", "message"):
+        table.add_column(column)
+    for o in report.outcomes:
+        style = "" if o.ok else "red"
+        table.add_row(
+            o.extension,
+            o.login or "",
+            o.result,
+            o.state_before,
+            o.state_after,
+            o.message,
+            style=style,
+        )
+    console.print(table)
+    counts = ", ".join(f"{n} {name}" for name, n in report.counts().items() if n)
+    console.print(counts)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@lock_app.command("on")
+def on_command(
+    ctx: typer.Context,
+    extensions: Extensions = None,
+    users: Users = None,
+    department: Department = None,
+    admin: Admin = False,
+    reason: Reason = None,
+    as_json: Json = False,
+) -> None:
+    """Lock extensions: outgoing external calls are blocked, emergency numbers still work.
+
+    People lock their own extensions; supervisors those of the people in their scope;
+    admins any. --admin sets an admin lock, which the person cannot lift. A line whose lock
+    the phone system refused stays as it was (exit code 1).
+
+    Examples:
+      callacct --as alice lock on 2001
+      callacct --as helpdesk lock on --user bob --admin --reason "left the company"
+      callacct lock on --department Sales --admin --reason audit
+    """
+    _change(ctx, "lock", extensions, users, department, admin, reason, as_json)
+
+
+@lock_app.command("off")
+def off_command(
+    ctx: typer.Context,
+    extensions: Extensions = None,
+    users: Users = None,
+    department: Department = None,
+    admin: Admin = False,
+    reason: Reason = None,
+    as_json: Json = False,
+) -> None:
+    """Unlock extensions: the line gets back exactly the setting it had before the lock.
+
+    Without --admin this lifts the person's own lock; --admin lifts an admin lock (admins and
+    supervisors of the person). A budget lock is lifted only by the budget module.
+
+    Examples:
+      callacct --as alice lock off 2001
+      callacct --as helpdesk lock off 2002 --admin --reason "back at work"
+    """
+    _change(ctx, "unlock", extensions, users, department, admin, reason, as_json)
+
+
+@lock_app.command("status")
+def status_command(
+    ctx: typer.Context,
+    department: Department = None,
+    users: Users = None,
+    as_json: Json = False,
+) -> None:
+    """Everyone in your scope with the lock state of each extension.
+
+    Examples:
+      callacct --as carol lock status
+      callacct lock status --department Sales --json
+    """
+    with _service(ctx, write=False) as service:
+        rows = service.status(department=department, logins=users or [])
+    if as_json:
+        print_json([row.to_dict() for row in rows])
+        return
+    table = Table(title="lock status")
+    for column in (
+        "extension",
+        "person",
+        "name",
+        "department",
+        "state",
+        "since",
+        "by",
+        "reason",
+        "backend",
+        "PIN",
+    ):
+        table.add_column(column)
+    for row in rows:
+        pin = "blocked" if row.pin_blocked_until else ("set" if row.pin_set else "-")
+        table.add_row(
+            row.extension,
+            row.login or "",
+            row.name or "",
+            row.department or "",
+            row.state,
+            _when(row.since),
+            row.changed_by or "",
+            row.reason or "",
+            row.backend,
+            pin,
+            style="" if row.state == "unlocked" else "yellow",
+        )
+    console.print(table)
+
+
+def _when(value: dt.datetime | None) -> str:
+    return "" if value is None else value.strftime("%Y-%m-%d %H:%M UTC")
+
+
+@lock_app.command("history")
+def history_command(
+    ctx: typer.Context,
+    user: Annotated[str | None, typer.Option("--user", metavar="LOGIN", help="Whose.")] = None,
+    extension: Annotated[str | None, typer.Option("--ext", help="Which extension.")] = None,
+    limit: Annotated[int, count_option("--limit", "Events shown, newest first.")] = 50,
+    as_json: Json = False,
+) -> None:
+    """Lock events (changes, refusals, failures) within your scope, newest first.
+
+    Examples:
+      callacct lock history --ext 2001
+      callacct --as carol lock history --json
+    """
+    with _service(ctx, write=False) as service:
+        events = service.history(extension=extension, login=user, limit=limit)
+    if as_json:
+        print_json([event.to_dict() for event in events])
+        return
+    table = Table(title="lock history")
+    for column in (
+        "when",
+        "extension",
+        "person",
+        "by",
+        "how",
+        "action",
+        "result",
+        "state",
+        "CSS",
+        "reason / message",
+    ):
+        table.add_column(column)
+    for e in events:
+        css = f"{e.css_before or ''} → {e.css_after or ''}" if e.css_before or e.css_after else ""
+        table.add_row(
+            _when(e.happened_at),
+            e.extension,
+            e.login or "",
+            e.actor,
+            e.how,
+            e.action,
+            e.result,
+            f"{e.state_before} → {e.state_after}",
+            css,
+            " / ".join(x for x in (e.reason, e.message) if x),
+            style="" if e.result == "changed" else "red",
+        )
+    console.print(table)
+
+
+@lock_app.command("sync")
+def sync_command(ctx: typer.Context, department: Department = None, as_json: Json = False) -> None:
+    """Compare each line in your scope with the phone system.
+
+    Reads each line from the phone system and reports where it differs from what callacct
+    believes; changes nothing. Exit code 1 when a line differs.
+
+    Example: callacct lock sync --department Sales
+    """
+    with _service(ctx, write=False) as service:
+        report = service.sync(department=department)
+    if as_json:
+        print_json(report.to_dict())
+    else:
+        table = Table(title=f"lock sync: {len(report.drift)} of {len(report.items)} lines differ")
+        for column in ("extension", "person", "callacct", "backend", "phone system", "message"):
+            table.add_column(column)
+        for item in report.items:
+            table.add_row(
+                item.extension,
+                item.login or "",
+                item.state,
+                item.backend,
+                item.actual or "",
+                item.message,
+                style="red" if item.drift else "",
+            )
+        console.print(table)
+    if report.drift:
+        raise typer.Exit(1)
+
+
+# -- PINs -----------------------------------------------------------------------------------
+
+
+def _ask_pin(prompt: str) -> str:
+    value: str = typer.prompt(prompt, hide_input=True)
+    return value.strip()
+
+
+@pin_app.command("set")
+def pin_set_command(
+    ctx: typer.Context,
+    user: Annotated[
+        str | None, typer.Option("--user", metavar="LOGIN", help="Whose PIN (default: yours).")
+    ] = None,
+) -> None:
+    """Set a PIN for the phone menu, typed twice without being shown. Changing your own PIN
+    asks for the current one; admins and supervisors set the PIN of people in their scope.
+
+    Examples:
+      callacct --as alice lock pin set
+      callacct --as helpdesk lock pin set --user bob
+    """
+    login = user or as_login_of(ctx)
+    if login is None:
+        raise UsageError("whose PIN? give --user LOGIN (or run as the person with --as)")
+    with _service(ctx, write=True) as service:
+        own = login == service.actor.scope.login and service.actor.scope.role != "admin"
+        old = _ask_pin("Current PIN") if own else None
+        new = _ask_pin("New PIN")
+        if _ask_pin("New PIN again") != new:
+            raise UsageError("the two new PINs differ; nothing was changed")
+        service.set_pin(login, new, old_pin=old)
+    console.print(f"PIN of {login} set.")
+
+
+@pin_app.command("reset")
+def pin_reset_command(
+    ctx: typer.Context,
+    user: Annotated[str, typer.Option("--user", metavar="LOGIN", help="Whose PIN.")],
+) -> None:
+    """Remove a person's PIN and any block after wrong PINs (admins and supervisors); they
+    have no PIN until one is set again.
+
+    Example: callacct --as helpdesk lock pin reset --user bob
+    """
+    with _service(ctx, write=True) as service:
+        had = service.reset_pin(user)
+    console.print(f"PIN of {user} removed." if had else f"{user} had no PIN.")
+
+
+# -- devices ----------------------------------------------------------------------------------
+
+
+@device_app.command("set")
+def device_set_command(
+    ctx: typer.Context,
+    device: Annotated[str, typer.Argument(help="Device name, e.g. SEP001122334455.")],
+    extension: Annotated[str, typer.Argument(help="Its extension.")],
+) -> None:
+    """Tie a phone to an extension (overrides what CDRs say).
+
+    Example: callacct lock device set SEP001122334455 2001
+    """
+    check_device(device)
+    with (
+        workspace_from(ctx).admin_store("lock device set", write=True) as store,
+        store.transaction() as con,
+    ):
+        set_device(con, device, extension, now=now_utc())
+    console.print(f"{device} → {extension}")
+
+
+@device_app.command("remove")
+def device_remove_command(
+    ctx: typer.Context, device: Annotated[str, typer.Argument(help="Device name.")]
+) -> None:
+    """Forget a phone.
+
+    Example: callacct lock device remove SEP001122334455
+    """
+    with (
+        workspace_from(ctx).admin_store("lock device remove", write=True) as store,
+        store.transaction() as con,
+    ):
+        found = remove_device(con, device)
+    if not found:
+        raise UsageError(f"{device!r} is not in the phone map; see 'callacct lock device list'")
+    console.print(f"{device} removed.")
+
+
+@device_app.command("learn")
+def device_learn_command(ctx: typer.Context, as_json: Json = False) -> None:
+    """Map every phone in the CDRs to the extension of its latest outgoing call (phones set
+    by hand are kept).
+
+    Example: callacct lock device learn
+    """
+    with (
+        workspace_from(ctx).admin_store("lock device learn", write=True) as store,
+        store.transaction() as con,
+    ):
+        count = learn_devices(con, now=now_utc())
+    if as_json:
+        print_json({"learnt": count})
+    else:
+        console.print(f"{count:,} phones mapped from the CDRs.")
+
+
+@device_app.command("list")
+def device_list_command(ctx: typer.Context, as_json: Json = False) -> None:
+    """The phone map.
+
+    Example: callacct lock device list --json
+    """
+    with workspace_from(ctx).admin_store("lock device list", write=False) as store:
+        rows = list_devices(store.con)
+    _rows(rows, as_json, "phones")
+
+
+def _rows(rows: list[dict[str, Any]], as_json: bool, title: str) -> None:
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=title)
+    for column in rows[0] if rows else ("-",):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row.values()))
+    console.print(table)
+
+
+# -- workstations ------------------------------------------------------------------------------
+
+
+@workstation_app.command("add")
+def workstation_add_command(
+    ctx: typer.Context,
+    machine: Annotated[str, typer.Argument(help="Machine name, e.g. PC-0042.")],
+    user: Annotated[str, typer.Option("--user", metavar="LOGIN", help="Whose phone it locks.")],
+) -> None:
+    """Add a workstation and print its token, once: put it in the machine's hook script
+    (docs/lock.md). Adding a machine again gives it a new token.
+
+    Example: callacct lock workstation add PC-0042 --user alice
+    """
+    check_machine(machine)
+    workspace = workspace_from(ctx)
+    with (
+        workspace.holding(write=True),
+        workspace.admin_store("lock workstation add", write=True) as store,
+        workspace.lock_service(write=True) as service,
+    ):
+        service.targets(logins=[user])  # a person the admin may name
+        with store.transaction() as con:
+            by = workspace.as_login or "operator"
+            token = add_workstation(con, machine, user, by=by, now=now_utc())
+    err_console.print(f"token of {machine} (shown once; keep it secret):")
+    console.print(token)
+
+
+@workstation_app.command("remove")
+def workstation_remove_command(
+    ctx: typer.Context, machine: Annotated[str, typer.Argument(help="Machine name.")]
+) -> None:
+    """Remove a workstation: its token no longer works.
+
+    Example: callacct lock workstation remove PC-0042
+    """
+    with (
+        workspace_from(ctx).admin_store("lock workstation remove", write=True) as store,
+        store.transaction() as con,
+    ):
+        found = remove_workstation(con, machine)
+    if not found:
+        raise UsageError(f"{machine!r} is not a workstation; see 'callacct lock workstation list'")
+    console.print(f"{machine} removed.")
+
+
+@workstation_app.command("list")
+def workstation_list_command(ctx: typer.Context, as_json: Json = False) -> None:
+    """Workstations and whose phone each locks (tokens are never shown again).
+
+    Example: callacct lock workstation list
+    """
+    with workspace_from(ctx).admin_store("lock workstation list", write=False) as store:
+        rows = list_workstations(store.con)
+    _rows(rows, as_json, "workstations")
+
+
+# -- servers -----------------------------------------------------------------------------------
+
+RunFor = Annotated[
+    float | None,
+    typer.Option("--run-for", min=0.01, max=31_536_000.0, help="Stop after this many seconds."),
+]
+
+
+@lock_app.command("serve")
+def serve_command(
+    ctx: typer.Context,
+    address: Annotated[
+        str | None, typer.Option(help="Address (default: lock.serve.address).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(min=0, max=65535, help="Port (default: lock.serve.port).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Check the settings and the store, then exit.")
+    ] = False,
+    run_for: RunFor = None,
+) -> None:
+    """Serve the IP-phone service and the workstation endpoint.
+
+    Serves /ipps/menu/DEVICE (Cisco IP-phone XML) and /workstation/EVENT until interrupted.
+    In CUCM, the phone service URL is http://HOST:PORT/ipps/menu/#DEVICENAME#.
+
+    Examples:
+      callacct lock serve
+      callacct lock serve --address 0.0.0.0 --port 8480
+      callacct lock serve --check
+    """
+    from callacct.web.app import check_serve, serve
+
+    workspace = workspace_from(ctx)
+    if check:
+        print_json(check_serve(workspace.files))
+        return
+    https = bool(workspace.settings.lock.serve.tls_cert)
+    host = address or workspace.settings.lock.serve.address
+
+    def started(bound: int) -> None:
+        scheme = "https" if https else "http"
+        err_console.print(
+            f"serving {scheme}://{host}:{bound}/ipps/menu/#DEVICENAME# (Ctrl-C stops)"
+        )
+
+    serve(workspace.files, address=address, port=port, run_for=run_for, on_start=started)
+
+
+@lock_app.command("stand-in")
+def standin_command(
+    address: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: any free port).")] = 8443,
+    lines: Annotated[
+        str, typer.Option(help="Lines it holds: numbers and ranges, e.g. 2000-2599,3000-3399.")
+    ] = "2000-2599,3000-3399",
+    partition: Annotated[str, typer.Option(help="Their route partition.")] = "PT_Internal",
+    css: Annotated[str, typer.Option(help="Their calling search space.")] = "CSS_Normal",
+    axl_user: Annotated[str, typer.Option("--axl-user", help="AXL user it accepts.")] = "axladmin",
+    password_env: Annotated[
+        str, typer.Option(help="Environment variable holding the password it accepts.")
+    ] = "CALLACCT_AXL_PASSWORD",  # noqa: S107 (the name of a variable, not a password)
+    cert: Annotated[Path | None, typer.Option(help="Certificate (PEM) to serve HTTPS.")] = None,
+    key: Annotated[Path | None, typer.Option(help="Its private key (PEM).")] = None,
+    throttle_queue: Annotated[
+        int, typer.Option(min=0, max=1_000_000, help="Writes queued before 503 (0: never).")
+    ] = 0,
+    throttle_drain: Annotated[
+        float, typer.Option(min=0.1, max=1_000_000.0, help="Queued writes done a second.")
+    ] = 100.0,
+    run_for: RunFor = None,
+) -> None:
+    """Run the AXL stand-in, a server that answers like CUCM's AXL service.
+
+    getLine, updateLine, listLine; faults, 401, 503 throttling: for the demo and trials.
+    Point lock.axl.url at http://127.0.0.1:PORT/axl/.
+
+    Example:
+      CALLACCT_AXL_PASSWORD=secret callacct lock stand-in --port 8443 --lines 2000-2099
+    """
+    from callacct.lock.standin import AxlStandIn, parse_patterns
+    from callacct.web.runner import serve_forever
+
+    password = os.environ.get(password_env, "")
+    if not password:
+        raise UsageError(f"set {password_env} to the password the stand-in accepts")
+    if address not in ("127.0.0.1", "localhost", "::1"):
+        raise UsageError("--address: the stand-in listens on this machine only (127.0.0.1)")
+    try:
+        numbers = parse_patterns(lines)
+    except ValueError as exc:
+        raise UsageError(f"--lines: {exc}") from None
+    tls = None
+    if (cert is None) != (key is None):
+        raise UsageError("--cert and --key go together")
+    if cert is not None and key is not None:
+        tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        try:
+            tls.load_cert_chain(str(cert), str(key))
+        except (OSError, ssl.SSLError) as exc:
+            raise UsageError(f"--cert/--key: cannot load {cert} with {key} ({exc})") from None
+    state = AxlStandIn(
+        user=axl_user,
+        password=password,
+        throttle_queue=throttle_queue,
+        throttle_drain_per_s=throttle_drain,
+    )
+    state.add_lines(numbers, partition=partition or None, css=css or None)
+
+    def started(bound: int) -> None:
+        scheme = "https" if tls else "http"
+        err_console.print(
+            styled(
+                "AXL stand-in: {} lines on {}://{}:{}/axl/ (Ctrl-C stops)",
+                len(numbers),
+                scheme,
+                address,
+                bound,
+            )
+        )
+
+    serve_forever(state.app(), address, port, tls, run_for=run_for, on_start=started)
