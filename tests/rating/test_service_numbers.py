@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from callacct.call_codes import DEST_CLASSES
 from callacct.config import ConfigError, Settings, parse_settings
 from callacct.i18n import LANGUAGES
 from callacct.problems import SpecProblems
 from callacct.rating import explain_call, import_tariff, rate_calls
-from callacct.rating.classify import DEST_CLASSES
 from callacct.service_numbers import SERVICE_CLASSES, ServiceNumbers, named
 from callacct.store import Store
 from tests.rating.helpers import insert_calls, write_plan
