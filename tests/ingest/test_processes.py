@@ -369,9 +369,9 @@ def test_calls_and_reports_are_read_while_another_process_ingests(cli: Cli, tmp_
     files = _call_files(cli, {call["call_id"] for call in listed})
     assert all(shown in (0, total) for total, shown in files.values()), files
     assert 0 < sum(shown for _, shown in files.values()) < sum(t for t, _ in files.values())
-    # The calls the ingest has stored but not yet attributed and rated are said to be so.
-    assert all(call["dest_class"] is None for call in listed)
-    assert "stored but not attributed and rated yet" in calls_err
+    # The ingest attributes and rates calls as it appends them: none is listed unfinished.
+    assert all(call["dest_class"] is not None for call in listed)
+    assert "stored but not attributed and rated yet" not in calls_err
     report_took, report_out, _ = seen["report"]
     assert report_took < 15, report_took
     assert json.loads(report_out)["report"]["name"] == "calls-detail"

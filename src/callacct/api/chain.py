@@ -2,7 +2,10 @@
 `callacct.Workspace`.
 
 **Loading calls** (`load_files`): store the files (ingest), attribute, then rate, every call
-stored but not yet finished, then move the files (`move_to`). A call stored but not yet
+stored but not yet finished, then move the files (`move_to`). The calls of the files are
+attributed and rated as they are appended (`_FinishAsStored`: a first load then never updates
+the calls it has just stored, which kept a whole load's updates in one transaction's memory);
+what that leaves is finished after the ingest, as below. A call stored but not yet
 finished is recognisable in the store by a NULL marker: `undefined_extension` stays NULL until
 the call is attributed (it is then true or false), `dest_class` until it is rated (it is then a
 class, `unknown` at worst). `finish_pending` completes every such call, whichever run stored
@@ -32,15 +35,23 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
+import polars as pl
 
 from callacct.api.results import IngestResult
 from callacct.config import Settings
-from callacct.directory import AttributionResult, DirectoryImport, attribute_calls
+from callacct.directory import (
+    AttributionResult,
+    DirectoryImport,
+    attribute_calls,
+    attribute_frame,
+)
 from callacct.ingest.dialects import Dialect
 from callacct.ingest.engine import StoreBreak, ingest_paths
 from callacct.ingest.moving import move_processed
+from callacct.ingest.staging import insert_into
 from callacct.progress import FINISHING, Progress, Step
-from callacct.rating import RateReport, rate_calls
+from callacct.rating import RateReport, Tariffs, rate_calls
+from callacct.rating.pending import rerate_pending
 from callacct.store import Store
 
 log = logging.getLogger(__name__)
@@ -66,6 +77,10 @@ def load_files(
     with the classification of new numbers counted. Between batches, readers waiting for the
     store are let in (`between_batches` when `break_if`: `ingest_paths`'s break).
     """
+    finisher = None
+    if not dry_run and rerate_pending(store.con) is None:
+        # With a re-rate pending, every call is rated after the ingest anyway.
+        finisher = _FinishAsStored(store, settings, workers)
     try:
         report = ingest_paths(
             store,
@@ -77,6 +92,7 @@ def load_files(
             progress=progress,
             between_batches=between_batches,
             break_if=break_if,
+            write_calls=finisher,
         )
     except Exception:
         if not dry_run:
@@ -87,9 +103,71 @@ def load_files(
     if progress is not None:
         progress(Step(FINISHING))
     attribution, rating = finish_pending(store, settings, progress=progress, workers=workers)
+    if finisher is not None:
+        attribution, rating = finisher.added_to(attribution, rating)
     if move_to is not None:
         move_processed(report, move_to)
     return IngestResult(report, attribution, rating)
+
+
+class _FinishAsStored:
+    """Appends the calls of an ingest attributed and rated (`ingest.staging.CallWriter`), and
+    counts what it did. If attributing or rating fails, the calls are appended as they are:
+    pending, so `finish_pending` meets the same failure after the ingest and reports it, and
+    stops trying for the rest of the run."""
+
+    def __init__(self, store: Store, settings: Settings, workers: int) -> None:
+        self.settings = settings
+        self.workers = workers
+        self.tariffs = Tariffs.load(store.con)
+        self.attribution = AttributionResult(calls=0, attributed=0, undefined=0)
+        self.rating = RateReport(no_tariff=self.tariffs.empty)
+        self.failed = False
+
+    def __call__(self, con: duckdb.DuckDBPyConnection, calls: pl.DataFrame) -> None:
+        if self.failed:
+            insert_into(con, "calls", calls)
+            return
+        try:
+            attributed, done = attribute_frame(
+                con, calls, extension_pattern=self.settings.dialplan.extension_pattern
+            )
+        except Exception as exc:  # finish_pending meets it again and reports it
+            self._give_up("attributed", exc)
+            insert_into(con, "calls", calls)
+            return
+        try:
+            rated = rate_calls(
+                con, self.settings, append=attributed, tariffs=self.tariffs, workers=self.workers
+            )
+        except Exception as exc:  # the same: the calls are stored pending
+            self._give_up("rated", exc)
+            insert_into(con, "calls", attributed)
+            return
+        self.attribution = _sum(self.attribution, done)
+        self.rating.add(rated)
+
+    def _give_up(self, what: str, exc: Exception) -> None:
+        self.failed = True
+        log.info("calls are %s after the ingest instead of as stored (%s)", what, exc)
+
+    def added_to(
+        self, attribution: AttributionResult, rating: RateReport
+    ) -> tuple[AttributionResult, RateReport]:
+        """What the run did in all: this and what `finish_pending` did after the ingest."""
+        total = RateReport(no_tariff=rating.no_tariff)
+        total.add(self.rating)
+        total.add(rating)
+        total.no_tariff = rating.no_tariff
+        return _sum(self.attribution, attribution), total
+
+
+def _sum(a: AttributionResult, b: AttributionResult) -> AttributionResult:
+    return AttributionResult(
+        calls=a.calls + b.calls,
+        attributed=a.attributed + b.attributed,
+        undefined=a.undefined + b.undefined,
+    )
 
 
 def attribute_pending(con: duckdb.DuckDBPyConnection, settings: Settings) -> AttributionResult:

@@ -25,7 +25,7 @@ from typing import Any
 import duckdb
 
 from callacct.config import Settings
-from callacct.directory.attribution import AttributionResult, attribute_calls
+from callacct.directory.attribution import AttributionResult, attribute_calls, attribute_frame
 from callacct.directory.csv_import import COLUMNS, read_directory_csv
 from callacct.directory.model import DirectoryEntry
 from callacct.directory.scope import person_view, scope_for, scope_of_person
@@ -131,6 +131,7 @@ __all__ = [
     "Problem",
     "apply_snapshot",
     "attribute_calls",
+    "attribute_frame",
     "import_directory_csv",
     "list_users",
     "person_view",

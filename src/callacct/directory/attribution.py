@@ -12,8 +12,22 @@ import datetime as dt
 from dataclasses import dataclass
 
 import duckdb
+import polars as pl
 
-from callacct.store import scalar
+from callacct.store import fetch_frame, scalar
+
+# What attribution sets on a call.
+ATTRIBUTED_COLUMNS = (
+    "user_login",
+    "department",
+    "cost_center",
+    "site",
+    "peer_login",
+    "peer_department",
+    "peer_cost_center",
+    "peer_site",
+    "undefined_extension",
+)
 
 
 @dataclass(frozen=True)
@@ -28,7 +42,7 @@ class AttributionResult:
 # The holder of an extension at call time, and that holder's version at the same time.
 _SIDE = """
     SELECT c.call_id, e.login, u.department, u.cost_center, u.site
-    FROM calls c
+    FROM {calls} c
     JOIN extensions e
       ON e.extension = c.{column}
      AND c.started_at >= e.valid_from
@@ -63,26 +77,7 @@ def attribute_calls(
     if new_only:
         conditions.append("c.undefined_extension IS NULL")
     where = "(" + " OR ".join(conditions) + ")" if conditions else "TRUE"
-    looks_like = "TRUE"
-    if extension_pattern:
-        looks_like = "regexp_matches({column}, ?)"
-
-    own = _SIDE.format(column="extension", where=where)
-    peer = _SIDE.format(column="peer_extension", where=where)
-    # Only constant fragments are formatted into the SQL; values are bound parameters.
-    select = f"""
-        SELECT c.call_id, o.login, o.department, o.cost_center, o.site,
-               p.login AS peer_login, p.department AS peer_department,
-               p.cost_center AS peer_cost_center, p.site AS peer_site,
-               (c.extension IS NOT NULL AND o.login IS NULL
-                AND {looks_like.format(column="c.extension")})
-               OR (c.peer_extension IS NOT NULL AND p.login IS NULL
-                AND {looks_like.format(column="c.peer_extension")}) AS undefined
-        FROM calls c
-        LEFT JOIN ({own}) o ON o.call_id = c.call_id
-        LEFT JOIN ({peer}) p ON p.call_id = c.call_id
-        WHERE {where}
-    """  # noqa: S608
+    select = _attribution_sql("calls", where, extension_pattern)
     pattern = [extension_pattern, extension_pattern] if extension_pattern else []
     # Parameters in the order of their placeholders: the SELECT list, both sides, the WHERE.
     bound = pattern + params * 3
@@ -112,6 +107,61 @@ def attribute_calls(
     return AttributionResult(
         calls=int(counted[0]), attributed=int(counted[1]), undefined=int(counted[2])
     )
+
+
+def _attribution_sql(calls: str, where: str, extension_pattern: str | None) -> str:
+    """Each call of the table or view `calls` (a constant name) matching `where`, with its
+    attribution; the extension pattern, when given, is a parameter of the SELECT list."""
+    looks_like = "TRUE"
+    if extension_pattern:
+        looks_like = "regexp_matches({column}, ?)"
+    own = _SIDE.format(calls=calls, column="extension", where=where)
+    peer = _SIDE.format(calls=calls, column="peer_extension", where=where)
+    # Only constant fragments are formatted into the SQL; values are bound parameters.
+    return f"""
+        SELECT c.call_id, o.login, o.department, o.cost_center, o.site,
+               p.login AS peer_login, p.department AS peer_department,
+               p.cost_center AS peer_cost_center, p.site AS peer_site,
+               (c.extension IS NOT NULL AND o.login IS NULL
+                AND {looks_like.format(column="c.extension")})
+               OR (c.peer_extension IS NOT NULL AND p.login IS NULL
+                AND {looks_like.format(column="c.peer_extension")}) AS undefined
+        FROM {calls} c
+        LEFT JOIN ({own}) o ON o.call_id = c.call_id
+        LEFT JOIN ({peer}) p ON p.call_id = c.call_id
+        WHERE {where}
+    """  # noqa: S608
+
+
+def attribute_frame(
+    con: duckdb.DuckDBPyConnection, calls: pl.DataFrame, *, extension_pattern: str | None = None
+) -> tuple[pl.DataFrame, AttributionResult]:
+    """`calls` (not stored yet: `call_id`, `started_at`, `extension`, `peer_extension` and any
+    other columns) with the columns `attribute_calls` would set, in the same order, and what
+    was attributed. The same query as `attribute_calls`, on the frame instead of the table."""
+    keys = calls.select("call_id", "started_at", "extension", "peer_extension")
+    con.register("_attributing", keys.to_arrow())
+    try:
+        pattern: list[object] = [extension_pattern, extension_pattern] if extension_pattern else []
+        sql = _attribution_sql("_attributing", "TRUE", extension_pattern)
+        found = fetch_frame(con, sql, pattern)
+    finally:
+        con.unregister("_attributing")
+    # One row per call, as the UPDATE of `attribute_calls` writes one value per call.
+    found = (
+        found.rename({"login": "user_login", "undefined": "undefined_extension"})
+        .cast({"call_id": calls.schema["call_id"]})
+        .unique("call_id", keep="first", maintain_order=True)
+    )
+    result = AttributionResult(
+        calls=found.height,
+        attributed=found.height - found.get_column("user_login").null_count(),
+        undefined=int(found.get_column("undefined_extension").sum()),
+    )
+    attributed = calls.drop(ATTRIBUTED_COLUMNS, strict=False).join(
+        found, on="call_id", how="left", maintain_order="left"
+    )
+    return attributed, result
 
 
 def undefined_extension_count(con: duckdb.DuckDBPyConnection) -> int:

@@ -40,11 +40,11 @@ from callacct.ingest.pieces import Piece, batch_pieces, large_file_pieces
 from callacct.ingest.plan import Batches, LoadFile, Preparer, held
 from callacct.ingest.prefetch import prefetch
 from callacct.ingest.report import Advance, FileResult, IngestReport
-from callacct.ingest.staging import CallStaging, Window, link_quality, union
+from callacct.ingest.staging import CallStaging, CallWriter, Window, link_quality, union
 from callacct.progress import READING, Progress, counting
 from callacct.store import Store, scalar
 
-__all__ = ["FileResult", "IngestReport", "StoreBreak", "ingest_paths"]
+__all__ = ["CallWriter", "FileResult", "IngestReport", "StoreBreak", "ingest_paths"]
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,7 @@ def ingest_paths(
     progress: Progress | None = None,
     between_batches: StoreBreak | None = None,
     break_if: Callable[[Store], bool] | None = None,
+    write_calls: CallWriter | None = None,
 ) -> IngestReport:
     """Ingest every file under `paths`; see the module docstring for the guarantees.
 
@@ -73,7 +74,8 @@ def ingest_paths(
     stored count as duplicates). `progress` is told the bytes done (stage `reading`) of the
     bytes of every file found; `between_batches(store)` is called after each batch (see
     `StoreBreak`) for which `break_if(store)` is true (default: every batch). Attributing and
-    rating the calls, and moving the files, are `callacct.api.chain.load_files`'s part.
+    rating the calls, and moving the files, are `callacct.api.chain.load_files`'s part; it
+    gives `write_calls` to append the calls finished (see `staging.CallWriter`).
     """
     files = discover(paths)
     total = None if progress is None else sum(file_size(p) for p in files)
@@ -85,7 +87,15 @@ def ingest_paths(
         DIALECTS.all()
         extra = mapping_dialects(settings, store.root)
     with _IngestSettings(store, settings.ingest.memory_limit) as duckdb_settings:
-        run = _Run(store, settings, dry_run=dry_run, force=force, progress=advance, extra=extra)
+        run = _Run(
+            store,
+            settings,
+            dry_run=dry_run,
+            force=force,
+            progress=advance,
+            extra=extra,
+            write_calls=write_calls,
+        )
         try:
             _ingest(run, files, dialect, between_batches, break_if, duckdb_settings)
         except (OSError, duckdb.Error) as exc:
@@ -208,6 +218,7 @@ class _Run:
         force: bool,
         progress: Advance,
         extra: Sequence[Dialect],
+        write_calls: CallWriter | None = None,
     ) -> None:
         self.store = store
         self.settings = settings
@@ -217,7 +228,7 @@ class _Run:
         self.ledger = Ledger(store, self.report.run_id)
         self.preparer = Preparer(settings, self.ledger, force=force, extra_dialects=extra)
         self.archive = RunArchive(store.archive_dir, self.report.run_id)
-        self.staging = CallStaging(store)
+        self.staging = CallStaging(store, write_calls)
         first_call = int(scalar(store.con, "SELECT coalesce(max(call_id), 0) + 1 FROM calls"))
         self.loader = ChunkLoader(
             settings, self.report, self.staging, next_call_id=first_call, dry_run=dry_run

@@ -8,12 +8,17 @@ whole group as cheaply per row as several. One write at most is in flight; the w
 on its own, which is safe because a file stays `loading` in the ledger until all of its rows,
 calls included, are in. Once calls are written, call-quality (CMR) metrics are linked to them
 over the time window of the records written (`link_quality`).
+
+A run may give its own `CallWriter` for the calls (`callacct.api.chain` attributes and rates
+them there, so a first load never updates the calls it has just appended); quality rows are
+always appended as they are.
 """
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
 import duckdb
@@ -25,13 +30,17 @@ from callacct.store import Store
 ROW_GROUP_ROWS = 122_880
 STAGED_TABLES = ("calls", "call_quality")
 Window = tuple[dt.datetime, dt.datetime]  # a span of record times (UTC)
+# Appends a frame of new calls (the `calls` table's columns as the dialect normalised them)
+# with the writer's connection, in one statement: all of the frame or none of it.
+CallWriter = Callable[[duckdb.DuckDBPyConnection, pl.DataFrame], None]
 
 
 class CallStaging:
     """The staged calls and quality rows of a run, and the thread that appends them."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, write_calls: CallWriter | None = None) -> None:
         self.store = store
+        self._write_calls = write_calls
         self._staged: dict[str, list[pl.DataFrame]] = {}
         self.window: Window | None = None  # of the records staged, not yet handed over
         self._linkable: Window | None = None  # of calls written, not yet linked to quality
@@ -123,7 +132,10 @@ class CallStaging:
         if self._cursor is None:
             self._cursor = self.store.con.cursor()
         for table, frame in frames:
-            insert_into(self._cursor, table, frame)
+            if table == "calls" and self._write_calls is not None:
+                self._write_calls(self._cursor, frame)
+            else:
+                insert_into(self._cursor, table, frame)
 
     def release(self) -> None:
         """Close the writer's connection (nothing in flight): the store's connection may then

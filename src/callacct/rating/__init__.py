@@ -11,7 +11,7 @@ from callacct.rating.classify import (
 )
 from callacct.rating.dialplan import DialPlan, parse_dial_plan
 from callacct.rating.explain import Explanation, explain_call
-from callacct.rating.rate import RateReport, rate_calls
+from callacct.rating.rate import RateReport, Tariffs, rate_calls
 from callacct.rating.tariff import ImportReport, TariffError, import_tariff
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "ImportReport",
     "RateReport",
     "TariffError",
+    "Tariffs",
     "classify_number",
     "classify_numbers",
     "classify_with_cache",

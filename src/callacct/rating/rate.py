@@ -5,14 +5,17 @@ Everything runs on columns. Numbers are classified once per distinct number and 
 prefix length at a time, longest first; costs are exact integer arithmetic (`rating.cost`).
 Only calls that a split plan cuts at a band boundary are costed one by one, and they are few.
 
-`rate_calls` re-rates calls in the store in one transaction and reports what changed;
-`rate_frame` does the work on a frame of calls and is what `explain` and the benchmarks use.
+`rate_calls` re-rates calls in the store in one transaction and reports what changed, or
+rates new calls before they are appended (`append`: a first load then never updates the calls
+it has just stored); `rate_frame` does the work on a frame of calls and is what `explain` and
+the benchmarks use.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
@@ -75,6 +78,26 @@ CHUNK_CALLS: Final = 250_000
 # New numbers classified (and cached) at a time, before the calls are rated.
 CLASSIFY_BATCH: Final = 250_000
 _KEY: Final = ["plan_id", "plan_version", "band", "digits", "dest_class"]
+# The stored values of a call never rated, as `CALL_SQL` reads them (new calls: `append`).
+_NEVER_RATED: Final[dict[str, pl.DataType]] = {
+    **{f"old_{c}": pl.String() for c in RATED_COLUMNS},
+    "old_plan_version": pl.Int32(),
+    "old_billed_s": pl.Int32(),
+    "old_cost_u": pl.Int64(),
+}
+_NEW_CALL_COLUMNS: Final = (
+    "call_id",
+    "started_at",
+    "duration_s",
+    "direction",
+    "answered",
+    "extension",
+    "peer_extension",
+    "gateway",
+    "site",
+)
+# `cost` (DECIMAL(18, 6)) from the exact micro-units of `cost_u`.
+_COST_SQL: Final = "CAST(CAST(r.cost_u AS DECIMAL(18, 0)) * 0.000001 AS DECIMAL(18, 6))"
 
 
 @dataclass
@@ -115,6 +138,20 @@ class RateReport:
     seconds: float = 0.0
     #: The pending re-rate (its reason) this run finished by rating every call.
     finished: str | None = None
+
+    def add(self, other: RateReport) -> None:
+        """Count `other`'s calls and money in this report too (a run rated in parts)."""
+        self.calls += other.calls
+        self.priced += other.priced
+        self.changed += other.changed
+        self.unpriced += other.unpriced
+        self.no_tariff = self.no_tariff and other.no_tariff
+        _add(self.delta, other.delta)
+        _add(self.total, other.total)
+        for dest_class, n in other.by_class.items():
+            self.by_class[dest_class] = self.by_class.get(dest_class, 0) + n
+        self.seconds += other.seconds
+        self.finished = self.finished or other.finished
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -162,13 +199,26 @@ def rate_calls(
     progress: Progress | None = None,
     workers: int = 1,
     chunk: int = CHUNK_CALLS,
+    append: pl.DataFrame | None = None,
+    tariffs: Tariffs | None = None,
 ) -> RateReport:
     """Rate the calls started in [`start`, `end`) (naive UTC; all when None), or only those
     never rated, and store what changed, atomically.
 
+    With `append`, new calls not stored yet (the `calls` table's columns, attributed), rate
+    those instead and append them to `calls` rated, in one statement; the store's calls are
+    not read, and a re-rate pending stays pending. `tariffs` are the store's, when the caller
+    has them loaded already.
+
     `progress` follows the classification of new numbers, the long part of a first rating;
     `workers` > 1 spreads it over processes (see `classify_numbers`)."""
     began = time.perf_counter()
+    if append is not None:
+        report = _rate_and_append(
+            con, settings, append, tariffs or Tariffs.load(con), progress, workers
+        )
+        report.seconds = time.perf_counter() - began
+        return report
     pending = rerate_pending(con)
     narrowed = start is not None or end is not None or only_new or call_ids is not None
     if pending is not None and narrowed:
@@ -190,7 +240,7 @@ def rate_calls(
         where.append("call_id IN (SELECT unnest(?::BIGINT[]))")
         params.append(call_ids)
     clause = " AND ".join(where) if where else "TRUE"
-    tariffs = Tariffs.load(con)
+    tariffs = tariffs or Tariffs.load(con)
     report = RateReport(no_tariff=tariffs.empty, finished=pending if narrowed else None)
     every_call = not where
     low, high, count = con.execute(
@@ -272,6 +322,47 @@ def _classify_sites(
             classify_with_cache(con, dialled, site.plan, progress=progress, workers=workers)
 
 
+def _rate_and_append(
+    con: duckdb.DuckDBPyConnection,
+    settings: Settings,
+    new: pl.DataFrame,
+    tariffs: Tariffs,
+    progress: Progress | None,
+    workers: int,
+) -> RateReport:
+    """Rate `new` calls (not stored yet) and append them, rated, in call-id order."""
+    report = RateReport(no_tariff=tariffs.empty)
+    if not new.height:
+        return report
+    kept = new.select([c for c in new.columns if c not in RATED_COLUMNS and c != "cost"])
+    dialled = pl.col("remote_number")
+    if "remote_dialled" in new.columns:
+        dialled = pl.coalesce("remote_dialled", "remote_number")
+    # What `CALL_SQL` reads of a call never rated.
+    calls = new.select(
+        *_NEW_CALL_COLUMNS,
+        dialled.alias("dialled"),
+        *(pl.lit(None, dtype).alias(name) for name, dtype in _NEVER_RATED.items()),
+    )
+
+    def append(rated: pl.DataFrame) -> None:
+        frame = kept.join(
+            rated.select("call_id", *RATED_COLUMNS, "cost_u"), on="call_id", how="left"
+        ).sort("call_id")
+        # Polars' own string layout, which DuckDB reads as it is (see ingest.staging).
+        con.register("_rated_new", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
+        try:
+            con.execute(
+                f"INSERT INTO calls BY NAME SELECT * EXCLUDE (cost_u), {_COST_SQL} AS cost "  # noqa: S608
+                "FROM _rated_new r"
+            )
+        finally:
+            con.unregister("_rated_new")
+
+    _rate_chunk(con, settings, calls, tariffs, report, progress, workers, write=append)
+    return report
+
+
 def _rate_chunk(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
@@ -280,8 +371,10 @@ def _rate_chunk(
     report: RateReport,
     progress: Progress | None,
     workers: int,
+    write: Callable[[pl.DataFrame], None] | None = None,
 ) -> None:
-    """Rate one chunk of calls, write the ones that changed, add to `report`."""
+    """Rate one chunk of calls, write the ones that changed (an UPDATE of the store's calls),
+    add to `report`. With `write`, every call rated goes to `write` instead."""
     rated = rate_frame(con, settings, calls, tariffs, progress=progress, workers=workers)
     changed = rated.filter(_changed_expr())
     report.calls += rated.height
@@ -293,7 +386,9 @@ def _rate_chunk(
     _add(report.total, _sum_by(rated, "currency", "cost_u"))
     _add(report.delta, _sum_by(changed, "currency", "cost_u"))
     _add(report.delta, _sum_by(changed, "old_currency", "old_cost_u"), sign=-1)
-    if changed.height:
+    if write is not None:
+        write(rated)
+    elif changed.height:
         _write(con, changed)
 
 
@@ -324,7 +419,7 @@ def _write(con: duckdb.DuckDBPyConnection, changed: pl.DataFrame) -> None:
         con.execute(
             f"""
             UPDATE calls SET {assignments},
-                cost = CAST(CAST(r.cost_u AS DECIMAL(18, 0)) * 0.000001 AS DECIMAL(18, 6))
+                cost = {_COST_SQL}
             FROM _rated r WHERE calls.call_id = r.call_id AND calls.call_id BETWEEN ? AND ?
             """,  # noqa: S608 - column names are constants
             [low, high],

@@ -1,0 +1,119 @@
+"""A load attributes and rates its calls as it appends them: the store ends exactly as when the
+calls are appended first, then attributed and rated by UPDATEs (`finish_pending`), with the same
+counts; a rating that fails leaves the calls pending for the next run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pytest
+
+from callacct import Workspace
+from callacct.api import chain
+from callacct.config import Settings
+from callacct.demo.cdr_writer import write_demo_cdr_files
+from callacct.demo.people import build_people, write_people_csv
+from callacct.demo.workspace import DEMO_SETTINGS
+from callacct.ingest.engine import ingest_paths
+from callacct.rating.tariff import EXAMPLE_TARIFFS
+from callacct.store import fetch_frame, open_store, scalar
+
+DAY = dt.date(2026, 3, 6)
+
+
+@pytest.fixture(scope="module")
+def demo_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """Two days of the demo's CDR and CMR files (both sites, CMR quality, damaged lines), and
+    its directory."""
+    root = tmp_path_factory.mktemp("demo-files")
+    staff = build_people(5, 80)
+    write_people_csv(staff, root / "people.csv")
+    write_demo_cdr_files(root / "cdr", people=staff, seed=5, days=2, end=DAY)
+    return root / "cdr", root / "people.csv"
+
+
+def _workspace(root: Path, people: Path, *, batch_bytes: int | None = None) -> Workspace:
+    values: dict[str, Any] = {**DEMO_SETTINGS}
+    if batch_bytes is not None:  # one batch, so one append of calls, per file
+        values["ingest"] = {**values.get("ingest", {}), "batch_bytes": batch_bytes}
+    workspace = Workspace.create(root, settings=Settings.model_validate(values))
+    for path in EXAMPLE_TARIFFS:
+        workspace.tariff_import(path)  # rated at once: no re-rate left pending
+    workspace.directory_import(people)
+    return workspace
+
+
+def _calls(workspace: Workspace) -> pl.DataFrame:
+    store = open_store(workspace.store_path)
+    try:
+        return fetch_frame(store.con, "SELECT * FROM calls ORDER BY call_id")
+    finally:
+        store.close()
+
+
+def test_calls_rated_as_stored_are_the_calls_rated_after(
+    demo_files: tuple[Path, Path], tmp_path: Path
+) -> None:
+    cdr, people = demo_files
+    as_stored = _workspace(tmp_path / "as-stored", people)
+    loaded = as_stored.ingest([cdr], workers=1)
+
+    after = _workspace(tmp_path / "after", people)
+    store = open_store(after.store_path)
+    try:
+        report = ingest_paths(store, after.settings, [cdr])
+        assert scalar(store.con, "SELECT count(*) FROM calls WHERE dest_class IS NULL") > 0
+        attribution, rating = chain.finish_pending(store, after.settings)
+    finally:
+        store.close()
+
+    assert report.stored == loaded.ingest.stored > 1000
+    assert loaded.attribution == attribution
+    assert loaded.rating is not None
+    ours: dict[str, Any] = loaded.rating.to_dict()
+    theirs: dict[str, Any] = rating.to_dict()
+    ours.pop("seconds"), theirs.pop("seconds")
+    assert ours == theirs
+    assert theirs["calls"] == report.calls
+    assert theirs["priced"] > 100
+    assert set(theirs["by_class"]) >= {"internal", "national", "mobile", "international"}
+    mine, reference = _calls(as_stored), _calls(after)
+    assert mine.height == report.calls
+    assert mine["mos"].is_not_null().any()  # quality linked to the calls rated as stored
+    assert mine["user_login"].is_not_null().any()
+    assert mine.equals(reference)
+
+
+def test_a_rating_that_fails_leaves_the_calls_pending(
+    demo_files: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cdr, people = demo_files
+    workspace = _workspace(tmp_path / "ws", people, batch_bytes=1024)
+    calls: list[int] = []
+    original = chain.rate_calls
+
+    def once(*args: Any, **kwargs: Any) -> Any:
+        """Rates the first frame of calls given, refuses the next ones."""
+        frame = kwargs.get("append")
+        if frame is None or calls:
+            raise ValueError("rating refused")
+        calls.append(frame.height)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(chain, "rate_calls", once)
+    with pytest.raises(ValueError, match="rating refused"):
+        workspace.ingest([cdr], workers=1)
+    stored = _calls(workspace)
+    rated = stored.filter(pl.col("dest_class").is_not_null()).height
+    assert calls
+    assert rated == calls[0] < stored.height
+    assert stored["undefined_extension"].is_not_null().all()  # every call attributed
+    monkeypatch.setattr(chain, "rate_calls", original)
+    again = workspace.ingest([cdr], workers=1)
+    assert again.ingest.stored == 0
+    assert again.rating is not None
+    assert again.rating.calls == stored.height - rated
+    assert _calls(workspace)["dest_class"].is_not_null().all()
