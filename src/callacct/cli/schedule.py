@@ -143,6 +143,14 @@ def add_command(
     min_cost: MinCost = None,
     max_cost: MaxCost = None,
     where: Where = None,
+    now: Annotated[
+        str | None,
+        typer.Option(
+            "--now",
+            help="Count the first run from this moment (ISO 8601, UTC unless an offset is "
+            "given) instead of now: an earlier moment makes the next run-due catch up.",
+        ),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Schedule a report to be e-mailed every day, week, month or N minutes/hours.
@@ -186,6 +194,7 @@ def add_command(
         language=lang,
         subject=subject,
         tz=tz,
+        now=_now(now),
     )
     if as_json:
         print_json(added.to_dict())
