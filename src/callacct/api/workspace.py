@@ -429,9 +429,9 @@ class Workspace:
         zone = self._zone(tz)
         overrides = _filter_values(filters)
         with self._store() as store:
-            scope = self._reader(store)
+            scope = self._reader(store)  # UsageError if the reader is not in the directory
             lang = self._language(store, language, self.as_login)
-            owner = self._owner(store)
+            owner = OPERATOR if self.as_login is None else self.as_login
             spec = find_report(store.con, owner, report).spec if isinstance(report, str) else report
             result = run_report(
                 store.con,

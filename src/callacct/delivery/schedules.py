@@ -43,6 +43,7 @@ from callacct.delivery.mail import Message, check_addresses, check_header
 from callacct.delivery.outbox import Delivery, Outbox, Outgoing
 from callacct.delivery.timing import Frequency, Period
 from callacct.errors import DeliveryError, NotFoundError, UsageError
+from callacct.i18n import LANGUAGES
 from callacct.store import Store
 
 log = logging.getLogger(__name__)
@@ -493,7 +494,10 @@ def recipients_of(schedule: Schedule, people: Sequence[Mapping[str, Any]]) -> li
         except DeliveryError:
             log.warning("%s: e-mail address %r is not valid; skipped", person["login"], person)
             continue
-        out.append(Recipient(address, str(person["login"]), schedule.language))
+        # The person's language is known here: given, it saves the report run a look-up.
+        own = person.get("language")
+        language = schedule.language or (own if own in LANGUAGES else None)
+        out.append(Recipient(address, str(person["login"]), language))
     return out
 
 
