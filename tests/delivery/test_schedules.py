@@ -327,3 +327,26 @@ def test_only_an_admin_sends_to_every_supervisor(org: Workspace) -> None:
     )
     with pytest.raises(UsageError, match="exists"):
         org.add_schedule("x", report="calls-detail", every="day", to=["a@example.com"])
+
+
+def test_filters_are_kept_with_the_schedule(org: Workspace, server: MailServer) -> None:
+    from decimal import Decimal
+
+    org.add_schedule(
+        "sales-only",
+        report="calls-detail",
+        filters={"departments": ("Sales",), "min_cost": Decimal("0"), "type": "pstn"},
+        every="week",
+        to=["ops@example.com"],
+        now=WEEKLY_DUE - dt.timedelta(days=1),
+    )
+    assert org.schedule("sales-only").filters == {
+        "departments": ["Sales"],
+        "min_cost": "0",
+        "type": "pstn",
+    }
+    [line] = run_due(org, WEEKLY_DUE)
+    assert line.startswith("schedule sales-only 2026-W48: 1 sent")
+    rows = _xlsx_rows(server.received[0])
+    extensions = {str(cell) for row in rows for cell in row if str(cell) in DEPARTMENTS}
+    assert extensions == {"2001", "2002", "2003"}

@@ -236,7 +236,8 @@ def save_schedule(con: duckdb.DuckDBPyConnection, schedule: Schedule) -> None:
         f"INSERT INTO schedules ({_COLUMNS}) VALUES "  # noqa: S608 (constant column names)
         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, NULL)",
         [
-            schedule.name, schedule.owner, schedule.report, json.dumps(dict(schedule.filters)),
+            schedule.name, schedule.owner, schedule.report,
+            json.dumps(dict(schedule.filters), default=str),
             schedule.frequency.every, schedule.frequency.at.strftime("%H:%M"),
             schedule.frequency.on, schedule.format, json.dumps(who), schedule.language,
             schedule.subject, schedule.timezone, schedule.paused,
@@ -383,7 +384,8 @@ def claim_due(
         # Runs to take up again: failed within RETRY_FOR, or claimed by a runner that stopped.
         again = con.execute(
             "SELECT period, due_at FROM schedule_runs WHERE schedule = ? AND due_at >= ? AND "
-            "(status = 'failed' OR (status = 'running' AND claimed_until <= ?)) ORDER BY due_at",
+            "(status = 'failed' OR (status = 'running' AND coalesce(claimed_until <= ?, TRUE))) "
+            "ORDER BY due_at",
             [schedule.name, _naive(now - RETRY_FOR), _naive(now)],
         ).fetchall()
         labels = {period.label for _, period in wanted}
@@ -486,6 +488,7 @@ def recipients_of(schedule: Schedule, people: Sequence[Mapping[str, Any]]) -> li
         return [Recipient(a, schedule.owner_login, schedule.language) for a in schedule.addresses]
     role = "supervisor" if schedule.recipients == "supervisors" else "user"
     out = []
+    seen: set[str] = set()
     for person in people:
         if person.get("role") != role or not person.get("email"):
             continue
@@ -494,6 +497,10 @@ def recipients_of(schedule: Schedule, people: Sequence[Mapping[str, Any]]) -> li
         except DeliveryError:
             log.warning("%s: e-mail address %r is not valid; skipped", person["login"], person)
             continue
+        if address in seen:  # two people, one mailbox: the first one's report
+            log.warning("%s: %s receives another person's report already", person["login"], address)
+            continue
+        seen.add(address)
         # The person's language is known here: given, it saves the report run a look-up.
         own = person.get("language")
         language = schedule.language or (own if own in LANGUAGES else None)
