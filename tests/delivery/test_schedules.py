@@ -350,3 +350,32 @@ def test_filters_are_kept_with_the_schedule(org: Workspace, server: MailServer) 
     rows = _xlsx_rows(server.received[0])
     extensions = {str(cell) for row in rows for cell in row if str(cell) in DEPARTMENTS}
     assert extensions == {"2001", "2002", "2003"}
+
+
+def test_large_runs_are_prepared_by_worker_processes(
+    tmp_path: Path, mail_server: ServerFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The reports of a run to many supervisors are prepared by worker processes: each still
+    runs within its recipient's scope and language."""
+    server = mail_server("plain")
+    org = org_workspace(tmp_path / "org", server.smtp_settings(), workers=2, batch=1)
+    monkeypatch.setattr(schedules_module, "PARALLEL_FROM", 1)
+    org.add_schedule(
+        "bills",
+        report="user-bill",
+        every="week",
+        format="xlsx",
+        recipients="users",
+        now=WEEKLY_DUE - dt.timedelta(days=1),
+    )
+    [line] = run_due(org, WEEKLY_DUE)
+    assert line == "schedule bills 2026-W48: 4 sent, 1 skipped (empty), 0 failed"
+    got = _by_recipient(server.received)
+    for address, received in got.items():
+        login = address.split("@")[0]
+        cells = {str(cell) for row in _xlsx_rows(received) for cell in row}
+        assert login in cells
+        assert not ({"ana", "ben", "carl", "dina", "eve"} - {login}) & cells
+    assert got["dina@example.com"].message["Content-Language"] == "ar"
+    assert run_due(org, WEEKLY_DUE + dt.timedelta(minutes=1)) == []
+    assert len(server.received) == 4

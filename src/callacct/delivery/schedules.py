@@ -28,9 +28,12 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import multiprocessing
+import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -513,59 +516,135 @@ def _batches(items: Sequence[Recipient], size: int) -> Iterator[Sequence[Recipie
         yield items[start : start + size]
 
 
-def run_schedule(
-    workspace: Any, outbox: Outbox, run: DueRun, *, batch: int
-) -> tuple[RunOutcome, list[Delivery]]:
-    """Run one period of a schedule: for each recipient, the report run as them (or the
-    owner), rendered, sent (`batch` report runs prepared, then sent while the store is
-    closed). Empty results are recorded as skipped."""
+@dataclass(frozen=True)
+class Prepared:
+    """A recipient's message, or None when their report is empty (then `subject` is the
+    report's title, for the record)."""
+
+    recipient: Recipient
+    message: Message | None
+    subject: str
+
+
+def prepare_messages(
+    workspace: Any, run: DueRun, recipients: Sequence[Recipient]
+) -> list[Prepared]:
+    """For each recipient, the report run as them (or as the owner, once, for addresses),
+    rendered into its e-mail."""
     schedule, period = run.schedule, run.period
-    people = workspace.people() if schedule.recipients != "addresses" else []
-    recipients = recipients_of(schedule, people)
     filters = {**schedule.filters, **period.filters()}
     filters.pop("period", None)
-    rows: list[Delivery] = []
     shared: dict[str | None, Any] = {}
-    for group in _batches(recipients, batch):
-        outgoing: list[Outgoing] = []
-        with workspace.holding(write=True):
-            for recipient in group:
-                key = f"schedule:{schedule.name}:{period.label}:{recipient.address}"
-                reader = workspace.as_person(recipient.login)
-                if schedule.recipients == "addresses" and recipient.login in shared:
-                    result = shared[recipient.login]
-                else:
-                    result = reader.run_report(
-                        schedule.report,
-                        filters,
-                        language=recipient.language,
-                        tz=schedule.timezone,
-                        record=False,
-                        now=run.slot,
-                    )
-                    if schedule.recipients == "addresses":
-                        shared[recipient.login] = result
-                if result.rows.height == 0:
-                    rows.append(
-                        outbox.skip(
-                            key,
-                            origin="schedule",
-                            recipients=[recipient.address],
-                            subject=schedule.subject or result.title,
-                            reason="the report is empty for this period",
-                            schedule=schedule.name,
-                        )
-                    )
-                    continue
-                message: Message = reader.report_message(
-                    result,
-                    schedule.format,
-                    to=(recipient.address,),
-                    subject=schedule.subject,
-                )
-                outgoing.append(Outgoing(message, key, "schedule", schedule.name))
-        rows += outbox.send_many(outgoing)
+    out = []
+    for recipient in recipients:
+        reader = workspace.as_person(recipient.login)
+        if schedule.recipients == "addresses" and recipient.login in shared:
+            result = shared[recipient.login]
+        else:
+            result = reader.run_report(
+                schedule.report,
+                filters,
+                language=recipient.language,
+                tz=schedule.timezone,
+                record=False,
+                now=run.slot,
+            )
+            if schedule.recipients == "addresses":
+                shared[recipient.login] = result
+        if result.rows.height == 0:
+            out.append(Prepared(recipient, None, schedule.subject or result.title))
+            continue
+        message: Message = reader.report_message(
+            result, schedule.format, to=(recipient.address,), subject=schedule.subject
+        )
+        out.append(Prepared(recipient, message, message.subject))
+    return out
+
+
+def _prepare_in_worker(
+    workspace_class: Any, root: Path, run: DueRun, recipients: Sequence[Recipient]
+) -> list[Prepared]:
+    """`prepare_messages` in a worker process, on the store opened read-only."""
+    workspace = workspace_class.open(root)
+    with workspace.holding():
+        return prepare_messages(workspace, run, recipients)
+
+
+#: Recipients from which a run's reports are prepared by several processes.
+PARALLEL_FROM = 40
+
+
+def worker_count(setting: int, recipients: int) -> int:
+    """Processes preparing a run's reports: `delivery.workers` (0: the cores, up to 4), one
+    for small runs (starting a process costs more than it saves).
+
+    >>> worker_count(2, 1000), worker_count(2, 10), worker_count(1, 1000)
+    (2, 1, 1)
+    """
+    if recipients < PARALLEL_FROM:
+        return 1
+    return setting or max(1, min(4, os.cpu_count() or 1))
+
+
+def run_schedule(
+    workspace: Any, outbox: Outbox, run: DueRun, *, batch: int, workers: int = 1
+) -> tuple[RunOutcome, list[Delivery]]:
+    """Run one period of a schedule: for each recipient, the report run as them (or the
+    owner), rendered, sent — `batch` recipients at a time: their reports prepared (by
+    `workers` processes reading the store, or in this process holding it), then their
+    messages sent while the store is closed. Empty results are recorded as skipped."""
+    schedule = run.schedule
+    people = workspace.people() if schedule.recipients != "addresses" else []
+    recipients = recipients_of(schedule, people)
+    rows: list[Delivery] = []
+    count = 1 if schedule.recipients == "addresses" else worker_count(workers, len(recipients))
+    with ExitStack() as stack:
+        pool = None
+        if count > 1:
+            context = multiprocessing.get_context("spawn")  # never fork DuckDB's threads
+            pool = stack.enter_context(ProcessPoolExecutor(count, mp_context=context))
+        for group in _batches(recipients, batch):
+            if pool is None:
+                with workspace.holding(write=True):
+                    prepared = prepare_messages(workspace, run, group)
+                    rows += _skip_empty(outbox, run, prepared)
+            else:
+                size = -(-len(group) // count)
+                parts = [group[i : i + size] for i in range(0, len(group), size)]
+                futures = [
+                    pool.submit(_prepare_in_worker, type(workspace), workspace.root, run, part)
+                    for part in parts
+                ]
+                prepared = [item for future in futures for item in future.result()]
+                with workspace.holding(write=True):
+                    rows += _skip_empty(outbox, run, prepared)
+            rows += outbox.send_many(
+                [
+                    Outgoing(item.message, _key(run, item.recipient), "schedule", schedule.name)
+                    for item in prepared
+                    if item.message is not None
+                ]
+            )
     return _outcome(rows, len(recipients)), rows
+
+
+def _key(run: DueRun, recipient: Recipient) -> str:
+    return f"schedule:{run.schedule.name}:{run.period.label}:{recipient.address}"
+
+
+def _skip_empty(outbox: Outbox, run: DueRun, prepared: Sequence[Prepared]) -> list[Delivery]:
+    return [
+        outbox.skip(
+            _key(run, item.recipient),
+            origin="schedule",
+            recipients=[item.recipient.address],
+            subject=item.subject,
+            reason="the report is empty for this period",
+            schedule=run.schedule.name,
+        )
+        for item in prepared
+        if item.message is None
+    ]
 
 
 def _outcome(rows: Sequence[Delivery], expected: int) -> RunOutcome:
@@ -600,7 +679,9 @@ def run_due(
         due, lines = claim_due(con, now, outbox.worker, settings.lease_s, settings.catch_up)
     for run in due:
         try:
-            outcome, _ = run_schedule(workspace, outbox, run, batch=settings.batch)
+            outcome, _ = run_schedule(
+                workspace, outbox, run, batch=settings.batch, workers=settings.workers
+            )
         except (DeliveryError, UsageError, NotFoundError) as exc:
             outcome = RunOutcome(0, 0, 1, 0, str(exc))
         with workspace.delivery_store(write=True) as store, store.transaction() as con:
@@ -619,7 +700,10 @@ def _dry_run(workspace: Any, outbox: Outbox, now: dt.datetime) -> list[str]:
         while (following := schedule.frequency.next_slot(slot, schedule.zone)) <= now:
             slot = following
         run = DueRun(schedule, slot, schedule.frequency.period(slot, schedule.zone))
-        outcome, _ = run_schedule(workspace, outbox, run, batch=workspace.settings.delivery.batch)
+        settings = workspace.settings.delivery
+        outcome, _ = run_schedule(
+            workspace, outbox, run, batch=settings.batch, workers=settings.workers
+        )
         lines.append(_line(run, outcome, dry=True))
     return lines
 
