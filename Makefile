@@ -16,6 +16,9 @@ setup: $(STAMP)
 
 demo: setup
 	$(BIN)/callacct demo demo-workspace --force
+	# What the demo's two schedules would send (weekly to supervisors, monthly bills to users),
+	# written as .eml files into demo-workspace/outbox/.
+	$(BIN)/callacct --workspace demo-workspace schedule run-due --dry-run
 
 # The public reports' preview pictures, drawn from a small fixed demo (shipped in the wheel).
 previews: setup
@@ -39,6 +42,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_classify.py
 	$(BIN)/python benchmarks/bench_reports.py
 	$(BIN)/python benchmarks/bench_lock.py
+	$(BIN)/python benchmarks/bench_delivery.py
 
 clean:
 	rm -rf $(VENV) demo-workspace bench-data .pytest_cache .mypy_cache .ruff_cache

@@ -90,3 +90,14 @@ def test_lock_benchmark_reports_every_figure() -> None:
     menu = figures["phone_menu"]
     assert menu["requests"] == 200
     assert {"p50_ms", "p99_ms", "baseline_p99_ms", "ratio_p99_to_baseline"} <= set(menu)
+
+
+def test_delivery_benchmark_reports_every_figure() -> None:
+    figures = quick("bench_delivery.py")
+    assert figures["supervisors"] == 20
+    assert figures["received"] == 20
+    assert figures["deliver_lines"] == [
+        "schedule bench-weekly 2026-W48: 20 sent, 0 skipped (empty), 0 failed"
+    ]
+    assert figures["deliver_peak_mb"] > 0
+    assert {"baseline_s", "deliver_s", "ratio"} <= set(figures)

@@ -743,6 +743,13 @@ class DeliverySettings(_Section):
         description="report runs prepared while the store is open, before the SMTP "
         "conversation (the store is closed while mail is sent)",
     )
+    workers: int = Field(
+        0,
+        ge=0,
+        le=64,
+        description="processes preparing the reports of a large run (to every supervisor or "
+        "user); 0: the cores, up to 4",
+    )
     smtp: DeliverySmtpSettings = DeliverySmtpSettings()
 
     @field_validator("oversize")

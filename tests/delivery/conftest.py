@@ -139,9 +139,9 @@ def mail_server(smtp_ca: trustme.CA, smtp_ca_file: Path) -> Iterator[ServerFacto
     """Starts SMTP servers on 127.0.0.1: `mail_server("plain"|"starttls"|"tls", auth=False)`."""
     started: list[Controller] = []
 
-    def start(security: str = "plain", *, auth: bool = False) -> MailServer:
+    def start(security: str = "plain", *, auth: bool = False, port: int = 0) -> MailServer:
         handler = Handler()
-        port = free_port()
+        port = port or free_port()
         kwargs: dict[str, Any] = {}
         context = None if security == "plain" else _server_context(smtp_ca)
         if security == "starttls":
@@ -193,3 +193,52 @@ def make_workspace(path: Path, smtp: dict[str, Any] | None = None, **delivery: A
         }
     )
     return Workspace.create(path, settings=settings)
+
+
+# A small organisation: two departments with a supervisor each (French, Arabic) and users in
+# several languages; outgoing calls in the week of Monday 2026-11-23 (2026-W48) in Paris.
+PEOPLE = (
+    "ana,Ana Roux,ana@example.com,fr,user,Sales,CC-1,PAR,2001,sam,",
+    "ben,Ben Hill,ben@example.com,en,user,Sales,CC-1,PAR,2002,sam,",
+    "carl,Carl Weber,carl@example.com,de,user,Support,CC-2,PAR,2101,sara,",
+    "dina,Dina Haddad,dina@example.com,ar,user,Support,CC-2,PAR,2102,sara,",
+    "eve,Eve Quiet,eve@example.com,it,user,Support,CC-2,PAR,2103,sara,",
+    "sam,Sam Petit,sam@example.com,fr,supervisor,Sales,CC-1,PAR,2003,,",
+    "sara,Sara Nasser,sara@example.com,ar,supervisor,Support,CC-2,PAR,2104,,",
+    "ada,Ada King,ada@example.com,en,admin,IT,CC-9,PAR,2900,,",
+)
+#: extension -> department
+DEPARTMENTS = {
+    "2001": "Sales", "2002": "Sales", "2003": "Sales",
+    "2101": "Support", "2102": "Support", "2103": "Support", "2104": "Support",
+}  # fmt: skip
+WEEK_START = dt.datetime(2026, 11, 23, 9, 0)  # Monday, naive UTC (10:00 in Paris)
+#: Monday 2026-11-30 07:00 in Paris: the weekly run for 2026-W48 is due.
+WEEKLY_DUE = dt.datetime(2026, 11, 30, 6, 0, tzinfo=dt.UTC)
+
+
+def org_workspace(root: Path, smtp: dict[str, Any] | None = None, **delivery: Any) -> Workspace:
+    """The organisation's workspace (operator), calls attributed and rated."""
+    from callacct.store import open_store
+    from tests.directory.helpers import add_call, write_csv
+
+    ws = make_workspace(root, smtp, **delivery)
+    store = open_store(ws.store_path)
+    try:
+        calls = [("2001", 3), ("2002", 2), ("2101", 4), ("2102", 1), ("2003", 1), ("2104", 2)]
+        call_id = 0
+        for extension, count in calls:
+            for i in range(count):
+                call_id += 1
+                started = WEEK_START + dt.timedelta(days=i % 5, minutes=call_id)
+                add_call(store.con, call_id, started, "outgoing", extension,
+                         remote=f"+3361234{call_id:04d}")  # fmt: skip
+        # A call of the week before, outside every period tested.
+        add_call(store.con, 999, WEEK_START - dt.timedelta(days=7), "outgoing", "2001",
+                 remote="+33699999999")  # fmt: skip
+    finally:
+        store.close()
+    people = write_csv(root.parent / "people.csv", *PEOPLE)
+    ws.directory_import(people, as_of="2026-01-01")
+    ws.rate()
+    return Workspace.open(root)

@@ -98,6 +98,8 @@ def test_starttls_with_auth(
     assert row.status == "sent", row.error
     assert len(server.received) == 1
     assert SMTP_PASSWORD not in caplog.text
+    stored = b"".join(p.read_bytes() for p in ws.root.rglob("*") if p.is_file())
+    assert SMTP_PASSWORD.encode() not in stored  # neither the store nor the settings
 
 
 def test_a_wrong_password_fails_for_good_without_showing_it(

@@ -59,7 +59,7 @@ from callacct.directory import (
     sync_ldap_directory,
     user_history,
 )
-from callacct.errors import NotFoundError, SpecError, StoreError, UsageError
+from callacct.errors import DeliveryError, NotFoundError, SpecError, StoreError, UsageError
 from callacct.i18n import LANGUAGES
 from callacct.problems import Problem
 from callacct.progress import DIRECTORY, RATING, Progress, Step
@@ -103,6 +103,8 @@ from callacct.store.archive import archived_line
 from callacct.store.connection import damaged_store_error
 
 if TYPE_CHECKING:
+    from callacct.delivery import Delivery, Message
+    from callacct.delivery.schedules import Schedule
     from callacct.lock import LockService
 
 log = logging.getLogger(__name__)
@@ -187,10 +189,13 @@ class Workspace:
         return workspace
 
     def as_person(self, login: str | None) -> Workspace:
-        """The same workspace read as `login` (None: the operator), e.g. after `login()`."""
-        return Workspace(
+        """The same workspace read as `login` (None: the operator), e.g. after `login()`;
+        inside `holding()`, on the held store."""
+        other = Workspace(
             self.files, as_login=login, on_wait=self._on_wait, on_warning=self._on_warning
         )
+        other._held = self._held
+        return other
 
     @property
     def root(self) -> Path:
@@ -424,9 +429,9 @@ class Workspace:
         zone = self._zone(tz)
         overrides = _filter_values(filters)
         with self._store() as store:
-            scope = self._reader(store)
+            scope = self._reader(store)  # UsageError if the reader is not in the directory
             lang = self._language(store, language, self.as_login)
-            owner = self._owner(store)
+            owner = OPERATOR if self.as_login is None else self.as_login
             spec = find_report(store.con, owner, report).spec if isinstance(report, str) else report
             result = run_report(
                 store.con,
@@ -623,6 +628,176 @@ class Workspace:
         """A plan: settings, time bands, holidays and (up to `limit` of) its rates."""
         with self._store() as store:
             return show_plan(store.con, name, version=version, prefix=prefix, limit=limit)
+
+    # -- e-mail and schedules ---------------------------------------------------------------
+
+    def report_message(
+        self,
+        result: ReportResult,
+        format: str,
+        *,
+        to: Sequence[str],
+        subject: str | None = None,
+    ) -> Message:
+        """The e-mail carrying a report result as a `format` file (attached), with its
+        summary in the body, in the report's language."""
+        from callacct.api.mailing import report_message
+        from callacct.reports.render import RENDERERS
+
+        if format not in RENDERERS:
+            raise UsageError(f"format {format!r} is not one of {', '.join(RENDERERS.names())}")
+        return report_message(result, format, to=to, subject=subject)
+
+    def email_report(
+        self,
+        result: ReportResult,
+        format: str,
+        to: Sequence[str],
+        *,
+        subject: str | None = None,
+        dry_run: bool | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> Delivery:
+        """Send a report result by e-mail to `to` (one message), recorded in `deliveries`;
+        the stored row says whether it was sent (`DeliveryError` when it was not)."""
+        import uuid
+
+        from callacct.delivery import Outbox
+
+        message = self.report_message(result, format, to=to, subject=subject)
+        key = f"report:{result.name}:{uuid.uuid4().hex}"
+        row = Outbox.of(self, clock=clock, dry_run=dry_run).send(message, key=key, origin="report")
+        if row.status == "failed":
+            raise DeliveryError(f"not sent to {row.recipient}: {row.error}")
+        return row
+
+    def add_schedule(
+        self,
+        name: str,
+        *,
+        report: str,
+        filters: Mapping[str, Any] | Filters | None = None,
+        every: str,
+        at: str | None = None,
+        on: str | None = None,
+        format: str = "xlsx",
+        to: Sequence[str] = (),
+        recipients: str = "addresses",
+        language: str | None = None,
+        subject: str | None = None,
+        tz: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> Schedule:
+        """Schedule a report for the reader (its owner): checked now — the report and its
+        filters run once, the addresses, format and language — not at the first run.
+        Sending to every supervisor or user needs an admin."""
+        from callacct.delivery.schedules import OPERATOR, new_schedule, save_schedule
+        from callacct.delivery.timing import Frequency
+        from callacct.reports.render import RENDERERS
+
+        frequency = Frequency.parse(every, at=at, on=on)
+        if format not in RENDERERS:
+            raise UsageError(f"--format: {format!r} is not one of {', '.join(RENDERERS.names())}")
+        if language is not None and language not in LANGUAGES:
+            raise UsageError(f"--lang: {language!r} is not one of {', '.join(LANGUAGES)}")
+        zone = self._zone(tz)
+        values = _filter_values(filters)
+        # An unknown report or filter is refused now, not at 7 am: the report runs once.
+        self.run_report(report, values, tz=zone.key, limit=1, record=False)
+        schedule = new_schedule(
+            name=name,
+            owner=self.as_login or OPERATOR,
+            report=report,
+            filters=values,
+            frequency=frequency,
+            format=format,
+            recipients=recipients,
+            addresses=to,
+            language=language,
+            subject=subject,
+            timezone=zone.key,
+            now=now or dt.datetime.now(dt.UTC),
+        )
+        with self._store(write=True) as store:
+            if recipients != "addresses":
+                self._require_admin(store, f"schedule add --to-{recipients}")
+            save_schedule(store.con, schedule)
+        return schedule
+
+    def schedules(self) -> list[Schedule]:
+        """The schedules the reader owns (every schedule for an admin)."""
+        from callacct.delivery.schedules import list_schedules
+
+        with self._store() as store:
+            mine = self._schedule_filter(store)
+            return [s for s in list_schedules(store.con) if mine(s)]
+
+    def schedule(self, name: str) -> Schedule:
+        """One schedule (the reader's, or any for an admin)."""
+        from callacct.delivery.schedules import get_schedule
+
+        with self._store() as store:
+            found = get_schedule(store.con, name)
+            if not self._schedule_filter(store)(found):
+                raise NotFoundError(f"no schedule {name!r}; see 'callacct schedule list'")
+            return found
+
+    def remove_schedule(self, name: str) -> None:
+        """Remove a schedule (the reader's, or any for an admin); its history stays."""
+        from callacct.delivery.schedules import remove_schedule
+
+        self.schedule(name)
+        with self._store(write=True) as store:
+            remove_schedule(store.con, name)
+
+    def pause_schedule(
+        self, name: str, paused: bool = True, *, now: dt.datetime | None = None
+    ) -> Schedule:
+        """Pause (or resume) a schedule; a resumed one runs from its next slot."""
+        from callacct.delivery.schedules import set_paused
+
+        self.schedule(name)
+        with self._store(write=True) as store:
+            return set_paused(store.con, name, paused, now or dt.datetime.now(dt.UTC))
+
+    def schedule_history(self, name: str | None = None, *, last: int = 50) -> dict[str, Any]:
+        """Runs of the reader's schedules (of `name`) and their deliveries, latest first."""
+        from callacct.delivery.outbox import list_deliveries
+        from callacct.delivery.schedules import list_runs
+
+        names = {s.name for s in self.schedules()}
+        if name is not None and name not in names:
+            raise NotFoundError(f"no schedule {name!r}; see 'callacct schedule list'")
+        with self._store() as store:
+            runs = [r for r in list_runs(store.con, name, last) if r.schedule in names]
+            sent = [
+                d
+                for d in list_deliveries(store.con, schedule=name, origin="schedule", last=last)
+                if d.schedule in names
+            ]
+        return {"runs": runs, "deliveries": sent}
+
+    def run_due(self, now: dt.datetime | None = None, *, dry_run: bool = False) -> list[str]:
+        """Run every due job (scheduled reports, and the jobs of other features) at `now`,
+        each exactly once; one log line per thing done (operator or admin only). With
+        `dry_run`, the schedules' latest messages are written as `.eml` files instead."""
+        from callacct.delivery.jobs import run_due_jobs
+        from callacct.delivery.schedules import run_due
+
+        with self._store() as store:
+            self._require_admin(store, "schedule run-due")
+        when = now or dt.datetime.now(dt.UTC)
+        if dry_run:
+            return run_due(self, when, dry_run=True)
+        return run_due_jobs(self, when)
+
+    def _schedule_filter(self, store: Store) -> Callable[[Schedule], bool]:
+        from callacct.delivery.schedules import OPERATOR
+
+        if self._reader(store).role == "admin":
+            return lambda _schedule: True
+        owner = self.as_login or OPERATOR
+        return lambda schedule: schedule.owner == owner
 
     # -- phone lock -------------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from callacct.cli import (  # noqa: F401  (registers the commands)
     init,
     lock,
     report,
+    schedule,
     tariff,
 )
 from callacct.cli._app import app

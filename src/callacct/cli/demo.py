@@ -98,3 +98,5 @@ def _show(result: DemoResult) -> None:
     console.print(f"  callacct -w {ws} report list")
     console.print(f"  callacct -w {ws} report run cost-by-department --period last-month")
     console.print(f"  callacct -w {ws} --as {result.example_login} home")
+    console.print(f"  callacct -w {ws} schedule list")
+    console.print(f"  callacct -w {ws} schedule run-due --dry-run   (the e-mails, as .eml files)")

@@ -17,7 +17,17 @@ from callacct.api import check_report_files
 from callacct.cli._app import app
 from callacct.cli._context import as_login_of, split_values, workspace_from
 from callacct.cli._options import count_option, seconds_option
-from callacct.cli._output import check_out, console, file_console, print_json, styled, written
+from callacct.cli._output import (
+    check_out,
+    console,
+    file_console,
+    print_error,
+    print_json,
+    styled,
+    written,
+)
+from callacct.delivery import check_addresses
+from callacct.delivery.mail import check_header
 from callacct.errors import UsageError
 from callacct.i18n import LANGUAGES, t
 from callacct.reports.library import preview_path
@@ -257,6 +267,17 @@ def run_command(
     lang: Lang = None,
     tz: Tz = None,
     as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
+    email: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--email",
+            help="E-mail the result to these addresses (comma-separated), as --format "
+            "(xlsx unless given), instead of writing it.",
+        ),
+    ] = None,
+    subject: Annotated[
+        str | None, typer.Option("--subject", help="With --email: the subject.")
+    ] = None,
 ) -> None:
     """Run a report with its default filters, or with the filters given here replacing them.
 
@@ -273,7 +294,18 @@ def run_command(
         --where "called_number = '006599775544' or duration >= 20" --tz US/Eastern
       callacct report run top-numbers --format csv --out top.csv
       callacct --as jdupont report run user-bill --format json
+      callacct report run cost-by-department --period last-month
+        --email boss@example.com,cfo@example.com --format pdf
     """
+    if email:
+        _email(ctx, name, fmt, split_values(email), subject, lang, tz, limit, _filters(
+            period, start, end, call_type, ext, user, department, cost_center, site, gateway,
+            direction, answered, dest_class, country, number, min_duration, max_duration,
+            min_cost, max_cost, where,
+        ))  # fmt: skip
+        return
+    if subject is not None:
+        raise UsageError("--subject goes with --email")
     fmt = "json" if as_json else fmt.lower()
     if fmt != "table" and fmt not in RENDERERS:
         raise UsageError(f"--format: {fmt!r} is not one of {', '.join(_formats())}")
@@ -304,6 +336,34 @@ def run_command(
             target,
             lambda fh: _table(result, file_console(fh, _FILE_WIDTH)),
         )
+
+
+def _email(
+    ctx: typer.Context,
+    name: str,
+    fmt: str,
+    to: tuple[str, ...],
+    subject: str | None,
+    lang: str | None,
+    tz: str | None,
+    limit: int | None,
+    overrides: dict[str, Any],
+) -> None:
+    """`report run --email`: the result sent as a file (recorded in the deliveries)."""
+    fmt = "xlsx" if fmt == "table" else fmt.lower()
+    if fmt not in RENDERERS:
+        raise UsageError(f"--format: {fmt!r} is not one of {', '.join(RENDERERS.names())}")
+    # Addresses and subject are checked before the report runs.
+    check_addresses(to)
+    if subject is not None:
+        check_header(subject, "--subject")
+    workspace = workspace_from(ctx)
+    result = workspace.run_report(name, overrides, language=lang, tz=tz, limit=limit)
+    row = workspace.email_report(result, fmt, to, subject=subject)
+    what = "written as a file (dry run)" if row.status == "dry-run" else "sent"
+    console.print(styled("[green]{}[/] to {}: {}", what, row.recipient, row.subject))
+    if row.error and row.status == "sent":
+        print_error("warning:", row.error, "yellow")
 
 
 def _formats() -> list[str]:

@@ -49,6 +49,14 @@ DEMO_SETTINGS = {
 # Phone lock without a phone system: the dry-run backend records what it would do (set
 # backend = "cucm-axl" and [lock.axl] to try it against `callacct lock stand-in`).
 DEMO_SETTINGS["lock"] = {"backend": "dry-run", "axl": {"locked_css": "CSS_Locked"}}
+# E-mail without a mail server: messages are written as .eml files into outbox/ (set
+# dry_run = false and [delivery.smtp] to send them).
+DEMO_SETTINGS["delivery"] = {"dry_run": True, "smtp": {"from_address": "callacct@example.com"}}
+#: The demo's scheduled reports: (name, report, every, on, format, recipients).
+DEMO_SCHEDULES = (
+    ("department-weekly", "user-bill", "week", "mon", "xlsx", "supervisors"),
+    ("bill-monthly", "user-bill", "month", "1", "pdf", "users"),
+)
 DEMO_PIN = "2580"  # the demo people's PIN on the phone menu (demo data only)
 MANAGED = (
     "callacct.toml",
@@ -58,6 +66,7 @@ MANAGED = (
     "cdr",
     "directory",
     "reports",
+    "outbox",
 )
 
 
@@ -135,6 +144,10 @@ def build_demo(
         written = _write_reports(workspace, root / "reports", summary) if reports else []
         with workspace.admin_store("the demo's phone locks", write=True) as store:
             _lock_demo(store, workspace.settings, staff)
+        for name, report, every, on, fmt, recipients in DEMO_SCHEDULES:
+            workspace.add_schedule(
+                name, report=report, every=every, on=on, format=fmt, recipients=recipients
+            )
         calls = workspace.calls().frame
     assert loaded.rating is not None  # not a dry run
     return DemoResult(
