@@ -103,6 +103,7 @@ from callacct.store.archive import archived_line
 from callacct.store.connection import damaged_store_error
 
 if TYPE_CHECKING:
+    from callacct.api.alarms import Alarms
     from callacct.lock import LockService
 
 log = logging.getLogger(__name__)
@@ -649,6 +650,15 @@ class Workspace:
         with self._store(write=write) as store:
             self._require_admin(store, what)
             yield store
+
+    # -- alarms -----------------------------------------------------------------------------
+
+    def alarms(self, *, clock: Callable[[], dt.datetime] | None = None) -> Alarms:
+        """The alarms, as the reader (`callacct.api.alarms.Alarms`): add, list, change and run
+        them, read their firings; `clock` gives the moment of changes and runs."""
+        from callacct.api.alarms import Alarms
+
+        return Alarms(self, clock)
 
     # -- the store and the reader -----------------------------------------------------------
 

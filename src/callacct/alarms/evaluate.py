@@ -1,0 +1,623 @@
+"""Evaluating an alarm: DuckDB SQL over the calls that arrived since its last evaluation.
+
+An evaluation covers a window of call ids — calls are numbered in the order they arrive, so
+the window (watermark, upto] holds exactly the calls loaded since the last evaluation,
+whatever their call time: a late CDR is seen once, nothing twice. Every query ANDs the
+owner's `Scope` (the query layer's one predicate), so an alarm never sees more than its
+owner may, and shows numbers masked as its owner sees them. Period kinds (spend, missed
+calls) look at the whole periods the new calls fall in and fire once per threshold per
+period (`marks` remember what fired). The feed alarm reads the ingest ledger, not calls.
+
+Every kind is one or two SQL statements over columns; nothing loops over calls in Python.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+import duckdb
+import phonenumbers
+
+from callacct.alarms.hours import WorkingHours
+from callacct.alarms.kinds import (
+    DeadFeedParams,
+    ForbiddenNumbersParams,
+    InternationalParams,
+    MissedCallsParams,
+    OutOfHoursParams,
+    SpendAboveParams,
+    UndefinedExtensionsParams,
+    UnknownDestinationsParams,
+)
+from callacct.alarms.spec import Alarm, Watch
+from callacct.config import Settings
+from callacct.query.masking import shown_number_sql
+from callacct.query.scope import Scope
+
+#: Rows kept with an event (and mailed); `found` counts them all.
+MAX_ROWS: Final = 1000
+
+#: The columns of an event about calls.
+CALL_COLUMNS: Final = (
+    "call_id",
+    "started_at",
+    "extension",
+    "user",
+    "department",
+    "direction",
+    "number",
+    "dest_class",
+    "dest_country",
+    "duration_s",
+    "cost",
+    "currency",
+)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What an evaluation needs: the store's connection, settings, the owner's scope, the
+    moment (aware), and the reference time zone rows are shown in."""
+
+    con: duckdb.DuckDBPyConnection
+    settings: Settings
+    scope: Scope
+    now: dt.datetime
+    zone: ZoneInfo
+
+
+@dataclass(frozen=True)
+class Firing:
+    """What one evaluation found: the period (period kinds), a summary, rows (JSON-ready),
+    how many were found in all, the marks that keep it from firing again, and the logins of
+    the people concerned (for mailing their supervisors)."""
+
+    summary: str
+    columns: tuple[str, ...]
+    rows: list[dict[str, Any]]
+    found: int
+    period: str | None = None
+    marks: tuple[str, ...] = ()
+    logins: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Window:
+    """Calls whose id is in (after, upto]: those that arrived since the last evaluation."""
+
+    after: int
+    upto: int
+
+    @property
+    def empty(self) -> bool:
+        return self.upto <= self.after
+
+
+def last_finished_call(con: duckdb.DuckDBPyConnection, after: int) -> int:
+    """The highest call id up to which every call after `after` is attributed and rated (a
+    call an ingest has not finished waits for the next evaluation, not skipped)."""
+    row = con.execute(
+        "SELECT (SELECT min(call_id) FROM calls WHERE call_id > ? "
+        "AND (undefined_extension IS NULL OR dest_class IS NULL)), "
+        "(SELECT coalesce(max(call_id), 0) FROM calls)",
+        [after],
+    ).fetchall()[0]
+    first_unfinished, last = row
+    return int(last) if first_unfinished is None else int(first_unfinished) - 1
+
+
+def evaluate(alarm: Alarm, ctx: Context, window: Window, fired: set[str]) -> list[Firing]:
+    """What `alarm` finds in `window` (none: it stays silent). `fired`: the marks of earlier
+    firings, which never fire again."""
+    params = alarm.params
+    if isinstance(params, DeadFeedParams):
+        return _dead_feed(params, ctx, fired)
+    if window.empty:
+        return []
+    if isinstance(params, SpendAboveParams):
+        return _spend_above(params, alarm.scope, ctx, window, fired)
+    if isinstance(params, MissedCallsParams):
+        return _missed_calls(params, alarm.scope, ctx, window, fired)
+    condition, values, summary, min_count = _call_condition(params, ctx)
+    source = ("calls", [])
+    if isinstance(params, OutOfHoursParams):
+        local = local_time_sql(ctx.settings, params.hours.timezone)
+        source = (f"(SELECT *, {local.sql} AS local_start FROM calls) AS calls", local.params)
+    return _calls_found(
+        alarm.scope, ctx, window, source, condition, values, summary, min_count
+    )
+
+
+# -- kinds that list calls ---------------------------------------------------------------------
+
+
+def _call_condition(params: Any, ctx: Context) -> tuple[str, list[Any], str, int]:
+    """(SQL condition, its parameters, summary template, minimum count) of a call kind."""
+    if isinstance(params, OutOfHoursParams):
+        working, values = params.hours.sql("local_start")
+        parts = [f"NOT {working}"]
+        if params.outgoing_only:
+            parts.append("direction = 'outgoing'")
+        if params.external_only:
+            parts.append("direction <> 'internal'")
+        return " AND ".join(parts), values, "{n} call(s) outside working hours", 1
+    if isinstance(params, ForbiddenNumbersParams):
+        condition, values = _forbidden_sql(params, ctx.settings.general.country)
+        return condition, values, "{n} call(s) to forbidden numbers", 1
+    if isinstance(params, InternationalParams):
+        parts = ["direction = 'outgoing'", "dest_class = 'international'"]
+        values: list[Any] = []
+        if params.min_duration_s:
+            parts.append("duration_s >= ?")
+            values.append(params.min_duration_s)
+        if params.min_cost:
+            parts.append("cost >= ?")
+            values.append(params.min_cost)
+        if params.countries:
+            parts.append("dest_country IN (SELECT unnest(?::VARCHAR[]))")
+            values.append(list(params.countries))
+        return " AND ".join(parts), values, "{n} international call(s)", 1
+    if isinstance(params, UnknownDestinationsParams):
+        return (
+            "direction = 'outgoing' AND dest_class = 'unknown'",
+            [],
+            "{n} outgoing call(s) to unrecognised destinations",
+            params.min_count,
+        )
+    if isinstance(params, UndefinedExtensionsParams):
+        return (
+            "undefined_extension",
+            [],
+            "{n} call(s) from or to undefined extensions",
+            params.min_count,
+        )
+    raise TypeError(f"no evaluation for {type(params).__name__}")
+
+
+def _calls_found(
+    watch: Watch,
+    ctx: Context,
+    window: Window,
+    source: tuple[str, list[Any]],
+    condition: str,
+    values: list[Any],
+    summary: str,
+    min_count: int,
+) -> list[Firing]:
+    where, params = _base_where(watch, ctx.scope, window)
+    relation, relation_params = source
+    clause = f"{where} AND ({condition})"
+    params = [*params, *values]
+    # Fragments are callacct's constants; values are bound parameters.
+    count, logins = con_row(
+        ctx.con,
+        "SELECT count(*), list(DISTINCT user_login) FILTER (WHERE user_login IS NOT NULL) "  # noqa: S608
+        f"FROM {relation} WHERE {clause}",
+        [*relation_params, *params],
+    )
+    if not count or int(count) < min_count:
+        return []
+    rows = _call_rows(ctx, relation, clause, [*relation_params, *params])
+    return [
+        Firing(
+            summary=summary.format(n=int(count)),
+            columns=CALL_COLUMNS,
+            rows=rows,
+            found=int(count),
+            logins=tuple(sorted(logins or ())),
+        )
+    ]
+
+
+def _call_rows(
+    ctx: Context, relation: str, clause: str, params: list[Any]
+) -> list[dict[str, Any]]:
+    number = shown_number_sql("remote_number", ctx.scope.mask_digits)
+    sql = f"""
+        SELECT call_id, timezone(?, started_at AT TIME ZONE 'UTC') AS started_at, extension,
+               user_login AS "user", department, direction, {number} AS number, dest_class,
+               dest_country, duration_s, cost, currency
+        FROM {relation} WHERE {clause}
+        ORDER BY call_id LIMIT {MAX_ROWS}
+    """  # noqa: S608
+    # The zone of the select list comes before the relation's and the condition's values.
+    cursor = ctx.con.execute(sql, [ctx.zone.key, *params])
+    names = [d[0] for d in cursor.description or ()]
+    return [_json_row(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+
+
+# -- period kinds -------------------------------------------------------------------------------
+
+_TRUNC: Final = {"day": "day", "week": "week", "month": "month"}
+
+
+def _spend_above(
+    params: SpendAboveParams, watch: Watch, ctx: Context, window: Window, fired: set[str]
+) -> list[Firing]:
+    group = {"person": "user_login", "department": "department", "cost_center": "cost_center"}[
+        params.per
+    ]
+    limits = sorted(params.amount.items())
+    touched = _touched(ctx, watch, window, group, params.period, "cost IS NOT NULL")
+    if not touched:
+        return []
+    where, values = _period_where(watch, ctx, touched, params.period)
+    local = _local_ref(ctx)
+    sql = f"""
+        WITH totals AS (
+            SELECT {group} AS who, date_trunc('{_TRUNC[params.period]}', {local}) AS p,
+                   currency, sum(cost) AS total, count(*) AS calls
+            FROM calls WHERE {where} AND cost IS NOT NULL AND currency IS NOT NULL
+                             AND {group} IS NOT NULL
+            GROUP BY ALL
+        ),
+        limits AS (SELECT unnest(?::VARCHAR[]) AS currency, unnest(?::DECIMAL(18, 6)[]) AS lim)
+        SELECT t.p, t.who, t.currency, t.total, l.lim, t.calls
+        FROM totals t JOIN limits l USING (currency)
+        JOIN (SELECT unnest(?::VARCHAR[]) AS who, unnest(?::TIMESTAMP[]) AS p) n USING (who, p)
+        WHERE t.total > l.lim
+        ORDER BY t.p, t.total DESC, t.who
+    """  # noqa: S608
+    rows = ctx.con.execute(
+        sql,
+        [
+            ctx.zone.key,
+            *values,
+            [c for c, _ in limits],
+            [a for _, a in limits],
+            [w for w, _ in touched],
+            [p for _, p in touched],
+        ],
+    ).fetchall()
+    found = []
+    for p, who, currency, total, limit, calls in rows:
+        label = period_label(p, params.period)
+        mark = f"{label}|{who}|{currency}|{limit}"
+        if mark in fired:
+            continue
+        found.append(
+            (
+                label,
+                mark,
+                who,
+                {
+                    params.per: who,
+                    "period": label,
+                    "spent": _money(total),
+                    "limit": _money(limit),
+                    "currency": currency,
+                    "calls": int(calls),
+                },
+            )
+        )
+    return _by_period(
+        found,
+        (params.per, "period", "spent", "limit", "currency", "calls"),
+        "{n} above the spending limit in {period}",
+        logins=params.per == "person",
+    )
+
+
+def _missed_calls(
+    params: MissedCallsParams, watch: Watch, ctx: Context, window: Window, fired: set[str]
+) -> list[Firing]:
+    ext = (
+        "CASE WHEN direction = 'incoming' THEN extension "
+        "WHEN direction = 'internal' THEN peer_extension END"
+    )
+    condition = "NOT answered AND direction IN ('incoming', 'internal')"
+    values: list[Any] = []
+    if params.extensions:
+        condition += f" AND {ext} IN (SELECT unnest(?::VARCHAR[]))"
+        values.append(list(params.extensions))
+    touched = _touched(ctx, watch, window, ext, params.period, condition, values)
+    if not touched:
+        return []
+    where, where_values = _period_where(watch, ctx, touched, params.period)
+    local = _local_ref(ctx)
+    sql = f"""
+        WITH counts AS (
+            SELECT {ext} AS who, date_trunc('{_TRUNC[params.period]}', {local}) AS p,
+                   count(*) AS missed, any_value(user_login) AS login
+            FROM calls WHERE {where} AND {condition}
+            GROUP BY ALL
+        )
+        SELECT c.p, c.who, c.missed, c.login FROM counts c
+        JOIN (SELECT unnest(?::VARCHAR[]) AS who, unnest(?::TIMESTAMP[]) AS p) n USING (who, p)
+        WHERE c.who IS NOT NULL AND c.missed > ?
+        ORDER BY c.p, c.missed DESC, c.who
+    """  # noqa: S608
+    rows = ctx.con.execute(
+        sql,
+        [
+            ctx.zone.key,
+            *where_values,
+            *values,
+            [w for w, _ in touched],
+            [p for _, p in touched],
+            params.more_than,
+        ],
+    ).fetchall()
+    found = []
+    for p, who, missed, login in rows:
+        label = period_label(p, params.period)
+        mark = f"{label}|{who}|{params.more_than}"
+        if mark in fired:
+            continue
+        row = {"extension": who, "user": login, "period": label, "missed": int(missed)}
+        found.append((label, mark, login, row))
+    return _by_period(
+        found,
+        ("extension", "user", "period", "missed"),
+        f"{{n}} extension(s) with more than {params.more_than} missed calls in {{period}}",
+        logins=True,
+    )
+
+
+def _touched(
+    ctx: Context,
+    watch: Watch,
+    window: Window,
+    group: str,
+    period: str,
+    condition: str,
+    values: Sequence[Any] = (),
+) -> list[tuple[str, dt.datetime]]:
+    """The (group value, local period start) pairs the new calls fall in."""
+    where, params = _base_where(watch, ctx.scope, window)
+    local = _local_ref(ctx)
+    sql = (
+        f"SELECT DISTINCT {group} AS who, date_trunc('{_TRUNC[period]}', {local}) AS p "  # noqa: S608
+        f"FROM calls WHERE {where} AND {condition} AND {group} IS NOT NULL"
+    )
+    return [(str(w), p) for w, p in ctx.con.execute(sql, [ctx.zone.key, *params, *values]).fetchall()]
+
+
+def _period_where(
+    watch: Watch, ctx: Context, touched: list[tuple[str, dt.datetime]], period: str
+) -> tuple[str, list[Any]]:
+    """Every call of the scope in the periods touched (a UTC range with a day of margin each
+    side; the exact period is grouped on local time)."""
+    first = min(p for _, p in touched) - dt.timedelta(days=2)
+    last = max(p for _, p in touched) + dt.timedelta(days={"day": 3, "week": 9, "month": 34}[period])
+    where, params = _scope_where(watch, ctx.scope)
+    return f"{where} AND started_at >= ? AND started_at < ?", [*params, first, last]
+
+
+def _by_period(
+    found: list[tuple[str, str, str | None, dict[str, Any]]],
+    columns: tuple[str, ...],
+    summary: str,
+    *,
+    logins: bool,
+) -> list[Firing]:
+    periods: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {}
+    for label, mark, login, row in found:
+        periods.setdefault(label, []).append((mark, login, row))
+    return [
+        Firing(
+            summary=summary.format(n=len(items), period=label),
+            columns=columns,
+            rows=[_json_row(row) for _, _, row in items[:MAX_ROWS]],
+            found=len(items),
+            period=label,
+            marks=tuple(mark for mark, _, _ in items),
+            logins=tuple(sorted({login for _, login, _ in items if login})) if logins else (),
+        )
+        for label, items in periods.items()
+    ]
+
+
+def period_label(start: dt.datetime | dt.date, period: str) -> str:
+    """The period starting at `start`, as text.
+
+    >>> period_label(dt.datetime(2026, 11, 30), "week"), period_label(dt.date(2026, 11, 1), "month")
+    ('2026-W49', '2026-11')
+    """
+    day = start.date() if isinstance(start, dt.datetime) else start
+    if period == "month":
+        return f"{day:%Y-%m}"
+    if period == "week":
+        year, week, _ = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return day.isoformat()
+
+
+# -- the feed -----------------------------------------------------------------------------------
+
+
+def _dead_feed(params: DeadFeedParams, ctx: Context, fired: set[str]) -> list[Firing]:
+    """No call records for `minutes` while working hours: the moment of the newest file that
+    brought calls, from the ingest ledger; files read since that held none count as silence,
+    and so does no ingest at all. Fires once per silence (its start is the mark)."""
+    zone = ZoneInfo(params.hours.timezone) if params.hours.timezone else ctx.zone
+    local_now = ctx.now.astimezone(zone).replace(tzinfo=None)
+    if not params.hours.is_working(local_now):
+        return []
+    last_call, files_since, last_run = ctx.con.execute(
+        "WITH newest AS (SELECT max(file_id) AS file_id FROM calls) "
+        "SELECT (SELECT f.finished_at FROM ingest_files f, newest n WHERE f.file_id = n.file_id), "
+        "(SELECT count(*) FROM ingest_files f WHERE f.status = 'done' AND f.file_id > "
+        " coalesce((SELECT file_id FROM newest), 0)), "
+        "(SELECT max(finished_at) FROM ingest_files WHERE status = 'done')"
+    ).fetchall()[0]
+    now_utc = ctx.now.astimezone(dt.UTC).replace(tzinfo=None)
+    since = last_call
+    if since is not None and now_utc - since < dt.timedelta(minutes=params.minutes):
+        return []
+    mark = f"silent-since|{since.isoformat() if since else 'never'}"
+    if mark in fired:
+        return []
+    minutes = None if since is None else int((now_utc - since).total_seconds() // 60)
+    row = {
+        "last_records_at": _shown_time(since, ctx.zone),
+        "minutes_without": minutes,
+        "files_without_records": int(files_since),
+        "last_ingest_at": _shown_time(last_run, ctx.zone),
+    }
+    summary = (
+        "no call records received yet"
+        if since is None
+        else f"no call records received for {minutes} minutes"
+    )
+    return [Firing(summary, tuple(row), [row], 1, marks=(mark,))]
+
+
+# -- SQL pieces ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LocalTime:
+    """SQL of a call's local start time and its parameters."""
+
+    sql: str
+    params: list[Any]
+
+
+def local_time_sql(settings: Settings, timezone: str = "") -> LocalTime:
+    """A call's start as local time: in `timezone` if given, else in the zone of the call's
+    site (`[sites.NAME] timezone`), else the workspace's zone."""
+    default = timezone or settings.general.timezone
+    zones = {
+        name: site.timezone
+        for name, site in settings.sites.items()
+        if site.timezone and site.timezone != default
+    }
+    if timezone or not zones:
+        return LocalTime("timezone(?, started_at AT TIME ZONE 'UTC')", [default])
+    cases = " ".join("WHEN ? THEN ?" for _ in zones)
+    params: list[Any] = [value for pair in sorted(zones.items()) for value in pair]
+    return LocalTime(
+        f"timezone(CASE coalesce(rating_site, site) {cases} ELSE ? END, "
+        "started_at AT TIME ZONE 'UTC')",
+        [*params, default],
+    )
+
+
+def _local_ref(_ctx: Context) -> str:
+    """A call's start in the reference zone (its parameter comes first in every query)."""
+    return "timezone(?, started_at AT TIME ZONE 'UTC')"
+
+
+def _scope_where(watch: Watch, scope: Scope) -> tuple[str, list[Any]]:
+    scope_sql, params = scope.predicate()
+    parts = [scope_sql]
+    params = list(params)
+    if not watch.is_everything():
+        watched: list[str] = []
+        for values, columns in (
+            (watch.departments, ("department", "peer_department")),
+            (watch.cost_centers, ("cost_center", "peer_cost_center")),
+            (watch.sites, ("site", "peer_site")),
+            (watch.extensions, ("extension", "peer_extension")),
+            (watch.people, ("user_login", "peer_login")),
+        ):
+            if values:
+                for column in columns:
+                    watched.append(f"{column} IN (SELECT unnest(?::VARCHAR[]))")
+                    params.append(list(values))
+        parts.append("(" + " OR ".join(watched) + ")")
+    return " AND ".join(parts), params
+
+
+def _base_where(watch: Watch, scope: Scope, window: Window) -> tuple[str, list[Any]]:
+    where, params = _scope_where(watch, scope)
+    return f"call_id > ? AND call_id <= ? AND {where}", [window.after, window.upto, *params]
+
+
+def _forbidden_sql(params: ForbiddenNumbersParams, country: str) -> tuple[str, list[Any]]:
+    """Outgoing calls whose number (E.164, or as dialled) is listed, begins with a listed
+    prefix, or matches a listed pattern."""
+    numbers = sorted({form for number in params.numbers for form in number_forms(number, country)})
+    prefixes = sorted({e164_prefix(prefix, country) for prefix in params.prefixes})
+    parts: list[str] = []
+    values: list[Any] = []
+    if numbers:
+        parts.append(
+            "(remote_number IN (SELECT unnest(?::VARCHAR[])) "
+            "OR remote_dialled IN (SELECT unnest(?::VARCHAR[])))"
+        )
+        values += [numbers, numbers]
+    for prefix in prefixes:
+        parts.append("starts_with(remote_number, ?)")
+        values.append(prefix)
+    if params.patterns:
+        parts.append("regexp_matches(remote_number, ?)")
+        values.append("|".join(f"(?:{p})" for p in params.patterns))
+    return f"direction = 'outgoing' AND ({' OR '.join(parts)})", values
+
+
+def number_forms(number: str, country: str) -> set[str]:
+    """A listed number in the forms a call may hold it: E.164 when it is one, and its digits.
+
+    >>> sorted(number_forms("01 23 45 67 89", "FR"))
+    ['+33123456789', '0123456789']
+    """
+    digits = "".join(ch for ch in number if ch.isdigit() or ch == "+")
+    forms = {digits}
+    try:
+        parsed = phonenumbers.parse(number, country)
+    except phonenumbers.NumberParseException:
+        return forms
+    if phonenumbers.is_possible_number(parsed):
+        forms.add(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+    return forms
+
+
+def e164_prefix(prefix: str, country: str) -> str:
+    """A listed number beginning in E.164: `+...` as given, the international prefix turned
+    into `+`, the national prefix into the country code.
+
+    >>> e164_prefix("0899", "FR"), e164_prefix("00 44 9", "FR"), e164_prefix("+1 900", "FR")
+    ('+33899', '+449', '+1900')
+    """
+    digits = "".join(ch for ch in prefix if ch.isdigit() or ch == "+")
+    if digits.startswith("+"):
+        return digits
+    meta = phonenumbers.PhoneMetadata.metadata_for_region(country)
+    code = phonenumbers.country_code_for_region(country)
+    international = (meta.preferred_international_prefix or meta.international_prefix or "") if meta else ""
+    if international and international.isdigit() and digits.startswith(international):
+        return "+" + digits[len(international) :]
+    national = (meta.national_prefix or "") if meta else ""
+    if national and digits.startswith(national):
+        return f"+{code}{digits[len(national):]}"
+    return f"+{code}{digits}"
+
+
+def con_row(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> tuple[Any, ...]:
+    row: tuple[Any, ...] = con.execute(sql, params).fetchall()[0]
+    return row
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else format(Decimal(value).normalize(), "f")
+
+
+def _shown_time(value: dt.datetime | None, zone: ZoneInfo) -> str | None:
+    if value is None:
+        return None
+    return value.replace(tzinfo=dt.UTC).astimezone(zone).isoformat(timespec="seconds")
+
+
+def _json_row(row: dict[str, Any]) -> dict[str, Any]:
+    """Values as JSON keeps them: times ISO 8601, money as exact text."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, dt.datetime):
+            out[key] = value.isoformat(timespec="seconds")
+        elif isinstance(value, Decimal):
+            out[key] = _money(value)
+        else:
+            out[key] = value
+    return out
+
+
+def rows_json(rows: list[dict[str, Any]]) -> str:
+    return json.dumps(rows, ensure_ascii=False)
