@@ -25,6 +25,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from callacct.alarms.kinds import KINDS, Kind, KindParams
+from callacct.errors import UsageError
 from callacct.i18n import LANGUAGES
 from callacct.problems import KeyPath, Problem, SpecProblems, from_validation, line_of
 from callacct.yamlfile import parse_yaml
@@ -270,3 +271,59 @@ def _check_names(watch: Watch, source: str, lines: Mapping[KeyPath, int], facts:
                     )
                 )
     return problems
+
+
+def apply_options(
+    data: Mapping[str, Any] | None,
+    *,
+    name: str | None = None,
+    kind: str | None = None,
+    description: str | None = None,
+    params: Sequence[str] = (),
+    scope: Mapping[str, Sequence[str]] | None = None,
+    every: str | None = None,
+    to: Sequence[str] = (),
+    supervisors: bool | None = None,
+    xlsx: bool | None = None,
+    language: str | None = None,
+) -> dict[str, Any]:
+    """A definition (`data`, or a new one) with the keys given as command options: `params`
+    as `key=value` (a dotted key reaches inside, the value is read as YAML:
+    `countries=[CU, KP]`, `amount={EUR: 200}`); lists in `scope` and `to` replace those of
+    `data`. `UsageError` for a parameter that is not `key=value`.
+
+    >>> apply_options({"name": "a", "kind": "international"}, params=["countries=[CU]"],
+    ...               scope={"departments": ["Sales"]})
+    {'name': 'a', 'kind': 'international', 'params': {'countries': ['CU']}, 'scope': {'departments': ['Sales']}}
+    """
+    out: dict[str, Any] = dict(data or {})
+    for key, value in (
+        ("name", name),
+        ("kind", kind),
+        ("description", description),
+        ("every", every),
+        ("language", language),
+    ):
+        if value is not None:
+            out[key] = value
+    for item in params:
+        key, sep, text = item.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param {item!r}: write KEY=VALUE, e.g. --param min_count=5")
+        value = parse_yaml(text, f"--param {key}", max_bytes=MAX_BYTES).data if text else ""
+        target = out.setdefault("params", {})
+        *parents, last = key.strip().split(".")
+        for part in parents:
+            target = target.setdefault(part, {})
+            if not isinstance(target, dict):
+                raise UsageError(f"--param {key}: {part} is not a mapping")
+        target[last] = value
+    for key, values in (scope or {}).items():
+        if values:
+            out.setdefault("scope", {})[key] = list(values)
+    if to:
+        out.setdefault("recipients", {})["to"] = list(to)
+    for key, flag in (("supervisors", supervisors), ("xlsx", xlsx)):
+        if flag is not None:
+            out.setdefault("recipients", {})[key] = flag
+    return out
