@@ -24,7 +24,6 @@ from zoneinfo import ZoneInfo
 import duckdb
 import phonenumbers
 
-from callacct.alarms.hours import WorkingHours
 from callacct.alarms.kinds import (
     DeadFeedParams,
     ForbiddenNumbersParams,
@@ -125,13 +124,13 @@ def evaluate(alarm: Alarm, ctx: Context, window: Window, fired: set[str]) -> lis
     if isinstance(params, MissedCallsParams):
         return _missed_calls(params, alarm.scope, ctx, window, fired)
     condition, values, summary, min_count = _call_condition(params, ctx)
-    source = ("calls", [])
+    source: tuple[str, list[Any]] = ("calls", [])
     if isinstance(params, OutOfHoursParams):
         local = local_time_sql(ctx.settings, params.hours.timezone)
-        source = (f"(SELECT *, {local.sql} AS local_start FROM calls) AS calls", local.params)
-    return _calls_found(
-        alarm.scope, ctx, window, source, condition, values, summary, min_count
-    )
+        # The zone expression is callacct's constant text; zone names are parameters.
+        relation = f"(SELECT *, {local.sql} AS local_start FROM calls) AS calls"  # noqa: S608
+        source = (relation, local.params)
+    return _calls_found(alarm.scope, ctx, window, source, condition, values, summary, min_count)
 
 
 # -- kinds that list calls ---------------------------------------------------------------------
@@ -139,6 +138,7 @@ def evaluate(alarm: Alarm, ctx: Context, window: Window, fired: set[str]) -> lis
 
 def _call_condition(params: Any, ctx: Context) -> tuple[str, list[Any], str, int]:
     """(SQL condition, its parameters, summary template, minimum count) of a call kind."""
+    values: list[Any]
     if isinstance(params, OutOfHoursParams):
         working, values = params.hours.sql("local_start")
         parts = [f"NOT {working}"]
@@ -152,7 +152,7 @@ def _call_condition(params: Any, ctx: Context) -> tuple[str, list[Any], str, int
         return condition, values, "{n} call(s) to forbidden numbers", 1
     if isinstance(params, InternationalParams):
         parts = ["direction = 'outgoing'", "dest_class = 'international'"]
-        values: list[Any] = []
+        values = []
         if params.min_duration_s:
             parts.append("duration_s >= ?")
             values.append(params.min_duration_s)
@@ -215,9 +215,7 @@ def _calls_found(
     ]
 
 
-def _call_rows(
-    ctx: Context, relation: str, clause: str, params: list[Any]
-) -> list[dict[str, Any]]:
+def _call_rows(ctx: Context, relation: str, clause: str, params: list[Any]) -> list[dict[str, Any]]:
     number = shown_number_sql("remote_number", ctx.scope.mask_digits)
     sql = f"""
         SELECT call_id, timezone(?, started_at AT TIME ZONE 'UTC') AS started_at, extension,
@@ -376,7 +374,9 @@ def _touched(
         f"SELECT DISTINCT {group} AS who, date_trunc('{_TRUNC[period]}', {local}) AS p "  # noqa: S608
         f"FROM calls WHERE {where} AND {condition} AND {group} IS NOT NULL"
     )
-    return [(str(w), p) for w, p in ctx.con.execute(sql, [ctx.zone.key, *params, *values]).fetchall()]
+    return [
+        (str(w), p) for w, p in ctx.con.execute(sql, [ctx.zone.key, *params, *values]).fetchall()
+    ]
 
 
 def _period_where(
@@ -385,7 +385,9 @@ def _period_where(
     """Every call of the scope in the periods touched (a UTC range with a day of margin each
     side; the exact period is grouped on local time)."""
     first = min(p for _, p in touched) - dt.timedelta(days=2)
-    last = max(p for _, p in touched) + dt.timedelta(days={"day": 3, "week": 9, "month": 34}[period])
+    last = max(p for _, p in touched) + dt.timedelta(
+        days={"day": 3, "week": 9, "month": 34}[period]
+    )
     where, params = _scope_where(watch, ctx.scope)
     return f"{where} AND started_at >= ? AND started_at < ?", [*params, first, last]
 
@@ -582,12 +584,14 @@ def e164_prefix(prefix: str, country: str) -> str:
         return digits
     meta = phonenumbers.PhoneMetadata.metadata_for_region(country)
     code = phonenumbers.country_code_for_region(country)
-    international = (meta.preferred_international_prefix or meta.international_prefix or "") if meta else ""
+    international = (
+        (meta.preferred_international_prefix or meta.international_prefix or "") if meta else ""
+    )
     if international and international.isdigit() and digits.startswith(international):
         return "+" + digits[len(international) :]
     national = (meta.national_prefix or "") if meta else ""
     if national and digits.startswith(national):
-        return f"+{code}{digits[len(national):]}"
+        return f"+{code}{digits[len(national) :]}"
     return f"+{code}{digits}"
 
 

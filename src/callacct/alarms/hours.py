@@ -8,8 +8,10 @@ Example:
     ...                                     "holidays": ["2026-12-25"]})
     >>> hours.is_working(dt.datetime(2026, 12, 1, 12, 30))  # a Tuesday, lunch time
     False
-    >>> hours.is_working(dt.datetime(2026, 12, 1, 9)), hours.is_working(dt.datetime(2026, 12, 25, 9))
-    (True, False)
+    >>> hours.is_working(dt.datetime(2026, 12, 1, 9))
+    True
+    >>> hours.is_working(dt.datetime(2026, 12, 25, 9))  # a holiday
+    False
 """
 
 from __future__ import annotations
@@ -54,6 +56,10 @@ def _time_range(text: str) -> tuple[dt.time, dt.time | None]:
     return start, end
 
 
+def _office_hours() -> dict[str, tuple[str, ...]]:
+    return {"mon-fri": ("08:00-18:00",)}
+
+
 class WorkingHours(BaseModel):
     """`days`: weekday (or range) -> time ranges; a day not named is not worked. `holidays`:
     days not worked at all. `timezone`: the zone moments are read in (empty: each call's
@@ -61,9 +67,7 @@ class WorkingHours(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    days: dict[str, tuple[str, ...]] = Field(
-        default_factory=lambda: {"mon-fri": ("08:00-18:00",)}
-    )
+    days: dict[str, tuple[str, ...]] = Field(default_factory=_office_hours)
     holidays: tuple[dt.date, ...] = ()
     timezone: str = ""
 
@@ -118,8 +122,6 @@ class WorkingHours(BaseModel):
             return "FALSE", []
         condition = "(" + " OR ".join(parts) + ")"
         if self.holidays:
-            condition = (
-                f"({condition} AND CAST({local} AS DATE) NOT IN (SELECT unnest(?::DATE[])))"
-            )
+            condition = f"({condition} AND CAST({local} AS DATE) NOT IN (SELECT unnest(?::DATE[])))"
             params.append(list(self.holidays))
         return condition, params

@@ -151,9 +151,13 @@ KINDS: Final[dict[str, Kind]] = {
     kind.name: kind
     for kind in (
         Kind("out-of-hours", "F-ALARM-1", "Calls outside working hours", OutOfHoursParams),
-        Kind("forbidden-numbers", "F-ALARM-2", "Calls to forbidden numbers", ForbiddenNumbersParams),
+        Kind(
+            "forbidden-numbers", "F-ALARM-2", "Calls to forbidden numbers", ForbiddenNumbersParams
+        ),
         Kind("spend-above", "F-ALARM-3", "Spend above a limit", SpendAboveParams, periodic=True),
-        Kind("missed-calls", "F-ALARM-4", "Too many missed calls", MissedCallsParams, periodic=True),
+        Kind(
+            "missed-calls", "F-ALARM-4", "Too many missed calls", MissedCallsParams, periodic=True
+        ),
         Kind("international", "F-ALARM-5", "International calls", InternationalParams),
         Kind("dead-feed", "F-ALARM-6", "No call records received", DeadFeedParams, on_calls=False),
         Kind(

@@ -46,7 +46,7 @@ def insert_alarm(
 ) -> None:
     moment = _naive(now)
     con.execute(
-        f"INSERT INTO alarms ({_ALARM_COLUMNS}) VALUES (?, ?, ?, ?, FALSE, ?, ?, ?, NULL)",
+        f"INSERT INTO alarms ({_ALARM_COLUMNS}) VALUES (?, ?, ?, ?, FALSE, ?, ?, ?, NULL)",  # noqa: S608
         [name, owner, kind, definition, watermark, moment, moment],
     )
 
@@ -180,6 +180,4 @@ def event_rows(
 
 
 def mark_mailed(con: duckdb.DuckDBPyConnection, event_id: int, now: dt.datetime) -> None:
-    con.execute(
-        "UPDATE alarm_events SET mailed_at = ? WHERE event_id = ?", [_naive(now), event_id]
-    )
+    con.execute("UPDATE alarm_events SET mailed_at = ? WHERE event_id = ?", [_naive(now), event_id])

@@ -93,9 +93,7 @@ class AlarmModel(_Strict):
     @classmethod
     def _name(cls, value: str) -> str:
         if not _NAME.fullmatch(value):
-            raise ValueError(
-                f"{value!r}: use lower-case letters, digits, '-' and '_' (at most 63)"
-            )
+            raise ValueError(f"{value!r}: use lower-case letters, digits, '-' and '_' (at most 63)")
         return value
 
     @field_validator("kind")
@@ -251,7 +249,9 @@ _ADVICE: Final = {
 }
 
 
-def _check_names(watch: Watch, source: str, lines: Mapping[KeyPath, int], facts: Facts) -> list[Problem]:
+def _check_names(
+    watch: Watch, source: str, lines: Mapping[KeyPath, int], facts: Facts
+) -> list[Problem]:
     problems = []
     for key, (what, advice) in _ADVICE.items():
         known: frozenset[str] | None = getattr(facts, key)
@@ -292,9 +292,10 @@ def apply_options(
     `countries=[CU, KP]`, `amount={EUR: 200}`); lists in `scope` and `to` replace those of
     `data`. `UsageError` for a parameter that is not `key=value`.
 
-    >>> apply_options({"name": "a", "kind": "international"}, params=["countries=[CU]"],
-    ...               scope={"departments": ["Sales"]})
-    {'name': 'a', 'kind': 'international', 'params': {'countries': ['CU']}, 'scope': {'departments': ['Sales']}}
+    >>> data = apply_options({"name": "a", "kind": "international"}, params=["countries=[CU]"],
+    ...                      scope={"departments": ["Sales"]})
+    >>> data["params"], data["scope"]
+    ({'countries': ['CU']}, {'departments': ['Sales']})
     """
     out: dict[str, Any] = dict(data or {})
     for key, value in (

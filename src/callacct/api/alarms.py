@@ -13,7 +13,7 @@ Example:
     ...                       timezone="Europe/Paris", currency="EUR")
     >>> entry = ws.alarms().add({"name": "abroad", "kind": "international",
     ...                          "recipients": {"to": ["it@example.com"]}})
-    >>> entry.name, entry.owner, [a.name for a in ws.alarms().list()]
+    >>> entry.name, entry.owner, [a.name for a in ws.alarms().all()]
     ('abroad', '(operator)', ['abroad'])
     >>> ws.alarms().run().fired
     False
@@ -279,7 +279,7 @@ class Alarms:
         """Evaluate alarm `name` again; what arrived while it was paused is evaluated then."""
         return self._set_paused(name, False)
 
-    def list(self) -> list[AlarmEntry]:
+    def all(self) -> list[AlarmEntry]:
         """The alarms the reader may see (their own; an admin's: all), by name."""
         with self.workspace._store() as store:
             return [self._to_entry(row) for row in self._visible(store)]
@@ -288,7 +288,9 @@ class Alarms:
         with self.workspace._store() as store:
             return self._entry(store, name)
 
-    def check(self, definition: str | Path | Mapping[str, Any], *, source: str | None = None) -> Alarm:
+    def check(
+        self, definition: str | Path | Mapping[str, Any], *, source: str | None = None
+    ) -> Alarm:
         """Validate a definition against the directory without storing it."""
         with self.workspace._store() as store:
             self._owner(store)
@@ -373,10 +375,13 @@ class Alarms:
                 watermark=window.upto,
                 now=now,
             )
-        events = tuple(
-            AlarmEvent.from_row(row)
-            for row in reversed(records.event_rows(store.con, ids=ids))
-        ) if ids else ()
+        events = (
+            tuple(
+                AlarmEvent.from_row(row) for row in reversed(records.event_rows(store.con, ids=ids))
+            )
+            if ids
+            else ()
+        )
         return AlarmOutcome(
             alarm.name,
             alarm.kind.name,

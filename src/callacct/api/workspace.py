@@ -268,12 +268,14 @@ class Workspace:
         move_to: str | Path | None = None,
         progress: Progress | None = None,
         workers: int | None = None,
+        alarms: bool | None = None,
     ) -> IngestResult:
         """Load CDR files (files, folders read recursively, globs): store them, attribute and
         rate their calls, then move them to `move_to`. Re-runnable: what is loaded is skipped.
         `format` names a dialect (the registry's, or a mapping of `ingest.mappings`), `mapping`
         a generic CSV mapping (a YAML file or a registered one's name); both detected from
-        content when omitted."""
+        content when omitted. `alarms`: then evaluate the due alarms (None: as the setting
+        `alarms.after_ingest` says)."""
         from callacct.ingest.generic import requested_dialect
 
         if not paths:
@@ -281,7 +283,7 @@ class Workspace:
         dialect = requested_dialect(self.settings, self.root, fmt=format, mapping=mapping)
         with self._store(write=True, rates=not dry_run) as store:
             self._require_admin(store, "ingest")
-            return chain.load_files(
+            result = chain.load_files(
                 store,
                 self.settings,
                 list(paths),
@@ -292,6 +294,9 @@ class Workspace:
                 progress=progress,
                 workers=workers or default_workers(),
             )
+        if not dry_run and (self.settings.alarms.after_ingest if alarms is None else alarms):
+            result.alarms = self.alarms().run(due=True)
+        return result
 
     def rejects(self, last: int = 50) -> list[dict[str, Any]]:
         """The most recent rejected records (file, line, reason, raw text); for admins, as raw

@@ -153,9 +153,7 @@ def add_command(
     language: Language = None,
     backfill: Annotated[
         bool,
-        typer.Option(
-            "--backfill", help="Also evaluate the calls already stored at its first run."
-        ),
+        typer.Option("--backfill", help="Also evaluate the calls already stored at its first run."),
     ] = False,
     as_json: Json = False,
 ) -> None:
@@ -166,20 +164,33 @@ def add_command(
     Example: callacct alarm add --name night --kind out-of-hours --param
     'hours={days: {mon-fri: ["08:00-12:30", "13:30-18:00"]}}' --to security@example.com
     """
-    options = {
-        "name": name, "kind": kind, "description": description, "params": params,
-        "departments": departments, "cost_centers": cost_centers, "sites": sites,
-        "extensions": extensions, "people": people, "every": every, "to": to,
-        "supervisors": supervisors, "xlsx": xlsx, "language": language,
-    }  # fmt: skip
     alarms = workspace_from(ctx).alarms()
-    if file is not None and not any(v not in (None, []) for v in options.values()):
+    scope = (departments, cost_centers, sites, extensions, people)
+    flags = (supervisors, xlsx)
+    texts = (name, kind, description, every, language)
+    if file is not None and not (params or to or any(scope) or any(texts)) and flags == (None,) * 2:
         entry = alarms.add(file, backfill=backfill)
     else:
         base = _file_data(file) if file is not None else None
         if base is None and (name is None or kind is None):
             raise UsageError("give a YAML file, or at least --name and --kind")
-        data = _definition(base, **options)
+        data = _definition(
+            base,
+            name=name,
+            kind=kind,
+            description=description,
+            params=params,
+            departments=departments,
+            cost_centers=cost_centers,
+            sites=sites,
+            extensions=extensions,
+            people=people,
+            every=every,
+            to=to,
+            supervisors=supervisors,
+            xlsx=xlsx,
+            language=language,
+        )
         entry = alarms.add(data, source=str(file) if file else "(options)", backfill=backfill)
     _show_entry(entry, as_json, "added")
 
@@ -238,7 +249,7 @@ def list_command(ctx: typer.Context, as_json: Json = False) -> None:
 
     Example: callacct alarm list --json
     """
-    entries = workspace_from(ctx).alarms().list()
+    entries = workspace_from(ctx).alarms().all()
     if as_json:
         print_json([entry.to_dict() for entry in entries])
         return
