@@ -10,7 +10,7 @@ the order they arrive, as the ingest numbers them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -133,7 +133,7 @@ def clock(moment: dt.datetime = NOW) -> Any:
 
 
 @pytest.fixture
-def org(tmp_path: Path) -> Iterator[Workspace]:
+def org(tmp_path: Path) -> Workspace:
     root = tmp_path / "org"
     workspace = Workspace.create(
         root,
@@ -151,7 +151,7 @@ def org(tmp_path: Path) -> Iterator[Workspace]:
     settings.write_text(text)
     workspace = Workspace.open(root)
     workspace.directory_import(write_csv(tmp_path / "people.csv", *PEOPLE))
-    yield workspace
+    return workspace
 
 
 def add(workspace: Workspace, data: dict[str, Any], **kwargs: Any) -> Any:

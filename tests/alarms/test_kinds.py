@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from callacct import Workspace
-from tests.alarms.conftest import NOW, WORKDAY, add, arrive, call, run
+from tests.alarms.conftest import NOW, add, arrive, call, run
 
 SATURDAY_NIGHT = dt.datetime(2026, 12, 5, 22, 30)  # 23:30 in Paris
 
@@ -101,9 +101,10 @@ def test_rows_name_the_calls_found(org: Workspace) -> None:
     (row,) = event.rows
     assert row["call_id"] == first
     assert row["number"] == "+4930123456"
-    assert row["cost"] == "1.25" and row["currency"] == "EUR"
+    assert (row["cost"], row["currency"]) == ("1.25", "EUR")
     assert row["started_at"] == "2026-12-01T10:00:00"  # shown in the workspace's zone
-    assert row["user"] == "alice" and event.logins == ("alice",)
+    assert row["user"] == "alice"
+    assert event.logins == ("alice",)
 
 
 def test_the_spend_of_a_person_is_per_currency(org: Workspace) -> None:

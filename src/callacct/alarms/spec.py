@@ -224,9 +224,14 @@ def validate_alarm(
                     "e.g. every: 15m",
                 )
             )
-    if model is not None:
-        problems += _check_names(model.scope, source, lines, facts or Facts())
+    try:
+        watch = Watch.model_validate(data.get("scope") or {})
+    except ValidationError:
+        pass  # reported with the whole definition's problems
+    else:
+        problems += _check_names(watch, source, lines, facts or Facts())
     if problems or model is None or params is None:
+        problems.sort(key=lambda problem: problem.line or 0)
         raise SpecProblems(problems or [Problem(source, None, "", "", "not a valid alarm")])
     return Alarm(
         name=model.name,
