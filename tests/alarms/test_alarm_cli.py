@@ -96,11 +96,14 @@ def test_run_due_skips_what_is_not_due(org: Workspace, cli: Cli) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("alarm", "add", "--kind", "international"), "give a YAML file, or at least --name and --kind"),
-        (("alarm", "add", "--name", "x", "--kind", "nope"), "(options): kind: 'nope' is not an alarm kind"),
+        (("alarm", "add", "--kind", "international"),
+         "give a YAML file, or at least --name and --kind"),
+        (("alarm", "add", "--name", "x", "--kind", "nope"),
+         "(options): kind: 'nope' is not an alarm kind"),
         (("alarm", "add", "--name", "x", "--kind", "international", "--param", "oops"),
          "--param 'oops': write KEY=VALUE"),
-        (("alarm", "show", "ghost"), "no alarm named 'ghost'; list them with 'callacct alarm list'"),
+        (("alarm", "show", "ghost"),
+         "no alarm named 'ghost'; list them with 'callacct alarm list'"),
         (("alarm", "run", "ghost", "--due"), "give an alarm's name or --due, not both"),
         (("alarm", "events", "--since", "yesterday"), "'yesterday' is not a date"),
     ],
