@@ -297,7 +297,7 @@ def _spend_above(
     return _by_period(
         found,
         (params.per, "period", "spent", "limit", "currency", "calls"),
-        "{n} above the spending limit in {period}",
+        f"{{n}} {params.per.replace('_', ' ')}(s) above the spending limit in {{period}}",
         logins=params.per == "person",
     )
 

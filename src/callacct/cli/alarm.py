@@ -359,7 +359,9 @@ def show_run(result: AlarmRun, as_json: bool) -> None:
             if outcome.calls_after is None or outcome.calls_upto is None
             else str(outcome.calls_upto - outcome.calls_after)
         )
-        what = outcome.error or "; ".join(event.summary for event in outcome.events)
+        what = outcome.error or "; ".join(event.summary for event in outcome.events[:2])
+        if len(outcome.events) > 2:
+            what += f" (and {len(outcome.events) - 2} more periods: 'callacct alarm events')"
         style = {"fired": "bold yellow", "failed": "red"}.get(outcome.status, "")
         table.add_row(outcome.alarm, outcome.kind, outcome.status, window, what, style=style)
     console.print(table)

@@ -98,3 +98,4 @@ def _show(result: DemoResult) -> None:
     console.print(f"  callacct -w {ws} report list")
     console.print(f"  callacct -w {ws} report run cost-by-department --period last-month")
     console.print(f"  callacct -w {ws} --as {result.example_login} home")
+    console.print(f"  callacct -w {ws} alarm run; callacct -w {ws} alarm events --rows")

@@ -18,6 +18,7 @@ import polars as pl
 
 from callacct.api import Workspace
 from callacct.config import Settings
+from callacct.demo.alarms import add_demo_alarms
 from callacct.demo.cdr_writer import DemoCdrSummary, write_demo_cdr_files
 from callacct.demo.ldif import write_people_ldif
 from callacct.demo.people import build_people, write_people_csv
@@ -135,6 +136,7 @@ def build_demo(
         written = _write_reports(workspace, root / "reports", summary) if reports else []
         with workspace.admin_store("the demo's phone locks", write=True) as store:
             _lock_demo(store, workspace.settings, staff)
+        add_demo_alarms(workspace)
         calls = workspace.calls().frame
     assert loaded.rating is not None  # not a dry run
     return DemoResult(
