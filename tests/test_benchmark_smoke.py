@@ -90,3 +90,14 @@ def test_lock_benchmark_reports_every_figure() -> None:
     menu = figures["phone_menu"]
     assert menu["requests"] == 200
     assert {"p50_ms", "p99_ms", "baseline_p99_ms", "ratio_p99_to_baseline"} <= set(menu)
+
+
+def test_alarm_benchmark_reports_every_figure() -> None:
+    figures = quick("bench_alarms.py")
+    assert figures["new_calls"] == 20_000
+    assert set(figures["kinds"]) == {
+        "out-of-hours", "forbidden-numbers", "spend-above", "missed-calls", "international",
+        "dead-feed", "unknown-destinations", "undefined-extensions",
+    }  # fmt: skip
+    assert {"seconds", "ratio_to_group_by", "within_1s", "fired"} <= set(figures["all_eight"])
+    assert figures["kinds"]["international"]["found"] > 0

@@ -63,3 +63,29 @@ def test_supervisors_get_only_the_rows_of_their_people() -> None:
     rows = [{"user": "alice", "n": 1}, {"user": "bob", "n": 2}, {"person": "alice", "n": 3}]
     assert [row["n"] for row in rows_for(rows, {"alice"})] == [1, 3]
     assert rows_for(rows, set()) == []
+
+
+def test_each_recipient_gets_their_rows_in_the_alarms_language(org: Workspace) -> None:
+    add(
+        org,
+        {
+            "name": "abroad",
+            "kind": "international",
+            "language": "fr",
+            "recipients": {"to": ["it@example.com"], "supervisors": True},
+        },
+    )
+    arrive(org, [ABROAD, call("3001", **{"remote": "+4930123456", "dest_class":
+        "international", "country": "DE"}), call("2999", **{"remote": "+4930123456",
+        "dest_class": "international", "country": "DE"})])  # fmt: skip
+    (event,) = run(org).events
+    mails = dict(org.alarms().mails(event.event_id))
+    assert sorted(mails) == ["it@example.com", "sam@example.com", "sue@example.com"]
+    assert len(mails["it@example.com"].context["rows"]) == 3
+    assert [row[3] for row in mails["sue@example.com"].context["rows"]] == ["alice"]
+    assert [row[3] for row in mails["sam@example.com"].context["rows"]] == ["bob"]
+    assert (
+        mails["sue@example.com"].context["intro"]
+        == "L'alarme abroad s'est déclenchée : 1 trouvé(s)."
+    )
+    assert mails["it@example.com"].subject == "Alarme abroad : Appels internationaux"

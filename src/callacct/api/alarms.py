@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +41,7 @@ from callacct.alarms import (
     records,
     validate_alarm,
 )
+from callacct.alarms.mail import AlarmMail, build_mail, rows_for
 from callacct.directory import list_users, scope_for
 from callacct.errors import NotFoundError, UsageError
 from callacct.query.scope import Scope, admin_scope
@@ -391,6 +392,47 @@ class Alarms:
             events,
         )
 
+    def mails(self, event_id: int) -> list[tuple[str, AlarmMail]]:
+        """The mails of firing `event_id`: (address, mail) for each recipient, in the alarm's
+        language (else its owner's, else the workspace's). An address of the alarm gets every
+        row; the supervisor (directory manager) of the people concerned, their rows only."""
+        with self.workspace._store() as store:
+            rows = records.event_rows(store.con, ids=[event_id])
+            if not rows:
+                raise NotFoundError(f"no alarm firing {event_id}; see 'callacct alarm events'")
+            event = rows[0]
+            self._row(store, str(event["alarm"]))  # the reader may see that alarm
+            entry = self._entry(store, str(event["alarm"]))
+            return self._mails(store, entry, event)
+
+    def _mails(
+        self, store: Store, entry: AlarmEntry, event: Mapping[str, Any]
+    ) -> list[tuple[str, AlarmMail]]:
+        alarm = entry.alarm
+        owner = None if entry.owner == OPERATOR else entry.owner
+        language = self.workspace._language(store, alarm.language, owner)
+        shown = self.workspace.settings.alarms.mail_rows
+        everything = list(event["rows"])
+        plan: dict[str, list[Mapping[str, Any]] | None] = dict.fromkeys(alarm.recipients.to)
+        if alarm.recipients.supervisors:
+            for address, logins in supervisors_of(store, event["logins"]).items():
+                if address not in plan:
+                    plan[address] = rows_for(everything, logins)
+        mails = []
+        for address, rows in plan.items():
+            if rows is not None and not rows:
+                continue
+            mail = build_mail(
+                event,
+                language=language,
+                description=alarm.description,
+                rows_shown=shown,
+                xlsx=alarm.recipients.xlsx,
+                rows=rows,
+            )
+            mails.append((address, mail))
+        return mails
+
     def _owner_scope(self, store: Store, owner: str) -> Scope:
         if owner == OPERATOR:
             return admin_scope(self.workspace.settings)
@@ -471,6 +513,21 @@ class Alarms:
             updated_at=_aware(row["updated_at"]),
             last_run_at=None if row["last_run_at"] is None else _aware(row["last_run_at"]),
         )
+
+
+def supervisors_of(store: Store, logins: Sequence[str]) -> dict[str, set[str]]:
+    """E-mail address of each manager (in the directory now) -> the people of `logins` they
+    manage; people without a manager, or a manager without an address, are left out."""
+    if not logins:
+        return {}
+    people = {str(p["login"]): p for p in list_users(store.con)}
+    out: dict[str, set[str]] = {}
+    for login in logins:
+        manager = people.get(login, {}).get("manager")
+        address = people.get(str(manager), {}).get("email") if manager else None
+        if address:
+            out.setdefault(str(address), set()).add(login)
+    return out
 
 
 def last_call(con: duckdb.DuckDBPyConnection) -> int:
