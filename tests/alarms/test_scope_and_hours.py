@@ -151,3 +151,28 @@ def test_working_hours_read_the_same_in_sql_and_in_python(
     ).fetchall()
     for moment, working in rows:
         assert bool(working) == hours.is_working(moment), (moment, definition)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    zone=st.sampled_from(
+        ["Europe/Paris", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata", "UTC"]
+    ),
+    moments=st.lists(
+        st.datetimes(dt.datetime(2020, 1, 1), dt.datetime(2030, 12, 31)), min_size=1, max_size=30
+    ),
+)
+def test_local_time_by_offsets_is_the_zone_database_s(
+    zone: str, moments: list[dt.datetime]
+) -> None:
+    from callacct.alarms.localtime import local_sql
+
+    local, params = local_sql(min(moments), max(moments), zone, column="t")
+    con = duckdb.connect()
+    rows = con.execute(
+        f"SELECT {local}, timezone(?, t AT TIME ZONE 'UTC') "
+        "FROM (SELECT unnest(?::TIMESTAMP[]) AS t)",
+        [*params, zone, moments],
+    ).fetchall()
+    for ours, icu in rows:
+        assert ours == icu

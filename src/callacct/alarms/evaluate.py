@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
@@ -34,6 +33,7 @@ from callacct.alarms.kinds import (
     UndefinedExtensionsParams,
     UnknownDestinationsParams,
 )
+from callacct.alarms.localtime import local_sql
 from callacct.alarms.spec import Alarm, Watch
 from callacct.config import Settings
 from callacct.query.masking import shown_number_sql
@@ -117,20 +117,67 @@ def evaluate(alarm: Alarm, ctx: Context, window: Window, fired: set[str]) -> lis
     params = alarm.params
     if isinstance(params, DeadFeedParams):
         return _dead_feed(params, ctx, fired)
-    if window.empty:
+    span = _span(ctx, window)
+    if span is None:
         return []
     if isinstance(params, SpendAboveParams):
-        return _spend_above(params, alarm.scope, ctx, window, fired)
+        return _spend_above(params, alarm.scope, ctx, window, span, fired)
     if isinstance(params, MissedCallsParams):
-        return _missed_calls(params, alarm.scope, ctx, window, fired)
+        return _missed_calls(params, alarm.scope, ctx, window, span, fired)
     condition, values, summary, min_count = _call_condition(params, ctx)
     source: tuple[str, list[Any]] = ("calls", [])
     if isinstance(params, OutOfHoursParams):
-        local = local_time_sql(ctx.settings, params.hours.timezone)
-        # The zone expression is callacct's constant text; zone names are parameters.
-        relation = f"(SELECT *, {local.sql} AS local_start FROM calls) AS calls"  # noqa: S608
-        source = (relation, local.params)
+        local, local_params = _site_local(ctx, span, params.hours.timezone)
+        # The expression is callacct's constant text; zones and moments are parameters.
+        relation = f"(SELECT *, {local} AS local_start FROM calls) AS calls"  # noqa: S608
+        source = (relation, local_params)
     return _calls_found(alarm.scope, ctx, window, source, condition, values, summary, min_count)
+
+
+@dataclass(frozen=True)
+class Span:
+    """The start times of the calls an evaluation reads (naive UTC), with the margin the
+    periods around them need."""
+
+    first: dt.datetime
+    last: dt.datetime
+
+    def widened(self) -> tuple[dt.datetime, dt.datetime]:
+        return self.first - _SPAN_MARGIN, self.last + _SPAN_MARGIN
+
+
+#: Wide enough for the whole months, weeks or days around the calls of a window.
+_SPAN_MARGIN: Final = dt.timedelta(days=40)
+#: How far from the window's calls the periods they fall in reach (a prefilter; the exact
+#: period is grouped on local time).
+_PERIOD_REACH: Final = {"day": 2, "week": 8, "month": 32}
+
+
+def _span(ctx: Context, window: Window) -> Span | None:
+    if window.empty:
+        return None
+    first, last = ctx.con.execute(
+        "SELECT min(started_at), max(started_at) FROM calls WHERE call_id > ? AND call_id <= ?",
+        [window.after, window.upto],
+    ).fetchall()[0]
+    return None if first is None else Span(first, last)
+
+
+def _reference_local(ctx: Context, span: Span) -> tuple[str, list[Any]]:
+    """A call's start in the reference zone (rows and periods are shown in it)."""
+    return local_sql(*span.widened(), ctx.zone.key)
+
+
+def _site_local(ctx: Context, span: Span, timezone: str) -> tuple[str, list[Any]]:
+    """A call's start in `timezone` if given, else in its site's zone (`[sites.NAME]
+    timezone`), else in the workspace's."""
+    default = timezone or ctx.settings.general.timezone
+    sites = {
+        name: site.timezone
+        for name, site in ctx.settings.sites.items()
+        if site.timezone and site.timezone != default
+    }
+    return local_sql(*span.widened(), default, None if timezone else sites)
 
 
 # -- kinds that list calls ---------------------------------------------------------------------
@@ -218,16 +265,19 @@ def _calls_found(
 def _call_rows(ctx: Context, relation: str, clause: str, params: list[Any]) -> list[dict[str, Any]]:
     number = shown_number_sql("remote_number", ctx.scope.mask_digits)
     sql = f"""
-        SELECT call_id, timezone(?, started_at AT TIME ZONE 'UTC') AS started_at, extension,
-               user_login AS "user", department, direction, {number} AS number, dest_class,
-               dest_country, duration_s, cost, currency
+        SELECT call_id, started_at, extension, user_login AS "user", department, direction,
+               {number} AS number, dest_class, dest_country, duration_s, cost, currency
         FROM {relation} WHERE {clause}
         ORDER BY call_id LIMIT {MAX_ROWS}
     """  # noqa: S608
-    # The zone of the select list comes before the relation's and the condition's values.
-    cursor = ctx.con.execute(sql, [ctx.zone.key, *params])
+    cursor = ctx.con.execute(sql, params)
     names = [d[0] for d in cursor.description or ()]
-    return [_json_row(dict(zip(names, row, strict=True))) for row in cursor.fetchall()]
+    rows = []
+    for values in cursor.fetchall():
+        row = dict(zip(names, values, strict=True))
+        row["started_at"] = _local_moment(row["started_at"], ctx.zone)
+        rows.append(_json_row(row))
+    return rows
 
 
 # -- period kinds -------------------------------------------------------------------------------
@@ -236,41 +286,52 @@ _TRUNC: Final = {"day": "day", "week": "week", "month": "month"}
 
 
 def _spend_above(
-    params: SpendAboveParams, watch: Watch, ctx: Context, window: Window, fired: set[str]
+    params: SpendAboveParams,
+    watch: Watch,
+    ctx: Context,
+    window: Window,
+    span: Span,
+    fired: set[str],
 ) -> list[Firing]:
     group = {"person": "user_login", "department": "department", "cost_center": "cost_center"}[
         params.per
     ]
     limits = sorted(params.amount.items())
-    touched = _touched(ctx, watch, window, group, params.period, "cost IS NOT NULL")
-    if not touched:
-        return []
-    where, values = _period_where(watch, ctx, touched, params.period)
-    local = _local_ref(ctx)
+    local, local_params = _reference_local(ctx, span)
+    trunc = f"date_trunc('{_TRUNC[params.period]}', {local})"
+    new_where, new_params = _base_where(watch, ctx.scope, window)
+    where, where_params = _scope_where(watch, ctx.scope)
     sql = f"""
-        WITH totals AS (
-            SELECT {group} AS who, date_trunc('{_TRUNC[params.period]}', {local}) AS p,
-                   currency, sum(cost) AS total, count(*) AS calls
-            FROM calls WHERE {where} AND cost IS NOT NULL AND currency IS NOT NULL
-                             AND {group} IS NOT NULL
+        WITH new AS (
+            SELECT DISTINCT {group} AS who, {trunc} AS p FROM calls
+            WHERE {new_where} AND cost IS NOT NULL AND {group} IS NOT NULL
+        ),
+        totals AS (
+            SELECT {group} AS who, {trunc} AS p, currency, sum(cost) AS total,
+                   count(*) AS calls
+            FROM calls
+            WHERE {where} AND started_at >= ? AND started_at < ? AND cost IS NOT NULL
+                  AND currency IS NOT NULL AND {group} IN (SELECT who FROM new)
             GROUP BY ALL
         ),
         limits AS (SELECT unnest(?::VARCHAR[]) AS currency, unnest(?::DECIMAL(18, 6)[]) AS lim)
         SELECT t.p, t.who, t.currency, t.total, l.lim, t.calls
-        FROM totals t JOIN limits l USING (currency)
-        JOIN (SELECT unnest(?::VARCHAR[]) AS who, unnest(?::TIMESTAMP[]) AS p) n USING (who, p)
+        FROM totals t JOIN new USING (who, p) JOIN limits l USING (currency)
         WHERE t.total > l.lim
         ORDER BY t.p, t.total DESC, t.who
     """  # noqa: S608
+    first, last = _period_bounds(span, params.period)
     rows = ctx.con.execute(
         sql,
         [
-            ctx.zone.key,
-            *values,
+            *local_params,
+            *new_params,
+            *local_params,
+            *where_params,
+            first,
+            last,
             [c for c, _ in limits],
             [a for _, a in limits],
-            [w for w, _ in touched],
-            [p for _, p in touched],
         ],
     ).fetchall()
     found = []
@@ -279,21 +340,15 @@ def _spend_above(
         mark = f"{label}|{who}|{currency}|{limit}"
         if mark in fired:
             continue
-        found.append(
-            (
-                label,
-                mark,
-                who,
-                {
-                    params.per: who,
-                    "period": label,
-                    "spent": _money(total),
-                    "limit": _money(limit),
-                    "currency": currency,
-                    "calls": int(calls),
-                },
-            )
-        )
+        row = {
+            params.per: who,
+            "period": label,
+            "spent": _money(total),
+            "limit": _money(limit),
+            "currency": currency,
+            "calls": int(calls),
+        }
+        found.append((label, mark, who, row))
     return _by_period(
         found,
         (params.per, "period", "spent", "limit", "currency", "calls"),
@@ -303,7 +358,12 @@ def _spend_above(
 
 
 def _missed_calls(
-    params: MissedCallsParams, watch: Watch, ctx: Context, window: Window, fired: set[str]
+    params: MissedCallsParams,
+    watch: Watch,
+    ctx: Context,
+    window: Window,
+    span: Span,
+    fired: set[str],
 ) -> list[Firing]:
     ext = (
         "CASE WHEN direction = 'incoming' THEN extension "
@@ -314,31 +374,39 @@ def _missed_calls(
     if params.extensions:
         condition += f" AND {ext} IN (SELECT unnest(?::VARCHAR[]))"
         values.append(list(params.extensions))
-    touched = _touched(ctx, watch, window, ext, params.period, condition, values)
-    if not touched:
-        return []
-    where, where_values = _period_where(watch, ctx, touched, params.period)
-    local = _local_ref(ctx)
+    local, local_params = _reference_local(ctx, span)
+    trunc = f"date_trunc('{_TRUNC[params.period]}', {local})"
+    new_where, new_params = _base_where(watch, ctx.scope, window)
+    where, where_params = _scope_where(watch, ctx.scope)
     sql = f"""
-        WITH counts AS (
-            SELECT {ext} AS who, date_trunc('{_TRUNC[params.period]}', {local}) AS p,
-                   count(*) AS missed, any_value(user_login) AS login
-            FROM calls WHERE {where} AND {condition}
+        WITH new AS (
+            SELECT DISTINCT {ext} AS who, {trunc} AS p FROM calls
+            WHERE {new_where} AND {condition} AND {ext} IS NOT NULL
+        ),
+        counts AS (
+            SELECT {ext} AS who, {trunc} AS p, count(*) AS missed,
+                   any_value(user_login) AS login
+            FROM calls
+            WHERE {where} AND started_at >= ? AND started_at < ? AND {condition}
+                  AND {ext} IN (SELECT who FROM new)
             GROUP BY ALL
         )
-        SELECT c.p, c.who, c.missed, c.login FROM counts c
-        JOIN (SELECT unnest(?::VARCHAR[]) AS who, unnest(?::TIMESTAMP[]) AS p) n USING (who, p)
-        WHERE c.who IS NOT NULL AND c.missed > ?
+        SELECT c.p, c.who, c.missed, c.login FROM counts c JOIN new USING (who, p)
+        WHERE c.missed > ?
         ORDER BY c.p, c.missed DESC, c.who
     """  # noqa: S608
+    first, last = _period_bounds(span, params.period)
     rows = ctx.con.execute(
         sql,
         [
-            ctx.zone.key,
-            *where_values,
+            *local_params,
+            *new_params,
             *values,
-            [w for w, _ in touched],
-            [p for _, p in touched],
+            *local_params,
+            *where_params,
+            first,
+            last,
+            *values,
             params.more_than,
         ],
     ).fetchall()
@@ -358,38 +426,10 @@ def _missed_calls(
     )
 
 
-def _touched(
-    ctx: Context,
-    watch: Watch,
-    window: Window,
-    group: str,
-    period: str,
-    condition: str,
-    values: Sequence[Any] = (),
-) -> list[tuple[str, dt.datetime]]:
-    """The (group value, local period start) pairs the new calls fall in."""
-    where, params = _base_where(watch, ctx.scope, window)
-    local = _local_ref(ctx)
-    sql = (
-        f"SELECT DISTINCT {group} AS who, date_trunc('{_TRUNC[period]}', {local}) AS p "  # noqa: S608
-        f"FROM calls WHERE {where} AND {condition} AND {group} IS NOT NULL"
-    )
-    return [
-        (str(w), p) for w, p in ctx.con.execute(sql, [ctx.zone.key, *params, *values]).fetchall()
-    ]
-
-
-def _period_where(
-    watch: Watch, ctx: Context, touched: list[tuple[str, dt.datetime]], period: str
-) -> tuple[str, list[Any]]:
-    """Every call of the scope in the periods touched (a UTC range with a day of margin each
-    side; the exact period is grouped on local time)."""
-    first = min(p for _, p in touched) - dt.timedelta(days=2)
-    last = max(p for _, p in touched) + dt.timedelta(
-        days={"day": 3, "week": 9, "month": 34}[period]
-    )
-    where, params = _scope_where(watch, ctx.scope)
-    return f"{where} AND started_at >= ? AND started_at < ?", [*params, first, last]
+def _period_bounds(span: Span, period: str) -> tuple[dt.datetime, dt.datetime]:
+    """A UTC range holding every period the window's calls fall in."""
+    reach = dt.timedelta(days=_PERIOD_REACH[period])
+    return span.first - reach, span.last + reach + dt.timedelta(days=1)
 
 
 def _by_period(
@@ -472,39 +512,6 @@ def _dead_feed(params: DeadFeedParams, ctx: Context, fired: set[str]) -> list[Fi
 
 
 # -- SQL pieces ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class LocalTime:
-    """SQL of a call's local start time and its parameters."""
-
-    sql: str
-    params: list[Any]
-
-
-def local_time_sql(settings: Settings, timezone: str = "") -> LocalTime:
-    """A call's start as local time: in `timezone` if given, else in the zone of the call's
-    site (`[sites.NAME] timezone`), else the workspace's zone."""
-    default = timezone or settings.general.timezone
-    zones = {
-        name: site.timezone
-        for name, site in settings.sites.items()
-        if site.timezone and site.timezone != default
-    }
-    if timezone or not zones:
-        return LocalTime("timezone(?, started_at AT TIME ZONE 'UTC')", [default])
-    cases = " ".join("WHEN ? THEN ?" for _ in zones)
-    params: list[Any] = [value for pair in sorted(zones.items()) for value in pair]
-    return LocalTime(
-        f"timezone(CASE coalesce(rating_site, site) {cases} ELSE ? END, "
-        "started_at AT TIME ZONE 'UTC')",
-        [*params, default],
-    )
-
-
-def _local_ref(_ctx: Context) -> str:
-    """A call's start in the reference zone (its parameter comes first in every query)."""
-    return "timezone(?, started_at AT TIME ZONE 'UTC')"
 
 
 def _scope_where(watch: Watch, scope: Scope) -> tuple[str, list[Any]]:
@@ -602,6 +609,11 @@ def con_row(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any]) -> tupl
 
 def _money(value: Decimal | None) -> str | None:
     return None if value is None else format(Decimal(value).normalize(), "f")
+
+
+def _local_moment(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """A naive UTC moment as naive local time in `zone`."""
+    return value.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
 
 
 def _shown_time(value: dt.datetime | None, zone: ZoneInfo) -> str | None:
