@@ -119,3 +119,12 @@ def test_missed_calls_fire_once_per_extension_and_day(org: Workspace) -> None:
     arrive(org, [{**missed, "started_at": WORKDAY + dt.timedelta(days=1)}] * 2)
     (event,) = run(org).events
     assert event.period == "2026-12-02"
+
+
+def test_periods_are_named_by_day_iso_week_and_month(org: Workspace) -> None:
+    for period in ("day", "week", "month"):
+        add(org, {"name": period, "kind": "spend-above",
+                  "params": {"amount": {"EUR": 1}, "period": period}})  # fmt: skip
+    arrive(org, [call(cost="2", at=dt.datetime(2027, 1, 1, 9))])  # ISO week 53 of 2026
+    labels = {e.alarm: e.period for e in run(org, now=NOW + dt.timedelta(days=31)).events}
+    assert labels == {"day": "2027-01-01", "week": "2026-W53", "month": "2027-01"}

@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 import duckdb
 import phonenumbers
 
+from callacct.alarms.hours import week_minute_sql
 from callacct.alarms.kinds import (
     DeadFeedParams,
     ForbiddenNumbersParams,
@@ -112,8 +113,9 @@ def last_finished_call(con: duckdb.DuckDBPyConnection, after: int) -> int:
 
 
 def evaluate(alarm: Alarm, ctx: Context, window: Window, fired: set[str]) -> list[Firing]:
-    """What `alarm` finds in `window` (none: it stays silent). `fired`: the marks of earlier
-    firings, which never fire again."""
+    """What `alarm` finds in `window` (none: it stays silent). `fired`: the marks of its
+    earlier firings, which never fire again (period kinds find theirs in `alarm_events`,
+    for the periods at hand only)."""
     params = alarm.params
     if isinstance(params, DeadFeedParams):
         return _dead_feed(params, ctx, fired)
@@ -121,15 +123,19 @@ def evaluate(alarm: Alarm, ctx: Context, window: Window, fired: set[str]) -> lis
     if span is None:
         return []
     if isinstance(params, SpendAboveParams):
-        return _spend_above(params, alarm.scope, ctx, window, span, fired)
+        return _spend_above(params, alarm, ctx, window, span)
     if isinstance(params, MissedCallsParams):
-        return _missed_calls(params, alarm.scope, ctx, window, span, fired)
+        return _missed_calls(params, alarm, ctx, window, span)
     condition, values, summary, min_count = _call_condition(params, ctx)
     source: tuple[str, list[Any]] = ("calls", [])
     if isinstance(params, OutOfHoursParams):
         local, local_params = _site_local(ctx, span, params.hours.timezone)
         # The expression is callacct's constant text; zones and moments are parameters.
-        relation = f"(SELECT *, {local} AS local_start FROM calls) AS calls"  # noqa: S608
+        relation = (
+            f"(SELECT *, {week_minute_sql('local_start')} AS week_minute, "  # noqa: S608
+            "CAST(local_start AS DATE) AS local_day "
+            f"FROM (SELECT *, {local} AS local_start FROM calls)) AS calls"
+        )
         source = (relation, local_params)
     return _calls_found(alarm.scope, ctx, window, source, condition, values, summary, min_count)
 
@@ -187,12 +193,14 @@ def _call_condition(params: Any, ctx: Context) -> tuple[str, list[Any], str, int
     """(SQL condition, its parameters, summary template, minimum count) of a call kind."""
     values: list[Any]
     if isinstance(params, OutOfHoursParams):
-        working, values = params.hours.sql("local_start")
-        parts = [f"NOT {working}"]
+        working, values = params.hours.sql_on("week_minute", "local_day")
+        # The cheap conditions first: DuckDB checks them in order, the hours on fewer rows.
+        parts = []
         if params.outgoing_only:
             parts.append("direction = 'outgoing'")
         if params.external_only:
             parts.append("direction <> 'internal'")
+        parts.append(f"NOT {working}")
         return " AND ".join(parts), values, "{n} call(s) outside working hours", 1
     if isinstance(params, ForbiddenNumbersParams):
         condition, values = _forbidden_sql(params, ctx.settings.general.country)
@@ -242,12 +250,8 @@ def _calls_found(
     clause = f"{where} AND ({condition})"
     params = [*params, *values]
     # Fragments are callacct's constants; values are bound parameters.
-    count, logins = con_row(
-        ctx.con,
-        "SELECT count(*), list(DISTINCT user_login) FILTER (WHERE user_login IS NOT NULL) "  # noqa: S608
-        f"FROM {relation} WHERE {clause}",
-        [*relation_params, *params],
-    )
+    count_sql = f"SELECT count(*) FROM {relation} WHERE {clause}"  # noqa: S608
+    (count,) = con_row(ctx.con, count_sql, [*relation_params, *params])
     if not count or int(count) < min_count:
         return []
     rows = _call_rows(ctx, relation, clause, [*relation_params, *params])
@@ -257,12 +261,14 @@ def _calls_found(
             columns=CALL_COLUMNS,
             rows=rows,
             found=int(count),
-            logins=tuple(sorted(logins or ())),
+            logins=tuple(sorted({row["user"] for row in rows if row["user"]})),
         )
     ]
 
 
 def _call_rows(ctx: Context, relation: str, clause: str, params: list[Any]) -> list[dict[str, Any]]:
+    """The first `MAX_ROWS` calls found, numbers as the owner sees them, times in the
+    reference zone."""
     number = shown_number_sql("remote_number", ctx.scope.mask_digits)
     sql = f"""
         SELECT call_id, started_at, extension, user_login AS "user", department, direction,
@@ -286,12 +292,7 @@ _TRUNC: Final = {"day": "day", "week": "week", "month": "month"}
 
 
 def _spend_above(
-    params: SpendAboveParams,
-    watch: Watch,
-    ctx: Context,
-    window: Window,
-    span: Span,
-    fired: set[str],
+    params: SpendAboveParams, alarm: Alarm, ctx: Context, window: Window, span: Span
 ) -> list[Firing]:
     group = {"person": "user_login", "department": "department", "cost_center": "cost_center"}[
         params.per
@@ -299,8 +300,9 @@ def _spend_above(
     limits = sorted(params.amount.items())
     local, local_params = _reference_local(ctx, span)
     trunc = f"date_trunc('{_TRUNC[params.period]}', {local})"
-    new_where, new_params = _base_where(watch, ctx.scope, window)
-    where, where_params = _scope_where(watch, ctx.scope)
+    new_where, new_params = _base_where(alarm.scope, ctx.scope, window)
+    where, where_params = _scope_where(alarm.scope, ctx.scope)
+    label = _LABEL[params.period]
     sql = f"""
         WITH new AS (
             SELECT DISTINCT {group} AS who, {trunc} AS p FROM calls
@@ -314,11 +316,19 @@ def _spend_above(
                   AND currency IS NOT NULL AND {group} IN (SELECT who FROM new)
             GROUP BY ALL
         ),
-        limits AS (SELECT unnest(?::VARCHAR[]) AS currency, unnest(?::DECIMAL(18, 6)[]) AS lim)
-        SELECT t.p, t.who, t.currency, t.total, l.lim, t.calls
-        FROM totals t JOIN new USING (who, p) JOIN limits l USING (currency)
-        WHERE t.total > l.lim
-        ORDER BY t.p, t.total DESC, t.who
+        limits AS (SELECT unnest(?::VARCHAR[]) AS currency, unnest(?::DECIMAL(18, 6)[]) AS lim),
+        over AS (
+            SELECT strftime(t.p, '{label}') AS label, t.who, t.currency, t.total, l.lim, t.calls
+            FROM totals t JOIN new USING (who, p) JOIN limits l USING (currency)
+            WHERE t.total > l.lim
+        ),
+        marked AS (
+            SELECT *, concat_ws('|', label, who, currency, CAST(lim AS VARCHAR)) AS mark
+            FROM over
+        )
+        SELECT label, mark, who, currency, total, lim, calls FROM marked
+        WHERE mark NOT IN ({_FIRED})
+        ORDER BY label, total DESC, who
     """  # noqa: S608
     first, last = _period_bounds(span, params.period)
     rows = ctx.con.execute(
@@ -332,23 +342,25 @@ def _spend_above(
             last,
             [c for c, _ in limits],
             [a for _, a in limits],
+            alarm.name,
         ],
     ).fetchall()
-    found = []
-    for p, who, currency, total, limit, calls in rows:
-        label = period_label(p, params.period)
-        mark = f"{label}|{who}|{currency}|{limit}"
-        if mark in fired:
-            continue
-        row = {
-            params.per: who,
-            "period": label,
-            "spent": _money(total),
-            "limit": _money(limit),
-            "currency": currency,
-            "calls": int(calls),
-        }
-        found.append((label, mark, who, row))
+    found = [
+        (
+            period,
+            mark,
+            who,
+            {
+                params.per: who,
+                "period": period,
+                "spent": _money(total),
+                "limit": _money(limit),
+                "currency": currency,
+                "calls": int(calls),
+            },
+        )
+        for period, mark, who, currency, total, limit, calls in rows
+    ]
     return _by_period(
         found,
         (params.per, "period", "spent", "limit", "currency", "calls"),
@@ -358,12 +370,7 @@ def _spend_above(
 
 
 def _missed_calls(
-    params: MissedCallsParams,
-    watch: Watch,
-    ctx: Context,
-    window: Window,
-    span: Span,
-    fired: set[str],
+    params: MissedCallsParams, alarm: Alarm, ctx: Context, window: Window, span: Span
 ) -> list[Firing]:
     ext = (
         "CASE WHEN direction = 'incoming' THEN extension "
@@ -376,8 +383,9 @@ def _missed_calls(
         values.append(list(params.extensions))
     local, local_params = _reference_local(ctx, span)
     trunc = f"date_trunc('{_TRUNC[params.period]}', {local})"
-    new_where, new_params = _base_where(watch, ctx.scope, window)
-    where, where_params = _scope_where(watch, ctx.scope)
+    new_where, new_params = _base_where(alarm.scope, ctx.scope, window)
+    where, where_params = _scope_where(alarm.scope, ctx.scope)
+    label = _LABEL[params.period]
     sql = f"""
         WITH new AS (
             SELECT DISTINCT {ext} AS who, {trunc} AS p FROM calls
@@ -390,10 +398,16 @@ def _missed_calls(
             WHERE {where} AND started_at >= ? AND started_at < ? AND {condition}
                   AND {ext} IN (SELECT who FROM new)
             GROUP BY ALL
+        ),
+        marked AS (
+            SELECT strftime(c.p, '{label}') AS label, c.who, c.missed, c.login,
+                   concat_ws('|', strftime(c.p, '{label}'), c.who, ?) AS mark
+            FROM counts c JOIN new USING (who, p)
+            WHERE c.missed > ?
         )
-        SELECT c.p, c.who, c.missed, c.login FROM counts c JOIN new USING (who, p)
-        WHERE c.missed > ?
-        ORDER BY c.p, c.missed DESC, c.who
+        SELECT label, mark, who, missed, login FROM marked
+        WHERE mark NOT IN ({_FIRED})
+        ORDER BY label, missed DESC, who
     """  # noqa: S608
     first, last = _period_bounds(span, params.period)
     rows = ctx.con.execute(
@@ -407,23 +421,30 @@ def _missed_calls(
             first,
             last,
             *values,
+            str(params.more_than),
             params.more_than,
+            alarm.name,
         ],
     ).fetchall()
-    found = []
-    for p, who, missed, login in rows:
-        label = period_label(p, params.period)
-        mark = f"{label}|{who}|{params.more_than}"
-        if mark in fired:
-            continue
-        row = {"extension": who, "user": login, "period": label, "missed": int(missed)}
-        found.append((label, mark, login, row))
+    found = [
+        (period, mark, login, {"extension": who, "user": login, "period": period, "missed": missed})
+        for period, mark, who, missed, login in rows
+    ]
     return _by_period(
         found,
         ("extension", "user", "period", "missed"),
         f"{{n}} extension(s) with more than {params.more_than} missed calls in {{period}}",
         logins=True,
     )
+
+
+#: The text of a period: a day 2026-11-30, an ISO week 2026-W49, a month 2026-11.
+_LABEL: Final = {"day": "%Y-%m-%d", "week": "%G-W%V", "month": "%Y-%m"}
+#: The marks of an alarm's earlier firings, for the periods at hand (its name the parameter).
+_FIRED: Final = (
+    "SELECT unnest(e.marks) FROM alarm_events e WHERE e.alarm = ? "
+    "AND e.period IN (SELECT label FROM marked)"
+)
 
 
 def _period_bounds(span: Span, period: str) -> tuple[dt.datetime, dt.datetime]:
@@ -446,7 +467,7 @@ def _by_period(
         Firing(
             summary=summary.format(n=len(items), period=label),
             columns=columns,
-            rows=[_json_row(row) for _, _, row in items[:MAX_ROWS]],
+            rows=[row for _, _, row in items[:MAX_ROWS]],
             found=len(items),
             period=label,
             marks=tuple(mark for mark, _, _ in items),
@@ -454,21 +475,6 @@ def _by_period(
         )
         for label, items in periods.items()
     ]
-
-
-def period_label(start: dt.datetime | dt.date, period: str) -> str:
-    """The period starting at `start`, as text.
-
-    >>> period_label(dt.datetime(2026, 11, 30), "week"), period_label(dt.date(2026, 11, 1), "month")
-    ('2026-W49', '2026-11')
-    """
-    day = start.date() if isinstance(start, dt.datetime) else start
-    if period == "month":
-        return f"{day:%Y-%m}"
-    if period == "week":
-        year, week, _ = day.isocalendar()
-        return f"{year}-W{week:02d}"
-    return day.isoformat()
 
 
 # -- the feed -----------------------------------------------------------------------------------

@@ -105,23 +105,38 @@ class WorkingHours(BaseModel):
     def sql(self, local: str) -> tuple[str, list[Any]]:
         """A SQL condition true when the local TIMESTAMP expression `local` (SQL text from the
         caller's constants) falls in working hours, and its parameters."""
-        parts: list[str] = []
-        params: list[Any] = []
-        for day, ranges in sorted(self.ranges().items()):
-            times: list[str] = []
+        return self.sql_on(week_minute_sql(local), f"CAST({local} AS DATE)")
+
+    def sql_on(self, week_minute: str, day: str) -> tuple[str, list[Any]]:
+        """The same condition over the minute of the week (0: Monday 00:00) and the local
+        date, as SQL expressions (a relation computes them once per call): whole integer
+        comparisons, which DuckDB runs much faster than time-of-day casts per range."""
+        spans: list[tuple[int, int]] = []
+        for day_number, ranges in sorted(self.ranges().items()):
+            base = (day_number - 1) * _MINUTES_PER_DAY
             for start, end in ranges:
-                if end is None:
-                    times.append(f"CAST({local} AS TIME) >= ?")
-                    params.append(start)
-                else:
-                    times.append(f"(CAST({local} AS TIME) >= ? AND CAST({local} AS TIME) < ?)")
-                    params += [start, end]
-            if times:
-                parts.append(f"(isodow({local}) = {day} AND ({' OR '.join(times)}))")
-        if not parts:
+                first = base + start.hour * 60 + start.minute
+                last = base + (_MINUTES_PER_DAY if end is None else end.hour * 60 + end.minute)
+                spans.append((first, last))
+        if not spans:
             return "FALSE", []
-        condition = "(" + " OR ".join(parts) + ")"
+        condition = (
+            "(" + " OR ".join(f"({week_minute} >= ? AND {week_minute} < ?)" for _ in spans) + ")"
+        )
+        params: list[Any] = [value for span in spans for value in span]
         if self.holidays:
-            condition = f"({condition} AND CAST({local} AS DATE) NOT IN (SELECT unnest(?::DATE[])))"
+            condition = f"({condition} AND {day} NOT IN (SELECT unnest(?::DATE[])))"
             params.append(list(self.holidays))
         return condition, params
+
+
+_MINUTES_PER_DAY: Final = 24 * 60
+
+
+def week_minute_sql(local: str) -> str:
+    """The minute of the week (0: Monday 00:00) of the local TIMESTAMP expression `local`.
+
+    Seconds are dropped: working hours are given to the minute, so a call at 08:00:30 is in
+    a range starting 08:00, one at 11:59:59 in a range ending 12:00.
+    """
+    return f"((isodow({local}) - 1) * {_MINUTES_PER_DAY} + hour({local}) * 60 + minute({local}))"
