@@ -220,7 +220,8 @@ def main() -> int:
     every = figures["all_eight"]
     print(
         f"all eight kinds (alarm run): {every['seconds']:.3f} s, "
-        f"{every['ratio_to_group_by']:.1f}x the baseline, {every['cpu_s_per_run']:.3f} s CPU; ≤ 1 s: "
+        f"{every['ratio_to_group_by']:.1f}x the baseline, "
+        f"{every['cpu_s_per_run']:.3f} s CPU; ≤ 1 s: "
         f"{'yes' if every['within_1s'] else 'NO'}; fired: {', '.join(every['fired'])}"
     )
     print(f"{'kind':22} {'s':>7} {'ratio':>6} {'found':>9}")
