@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 
 from callacct import Workspace
+from callacct.config import Settings
 from callacct.store import open_store
+from tests.delivery.conftest import mail_server, smtp_ca, smtp_ca_file  # noqa: F401 (fixtures)
 from tests.directory.helpers import write_csv
 
 PEOPLE = (
@@ -132,26 +134,38 @@ def clock(moment: dt.datetime = NOW) -> Any:
     return lambda: moment
 
 
+def make_org(root: Path, people_csv: Path, smtp: dict[str, Any] | None = None) -> Workspace:
+    """The organisation's workspace at `root` (mail through `smtp`, if given)."""
+    site = {"PAR": ("FR", "Europe/Paris", "^2"), "NYC": ("US", "America/New_York", "^3")}
+    settings = Settings.model_validate(
+        {
+            "general": {"country": "FR", "timezone": "Europe/Paris", "currency": "EUR"},
+            "dialplan": {"extension_pattern": r"^[23]\d{3}$"},
+            "masking": {"supervisor": 4},
+            "sites": {
+                name: {"region": region, "timezone": zone, "extensions": pattern}
+                for name, (region, zone, pattern) in site.items()
+            },
+            "delivery": {"smtp": smtp or {}},
+        }
+    )
+    workspace = Workspace.create(root, settings=settings)
+    workspace.directory_import(write_csv(people_csv, *PEOPLE))
+    return workspace
+
+
 @pytest.fixture
 def org(tmp_path: Path) -> Workspace:
-    root = tmp_path / "org"
-    workspace = Workspace.create(
-        root,
-        country="FR",
-        timezone="Europe/Paris",
-        currency="EUR",
-        extension_pattern=r"^[23]\d{3}$",
-    )
-    settings = root / "callacct.toml"
-    text = settings.read_text().replace("supervisor = 0", "supervisor = 4", 1)
-    text += (
-        '\n[sites.PAR]\nregion = "FR"\ntimezone = "Europe/Paris"\nextensions = "^2"\n'
-        '\n[sites.NYC]\nregion = "US"\ntimezone = "America/New_York"\nextensions = "^3"\n'
-    )
-    settings.write_text(text)
-    workspace = Workspace.open(root)
-    workspace.directory_import(write_csv(tmp_path / "people.csv", *PEOPLE))
-    return workspace
+    return make_org(tmp_path / "org", tmp_path / "people.csv")
+
+
+@pytest.fixture
+def mailed(tmp_path: Path, request: pytest.FixtureRequest) -> tuple[Workspace, Any]:
+    """The organisation mailing through a real SMTP server on 127.0.0.1 (the delivery
+    tests' `mail_server`), and that server."""
+    server = request.getfixturevalue("mail_server")("plain")
+    workspace = make_org(tmp_path / "org", tmp_path / "people.csv", server.smtp_settings())
+    return workspace, server
 
 
 def add(workspace: Workspace, data: dict[str, Any], **kwargs: Any) -> Any:

@@ -24,9 +24,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import duckdb
 
@@ -41,7 +41,14 @@ from callacct.alarms import (
     records,
     validate_alarm,
 )
-from callacct.alarms.mail import AlarmMail, build_mail, rows_for
+from callacct.alarms.mail import (
+    TEMPLATE,
+    XLSX_TYPE,
+    AlarmMail,
+    build_mail,
+    rows_for,
+    template_loader,
+)
 from callacct.directory import list_users, scope_for
 from callacct.errors import NotFoundError, UsageError
 from callacct.query.scope import Scope, admin_scope
@@ -160,6 +167,7 @@ class AlarmOutcome:
     calls_upto: int | None = None
     events: tuple[AlarmEvent, ...] = ()
     error: str | None = None
+    mail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -170,6 +178,7 @@ class AlarmOutcome:
             "calls_upto": self.calls_upto,
             "events": [event.to_dict() for event in self.events],
             "error": self.error,
+            "mail": self.mail,
         }
 
 
@@ -305,9 +314,12 @@ class Alarms:
         *,
         due: bool = False,
         now: dt.datetime | None = None,
+        mail: bool = True,
     ) -> AlarmRun:
         """Evaluate alarm `name`, else the due alarms (`due`), else every active alarm the
-        reader may run; record what fired. `AlarmRun.fired` says whether anything did."""
+        reader may run; record what fired, then mail it (`mail`; firings of the day before
+        whose mail could not be sent are sent again). `AlarmRun.fired` says whether anything
+        fired."""
         moment = now or self.clock()
         if moment.tzinfo is None:
             raise UsageError("the moment of an alarm run needs a time zone")
@@ -325,7 +337,66 @@ class Alarms:
                 if due and not _is_due(entry, upto, moment):
                     continue
                 outcomes.append(self._evaluate(store, entry, upto, moment))
-            return AlarmRun(tuple(outcomes), moment)
+        if mail:
+            outcomes = self._deliver(outcomes, moment)
+        return AlarmRun(tuple(outcomes), moment)
+
+    def _deliver(self, outcomes: list[AlarmOutcome], now: dt.datetime) -> list[AlarmOutcome]:
+        """Mail the firings of `outcomes`' alarms not mailed yet (from `MAIL_RETRY` before
+        `now`), each recipient once (the outbox's key: alarm, firing, address); a firing is
+        marked mailed when every one of its mails is sent. The store is not held while the
+        outbox talks to the mail server."""
+        from callacct.delivery import Attachment, Message, Outbox, Outgoing, render_mail
+        from callacct.delivery.outbox import DONE
+
+        names = [outcome.alarm for outcome in outcomes if outcome.status != "failed"]
+        if not names:
+            return outcomes
+        delivery = self.workspace.settings.delivery
+        if not delivery.dry_run and not delivery.smtp.host:
+            note = "not mailed: no mail server; set delivery.smtp.host in callacct.toml"
+            return [replace(o, mail=note) if o.events else o for o in outcomes]
+        keys: dict[int, list[str]] = {}
+        items: list[Outgoing] = []
+        with self.workspace._store() as store:
+            pending = records.event_rows(store.con, since=now - MAIL_RETRY, unmailed=True)
+            for event in reversed(pending):
+                if event["alarm"] not in names:
+                    continue
+                entry = self._entry(store, str(event["alarm"]))
+                keys[int(event["event_id"])] = []
+                for address, built in self._mails(store, entry, event):
+                    text, html = render_mail(
+                        TEMPLATE, built.context, built.language, loader=template_loader()
+                    )
+                    attachments = (
+                        ()
+                        if built.attachment is None
+                        else (Attachment(built.attachment[0], built.attachment[1], XLSX_TYPE),)
+                    )
+                    message = Message(
+                        to=(address,),
+                        subject=built.subject,
+                        text=text,
+                        html=html,
+                        attachments=attachments,
+                        language=built.language,
+                    )
+                    key = f"alarm:{event['alarm']}:{event['event_id']}:{address}"
+                    items.append(Outgoing(message, key, "alarm"))
+                    keys[int(event["event_id"])].append(key)
+        sent = Outbox.of(self.workspace, clock=self.clock).send_many(items)
+        status = {d.key.removeprefix("dry-run:"): d for d in sent}
+        done = [
+            event_id
+            for event_id, event_keys in keys.items()
+            if all(key in status and status[key].status in DONE for key in event_keys)
+        ]
+        if done:
+            with self.workspace._store(write=True) as store, store.transaction() as con:
+                for event_id in done:
+                    records.mark_mailed(con, event_id, now)
+        return [_mail_note(outcome, keys, status, done, now) for outcome in outcomes]
 
     def events(
         self,
@@ -513,6 +584,36 @@ class Alarms:
             updated_at=_aware(row["updated_at"]),
             last_run_at=None if row["last_run_at"] is None else _aware(row["last_run_at"]),
         )
+
+
+#: How far back a run sends again the mails of firings that could not be sent.
+MAIL_RETRY: Final = dt.timedelta(days=1)
+
+
+def _mail_note(
+    outcome: AlarmOutcome,
+    keys: Mapping[int, list[str]],
+    status: Mapping[str, Any],
+    done: list[int],
+    now: dt.datetime,
+) -> AlarmOutcome:
+    """What became of the mails of `outcome`'s firings, in a few words."""
+    if not outcome.events:
+        return outcome
+    ids = [event.event_id for event in outcome.events]
+    mails = [status[key] for event_id in ids for key in keys.get(event_id, ()) if key in status]
+    failed = [d for d in mails if d.status == "failed"]
+    if failed:
+        note = f"mail failed: {failed[0].error}; sent again at the next run"
+    elif not mails:
+        note = "no one to mail"
+    else:
+        note = f"mailed: {len(mails)} message(s)"
+    events = tuple(
+        replace(event, mailed_at=now) if event.event_id in done else event
+        for event in outcome.events
+    )
+    return replace(outcome, events=events, mail=note)
 
 
 def supervisors_of(store: Store, logins: Sequence[str]) -> dict[str, set[str]]:
