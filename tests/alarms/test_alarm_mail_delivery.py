@@ -4,6 +4,7 @@ fired."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from email.message import EmailMessage
 from typing import Any
@@ -12,7 +13,7 @@ import openpyxl
 
 from callacct import Workspace
 from callacct.store import open_store
-from tests.alarms.conftest import add, arrive, call, run
+from tests.alarms.conftest import NOW, add, arrive, call, run
 
 ABROAD = {"remote": "+4930123456", "dest_class": "international", "country": "DE"}
 
@@ -91,3 +92,18 @@ def test_without_a_mail_server_the_firing_waits(org: Workspace) -> None:
         assert store.con.execute("SELECT count(*) FROM deliveries").fetchall() == [(0,)]
     finally:
         store.close()
+
+
+def test_the_scheduler_runs_the_due_alarms(mailed: tuple[Workspace, Any]) -> None:
+    from callacct.delivery import run_due_jobs
+
+    org, server = mailed
+    add(org, {"name": "abroad", "kind": "international"})
+    add(org, {"name": "hourly", "kind": "undefined-extensions", "every": "1h"})
+    arrive(org, [call("2001", **ABROAD)])
+    lines = run_due_jobs(org, NOW)
+    assert "alarm abroad: fired: 1 international call(s) (mailed: 1 message(s))" in lines
+    assert "alarm hourly: nothing to report" in lines
+    assert len(server.received) == 1
+    later = run_due_jobs(org, NOW + dt.timedelta(minutes=30))
+    assert not [line for line in later if line.startswith("alarm ")]  # nothing due

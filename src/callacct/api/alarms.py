@@ -647,21 +647,6 @@ def _is_due(entry: AlarmEntry, upto: int, now: dt.datetime) -> bool:
     return due is None or due <= now
 
 
-def run_due(workspace: Workspace, now: dt.datetime) -> list[str]:
-    """The scheduler's job: evaluate the due alarms; one line per alarm evaluated."""
-    result = workspace.alarms().run(due=True, now=now)
-    lines = []
-    for outcome in result.outcomes:
-        if outcome.status == "failed":
-            lines.append(f"alarm {outcome.alarm}: failed: {outcome.error}")
-        elif outcome.events:
-            summaries = "; ".join(event.summary for event in outcome.events)
-            lines.append(f"alarm {outcome.alarm}: fired: {summaries}")
-        else:
-            lines.append(f"alarm {outcome.alarm}: nothing to report")
-    return lines
-
-
 def _aware(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value
 
@@ -677,5 +662,4 @@ __all__ = [
     "AlarmOutcome",
     "AlarmRun",
     "Alarms",
-    "run_due",
 ]

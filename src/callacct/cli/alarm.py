@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
@@ -249,7 +250,9 @@ def list_command(ctx: typer.Context, as_json: Json = False) -> None:
 
     Example: callacct alarm list --json
     """
-    entries = workspace_from(ctx).alarms().all()
+    ws = workspace_from(ctx)
+    zone = ZoneInfo(ws.settings.general.timezone)
+    entries = ws.alarms().all()
     if as_json:
         print_json([entry.to_dict() for entry in entries])
         return
@@ -266,7 +269,7 @@ def list_command(ctx: typer.Context, as_json: Json = False) -> None:
             entry.owner,
             entry.alarm.every,
             "paused" if entry.paused else "active",
-            _when(entry.last_run_at),
+            _when(entry.last_run_at, zone),
             _recipients(entry),
         )
     console.print(table)
@@ -278,14 +281,16 @@ def show_command(ctx: typer.Context, name: Name, as_json: Json = False) -> None:
 
     Example: callacct alarm show abroad
     """
-    entry = workspace_from(ctx).alarms().show(name)
+    ws = workspace_from(ctx)
+    entry = ws.alarms().show(name)
     if as_json:
         print_json(entry.to_dict())
         return
     console.print(styled("[bold]{}[/] ({}, {})", entry.name, entry.alarm.kind.title, entry.owner))
     console.print(
         f"state: {'paused' if entry.paused else 'active'}; every: {entry.alarm.every}; "
-        f"last run: {_when(entry.last_run_at)}; calls evaluated up to id {entry.watermark}"
+        f"last run: {_when(entry.last_run_at, ZoneInfo(ws.settings.general.timezone))}; "
+        f"calls evaluated up to id {entry.watermark}"
     )
     console.print(entry.alarm.to_yaml().rstrip())
 
@@ -351,7 +356,7 @@ def show_run(result: AlarmRun, as_json: bool) -> None:
         console.print("No alarm was due.")
         return
     table = Table(title="alarms evaluated")
-    for column in ("alarm", "kind", "result", "calls evaluated", "what fired"):
+    for column in ("alarm", "kind", "result", "calls evaluated", "what fired", "mail"):
         table.add_column(column)
     for outcome in result.outcomes:
         window = (
@@ -363,7 +368,10 @@ def show_run(result: AlarmRun, as_json: bool) -> None:
         if len(outcome.events) > 2:
             what += f" (and {len(outcome.events) - 2} more periods: 'callacct alarm events')"
         style = {"fired": "bold yellow", "failed": "red"}.get(outcome.status, "")
-        table.add_row(outcome.alarm, outcome.kind, outcome.status, window, what, style=style)
+        table.add_row(
+            outcome.alarm, outcome.kind, outcome.status, window, what, outcome.mail or "",
+            style=style,
+        )  # fmt: skip
     console.print(table)
 
 
@@ -384,7 +392,8 @@ def events_command(
     Example: callacct alarm events --since 2026-11-01 --alarm abroad --rows
     """
     ws = workspace_from(ctx)
-    start = None if since is None else parse_when(since, ws._zone(None))
+    zone = ZoneInfo(ws.settings.general.timezone)
+    start = None if since is None else parse_when(since, zone)
     events = ws.alarms().events(since=start, alarm=alarm, limit=limit)
     if as_json:
         print_json([event.to_dict() for event in events])
@@ -398,13 +407,13 @@ def events_command(
     for event in events:
         table.add_row(
             str(event.event_id),
-            _when(event.fired_at),
+            _when(event.fired_at, zone),
             event.alarm,
             event.kind,
             event.period or "",
             str(event.found),
             event.summary,
-            _when(event.mailed_at) if event.mailed_at else "no",
+            _when(event.mailed_at, zone) if event.mailed_at else "no",
         )
     console.print(table)
     if rows:
@@ -439,5 +448,6 @@ def _recipients(entry: AlarmEntry) -> str:
     return ", ".join(parts)
 
 
-def _when(moment: dt.datetime | None) -> str:
-    return "never" if moment is None else moment.isoformat(timespec="minutes")
+def _when(moment: dt.datetime | None, zone: ZoneInfo) -> str:
+    """A moment in the workspace's zone, to the minute."""
+    return "never" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
