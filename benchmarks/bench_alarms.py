@@ -192,6 +192,7 @@ def main() -> int:
             "within_1s": total <= TARGET_S,
             "fired": sorted(name for name, o in outcomes.items() if o.status == "fired"),
         }
+        reset()  # each kind alone finds what the first run found (no earlier firings)
         store = open_store(workspace.store_path, read_only=True)
         try:
             ctx = Context(store.con, settings, admin_scope(settings), NOW, ZoneInfo("Europe/Paris"))
