@@ -14,7 +14,6 @@ Every kind is one or two SQL statements over columns; nothing loops over calls i
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
@@ -639,7 +638,3 @@ def _json_row(row: dict[str, Any]) -> dict[str, Any]:
         else:
             out[key] = value
     return out
-
-
-def rows_json(rows: list[dict[str, Any]]) -> str:
-    return json.dumps(rows, ensure_ascii=False)
