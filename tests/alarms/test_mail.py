@@ -83,6 +83,9 @@ def test_each_recipient_gets_their_rows_in_the_alarms_language(org: Workspace) -
     assert sorted(mails) == ["it@example.com", "sam@example.com", "sue@example.com"]
     assert len(mails["it@example.com"].context["rows"]) == 3
     assert [row[3] for row in mails["sue@example.com"].context["rows"]] == ["alice"]
+    # Numbers as Sue sees them (4 digits hidden from supervisors), the operator's list whole.
+    assert mails["sue@example.com"].context["rows"][0][6] == "+493012****"
+    assert mails["it@example.com"].context["rows"][0][6] == "+4930123456"
     assert [row[3] for row in mails["sam@example.com"].context["rows"]] == ["bob"]
     assert (
         mails["sue@example.com"].context["intro"]

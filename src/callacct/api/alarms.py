@@ -486,9 +486,12 @@ class Alarms:
         everything = list(event["rows"])
         plan: dict[str, list[Mapping[str, Any]] | None] = dict.fromkeys(alarm.recipients.to)
         if alarm.recipients.supervisors:
-            for address, logins in supervisors_of(store, event["logins"]).items():
+            masking = self.workspace.settings.masking
+            for address, (logins, role) in supervisors_of(store, event["logins"]).items():
                 if address not in plan:
-                    plan[address] = rows_for(everything, logins)
+                    # Numbers as the supervisor sees them, never more than the owner did.
+                    digits = masking.digits_for(role) if role in _ROLES else 0
+                    plan[address] = [mask_row(row, digits) for row in rows_for(everything, logins)]
         mails = []
         for address, rows in plan.items():
             if rows is not None and not rows:
@@ -616,19 +619,44 @@ def _mail_note(
     return replace(outcome, events=events, mail=note)
 
 
-def supervisors_of(store: Store, logins: Sequence[str]) -> dict[str, set[str]]:
+def supervisors_of(store: Store, logins: Sequence[str]) -> dict[str, tuple[set[str], str]]:
     """E-mail address of each manager (in the directory now) -> the people of `logins` they
-    manage; people without a manager, or a manager without an address, are left out."""
+    manage, and the manager's role; people without a manager, or a manager without an
+    address, are left out."""
     if not logins:
         return {}
     people = {str(p["login"]): p for p in list_users(store.con)}
-    out: dict[str, set[str]] = {}
+    out: dict[str, tuple[set[str], str]] = {}
     for login in logins:
-        manager = people.get(login, {}).get("manager")
-        address = people.get(str(manager), {}).get("email") if manager else None
+        manager = people.get(people.get(login, {}).get("manager") or "", {})
+        address = manager.get("email")
         if address:
-            out.setdefault(str(address), set()).add(login)
+            out.setdefault(str(address), (set(), str(manager.get("role"))))[0].add(login)
     return out
+
+
+_ROLES: Final = ("user", "supervisor", "admin")
+
+
+def mask_row(row: Mapping[str, Any], digits: int) -> Mapping[str, Any]:
+    """`row` with its `number` masked to `digits` trailing digits (a `*` already there counts
+    as one of them), as `callacct.query.masking` masks numbers for a reader.
+
+    >>> mask_row({"number": "+493012****"}, 6)["number"], mask_row({"number": None}, 4)
+    ('+4930******', {'number': None})
+    """
+    number = row.get("number")
+    if not digits or not isinstance(number, str):
+        return row
+    chars = list(number)
+    left = digits
+    for index in range(len(chars) - 1, -1, -1):
+        if left == 0:
+            break
+        if chars[index].isdigit() or chars[index] == "*":
+            chars[index] = "*"
+            left -= 1
+    return {**row, "number": "".join(chars)}
 
 
 def last_call(con: duckdb.DuckDBPyConnection) -> int:
