@@ -121,7 +121,7 @@ def test_dead_feed_fires_when_no_records_come_during_working_hours(org: Workspac
     assert not run(org).fired  # records came 10 minutes ago
     later = NOW + dt.timedelta(minutes=40)
     (event,) = run(org, now=later).events
-    assert event.summary == "no call records received for 50 minutes"
+    assert event.summary == "no call records received for 50 working minutes"
     assert event.rows[0]["files_without_records"] == 0
     assert not run(org, now=later + dt.timedelta(minutes=15)).fired  # the same silence: once
     # Files keep arriving, but without records: still silent, still reported once.
@@ -131,7 +131,7 @@ def test_dead_feed_fires_when_no_records_come_during_working_hours(org: Workspac
     assert not run(org, now=later + dt.timedelta(minutes=32)).fired
     # A new silence is a new firing.
     (again,) = run(org, now=later + dt.timedelta(minutes=90)).events
-    assert again.summary == "no call records received for 59 minutes"
+    assert again.summary == "no call records received for 59 working minutes"
 
 
 def test_dead_feed_counts_files_without_records(org: Workspace) -> None:
@@ -160,3 +160,13 @@ def test_alarms_wait_for_calls_an_ingest_has_not_finished(org: Workspace) -> Non
     first = run(org)
     assert first.events[0].found == 1  # the unrated call and those after it wait
     assert first.outcomes[0].calls_upto == first.outcomes[0].calls_after + 1
+
+
+def test_dead_feed_counts_only_working_time(org: Workspace) -> None:
+    add(org, {"name": "feed", "kind": "dead-feed", "params": {"minutes": 60}})
+    friday = dt.datetime(2026, 11, 27, 16, 30, tzinfo=dt.UTC)  # 17:30 in Paris
+    arrive(org, [call()], at=friday)
+    monday = dt.datetime(2026, 11, 30, 7, 10, tzinfo=dt.UTC)  # 08:10: 40 working minutes
+    assert not run(org, now=monday).fired
+    (event,) = run(org, now=monday + dt.timedelta(minutes=20)).events  # 08:30: 60
+    assert event.rows[0]["last_records_at"] == "2026-11-27T17:30:00+01:00"

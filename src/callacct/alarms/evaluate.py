@@ -480,9 +480,10 @@ def _by_period(
 
 
 def _dead_feed(params: DeadFeedParams, ctx: Context, fired: set[str]) -> list[Firing]:
-    """No call records for `minutes` while working hours: the moment of the newest file that
-    brought calls, from the ingest ledger; files read since that held none count as silence,
-    and so does no ingest at all. Fires once per silence (its start is the mark)."""
+    """No call records for `minutes` of working time, checked in working hours: the moment
+    of the newest file that brought calls, from the ingest ledger; files read since that held
+    none count as silence, and so does no ingest at all. Fires once per silence (its start is
+    the mark)."""
     zone = ZoneInfo(params.hours.timezone) if params.hours.timezone else ctx.zone
     local_now = ctx.now.astimezone(zone).replace(tzinfo=None)
     if not params.hours.is_working(local_now):
@@ -494,14 +495,17 @@ def _dead_feed(params: DeadFeedParams, ctx: Context, fired: set[str]) -> list[Fi
         " coalesce((SELECT file_id FROM newest), 0)), "
         "(SELECT max(finished_at) FROM ingest_files WHERE status = 'done')"
     ).fetchall()[0]
-    now_utc = ctx.now.astimezone(dt.UTC).replace(tzinfo=None)
     since = last_call
-    if since is not None and now_utc - since < dt.timedelta(minutes=params.minutes):
-        return []
+    working = None
+    if since is not None:
+        # Only working time counts: a feed is silent at night and at weekends.
+        working = params.hours.working_minutes(_local_moment(since, zone), local_now)
+        if working < params.minutes:
+            return []
     mark = f"silent-since|{since.isoformat() if since else 'never'}"
     if mark in fired:
         return []
-    minutes = None if since is None else int((now_utc - since).total_seconds() // 60)
+    minutes = None if working is None else int(working)
     row = {
         "last_records_at": _shown_time(since, ctx.zone),
         "minutes_without": minutes,
@@ -511,7 +515,7 @@ def _dead_feed(params: DeadFeedParams, ctx: Context, fired: set[str]) -> list[Fi
     summary = (
         "no call records received yet"
         if since is None
-        else f"no call records received for {minutes} minutes"
+        else f"no call records received for {minutes} working minutes"
     )
     return [Firing(summary, tuple(row), [row], 1, marks=(mark,))]
 

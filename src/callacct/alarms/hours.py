@@ -102,6 +102,36 @@ class WorkingHours(BaseModel):
             for start, end in self.ranges().get(local.isoweekday(), [])
         )
 
+    def working_minutes(self, start: dt.datetime, end: dt.datetime) -> float:
+        """Minutes of working time between the local (naive) moments `start` and `end` (at
+        most a year of days is counted: beyond, it is a year's worth).
+
+        >>> hours = WorkingHours.model_validate({"days": {"mon-fri": ["08:00-18:00"]}})
+        >>> hours.working_minutes(dt.datetime(2026, 11, 27, 17, 30),  # a Friday
+        ...                       dt.datetime(2026, 11, 30, 8, 30))   # the Monday after
+        60.0
+        """
+        if end <= start:
+            return 0.0
+        start = max(start, end - dt.timedelta(days=366))
+        total = 0.0
+        ranges = self.ranges()
+        day = start.date()
+        while day <= end.date():
+            if day not in self.holidays:
+                midnight = dt.datetime.combine(day, dt.time())
+                for first, last in ranges.get(day.isoweekday(), []):
+                    opens = dt.datetime.combine(day, first)
+                    closes = (
+                        midnight + dt.timedelta(days=1)
+                        if last is None
+                        else (dt.datetime.combine(day, last))
+                    )
+                    overlap = min(closes, end) - max(opens, start)
+                    total += max(overlap.total_seconds(), 0) / 60
+            day += dt.timedelta(days=1)
+        return total
+
     def sql(self, local: str) -> tuple[str, list[Any]]:
         """A SQL condition true when the local TIMESTAMP expression `local` (SQL text from the
         caller's constants) falls in working hours, and its parameters."""
