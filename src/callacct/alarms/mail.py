@@ -23,13 +23,13 @@ import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final
-
-import jinja2
-import xlsxwriter
+from typing import TYPE_CHECKING, Any, Final
 
 from callacct.i18n import format_duration, format_number, t
 from callacct.i18n.formats import currency_digits
+
+if TYPE_CHECKING:
+    import jinja2
 
 #: The name of the alarm templates (`alarm.txt.j2`, `alarm.html.j2`).
 TEMPLATE: Final = "alarm"
@@ -80,6 +80,8 @@ class AlarmMail:
 
 def template_loader() -> jinja2.BaseLoader:
     """The alarm templates, for the shared mail renderer."""
+    import jinja2  # loaded when a mail is built, not by every command
+
     return jinja2.PackageLoader("callacct.alarms", "templates")
 
 
@@ -158,6 +160,8 @@ def workbook(
     columns: Sequence[str], rows: Sequence[Mapping[str, Any]], language: str, title: str
 ) -> bytes:
     """Every row as an Excel workbook: numbers as numbers, text never read as a formula."""
+    import xlsxwriter  # loaded when a workbook is written, not by every command
+
     out = io.BytesIO()
     book = xlsxwriter.Workbook(
         out,
