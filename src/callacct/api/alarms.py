@@ -447,12 +447,23 @@ class Alarms:
                 watermark=window.upto,
                 now=now,
             )
-        events = (
-            tuple(
-                AlarmEvent.from_row(row) for row in reversed(records.event_rows(store.con, ids=ids))
+        # What was stored, without reading it back.
+        events = tuple(
+            AlarmEvent(
+                event_id=event_id,
+                alarm=alarm.name,
+                owner=entry.owner,
+                kind=alarm.kind.name,
+                fired_at=_aware(now.astimezone(dt.UTC).replace(tzinfo=None)),
+                period=firing.period,
+                summary=firing.summary,
+                found=firing.found,
+                columns=firing.columns,
+                rows=firing.rows,
+                logins=firing.logins,
+                mailed_at=None,
             )
-            if ids
-            else ()
+            for event_id, firing in zip(ids, firings, strict=True)
         )
         return AlarmOutcome(
             alarm.name,
