@@ -3,7 +3,7 @@ packages form layers whose imports only point down.
 
     clients   cli, web, demo       parse, call the API, show
     api       api                  the one object every caller uses; workflows and rules
-    features  ingest, rating, directory, reports, lock (later alarms, budgets, delivery)
+    features  ingest, rating, directory, reports, lock, budgets (later alarms, delivery)
     query     query                every read of calls: filters, scope, masking
     base      store, config, errors, problems, yamlfile, i18n, formats, progress, call_codes,
               service_numbers, registry (it names its built-in entries by text, loaded when
@@ -27,7 +27,7 @@ ROOT = Path(callacct.__file__).parent
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("clients", frozenset({"cli", "web", "demo", "__main__"})),
     ("api", frozenset({"api"})),
-    ("features", frozenset({"ingest", "rating", "directory", "reports", "lock"})),
+    ("features", frozenset({"ingest", "rating", "directory", "reports", "lock", "budgets"})),
     ("query", frozenset({"query"})),
     (
         "base",

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 
 import polars as pl
 
+from callacct.budgets import Evaluation
 from callacct.directory import AttributionResult, DirectoryImport
 from callacct.ingest.engine import IngestReport
 from callacct.problems import Problem
@@ -27,6 +28,8 @@ class IngestResult:
     ingest: IngestReport
     attribution: AttributionResult | None = None
     rating: RateReport | None = None
+    #: What the budget evaluation after the ingest did (None: not run, e.g. no budget).
+    budgets: Evaluation | None = None
 
     @property
     def has_problems(self) -> bool:
@@ -38,7 +41,10 @@ class IngestResult:
         return [*self.ingest.warnings, *(self.rating.warnings if self.rating else ())]
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.ingest.to_dict(), "rating": self.rating.to_dict() if self.rating else None}
+        out = {**self.ingest.to_dict(), "rating": self.rating.to_dict() if self.rating else None}
+        if self.budgets is not None:
+            out["budgets"] = self.budgets.counts()
+        return out
 
 
 @dataclass(frozen=True)
@@ -79,6 +85,8 @@ class DirectoryResult:
 
     directory: DirectoryImport
     rating: RateReport | None = None
+    #: What the budget evaluation after the ingest did (None: not run, e.g. no budget).
+    budgets: Evaluation | None = None
 
     @property
     def has_problems(self) -> bool:

@@ -25,11 +25,14 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 import duckdb
+import polars as pl
 
 from callacct.api import chain
 from callacct.api.results import (
@@ -59,7 +62,7 @@ from callacct.directory import (
     sync_ldap_directory,
     user_history,
 )
-from callacct.errors import NotFoundError, SpecError, StoreError, UsageError
+from callacct.errors import CallacctError, NotFoundError, SpecError, StoreError, UsageError
 from callacct.i18n import LANGUAGES
 from callacct.problems import Problem
 from callacct.progress import DIRECTORY, RATING, Progress, Step
@@ -103,6 +106,7 @@ from callacct.store.archive import archived_line
 from callacct.store.connection import damaged_store_error
 
 if TYPE_CHECKING:
+    from callacct.budgets import Budget, BudgetEvent, BudgetStatus, Evaluation, Notifier
     from callacct.lock import LockService
 
 log = logging.getLogger(__name__)
@@ -280,7 +284,7 @@ class Workspace:
         dialect = requested_dialect(self.settings, self.root, fmt=format, mapping=mapping)
         with self._store(write=True, rates=not dry_run) as store:
             self._require_admin(store, "ingest")
-            return chain.load_files(
+            result = chain.load_files(
                 store,
                 self.settings,
                 list(paths),
@@ -291,6 +295,9 @@ class Workspace:
                 progress=progress,
                 workers=workers or default_workers(),
             )
+            if not dry_run:
+                result.budgets = self._budgets_after(store, "the ingest")
+            return result
 
     def rejects(self, last: int = 50) -> list[dict[str, Any]]:
         """The most recent rejected records (file, line, reason, raw text); for admins, as raw
@@ -319,7 +326,7 @@ class Workspace:
                 progress(Step(RATING))
             # Calls a failed ingest left unattributed are attributed first: rating needs their site.
             chain.attribute_pending(store.con, self.settings)
-            return rate_calls(
+            report = rate_calls(
                 store.con,
                 self.settings,
                 start=_utc_naive(first),
@@ -327,6 +334,8 @@ class Workspace:
                 progress=progress,
                 workers=workers or default_workers(),
             )
+            self._budgets_after(store, "re-rating")
+            return report
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -641,6 +650,188 @@ class Workspace:
             )
             yield LockService(store, self.settings, actor, root=self.root)
 
+    # -- budgets ----------------------------------------------------------------------------
+
+    def set_budget(
+        self,
+        *,
+        user: str | None = None,
+        department: str | None = None,
+        cost_center: str | None = None,
+        amount: str | Decimal,
+        currency: str | None = None,
+        period: str = "month",
+        carry_over: bool = False,
+        warn_at: str | Sequence[int] | None = None,
+        lock_at: int | None = None,
+        classes: str | Sequence[str] | None = None,
+        now: dt.datetime | None = None,
+    ) -> Budget:
+        """Give a person, a department or a cost centre a budget (admins), or change the one
+        it has in that currency; the budgets are evaluated at once."""
+        from callacct.budgets import records as budget_records
+        from callacct.budgets import service as budgets
+
+        owners = [
+            (k, v)
+            for k, v in (("user", user), ("department", department), ("cost_center", cost_center))
+            if v is not None
+        ]
+        if len(owners) != 1:
+            raise UsageError("name exactly one of --user, --department, --cost-center")
+        ((kind, target),) = owners
+        budget = budgets.new_budget(
+            self.settings,
+            kind=kind,
+            target=target,
+            amount=amount,
+            currency=currency,
+            period=period,
+            carry_over=carry_over,
+            warn_at=warn_at,
+            lock_at=lock_at,
+            classes=classes,
+            created_by=self.as_login or OPERATOR,
+        )
+        when = _now(now)
+        with self._store(write=True) as store:
+            self._require_admin(store, "budget set")
+            budgets.check_target(store, budget)
+            with store.transaction() as con:
+                saved = budget_records.save_budget(con, budget, _utc_naive(when) or when)
+            self._evaluate(store, when)
+        return saved
+
+    def budgets(self, *, now: dt.datetime | None = None) -> list[BudgetStatus]:
+        """The budgets the reader may see, each in its current period."""
+        from callacct.budgets import service as budgets
+
+        with self._store() as store:
+            found = budgets.visible_budgets(store, self._reader(store))
+            return budgets.status(store, self.settings, found, _now(now))
+
+    def budget(self, budget_id: int, *, now: dt.datetime | None = None) -> BudgetStatus:
+        """One budget (if the reader may see it) in its current period."""
+        from callacct.budgets import service as budgets
+
+        with self._store() as store:
+            found = budgets.one_budget(store, self._reader(store), budget_id)
+            return budgets.status(store, self.settings, [found], _now(now))[0]
+
+    def remove_budget(self, budget_id: int, *, now: dt.datetime | None = None) -> Evaluation:
+        """Remove a budget (admins): its budget locks are lifted unless another budget of the
+        person is spent; its history stays."""
+        from callacct.budgets import records as budget_records
+        from callacct.budgets import service as budgets
+
+        with self._store(write=True) as store:
+            self._require_admin(store, "budget remove")
+            budgets.one_budget(store, self._reader(store), budget_id)
+            with store.transaction() as con:
+                budget_records.delete_budget(con, budget_id)
+            return self._evaluate(store, _now(now))
+
+    def budget_status(
+        self, login: str | None = None, *, now: dt.datetime | None = None
+    ) -> list[BudgetStatus]:
+        """The budgets of a person (default: the reader) — their own and their groups' —
+        with what is spent and left and their extensions' lock state (F-BUDGET-2); someone
+        else's need the right to see them."""
+        from callacct.budgets import service as budgets
+        from callacct.lock import Actor, LockService
+
+        who = login or self.as_login
+        if who is None:
+            raise UsageError("whose budget? callacct --as LOGIN budget status, or --as LOGIN")
+        with self._store() as store:
+            person_view(store.con, self._reader(store), who, self.settings)  # may the reader?
+            found = budgets.status(store, self.settings, budgets.budgets_of(store, who), _now(now))
+            locks = LockService(store, self.settings, Actor.operator(self.settings)).status(
+                logins=[who]
+            )
+        states = {lock.extension: lock.state for lock in locks}
+        return [replace(status, locks=states) for status in found]
+
+    def budget_calls(
+        self,
+        budget_id: int | None = None,
+        *,
+        login: str | None = None,
+        last: int = 20,
+        tz: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> tuple[BudgetStatus, CallList]:
+        """The latest calls counted against a budget in its current period, those the reader
+        may see (F-BUDGET-4): budget `budget_id`, else the budget of person `login` (default:
+        the reader)."""
+        from callacct.budgets import service as budgets
+
+        zone = self._zone(tz)
+        with self._store() as store:
+            scope = self._reader(store)
+            if budget_id is not None:
+                found = budgets.one_budget(store, scope, budget_id)
+            else:
+                who = login or self.as_login
+                if who is None:
+                    raise UsageError("name a budget id, or a person with --as LOGIN")
+                person_view(store.con, scope, who, self.settings)
+                mine = budgets.budgets_of(store, who)
+                if not mine:
+                    raise NotFoundError(f"{who!r} has no budget; see 'callacct budget list'")
+                found = next((b for b in mine if b.kind == "user"), mine[0])
+            status, frame, total = budgets.calls_of(
+                store, self.settings, found, scope, _now(now), last=last
+            )
+        frame = frame.with_columns(
+            pl.col("started_at").dt.replace_time_zone("UTC").dt.convert_time_zone(zone.key)
+        )
+        return status, CallList(frame, total, zone.key)
+
+    def budget_history(
+        self, *, budget_id: int | None = None, login: str | None = None, limit: int = 100
+    ) -> list[BudgetEvent]:
+        """What the budget module did (warned, locked, unlocked, carried over, late spend)
+        on the budgets the reader may see, newest first (F-BUDGET-3)."""
+        from callacct.budgets import service as budgets
+
+        with self._store() as store:
+            return budgets.history(
+                store, self._reader(store), budget_id=budget_id, login=login, limit=limit
+            )
+
+    def evaluate_budgets(self, *, now: dt.datetime | None = None) -> Evaluation:
+        """Evaluate every budget now (admins; what ingest, re-rating and the scheduler run):
+        warnings, locks and unlocks, carry-over. Running it again changes nothing."""
+        with self._store(write=True) as store:
+            self._require_admin(store, "budget evaluate")
+            return self._evaluate(store, _now(now))
+
+    def _evaluate(self, store: Store, now: dt.datetime) -> Evaluation:
+        from callacct.api.budgeting import BudgetLocker
+        from callacct.budgets import evaluate
+
+        locker = BudgetLocker(
+            store, self.settings, root=self.root, clock=lambda: _utc_naive(now) or now
+        )
+        return evaluate(store, self.settings, now, locker=locker, notify=self.budget_notifier)
+
+    #: Sends the budgets' e-mails (exactly once per key); None: recorded, not mailed.
+    budget_notifier: Notifier | None = None
+
+    def _budgets_after(self, store: Store, what: str) -> Evaluation | None:
+        """Evaluate the budgets after `what` changed the calls, when there are budgets and
+        `budgets.after_ingest` is on; a failure is a warning, never the ingest's failure."""
+        from callacct.budgets.records import any_budget
+
+        if not self.settings.budgets.after_ingest or not any_budget(store.con):
+            return None
+        try:
+            return self._evaluate(store, _now(None))
+        except (CallacctError, duckdb.Error) as exc:
+            self._on_warning(f"budgets not evaluated after {what}: {exc}")
+            return None
+
     @contextmanager
     def admin_store(self, what: str, *, write: bool = False) -> Iterator[Store]:
         """The store for an admin's work that has no method here yet (the phone map,
@@ -788,6 +979,13 @@ def check_report_files(paths: Sequence[str | Path], *, masked_numbers: bool = Fa
     for path in paths:
         problems += validate_file(Path(path), masked_numbers=masked_numbers)[1]
     return ReportCheck(len(paths), problems)
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    """`now`, else the clock's time, aware (naive values mean UTC)."""
+    if now is None:
+        return dt.datetime.now(dt.UTC)
+    return now if now.tzinfo is not None else now.replace(tzinfo=dt.UTC)
 
 
 def _utc_naive(value: dt.datetime | None) -> dt.datetime | None:

@@ -1,0 +1,102 @@
+"""How budgets reach the phone-lock service: the `Locker` the budget evaluation uses, acting
+as the budget module (the only one that sets or lifts a budget lock), on the store the
+evaluation holds.
+
+Example (what `Workspace.evaluate_budgets` does):
+
+    locker = BudgetLocker(store, settings, root=workspace.root)
+    evaluate(store, settings, now, locker=locker)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from callacct.budgets import LockResult
+from callacct.config import Settings
+from callacct.lock import Actor, ChangeReport, LockService
+from callacct.lock import records as lock_records
+from callacct.lock.model import Target
+from callacct.lock.service import BackendFactory
+from callacct.store import Store
+
+
+class BudgetLocker:
+    """Locks and unlocks people's extensions for their budget through `LockService`."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        *,
+        root: Path | None = None,
+        env: Mapping[str, str] | None = None,
+        backends: BackendFactory | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+    ) -> None:
+        self._store = store
+        self._service = LockService(
+            store,
+            settings,
+            Actor.budget(settings),
+            root=root,
+            env=env,
+            backends=backends,
+            clock=clock,
+        )
+
+    def budget_locked(self) -> set[str]:
+        rows = lock_records.all_rows(self._store.con)
+        return {row.login for row in rows.values() if row.flags.budget and row.login}
+
+    def lock(self, logins: Sequence[str], reason: str) -> dict[str, LockResult]:
+        return self._change("lock", logins, reason)
+
+    def unlock(self, logins: Sequence[str], reason: str) -> dict[str, LockResult]:
+        return self._change("unlock", logins, reason)
+
+    def _change(self, action: str, logins: Sequence[str], reason: str) -> dict[str, LockResult]:
+        found = lock_records.current_targets(self._store.con, logins=logins)
+        held = {t.login for t in found}
+        out = {
+            login: LockResult(False, "no extension in the directory now")
+            for login in logins
+            if login not in held
+        }
+        targets = [t for t in found if t.login in held]
+        if action == "unlock":
+            # A line locked for a person who no longer holds it is unlocked all the same.
+            rows = lock_records.all_rows(self._store.con)
+            extensions = {t.extension for t in targets}
+            for row in rows.values():
+                if row.flags.budget and row.login in logins and row.extension not in extensions:
+                    targets.append(Target(row.extension, row.login))
+                    out.pop(row.login or "", None)
+        if not targets:
+            return out
+        report = self._service.change(
+            "lock" if action == "lock" else "unlock", "budget", targets, reason=reason
+        )
+        out.update(_by_person(report))
+        return out
+
+
+def _by_person(report: ChangeReport) -> dict[str, LockResult]:
+    """One result per person: ok when every extension of theirs is."""
+    out: dict[str, LockResult] = {}
+    for outcome in report.outcomes:
+        if outcome.login is None:
+            continue
+        before = out.get(outcome.login, LockResult(True))
+        message = "; ".join(
+            m
+            for m in (
+                before.message,
+                "" if outcome.ok else f"{outcome.extension}: {outcome.message}",
+            )
+            if m
+        )
+        out[outcome.login] = LockResult(before.ok and outcome.ok, message)
+    return out
