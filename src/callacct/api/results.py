@@ -85,8 +85,6 @@ class DirectoryResult:
 
     directory: DirectoryImport
     rating: RateReport | None = None
-    #: What the budget evaluation after the ingest did (None: not run, e.g. no budget).
-    budgets: Evaluation | None = None
 
     @property
     def has_problems(self) -> bool:

@@ -7,6 +7,7 @@ import sys
 
 from callacct.cli import (  # noqa: F401  (registers the commands)
     auth,
+    budget,
     calls,
     demo,
     directory,
