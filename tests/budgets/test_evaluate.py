@@ -27,8 +27,10 @@ def test_thresholds_warn_once_per_period(workspace: Workspace, calls: Calls, mai
     assert [(e.action, e.threshold) for e in second.events] == [("warned", 80)]
     assert mails.keys == ["budget:1:alice:2026-12-01:80"]
     mail = mails.sent["budget:1:alice:2026-12-01:80"]
-    assert mail.to == ("alice@example.com",) and mail.language == "fr"
-    assert "82 %" in mail.subject and "41,00" in mail.text  # French, as alice reads
+    assert mail.to == ("alice@example.com",)
+    assert mail.language == "fr"
+    assert "82 %" in mail.subject
+    assert "41,00" in mail.text
     # Running again: nothing new, no mail.
     assert workspace.evaluate_budgets(now=now).events == []
     assert mails.calls == 1
@@ -72,7 +74,8 @@ def test_lock_at_threshold_and_unlock_at_next_month_in_the_persons_zone(
     assert _lock_states(workspace, "dave") == {"unlocked"}
     assert workspace.evaluate_budgets(now=utc("2027-01-02 00:00")).events == []
     status = workspace.budget_status("dave", now=utc("2027-01-02 00:00"))[0]
-    assert status.period.label == "2027-01" and status.spent == 0
+    assert status.period.label == "2027-01"
+    assert status.spent == 0
 
 
 def test_week_starts_on_monday_midnight_across_dst(workspace: Workspace, calls: Calls) -> None:
@@ -93,7 +96,8 @@ def test_week_starts_on_monday_midnight_across_dst(workspace: Workspace, calls: 
     events = workspace.evaluate_budgets(now=utc("2026-03-29 22:00")).events
     assert [e.action for e in events] == ["unlocked"]
     after = workspace.budget_status("alice", now=utc("2026-03-29 22:00"))[0]
-    assert after.period.label == "2026-W14" and after.spent == 0
+    assert after.period.label == "2026-W14"
+    assert after.spent == 0
 
 
 def test_carry_over_adds_the_remainder_to_the_next_period(
@@ -165,7 +169,8 @@ def test_group_budget_is_shared_and_locks_the_group(
     assert _lock_states(workspace, "bob") == {"locked-budget"}  # both of bob's lines
     assert _lock_states(workspace, "dave") == {"unlocked"}
     status = workspace.budget_status("alice", now=now)[0]
-    assert status.spent == Decimal("30") and status.remaining == 0
+    assert status.spent == Decimal("30")
+    assert status.remaining == 0
 
 
 def test_own_and_group_budget_both_apply(workspace: Workspace, calls: Calls) -> None:
@@ -208,7 +213,8 @@ def test_budget_unlock_never_lifts_an_admin_lock(workspace: Workspace, calls: Ca
     report = None
     with workspace.as_person("alice").lock_service(write=True) as service:
         report = service.unlock(logins=["alice"])
-    assert not report.ok and "budget" in report.outcomes[0].message
+    assert not report.ok
+    assert "budget" in report.outcomes[0].message
     assert _lock_states(workspace, "alice") == {"locked-budget"}
 
 
@@ -261,8 +267,10 @@ def test_currencies_are_kept_apart(workspace: Workspace, calls: Calls) -> None:
     calls.add("alice", "2026-12-02 10:00", "9", currency="EUR")
     calls.add("alice", "2026-12-02 11:00", "14", currency="USD")
     statuses = {s.budget.currency: s for s in workspace.budget_status("alice", now=now)}
-    assert statuses["EUR"].spent == 9 and statuses["EUR"].other_currencies == {"USD": 14}
-    assert statuses["USD"].spent == 14 and statuses["USD"].other_currencies == {"EUR": 9}
+    assert statuses["EUR"].spent == 9
+    assert statuses["EUR"].other_currencies == {"USD": 14}
+    assert statuses["USD"].spent == 14
+    assert statuses["USD"].other_currencies == {"EUR": 9}
     workspace.evaluate_budgets(now=now)
     assert _lock_states(workspace, "alice") == {"unlocked"}  # neither is spent
 

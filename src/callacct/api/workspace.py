@@ -387,7 +387,7 @@ class Workspace:
         with self._store() as store:
             lang = self._language(store, language, who)
             own = person_view(store.con, self._reader(store), who, self.settings)
-            return home_view(
+            view = home_view(
                 store.con,
                 who,
                 own,
@@ -397,6 +397,8 @@ class Workspace:
                 now=now,
                 language=lang,
             )
+        budgets = self.budget_status(who, now=now)
+        return replace(view, budgets=tuple(status.to_dict() for status in budgets))
 
     # -- reports ----------------------------------------------------------------------------
 
@@ -746,6 +748,8 @@ class Workspace:
         with self._store() as store:
             person_view(store.con, self._reader(store), who, self.settings)  # may the reader?
             found = budgets.status(store, self.settings, budgets.budgets_of(store, who), _now(now))
+            if not found:
+                return []
             locks = LockService(store, self.settings, Actor.operator(self.settings)).status(
                 logins=[who]
             )

@@ -3,7 +3,8 @@ what the budget module did (F-BUDGET-1..4)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from decimal import Decimal
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -14,6 +15,7 @@ from callacct.cli._context import as_login_of, workspace_from
 from callacct.cli._options import count_option, id_argument
 from callacct.cli._output import console, duration_text, print_json, styled
 from callacct.formats import money_text
+from callacct.i18n import t
 
 budget_app = typer.Typer(
     name="budget",
@@ -369,6 +371,24 @@ def evaluate_command(ctx: typer.Context, as_json: Json = False) -> None:
         )
     if any(e.result != "done" for e in evaluation.events):
         raise typer.Exit(1)
+
+
+def budget_line(budget: dict[str, Any], language: str) -> str:
+    """The line of a budget in `home`, in the person's language."""
+    currency = budget["currency"]
+
+    def shown(key: str) -> str:
+        return money_text(Decimal(budget[key]), currency, language)
+
+    return "  " + t(
+        "home.budget",
+        language,
+        period=budget["period_label"],
+        target=budget["target"],
+        spent=shown("spent"),
+        allowance=shown("allowance"),
+        remaining=shown("remaining"),
+    )
 
 
 def _print_lines(evaluation: Evaluation) -> None:
