@@ -202,7 +202,7 @@ def evaluate(
         if bid in budgets
     }
     _late_spend(store, budgets, now, events)
-    mails = _warnings(store, settings, current, people, groups, now, events)
+    mails = _warnings(store, settings, current, people, groups, now, events, notify is not None)
     with store.transaction() as tx:
         written = records.write_events(tx, events)
     events.clear()
@@ -393,6 +393,7 @@ def _warnings(
     groups: Mapping[tuple[str, str], list[Person]],
     now: dt.datetime,
     events: list[dict[str, Any]],
+    mailing: bool,
 ) -> list[BudgetMail]:
     """A `warned` event per threshold newly reached; the mail of the highest of them."""
     done = records.warned(store.con, {bid: s.period.first for bid, s in current.items()})
@@ -414,19 +415,19 @@ def _warnings(
                     threshold=threshold,
                     allowance=status.allowance,
                     spent=status.spent,
-                    message=None if threshold != new[-1] else _recipients(who),
+                    message=None if threshold != new[-1] else _recipients(who, mailing),
                 )
             )
         mails += _mails(budget, status, who, people, settings, new[-1])
     return mails
 
 
-def _recipients(who: Sequence[Person]) -> str:
+def _recipients(who: Sequence[Person], mailing: bool) -> str:
     mailed = [p.login for p in who if p.email]
     if not mailed:
         return "nobody to mail (no e-mail address)"
     shown = ", ".join(mailed[:5]) + (f" and {len(mailed) - 5} more" if len(mailed) > 5 else "")
-    return f"mail to {shown}"
+    return f"mail to {shown}" if mailing else f"not mailed (e-mail is not set up): {shown}"
 
 
 def _mails(
