@@ -237,7 +237,7 @@ def test_rate_evaluates_the_budgets(workspace: Workspace, calls: Calls) -> None:
     calls.add("bob", today.isoformat(timespec="seconds"), "25")
     workspace.evaluate_budgets()
     assert _lock_states(workspace, "bob") == {"locked-budget"}
-    # Re-rating without a tariff plan leaves the call unpriced: nothing is spent any more.
+    # Re-rating without a tariff plan leaves the call unpriced: the budget counts nothing.
     workspace.rate()
     assert workspace.budget_status("bob")[0].spent == 0
     assert _lock_states(workspace, "bob") == {"unlocked"}

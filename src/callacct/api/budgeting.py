@@ -67,7 +67,7 @@ class BudgetLocker:
         }
         targets = [t for t in found if t.login in held]
         if action == "unlock":
-            # A line locked for a person who no longer holds it is unlocked all the same.
+            # The person's budget-locked lines held by someone else today are unlocked too.
             rows = lock_records.all_rows(self._store.con)
             extensions = {t.extension for t in targets}
             for row in rows.values():

@@ -19,7 +19,7 @@ store already says was done:
    member of a group; never again in that period.
 5. **Locks.** A person is to be budget-locked while any budget of theirs (their own, their
    group's) is at its lock threshold in its current period. People to lock are locked; people
-   budget-locked who are no longer to be (a new period, a re-rate that lowered the spend, a
+   budget-locked whom no budget names (a new period, a re-rate that lowered the spend, a
    budget removed or raised) are unlocked. Only the budget's own lock is touched: an admin
    lock or the person's own lock stays (the lock service's rules).
 
@@ -468,7 +468,7 @@ def _locks(
     events: list[dict[str, Any]],
 ) -> list[BudgetMail]:
     """Lock the people a budget at its lock threshold names; unlock the budget-locked people
-    no budget names any more."""
+    whom no budget names."""
     wanted: dict[str, BudgetStatus] = {}
     for status in sorted(current.values(), key=lambda s: s.budget.budget_id):
         if status.budget.lock_due(status.spent, status.allowance):
