@@ -93,9 +93,7 @@ def test_unknown_budget_and_non_admins(cli: Cli, workspace: Workspace) -> None:
     assert cli("--as", "alice", "budget", "evaluate").exit_code == 2
 
 
-def test_scope_supervisor_sees_budgets_of_their_scope_only(
-    cli: Cli, workspace: Workspace
-) -> None:
+def test_scope_supervisor_sees_budgets_of_their_scope_only(cli: Cli, workspace: Workspace) -> None:
     for kwargs in (
         {"user": "alice"},
         {"user": "dave"},
@@ -147,9 +145,7 @@ def test_status_calls_history_and_home(cli: Cli, workspace: Workspace, calls: Ca
     assert mine.exit_code == 0, mine.output
     assert "1 call(s) counted; spent 6.00 EUR" in mine.output
     history = cli.json("budget", "history")
-    assert [(e["action"], e["threshold"], e["login"]) for e in history] == [
-        ("warned", 50, "alice")
-    ]
+    assert [(e["action"], e["threshold"], e["login"]) for e in history] == [("warned", 50, "alice")]
     assert cli.json("--as", "bob", "budget", "history") == []  # alice's own budget
     shown = cli("budget", "history")
     assert "warned 50%" in shown.output

@@ -184,8 +184,7 @@ def evaluate(
     people = records.current_people(con)
     groups = members(people)
     events: list[dict[str, Any]] = []
-    rolled = _roll_over(store, settings, budgets, people, groups, now, events)
-    opened = records.open_periods(con)
+    rolled, opened = _roll_over(store, settings, budgets, people, groups, now, events)
     spend = spend_in_windows(
         con,
         [window(budgets[bid], row.period) for bid, row in opened.items() if bid in budgets],
@@ -207,7 +206,18 @@ def evaluate(
         written = records.write_events(tx, events)
     events.clear()
     if locker is not None:
-        mails += _locks(store, settings, current, people, groups, rolled, locker, now, events)
+        mails += _locks(
+            store,
+            settings,
+            current,
+            people,
+            groups,
+            rolled,
+            locker,
+            now,
+            events,
+            notify is not None,
+        )
         with store.transaction() as tx:
             written += records.write_events(tx, events)
     if notify is not None:
@@ -256,17 +266,15 @@ def _roll_over(
     groups: Mapping[tuple[str, str], list[Person]],
     now: dt.datetime,
     events: list[dict[str, Any]],
-) -> set[int]:
+) -> tuple[set[int], dict[int, PeriodRow]]:
     """Close every open period that ended before `now`, carry over, open the next; open a
-    first period for budgets without one. The budgets that rolled over."""
+    first period for budgets without one. The budgets that rolled over, and every budget's
+    open period."""
     con = store.con
     rolled: set[int] = set()
+    opened = {bid: row for bid, row in records.open_periods(con).items() if bid in budgets}
     for _ in range(settings.budgets.max_catch_up + 1):
-        ended = {
-            bid: row
-            for bid, row in records.open_periods(con).items()
-            if bid in budgets and row.period.ends_at <= now
-        }
+        ended = {bid: row for bid, row in opened.items() if row.period.ends_at <= now}
         if not ended:
             break
         spend = spend_in_windows(
@@ -275,16 +283,18 @@ def _roll_over(
             Scope(role="admin"),
         )
         opening: list[tuple[int, Period, Decimal]] = []
+        closing: list[tuple[int, dt.date, Decimal]] = []
         with store.transaction() as tx:
             for bid, row in ended.items():
                 budget = budgets[bid]
                 spent = spend.get(bid, {}).get(budget.currency, Decimal(0))
-                records.close_period(tx, bid, row.period.first, spent, now)
+                closing.append((bid, row.period.first, spent))
                 following = _next_period(budget, row, people, groups, settings, now)
                 left = budget.amount + row.carried_in - spent
                 carry = left if budget.carry_over and left > 0 else Decimal(0)
                 if following.starts_at > now:
-                    continue  # only possible after a change of zone: start afresh below
+                    del opened[bid]  # only after a change of zone: started afresh below
+                    continue
                 if carry:
                     events.append(
                         _event(
@@ -299,9 +309,11 @@ def _roll_over(
                         )
                     )
                 opening.append((bid, following, carry))
+                opened[bid] = PeriodRow(bid, following, carry, None, None)
                 rolled.add(bid)
+            records.close_periods(tx, closing, now)
             records.insert_periods(tx, opening)
-    missing = set(budgets) - set(records.open_periods(con))
+    missing = set(budgets) - set(opened)
     if missing:
         firsts = []
         for bid in sorted(missing):
@@ -315,7 +327,10 @@ def _roll_over(
             )
         with store.transaction() as tx:
             records.insert_periods(tx, firsts)
-    return rolled
+        opened.update(
+            (bid, PeriodRow(bid, period, carry, None, None)) for bid, period, carry in firsts
+        )
+    return rolled, opened
 
 
 def _next_period(
@@ -418,7 +433,8 @@ def _warnings(
                     message=None if threshold != new[-1] else _recipients(who, mailing),
                 )
             )
-        mails += _mails(budget, status, who, people, settings, new[-1])
+        if mailing:
+            mails += _mails(budget, status, who, people, settings, new[-1])
     return mails
 
 
@@ -466,6 +482,7 @@ def _locks(
     locker: Locker,
     now: dt.datetime,
     events: list[dict[str, Any]],
+    mailing: bool,
 ) -> list[BudgetMail]:
     """Lock the people a budget at its lock threshold names; unlock the budget-locked people
     whom no budget names."""
@@ -496,7 +513,7 @@ def _locks(
                     message=result.message or None,
                 )
             )
-            if result.ok:
+            if result.ok and mailing:
                 mails += _mails(status.budget, status, [people[login]], people, settings, None)
     to_unlock = sorted(locked - set(wanted))
     if to_unlock:

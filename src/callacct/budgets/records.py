@@ -240,18 +240,32 @@ def insert_periods(
         con.unregister("new_budget_periods")
 
 
-def close_period(
+def close_periods(
     con: duckdb.DuckDBPyConnection,
-    budget_id: int,
-    first_day: dt.date,
-    spent: Decimal,
+    rows: Sequence[tuple[int, dt.date, Decimal]],
     now: dt.datetime,
 ) -> None:
-    con.execute(
-        "UPDATE budget_periods SET spent_at_close = ?, closed_at = ? "
-        "WHERE budget_id = ? AND first_day = ?",
-        [spent, now, budget_id, first_day],
+    """Close periods (budget id, first day, spent) in one statement."""
+    if not rows:
+        return
+    frame = pl.DataFrame(
+        {
+            "budget_id": [r[0] for r in rows],
+            "first_day": [r[1] for r in rows],
+            "spent": [str(r[2]) for r in rows],
+        },
+        schema={"budget_id": pl.Int64, "first_day": pl.Date, "spent": pl.String},
     )
+    con.register("closing_budget_periods", frame)
+    try:
+        con.execute(
+            "UPDATE budget_periods p SET spent_at_close = CAST(c.spent AS DECIMAL(18, 6)), "
+            "closed_at = ? FROM closing_budget_periods c "
+            "WHERE p.budget_id = c.budget_id AND p.first_day = c.first_day",
+            [now],
+        )
+    finally:
+        con.unregister("closing_budget_periods")
 
 
 def set_late_spent(
@@ -284,17 +298,47 @@ _EVENT_COLUMNS = (
 def write_events(
     con: duckdb.DuckDBPyConnection, events: Sequence[dict[str, Any]]
 ) -> list[BudgetEvent]:
-    """Store events (dicts of `_EVENT_COLUMNS`) and return them with their ids."""
-    out: list[BudgetEvent] = []
+    """Store events (dicts of `_EVENT_COLUMNS`) in one statement; them with their ids."""
+    if not events:
+        return []
+    money = ("allowance", "spent", "amount")
+    frame = pl.DataFrame(
+        {
+            c: [None if e.get(c) is None else str(e[c]) for e in events]
+            if c in money
+            else [e.get(c) for e in events]
+            for c in _EVENT_COLUMNS
+        },
+        schema={
+            "happened_at": pl.Datetime("us"),
+            "budget_id": pl.Int64,
+            "kind": pl.String,
+            "target": pl.String,
+            "login": pl.String,
+            "first_day": pl.Date,
+            "action": pl.String,
+            "threshold": pl.Int32,
+            "allowance": pl.String,
+            "spent": pl.String,
+            "amount": pl.String,
+            "currency": pl.String,
+            "result": pl.String,
+            "message": pl.String,
+        },
+    ).with_row_index("position")
     columns = ", ".join(_EVENT_COLUMNS)
-    marks = ", ".join("?" * len(_EVENT_COLUMNS))
-    for event in events:
-        row = con.execute(
-            f"INSERT INTO budget_events ({columns}) VALUES ({marks}) RETURNING event_id",  # noqa: S608
-            [event.get(c) for c in _EVENT_COLUMNS],
-        ).fetchall()[0]
-        out.append(_event((int(row[0]), *[event.get(c) for c in _EVENT_COLUMNS])))
-    return out
+    values = ", ".join(f"CAST({c} AS DECIMAL(18, 6))" if c in money else c for c in _EVENT_COLUMNS)
+    name = "new_budget_events"
+    con.register(name, frame)
+    try:
+        # Ids follow the events' order: one nextval per row, in the frame's order.
+        rows = con.execute(
+            f"INSERT INTO budget_events ({columns}) SELECT {values} FROM {name} "  # noqa: S608
+            f"ORDER BY position RETURNING event_id, {columns}"
+        ).fetchall()
+    finally:
+        con.unregister(name)
+    return sorted((_event(row) for row in rows), key=lambda e: e.event_id)
 
 
 def _event(row: Sequence[Any]) -> BudgetEvent:
