@@ -49,7 +49,7 @@ from callacct.budgets.periods import Period, period_at
 from callacct.budgets.records import PeriodRow, Person
 from callacct.config import Settings
 from callacct.query.scope import Scope
-from callacct.query.spend import Window, spend_in_windows
+from callacct.query.spend import Window, spend_in_windows, window_spend_sql
 from callacct.store import Store
 
 
@@ -177,53 +177,61 @@ def evaluate(
     locker: Locker | None = None,
     notify: Notifier | None = None,
 ) -> Evaluation:
-    """Evaluate every budget at `now` (naive UTC or aware); see the module docstring."""
+    """Evaluate every budget at `now` (naive UTC or aware); see the module docstring.
+
+    Only the budgets that need something done are read into Python: the spend, the
+    thresholds reached and not yet warned, and the lock threshold of every budget are
+    decided by one SQL statement (`records.acting`)."""
     now = now.astimezone(dt.UTC).replace(tzinfo=None) if now.tzinfo else now
     con = store.con
-    budgets = {b.budget_id: b for b in records.load_budgets(con)}
-    people = records.current_people(con)
-    groups = members(people)
     events: list[dict[str, Any]] = []
-    rolled, opened = _roll_over(store, settings, budgets, people, groups, now, events)
-    spend = spend_in_windows(
-        con,
-        [window(budgets[bid], row.period) for bid, row in opened.items() if bid in budgets],
-        Scope(role="admin"),
-    )
+    rolled: set[int] = set()
+    if records.rollover_due(con, now):
+        everyone = records.current_people(con)
+        every_budget = {b.budget_id: b for b in records.load_budgets(con)}
+        rolled = _roll_over(store, settings, every_budget, everyone, members(everyone), now, events)
+    count, kinds = records.budget_count(con)
+    spend_sql, params = window_spend_sql("w", Scope(role="admin"), kinds=kinds, own_currency=True)
+    acting = records.acting(con, spend_sql, params)
+    budgets = {b.budget_id: b for b in records.load_budgets(con, [a.budget_id for a in acting])}
+    opened = records.open_periods(con, list(budgets))
     current = {
-        bid: BudgetStatus(
-            budgets[bid],
-            row.period,
-            row.carried_in,
-            spend.get(bid, {}).get(budgets[bid].currency, Decimal(0)),
+        a.budget_id: BudgetStatus(
+            budgets[a.budget_id],
+            opened[a.budget_id].period,
+            opened[a.budget_id].carried_in,
+            a.spent,
         )
-        for bid, row in opened.items()
-        if bid in budgets
+        for a in acting
+        if a.budget_id in opened
     }
-    _late_spend(store, budgets, now, events)
-    mails = _warnings(store, settings, current, people, groups, now, events, notify is not None)
+    people = records.people_for(
+        con,
+        [b.target for b in budgets.values() if b.kind == "user"],
+        [(b.kind, b.target) for b in budgets.values() if b.kind != "user"],
+    )
+    groups = members(people)
+    if settings.budgets.warn_supervisor:  # their managers, for the copy of the warnings
+        managers = {p.manager for p in people.values() if p.manager} - set(people)
+        people = {**records.people_for(con, sorted(managers), []), **people}
+    last_call = _late_spend(store, now, events)
+    new = {a.budget_id: a.new_thresholds for a in acting if a.new_thresholds}
+    mailing = notify is not None
+    mails = _warnings(settings, current, new, people, groups, now, events, mailing)
     with store.transaction() as tx:
         written = records.write_events(tx, events)
+        if last_call is not None:
+            records.mark_calls_seen(tx, last_call)
     events.clear()
     if locker is not None:
-        mails += _locks(
-            store,
-            settings,
-            current,
-            people,
-            groups,
-            rolled,
-            locker,
-            now,
-            events,
-            notify is not None,
-        )
+        due = [current[a.budget_id] for a in acting if a.lock_due and a.budget_id in current]
+        mails += _locks(store, settings, due, people, groups, rolled, locker, now, events, mailing)
         with store.transaction() as tx:
             written += records.write_events(tx, events)
     if notify is not None:
         for mail in mails:
             notify(mail)  # exactly once per key is the notifier's rule
-    return Evaluation(len(budgets), written)
+    return Evaluation(count, written)
 
 
 def _event(
@@ -266,10 +274,9 @@ def _roll_over(
     groups: Mapping[tuple[str, str], list[Person]],
     now: dt.datetime,
     events: list[dict[str, Any]],
-) -> tuple[set[int], dict[int, PeriodRow]]:
+) -> set[int]:
     """Close every open period that ended before `now`, carry over, open the next; open a
-    first period for budgets without one. The budgets that rolled over, and every budget's
-    open period."""
+    first period for budgets without one. The budgets that rolled over."""
     con = store.con
     rolled: set[int] = set()
     opened = {bid: row for bid, row in records.open_periods(con).items() if bid in budgets}
@@ -327,10 +334,7 @@ def _roll_over(
             )
         with store.transaction() as tx:
             records.insert_periods(tx, firsts)
-        opened.update(
-            (bid, PeriodRow(bid, period, carry, None, None)) for bid, period, carry in firsts
-        )
-    return rolled, opened
+    return rolled
 
 
 def _next_period(
@@ -352,15 +356,20 @@ def _next_period(
     return following
 
 
-def _late_spend(
-    store: Store, budgets: Mapping[int, Budget], now: dt.datetime, events: list[dict[str, Any]]
-) -> None:
+def _late_spend(store: Store, now: dt.datetime, events: list[dict[str, Any]]) -> int | None:
     """Record calls that arrived after their period closed and took it over its lock
-    threshold (or its allowance); each increase is recorded once."""
+    threshold (or its allowance); each increase is recorded once. Only calls stored since
+    the last evaluation can be late, so only the closed periods they fall in are counted.
+    The id of the last call seen (None: no new call)."""
     con = store.con
-    closed = {bid: row for bid, row in records.last_closed_periods(con).items() if bid in budgets}
+    first, last = records.new_calls(con)
+    if first is None:
+        return last
+    closed = records.last_closed_periods(con, ending_after=first)
+    budgets = {b.budget_id: b for b in records.load_budgets(con, list(closed))}
+    closed = {bid: row for bid, row in closed.items() if bid in budgets}
     if not closed:
-        return
+        return last
     spend = spend_in_windows(
         con,
         [window(budgets[bid], row.period) for bid, row in closed.items()],
@@ -396,30 +405,28 @@ def _late_spend(
         )
     if updates:
         with store.transaction() as tx:
-            for bid, first, spent in updates:
-                records.set_late_spent(tx, bid, first, spent)
+            for bid, first_day, spent in updates:
+                records.set_late_spent(tx, bid, first_day, spent)
+    return last
 
 
 def _warnings(
-    store: Store,
     settings: Settings,
     current: Mapping[int, BudgetStatus],
+    new: Mapping[int, tuple[int, ...]],
     people: Mapping[str, Person],
     groups: Mapping[tuple[str, str], list[Person]],
     now: dt.datetime,
     events: list[dict[str, Any]],
     mailing: bool,
 ) -> list[BudgetMail]:
-    """A `warned` event per threshold newly reached; the mail of the highest of them."""
-    done = records.warned(store.con, {bid: s.period.first for bid, s in current.items()})
+    """A `warned` event per threshold newly reached (`new`); the mail of the highest."""
     mails: list[BudgetMail] = []
-    for bid, status in current.items():
+    for bid, thresholds in sorted(new.items()):
+        status = current[bid]
         budget = status.budget
-        new = [t for t in budget.crossed(status.spent, status.allowance) if (bid, t) not in done]
-        if not new:
-            continue
         who = concerned(budget, people, groups)
-        for threshold in new:
+        for threshold in thresholds:
             events.append(
                 _event(
                     budget,
@@ -430,11 +437,11 @@ def _warnings(
                     threshold=threshold,
                     allowance=status.allowance,
                     spent=status.spent,
-                    message=None if threshold != new[-1] else _recipients(who, mailing),
+                    message=None if threshold != thresholds[-1] else _recipients(who, mailing),
                 )
             )
         if mailing:
-            mails += _mails(budget, status, who, people, settings, new[-1])
+            mails += _mails(budget, status, who, people, settings, thresholds[-1])
     return mails
 
 
@@ -475,7 +482,7 @@ def _mails(
 def _locks(
     store: Store,
     settings: Settings,
-    current: Mapping[int, BudgetStatus],
+    due: Sequence[BudgetStatus],
     people: Mapping[str, Person],
     groups: Mapping[tuple[str, str], list[Person]],
     rolled: set[int],
@@ -487,10 +494,9 @@ def _locks(
     """Lock the people a budget at its lock threshold names; unlock the budget-locked people
     whom no budget names."""
     wanted: dict[str, BudgetStatus] = {}
-    for status in sorted(current.values(), key=lambda s: s.budget.budget_id):
-        if status.budget.lock_due(status.spent, status.allowance):
-            for person in concerned(status.budget, people, groups):
-                wanted.setdefault(person.login, status)
+    for status in sorted(due, key=lambda s: s.budget.budget_id):
+        for person in concerned(status.budget, people, groups):
+            wanted.setdefault(person.login, status)
     locked = locker.budget_locked()
     mails: list[BudgetMail] = []
     to_lock = sorted(set(wanted) - locked)
@@ -518,11 +524,12 @@ def _locks(
     to_unlock = sorted(locked - set(wanted))
     if to_unlock:
         last = records.last_lock_events(store.con)
+        earlier = _open_statuses(store, {last.get(login, (0, ""))[0] for login in to_unlock})
         results = locker.unlock(to_unlock, "budget: no budget of theirs is spent now")
         for login in to_unlock:
             result = results.get(login, LockResult(False, "not unlocked"))
             budget_id = last.get(login, (0, ""))[0]
-            was = current.get(budget_id)
+            was = earlier.get(budget_id)
             why = _unlock_reason(budget_id, was, rolled)
             budget = was.budget if was is not None else _removed(budget_id, login)
             period = was.period if was is not None else period_at(now, "month", ZoneInfo("UTC"))
@@ -540,6 +547,26 @@ def _locks(
                 )
             )
     return mails
+
+
+def _open_statuses(store: Store, ids: set[int]) -> dict[int, BudgetStatus]:
+    """Budgets `ids` in their open periods (the few that locked the people unlocked now)."""
+    budgets = {b.budget_id: b for b in records.load_budgets(store.con, sorted(ids))}
+    opened = records.open_periods(store.con, list(budgets))
+    spend = spend_in_windows(
+        store.con,
+        [window(budgets[bid], row.period) for bid, row in opened.items()],
+        Scope(role="admin"),
+    )
+    return {
+        bid: BudgetStatus(
+            budgets[bid],
+            row.period,
+            row.carried_in,
+            spend.get(bid, {}).get(budgets[bid].currency, Decimal(0)),
+        )
+        for bid, row in opened.items()
+    }
 
 
 def _unlock_reason(budget_id: int, status: BudgetStatus | None, rolled: set[int]) -> str:

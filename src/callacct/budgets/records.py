@@ -172,21 +172,31 @@ _PERIOD_COLUMNS = (
 )
 
 
-def open_periods(con: duckdb.DuckDBPyConnection) -> dict[int, PeriodRow]:
-    """Each budget's open period (the one the evaluation last counted in)."""
+def open_periods(
+    con: duckdb.DuckDBPyConnection, ids: Sequence[int] | None = None
+) -> dict[int, PeriodRow]:
+    """Each budget's open period (the one the evaluation last counted in), of `ids` only
+    when given."""
+    where = "" if ids is None else " AND p.budget_id IN (SELECT unnest(?::BIGINT[]))"
     rows = con.execute(
         f"SELECT {_PERIOD_COLUMNS}, b.period FROM budget_periods p "  # noqa: S608
-        "JOIN budgets b USING (budget_id) WHERE p.closed_at IS NULL"
+        f"JOIN budgets b USING (budget_id) WHERE p.closed_at IS NULL{where}",
+        [] if ids is None else [list(ids)],
     ).fetchall()
     return {int(r[0]): _period_row(r[:-1], {int(r[0]): r[-1]}) for r in rows}
 
 
-def last_closed_periods(con: duckdb.DuckDBPyConnection) -> dict[int, PeriodRow]:
-    """Each budget's most recently closed period (where late calls may still arrive)."""
+def last_closed_periods(
+    con: duckdb.DuckDBPyConnection, ending_after: dt.datetime
+) -> dict[int, PeriodRow]:
+    """Each budget's most recently closed period (where late calls may still arrive), if it
+    ends after `ending_after`."""
     rows = con.execute(
-        f"SELECT {_PERIOD_COLUMNS}, b.period FROM budget_periods p "  # noqa: S608
+        f"SELECT * FROM (SELECT {_PERIOD_COLUMNS}, b.period FROM budget_periods p "  # noqa: S608
         "JOIN budgets b USING (budget_id) WHERE p.closed_at IS NOT NULL "
-        "QUALIFY row_number() OVER (PARTITION BY p.budget_id ORDER BY p.first_day DESC) = 1"
+        "QUALIFY row_number() OVER (PARTITION BY p.budget_id ORDER BY p.first_day DESC) = 1) "
+        "WHERE ends_at > ?",
+        [ending_after],
     ).fetchall()
     return {int(r[0]): _period_row(r[:-1], {int(r[0]): r[-1]}) for r in rows}
 
@@ -392,3 +402,113 @@ def last_lock_events(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[int, str
         "QUALIFY row_number() OVER (PARTITION BY login ORDER BY event_id DESC) = 1"
     ).fetchall()
     return {str(login): (int(b), str(a)) for login, b, a in rows}
+
+
+def rollover_due(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> bool:
+    """Whether a budget's open period has ended, or a budget has no open period yet."""
+    return bool(
+        con.execute(
+            "SELECT EXISTS (SELECT 1 FROM budget_periods WHERE closed_at IS NULL "
+            "AND ends_at <= ?) OR EXISTS (SELECT 1 FROM budgets b WHERE NOT EXISTS "
+            "(SELECT 1 FROM budget_periods p WHERE p.budget_id = b.budget_id "
+            "AND p.closed_at IS NULL))",
+            [now],
+        ).fetchall()[0][0]
+    )
+
+
+def budget_count(con: duckdb.DuckDBPyConnection) -> tuple[int, set[str]]:
+    """How many budgets there are, and of which kinds."""
+    rows = con.execute("SELECT kind, count(*) FROM budgets GROUP BY kind").fetchall()
+    return sum(int(n) for _, n in rows), {str(kind) for kind, _ in rows}
+
+
+@dataclass(frozen=True)
+class Acting:
+    """A budget the evaluation must act on: its spend in its open period, the warning
+    thresholds it reached there and has not warned yet, whether it is at its lock threshold."""
+
+    budget_id: int
+    spent: Decimal
+    new_thresholds: tuple[int, ...]
+    lock_due: bool
+
+
+def _reached(percent: str) -> str:
+    """SQL: `spent` is at least `percent` % of `allowance` (as `model.reached`)."""
+    return f"CASE WHEN allowance <= 0 THEN spent > 0 ELSE spent * 100 >= allowance * {percent} END"
+
+
+def acting(con: duckdb.DuckDBPyConnection, spend_sql: str, params: list[Any]) -> list[Acting]:
+    """The budgets to act on now, from their open periods, in one statement; `spend_sql`
+    (`callacct.query.spend.window_spend_sql` over the relation `w`) gives their spend."""
+    windows = (
+        "SELECT p.budget_id AS key, b.kind, b.target, b.currency, b.classes, p.starts_at, "
+        "p.ends_at FROM budget_periods p JOIN budgets b USING (budget_id) "
+        "WHERE p.closed_at IS NULL"
+    )
+    # Every fragment is this module's constant text or the query layer's SQL; values are
+    # parameters.
+    sql = f"""
+        WITH w AS ({windows}),
+        spend AS ({spend_sql}),
+        done AS (
+            SELECT budget_id, first_day, list(threshold) AS done FROM budget_events
+            WHERE action = 'warned' GROUP BY budget_id, first_day
+        ),
+        s AS (
+            SELECT b.budget_id, b.warn_at, b.lock_at, b.amount + p.carried_in AS allowance,
+                   coalesce(sp.spent, 0) AS spent, coalesce(d.done, []) AS done
+            FROM budgets b
+            JOIN budget_periods p ON p.budget_id = b.budget_id AND p.closed_at IS NULL
+            LEFT JOIN spend sp ON sp.key = b.budget_id AND sp.currency = b.currency
+            LEFT JOIN done d ON d.budget_id = b.budget_id AND d.first_day = p.first_day
+        ),
+        r AS (
+            SELECT budget_id, spent,
+                   list_filter(warn_at, lambda t: {_reached("t")}
+                               AND NOT list_contains(done, t)) AS new,
+                   lock_at IS NOT NULL AND {_reached("lock_at")} AS lock_due
+            FROM s
+        )
+        SELECT budget_id, spent, new, lock_due FROM r
+        WHERE lock_due OR len(new) > 0 ORDER BY budget_id
+    """  # noqa: S608
+    return [
+        Acting(int(bid), Decimal(spent), tuple(int(t) for t in new), bool(due))
+        for bid, spent, new, due in con.execute(sql, params).fetchall()
+    ]
+
+
+def people_for(
+    con: duckdb.DuckDBPyConnection,
+    logins: Sequence[str],
+    groups: Sequence[tuple[str, str]],
+) -> dict[str, Person]:
+    """The people now among `logins` or in one of `groups` ((kind, name): department or
+    cost centre)."""
+    departments = [name for kind, name in groups if kind == "department"]
+    centres = [name for kind, name in groups if kind == "cost_center"]
+    rows = con.execute(
+        "SELECT login, name, email, language, department, cost_center, site, manager "
+        "FROM users WHERE valid_to IS NULL AND (login IN (SELECT unnest(?::VARCHAR[])) "
+        "OR department IN (SELECT unnest(?::VARCHAR[])) "
+        "OR cost_center IN (SELECT unnest(?::VARCHAR[])))",
+        [list(logins), departments, centres],
+    ).fetchall()
+    return {row[0]: Person(*row) for row in rows}
+
+
+def new_calls(con: duckdb.DuckDBPyConnection) -> tuple[dt.datetime | None, int | None]:
+    """Of the calls stored since the last evaluation: the earliest start, the last id."""
+    rows = con.execute("SELECT max(last_call_id) FROM budget_marks").fetchall()
+    mark = -1 if rows[0][0] is None else int(rows[0][0])
+    first, last = con.execute(
+        "SELECT min(started_at), max(call_id) FROM calls WHERE call_id > ?", [mark]
+    ).fetchall()[0]
+    return first, None if last is None else int(last)
+
+
+def mark_calls_seen(con: duckdb.DuckDBPyConnection, last_call_id: int) -> None:
+    con.execute("DELETE FROM budget_marks")
+    con.execute("INSERT INTO budget_marks VALUES (?)", [last_call_id])

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
@@ -89,6 +89,43 @@ def _frame(windows: Sequence[Window]) -> pl.DataFrame:
     )
 
 
+def window_spend_sql(
+    windows: str,
+    scope: Scope,
+    *,
+    kinds: Iterable[str] = tuple(WINDOW_COLUMNS),
+    own_currency: bool = False,
+) -> tuple[str, list[Any]]:
+    """SQL giving `key, currency, spent` for the windows of relation `windows` (columns `key,
+    kind, target, currency, classes, starts_at, ends_at`; a table or view name, or a
+    parenthesised query of the caller's constant text) and its parameters: the cost of the
+    calls each counts, per currency (only its own with `own_currency`), within `scope`.
+    `kinds`: the window kinds there are (a kind left out is not joined)."""
+    scope_sql, scope_params = scope.predicate()
+    # The scope's predicate reads the calls' own columns.
+    scoped = f"(SELECT * FROM calls WHERE {scope_sql})"  # noqa: S608
+    counted = _COUNTED + (" AND c.currency = w.currency" if own_currency else "")
+    parts = [
+        f"SELECT w.key, c.currency, c.cost FROM {windows} w JOIN {scoped} c "  # noqa: S608
+        f"ON c.{WINDOW_COLUMNS[kind]} = w.target WHERE w.kind = '{kind}' AND {counted}"
+        for kind in WINDOW_COLUMNS
+        if kind in set(kinds)
+    ]
+    if not parts:
+        return (
+            "SELECT NULL::BIGINT AS key, NULL AS currency, NULL::DECIMAL(38, 6) AS spent LIMIT 0",
+            [],
+        )
+    # Table and column names come from this module's constants and the caller's constant
+    # relation; values are parameters.
+    sql = (
+        "SELECT key, currency, sum(cost) AS spent FROM ("  # noqa: S608
+        + " UNION ALL ".join(parts)
+        + ") GROUP BY key, currency"
+    )
+    return sql, scope_params * len(parts)
+
+
 def spend_in_windows(
     con: duckdb.DuckDBPyConnection, windows: Sequence[Window], scope: Scope
 ) -> dict[int, dict[str, Decimal]]:
@@ -99,21 +136,8 @@ def spend_in_windows(
     name = f"budget_windows_{next(_NAMES)}"
     con.register(name, _frame(windows))
     try:
-        scope_sql, scope_params = scope.predicate()
-        # Aliased so the scope's column names read the calls' columns.
-        scoped = f"(SELECT * FROM calls WHERE {scope_sql})"  # noqa: S608
-        parts = [
-            f"SELECT w.key, c.currency, c.cost FROM {name} w JOIN {scoped} c "  # noqa: S608
-            f"ON c.{column} = w.target WHERE w.kind = '{kind}' AND {_COUNTED}"
-            for kind, column in WINDOW_COLUMNS.items()
-        ]
-        sql = (
-            "SELECT key, currency, sum(cost) FROM ("  # noqa: S608
-            + " UNION ALL ".join(parts)
-            + ") GROUP BY key, currency"
-        )
-        # Table and column names come from this module's constants; values are parameters.
-        rows = con.execute(sql, scope_params * len(parts)).fetchall()
+        sql, params = window_spend_sql(name, scope, kinds={w.kind for w in windows})
+        rows = con.execute(sql, params).fetchall()
     finally:
         con.unregister(name)
     out: dict[int, dict[str, Decimal]] = {}

@@ -86,7 +86,8 @@ LOCK_TABLES_DDL = """
 # Budgets (budgets/): one row per budget (a person's, a department's or a cost centre's, in one
 # currency); one row per budget and period the evaluation has seen (what was carried into it,
 # what was spent when it closed, whether late calls pushed it over afterwards); and every
-# action the budget module took (warned, locked, unlocked, carried over, late spend).
+# action the budget module took (warned, locked, unlocked, carried over, late spend); and the
+# last call the evaluation saw (calls stored after it are the ones that may be late).
 BUDGET_TABLES_DDL = """
     CREATE SEQUENCE budget_seq START 1;
     CREATE TABLE budgets (
@@ -134,6 +135,9 @@ BUDGET_TABLES_DDL = """
         currency      VARCHAR NOT NULL,
         result        VARCHAR NOT NULL,
         message       VARCHAR
+    );
+    CREATE TABLE budget_marks (
+        last_call_id  BIGINT NOT NULL
     );
 """
 
