@@ -190,9 +190,13 @@ def evaluate(
         everyone = records.current_people(con)
         every_budget = {b.budget_id: b for b in records.load_budgets(con)}
         rolled = _roll_over(store, settings, every_budget, everyone, members(everyone), now, events)
-    count, kinds = records.budget_count(con)
-    spend_sql, params = window_spend_sql("w", Scope(role="admin"), kinds=kinds, own_currency=True)
-    acting = records.acting(con, spend_sql, params)
+    count, kinds, between = records.budget_count(con)
+    acting: list[records.Acting] = []
+    if between is not None:
+        spend_sql, params = window_spend_sql(
+            "w", Scope(role="admin"), between=between, kinds=kinds, own_currency=True
+        )
+        acting = records.acting(con, spend_sql, params)
     budgets = {b.budget_id: b for b in records.load_budgets(con, [a.budget_id for a in acting])}
     opened = records.open_periods(con, list(budgets))
     current = {

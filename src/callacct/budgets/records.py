@@ -417,10 +417,17 @@ def rollover_due(con: duckdb.DuckDBPyConnection, now: dt.datetime) -> bool:
     )
 
 
-def budget_count(con: duckdb.DuckDBPyConnection) -> tuple[int, set[str]]:
-    """How many budgets there are, and of which kinds."""
+def budget_count(
+    con: duckdb.DuckDBPyConnection,
+) -> tuple[int, set[str], tuple[dt.datetime, dt.datetime] | None]:
+    """How many budgets there are, of which kinds, and when their open periods start and
+    end (the earliest start and the latest end; None without any)."""
     rows = con.execute("SELECT kind, count(*) FROM budgets GROUP BY kind").fetchall()
-    return sum(int(n) for _, n in rows), {str(kind) for kind, _ in rows}
+    first, last = con.execute(
+        "SELECT min(starts_at), max(ends_at) FROM budget_periods WHERE closed_at IS NULL"
+    ).fetchall()[0]
+    between = None if first is None else (first, last)
+    return sum(int(n) for _, n in rows), {str(kind) for kind, _ in rows}, between
 
 
 @dataclass(frozen=True)
@@ -453,8 +460,10 @@ def acting(con: duckdb.DuckDBPyConnection, spend_sql: str, params: list[Any]) ->
         WITH w AS ({windows}),
         spend AS ({spend_sql}),
         done AS (
-            SELECT budget_id, first_day, list(threshold) AS done FROM budget_events
-            WHERE action = 'warned' GROUP BY budget_id, first_day
+            SELECT e.budget_id, e.first_day, list(e.threshold) AS done FROM budget_events e
+            JOIN budget_periods p ON p.budget_id = e.budget_id AND p.first_day = e.first_day
+            AND p.closed_at IS NULL
+            WHERE e.action = 'warned' GROUP BY e.budget_id, e.first_day
         ),
         s AS (
             SELECT b.budget_id, b.warn_at, b.lock_at, b.amount + p.carried_in AS allowance,
