@@ -90,3 +90,11 @@ def test_lock_benchmark_reports_every_figure() -> None:
     menu = figures["phone_menu"]
     assert menu["requests"] == 200
     assert {"p50_ms", "p99_ms", "baseline_p99_ms", "ratio_p99_to_baseline"} <= set(menu)
+
+
+def test_budget_benchmark_reports_every_figure() -> None:
+    figures = quick("bench_budgets.py")["evaluation"]
+    assert figures["budgets"] == 500
+    assert figures["calls"] == 22_000
+    assert {"evaluate_s", "rerun_s", "group_by_s", "ratio_to_group_by"} <= set(figures)
+    assert sum(n["warned"] + n["locked"] for n in figures["after_ingest"]) > 0
