@@ -676,6 +676,133 @@ def check_lock_backend(value: str) -> str:
     return value
 
 
+SMTP_SECURITY = ("starttls", "tls", "plain")
+
+
+class DeliverySmtpSettings(_Section):
+    """The SMTP server report, alarm and budget e-mails go through (docs/delivery.md)."""
+
+    host: str = Field("", description="SMTP server name; empty: no server (only dry runs)")
+    port: int = Field(
+        0, ge=0, le=65535, description="port; 0: 587 for starttls, 465 for tls, 25 for plain"
+    )
+    security: str = Field(
+        "starttls",
+        description="starttls (upgrade before AUTH), tls (implicit TLS) or plain (no "
+        "encryption: a local relay only; AUTH is refused over it)",
+    )
+    user: str = Field("", description="login for AUTH; empty: no AUTH")
+    password_env: str = Field(
+        "CALLACCT_SMTP_PASSWORD",
+        description="environment variable holding the AUTH password (never stored)",
+    )
+    ca_file: str = Field("", description="CA bundle (PEM) to verify the server; empty: system CAs")
+    verify_tls: bool = Field(
+        True, description="verify the server's certificate (turn off only for a lab)"
+    )
+    timeout_s: float = Field(30.0, gt=0, le=600, description="timeout of one SMTP step, seconds")
+    from_address: str = Field(
+        "callacct@localhost", description="From: address of every message callacct sends"
+    )
+    reply_to: str = Field("", description="Reply-To: address (empty: none)")
+    retries: int = Field(
+        3,
+        ge=0,
+        le=20,
+        description="attempts after the first on a temporary failure (4xx answer, refused "
+        "connection, timeout); a permanent one (5xx) is not retried",
+    )
+    backoff_s: float = Field(
+        2.0, ge=0, le=600, description="wait before the first retry; doubled at each retry"
+    )
+    max_backoff_s: float = Field(60.0, ge=0, le=3600, description="longest wait between retries")
+
+    @field_validator("security")
+    @classmethod
+    def _security(cls, value: str) -> str:
+        if value not in SMTP_SECURITY:
+            raise ValueError(f"{value!r} is not one of {', '.join(SMTP_SECURITY)}")
+        return value
+
+    @field_validator("ca_file", "host", "user", "from_address", "reply_to")
+    @classmethod
+    def _text(cls, value: str) -> str:
+        return check_file_setting(value)
+
+    @property
+    def effective_port(self) -> int:
+        """The port to connect to.
+
+        >>> DeliverySmtpSettings(security="tls").effective_port
+        465
+        """
+        return self.port or {"starttls": 587, "tls": 465, "plain": 25}[self.security]
+
+
+class DeliverySettings(_Section):
+    """E-mail delivery and scheduled reports (F-REP-4, F-REP-5): see docs/delivery.md."""
+
+    dry_run: bool = Field(
+        False,
+        description="write every message as an .eml file into dry_run_folder instead of "
+        "sending it (recorded as 'dry-run')",
+    )
+    dry_run_folder: str = Field("outbox", description="where dry runs write (in the workspace)")
+    max_attachment_bytes: int = Field(
+        10_000_000, ge=1_000, le=1_000_000_000, description="largest attachment sent by e-mail"
+    )
+    oversize: str = Field(
+        "refuse",
+        description="a larger attachment: refuse (the delivery fails, saying so) or link "
+        "(saved into oversize_folder, the message gives its link instead)",
+    )
+    oversize_folder: str = Field(
+        "shared-reports", description="where 'link' saves attachments (in the workspace)"
+    )
+    oversize_url: str = Field(
+        "",
+        description="URL of oversize_folder as recipients reach it, e.g. "
+        "https://files.example.com/reports/ (empty: the file's path is given)",
+    )
+    lease_s: int = Field(
+        900,
+        ge=30,
+        le=86_400,
+        description="a message being sent for longer than this is taken as interrupted (a "
+        "killed run) and sent again, with the same Message-ID",
+    )
+    catch_up: int = Field(
+        3,
+        ge=1,
+        le=366,
+        description="after downtime, how many of a schedule's missed periods run (the most "
+        "recent ones; older ones are recorded as skipped)",
+    )
+    tick_s: int = Field(
+        60, ge=1, le=3600, description="how often 'scheduler run' looks for due jobs, seconds"
+    )
+    batch: int = Field(
+        50,
+        ge=1,
+        le=10_000,
+        description="report runs prepared while the store is open, before the SMTP "
+        "conversation (the store is closed while mail is sent)",
+    )
+    smtp: DeliverySmtpSettings = DeliverySmtpSettings()
+
+    @field_validator("oversize")
+    @classmethod
+    def _oversize(cls, value: str) -> str:
+        if value not in ("refuse", "link"):
+            raise ValueError(f"{value!r} is not one of refuse, link")
+        return value
+
+    @field_validator("dry_run_folder", "oversize_folder", "oversize_url")
+    @classmethod
+    def _paths(cls, value: str) -> str:
+        return check_file_setting(value)
+
+
 class Settings(_Section):
     """All workspace settings; each section is a table in `callacct.toml`."""
 
@@ -687,6 +814,7 @@ class Settings(_Section):
     masking: MaskingSettings = MaskingSettings()
     ldap: LdapSettings = LdapSettings()
     lock: LockSettings = LockSettings()
+    delivery: DeliverySettings = DeliverySettings()
     budgets: BudgetSettings = BudgetSettings()
     sites: dict[str, SiteSettings] = Field(
         default_factory=dict,

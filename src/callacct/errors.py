@@ -68,3 +68,10 @@ class LockError(CallacctError):
     role that may not) or that the phone system did not carry out (a fault, no answer)."""
 
     exit_code = 1
+
+
+class DeliveryError(CallacctError):
+    """A message that cannot be sent: a refused address or header, an attachment over the size
+    limit, an SMTP server that refuses it or cannot be reached (after the retries)."""
+
+    exit_code = 1

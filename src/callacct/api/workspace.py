@@ -845,6 +845,14 @@ class Workspace:
             self._require_admin(store, what)
             yield store
 
+    @contextmanager
+    def delivery_store(self, *, write: bool = False) -> Iterator[Store]:
+        """The store for the e-mail outbox (`callacct.delivery.Outbox`): the held one, else
+        opened for the block only (the outbox never holds it during an SMTP conversation).
+        Any reader may send what they may see; every send is recorded."""
+        with self._store(write=write) as store:
+            yield store
+
     # -- the store and the reader -----------------------------------------------------------
 
     def _open(self, *, write: bool) -> Store:

@@ -83,6 +83,64 @@ LOCK_TABLES_DDL = """
     );
 """
 
+# E-mail delivery (delivery/): every message sent or meant to be, one row per delivery key
+# (unique: the exactly-once rule), its intent written before the SMTP conversation and its
+# result after; the claim (who is sending it, until when) tells a run in progress from one
+# that was killed. Scheduled reports, and each run of a schedule for a period (unique too:
+# two runners never run one period twice).
+DELIVERY_TABLES_DDL = """
+    CREATE SEQUENCE delivery_seq START 1;
+    CREATE TABLE deliveries (
+        key           VARCHAR PRIMARY KEY,
+        id            BIGINT NOT NULL DEFAULT nextval('delivery_seq'),
+        origin        VARCHAR NOT NULL,
+        schedule      VARCHAR,
+        recipients    VARCHAR NOT NULL,
+        subject       VARCHAR NOT NULL,
+        status        VARCHAR NOT NULL,
+        error         VARCHAR,
+        message_id    VARCHAR NOT NULL,
+        size_bytes    BIGINT NOT NULL,
+        created_at    TIMESTAMP NOT NULL,
+        sent_at       TIMESTAMP,
+        attempts      INTEGER NOT NULL,
+        claimed_by    VARCHAR,
+        claimed_until TIMESTAMP
+    );
+    CREATE TABLE schedules (
+        name          VARCHAR PRIMARY KEY,
+        owner         VARCHAR NOT NULL,
+        report        VARCHAR NOT NULL,
+        filters       VARCHAR NOT NULL,
+        every         VARCHAR NOT NULL,
+        at_time       VARCHAR NOT NULL,
+        on_day        VARCHAR,
+        format        VARCHAR NOT NULL,
+        recipients    VARCHAR NOT NULL,
+        language      VARCHAR,
+        subject       VARCHAR,
+        timezone      VARCHAR NOT NULL,
+        paused        BOOLEAN NOT NULL,
+        created_at    TIMESTAMP NOT NULL,
+        next_run      TIMESTAMP NOT NULL,
+        last_run      TIMESTAMP,
+        last_period   VARCHAR,
+        last_status   VARCHAR
+    );
+    CREATE TABLE schedule_runs (
+        schedule      VARCHAR NOT NULL,
+        period        VARCHAR NOT NULL,
+        due_at        TIMESTAMP NOT NULL,
+        status        VARCHAR NOT NULL,
+        claimed_by    VARCHAR,
+        claimed_until TIMESTAMP,
+        started_at    TIMESTAMP NOT NULL,
+        finished_at   TIMESTAMP,
+        sent          INTEGER NOT NULL,
+        skipped       INTEGER NOT NULL,
+        failed        INTEGER NOT NULL,
+        note          VARCHAR,
+        PRIMARY KEY (schedule, period)
 # Budgets (budgets/): one row per budget (a person's, a department's or a cost centre's, in one
 # currency); one row per budget and period the evaluation has seen (what was carried into it,
 # what was spent when it closed, whether late calls pushed it over afterwards); and every
@@ -362,6 +420,8 @@ MIGRATIONS: tuple[str, ...] = (
     """,
     # 8 (phone lock): locks, lock_events, lock_pins, lock_workstations, lock_devices.
     LOCK_TABLES_DDL,
+    # e-mail delivery: deliveries, schedules, schedule_runs.
+    DELIVERY_TABLES_DDL,
     # budgets, budget_periods, budget_events.
     BUDGET_TABLES_DDL,
 )
