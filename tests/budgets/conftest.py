@@ -4,6 +4,7 @@ written straight into the store as rating leaves them, and a notifier that keeps
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -115,10 +116,11 @@ class Mails:
         self.sent: dict[str, BudgetMail] = {}
         self.calls = 0
 
-    def __call__(self, mail: BudgetMail) -> str:
-        self.calls += 1
-        self.sent.setdefault(mail.key, mail)
-        return "sent"
+    def __call__(self, mails: Sequence[BudgetMail]) -> list[str]:
+        self.calls += len(mails)
+        for mail in mails:
+            self.sent.setdefault(mail.key, mail)
+        return ["sent"] * len(mails)
 
     @property
     def keys(self) -> list[str]:

@@ -1,11 +1,14 @@
-"""How budgets reach the phone-lock service: the `Locker` the budget evaluation uses, acting
-as the budget module (the only one that sets or lifts a budget lock), on the store the
-evaluation holds.
+"""How budgets reach the phone-lock service and the outbox: the `Locker` the budget
+evaluation uses, acting as the budget module (the only one that sets or lifts a budget lock)
+on the store the evaluation holds; and `send_budget_mails`, which renders the evaluation's
+e-mails in the shared layout and sends each exactly once per key (`callacct.delivery`).
 
 Example (what `Workspace.evaluate_budgets` does):
 
     locker = BudgetLocker(store, settings, root=workspace.root)
-    evaluate(store, settings, now, locker=locker)
+    evaluation = evaluate(store, settings, now, locker=locker, mailing=True)
+    ...  # the store released
+    send_budget_mails(workspace, evaluation.mails)
 """
 
 from __future__ import annotations
@@ -14,8 +17,11 @@ import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
-from callacct.budgets import LockResult
+import jinja2
+
+from callacct.budgets import BudgetMail, LockResult
 from callacct.config import Settings
+from callacct.delivery import DeliveryHost, Message, Outbox, Outgoing, render_mail
 from callacct.lock import Actor, ChangeReport, LockService
 from callacct.lock import records as lock_records
 from callacct.lock.model import Target
@@ -100,3 +106,49 @@ def _by_person(report: ChangeReport) -> dict[str, LockResult]:
         )
         out[outcome.login] = LockResult(before.ok and outcome.ok, message)
     return out
+
+
+#: The budgets' own templates (`budget.txt.j2`, `budget.html.j2`), beside the shared layout.
+_TEMPLATES = jinja2.PackageLoader("callacct.budgets", "templates")
+
+
+def budget_message(mail: BudgetMail, settings: Settings) -> Message:
+    """A budget e-mail as the delivery service sends it: text and HTML in the shared layout."""
+    paragraphs = [p.splitlines() for p in mail.text.split("\n\n")]
+    text, html = render_mail(
+        "budget",
+        {"subject": mail.subject, "paragraphs": paragraphs, "summary": list(mail.summary)},
+        mail.language,
+        loader=_TEMPLATES,
+    )
+    return Message(
+        to=mail.to,
+        subject=mail.subject,
+        text=text,
+        html=html,
+        language=mail.language,
+        reply_to=settings.delivery.smtp.reply_to or None,
+    )
+
+
+def mailing_on(settings: Settings) -> bool:
+    """Whether budget e-mails are sent: an SMTP server is set, or dry runs are on."""
+    return bool(settings.delivery.smtp.host) or settings.delivery.dry_run
+
+
+def send_budget_mails(
+    host: DeliveryHost,
+    mails: Sequence[BudgetMail],
+    *,
+    clock: Callable[[], dt.datetime] | None = None,
+) -> list[str]:
+    """Send the budget e-mails in one SMTP conversation, each at most once per key; the
+    status of each (`sent`, `failed`, `dry-run`, ...), in order."""
+    if not mails:
+        return []
+    settings = host.settings
+    outbox = Outbox.of(host, clock=clock)
+    rows = outbox.send_many(
+        [Outgoing(budget_message(mail, settings), mail.key, "budget") for mail in mails]
+    )
+    return [row.status for row in rows]

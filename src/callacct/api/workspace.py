@@ -297,7 +297,8 @@ class Workspace:
             )
             if not dry_run:
                 result.budgets = self._budgets_after(store, "the ingest")
-            return result
+        self._send_budget_mails(result.budgets)
+        return result
 
     def rejects(self, last: int = 50) -> list[dict[str, Any]]:
         """The most recent rejected records (file, line, reason, raw text); for admins, as raw
@@ -334,8 +335,9 @@ class Workspace:
                 progress=progress,
                 workers=workers or default_workers(),
             )
-            self._budgets_after(store, "re-rating")
-            return report
+            evaluation = self._budgets_after(store, "re-rating")
+        self._send_budget_mails(evaluation)
+        return report
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -701,7 +703,8 @@ class Workspace:
             budgets.check_target(store, budget)
             with store.transaction() as con:
                 saved = budget_records.save_budget(con, budget, _utc_naive(when) or when)
-            self._evaluate(store, when)
+            evaluation = self._evaluate(store, when)
+        self._send_budget_mails(evaluation)
         return saved
 
     def budgets(self, *, now: dt.datetime | None = None) -> list[BudgetStatus]:
@@ -731,7 +734,9 @@ class Workspace:
             budgets.one_budget(store, self._reader(store), budget_id)
             with store.transaction() as con:
                 budget_records.delete_budget(con, budget_id)
-            return self._evaluate(store, _now(now))
+            evaluation = self._evaluate(store, _now(now))
+        self._send_budget_mails(evaluation)
+        return evaluation
 
     def budget_status(
         self, login: str | None = None, *, now: dt.datetime | None = None
@@ -809,18 +814,37 @@ class Workspace:
         warnings, locks and unlocks, carry-over. Running it again changes nothing."""
         with self._store(write=True) as store:
             self._require_admin(store, "budget evaluate")
-            return self._evaluate(store, _now(now))
+            evaluation = self._evaluate(store, _now(now))
+        self._send_budget_mails(evaluation)
+        return evaluation
 
     def _evaluate(self, store: Store, now: dt.datetime) -> Evaluation:
-        from callacct.api.budgeting import BudgetLocker
+        from callacct.api.budgeting import BudgetLocker, mailing_on
         from callacct.budgets import evaluate
 
         locker = BudgetLocker(
             store, self.settings, root=self.root, clock=lambda: _utc_naive(now) or now
         )
-        return evaluate(store, self.settings, now, locker=locker, notify=self.budget_notifier)
+        mailing = self.budget_notifier is not None or mailing_on(self.settings)
+        return evaluate(store, self.settings, now, locker=locker, mailing=mailing)
 
-    #: Sends the budgets' e-mails (exactly once per key); None: recorded, not mailed.
+    def _send_budget_mails(self, evaluation: Evaluation | None) -> None:
+        """Send an evaluation's e-mails once the store it ran in is released: through
+        `budget_notifier` when set, else the outbox (one SMTP conversation). A failure is a
+        warning: the outbox records it, and the key is sent again if asked again."""
+        from callacct.api.budgeting import send_budget_mails
+
+        if evaluation is None or not evaluation.mails:
+            return
+        try:
+            if self.budget_notifier is not None:
+                self.budget_notifier(evaluation.mails)
+            else:
+                send_budget_mails(self, evaluation.mails)
+        except CallacctError as exc:
+            self._on_warning(f"budget e-mails not sent: {exc}")
+
+    #: Sends the budgets' e-mails instead of the outbox (each exactly once per key).
     budget_notifier: Notifier | None = None
 
     def _budgets_after(self, store: Store, what: str) -> Evaluation | None:

@@ -1,7 +1,7 @@
 """Evaluating budgets: close ended periods (carry-over), count the current spend, warn once
 per threshold, lock and unlock through the phone-lock service, record every action.
 
-`evaluate(store, settings, now, locker=..., notify=...)` is run after each ingest and re-rate
+`evaluate(store, settings, now, locker=..., mailing=...)` is run after each ingest and re-rate
 when budgets exist, and by the scheduler. It is idempotent: a run right after another one
 changes nothing and sends nothing, because every decision compares the calls with what the
 store already says was done:
@@ -43,7 +43,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from callacct.budgets import records
-from callacct.budgets.mail import BudgetMail, Notifier, budget_mail
+from callacct.budgets.mail import BudgetMail, budget_mail
 from callacct.budgets.model import Budget, BudgetStatus, Evaluation, reached
 from callacct.budgets.periods import Period, period_at
 from callacct.budgets.records import PeriodRow, Person
@@ -175,13 +175,15 @@ def evaluate(
     now: dt.datetime,
     *,
     locker: Locker | None = None,
-    notify: Notifier | None = None,
+    mailing: bool = False,
 ) -> Evaluation:
     """Evaluate every budget at `now` (naive UTC or aware); see the module docstring.
 
     Only the budgets that need something done are read into Python: the spend, the
     thresholds reached and not yet warned, and the lock threshold of every budget are
-    decided by one SQL statement (`records.acting`)."""
+    decided by one SQL statement (`records.acting`). With `mailing`, the evaluation gives
+    back the e-mails to send (`Evaluation.mails`): the caller sends them once the store is
+    released, exactly once per key."""
     now = now.astimezone(dt.UTC).replace(tzinfo=None) if now.tzinfo else now
     con = store.con
     events: list[dict[str, Any]] = []
@@ -220,7 +222,6 @@ def evaluate(
         people = {**records.people_for(con, sorted(managers), []), **people}
     last_call = _late_spend(store, now, events)
     new = {a.budget_id: a.new_thresholds for a in acting if a.new_thresholds}
-    mailing = notify is not None
     mails = _warnings(settings, current, new, people, groups, now, events, mailing)
     with store.transaction() as tx:
         written = records.write_events(tx, events)
@@ -232,10 +233,7 @@ def evaluate(
         mails += _locks(store, settings, due, people, groups, rolled, locker, now, events, mailing)
         with store.transaction() as tx:
             written += records.write_events(tx, events)
-    if notify is not None:
-        for mail in mails:
-            notify(mail)  # exactly once per key is the notifier's rule
-    return Evaluation(count, written)
+    return Evaluation(count, written, mails)
 
 
 def _event(

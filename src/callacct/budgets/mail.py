@@ -24,7 +24,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_FLOOR, Decimal
 
@@ -47,10 +47,12 @@ class BudgetMail:
     login: str
     budget_id: int
     threshold: int | None  # None: the lock notice
+    #: (label, value) lines of the mail's summary table, in the mail's language.
+    summary: tuple[tuple[str, str], ...] = ()
 
 
-#: Sends one mail exactly once per key and says how it went ('sent', 'failed: ...', ...).
-Notifier = Callable[[BudgetMail], str]
+#: Sends mails, each exactly once per key; how each went ('sent', 'failed', ...), in order.
+Notifier = Callable[[Sequence[BudgetMail]], list[str]]
 
 
 def mail_key(budget_id: int, login: str, period: Period, what: int | str) -> str:
@@ -77,9 +79,9 @@ def budget_mail(
     percent = (
         (spent * 100 / allowance).to_integral_value(ROUND_FLOOR) if allowance > 0 else Decimal(100)
     )
-    values = {
+    values: dict[str, str] = {
         "name": person.name or person.login,
-        "percent": percent,
+        "percent": str(percent),
         "period": period.label,
         "spent": money_text(spent, budget.currency, language),
         "allowance": money_text(allowance, budget.currency, language),
@@ -97,4 +99,10 @@ def budget_mail(
         login=person.login,
         budget_id=budget.budget_id,
         threshold=threshold,
+        summary=(
+            (t("budget.mail.period", language), period.label),
+            (t("budget.mail.allowance", language), values["allowance"]),
+            (t("budget.mail.spent", language), f"{values['spent']} ({percent} %)"),
+            (t("budget.mail.remaining", language), values["remaining"]),
+        ),
     )

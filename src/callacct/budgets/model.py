@@ -17,10 +17,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Final, Literal, get_args
+from typing import TYPE_CHECKING, Any, Final, Literal, get_args
 
 from callacct.budgets.periods import Period, PeriodKind
 from callacct.formats import money_text
+
+if TYPE_CHECKING:
+    from callacct.budgets.mail import BudgetMail
 
 BudgetKind = Literal["user", "department", "cost_center"]
 BUDGET_KINDS: Final[tuple[BudgetKind, ...]] = get_args(BudgetKind)
@@ -183,6 +186,8 @@ class Evaluation:
 
     budgets: int
     events: list[BudgetEvent] = field(default_factory=list)
+    #: The e-mails to send (when mailing), each exactly once per key.
+    mails: list[BudgetMail] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         out = dict.fromkeys(ACTIONS, 0)

@@ -141,6 +141,9 @@ DELIVERY_TABLES_DDL = """
         failed        INTEGER NOT NULL,
         note          VARCHAR,
         PRIMARY KEY (schedule, period)
+    );
+"""
+
 # Budgets (budgets/): one row per budget (a person's, a department's or a cost centre's, in one
 # currency); one row per budget and period the evaluation has seen (what was carried into it,
 # what was spent when it closed, whether late calls pushed it over afterwards); and every
