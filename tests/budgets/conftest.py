@@ -32,7 +32,7 @@ WHERE = {
 }
 
 
-def budget_settings(**budgets: Any) -> Settings:
+def budget_settings(delivery: dict[str, Any] | None = None, **budgets: Any) -> Settings:
     return Settings.model_validate(
         {
             "general": {"country": "FR", "timezone": "Europe/Paris", "currency": "EUR"},
@@ -42,6 +42,7 @@ def budget_settings(**budgets: Any) -> Settings:
                 "NYC": {"timezone": "America/New_York", "extensions": "^2004$"},
             },
             "budgets": budgets,
+            "delivery": delivery or {},
         }
     )
 

@@ -162,7 +162,7 @@ def test_evaluate_command_and_ingest_json(cli: Cli, workspace: Workspace, calls:
     calls.add("bob", _recent(), "6")
     result = cli("budget", "evaluate")
     assert result.exit_code == 0, result.output
-    assert "budget 1 bob bob: locked" in result.output
+    assert "budget 1 bob: locked" in result.output
     assert cli.json("budget", "evaluate")["locked"] == 0  # nothing new
 
 

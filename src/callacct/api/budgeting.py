@@ -19,9 +19,11 @@ from pathlib import Path
 
 import jinja2
 
-from callacct.budgets import BudgetMail, LockResult
+from callacct.budgets import BudgetMail, Evaluation, LockResult
+from callacct.budgets.evaluate import mails_again
 from callacct.config import Settings
 from callacct.delivery import DeliveryHost, Message, Outbox, Outgoing, render_mail
+from callacct.delivery.outbox import list_deliveries
 from callacct.lock import Actor, ChangeReport, LockService
 from callacct.lock import records as lock_records
 from callacct.lock.model import Target
@@ -152,3 +154,17 @@ def send_budget_mails(
         [Outgoing(budget_message(mail, settings), mail.key, "budget") for mail in mails]
     )
     return [row.status for row in rows]
+
+
+def failed_budget_mails(
+    store: Store, settings: Settings, evaluation: Evaluation, now: dt.datetime
+) -> list[BudgetMail]:
+    """The budget e-mails whose sending failed, built again to be sent again (those of
+    budgets still in the same period), besides the evaluation's own."""
+    own = {mail.key for mail in evaluation.mails}
+    failed = [
+        d.key
+        for d in list_deliveries(store.con, origin="budget", status="failed", last=10_000)
+        if d.key not in own
+    ]
+    return mails_again(store, settings, failed, now) if failed else []

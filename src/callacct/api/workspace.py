@@ -819,14 +819,17 @@ class Workspace:
         return evaluation
 
     def _evaluate(self, store: Store, now: dt.datetime) -> Evaluation:
-        from callacct.api.budgeting import BudgetLocker, mailing_on
+        from callacct.api.budgeting import BudgetLocker, failed_budget_mails, mailing_on
         from callacct.budgets import evaluate
 
         locker = BudgetLocker(
             store, self.settings, root=self.root, clock=lambda: _utc_naive(now) or now
         )
         mailing = self.budget_notifier is not None or mailing_on(self.settings)
-        return evaluate(store, self.settings, now, locker=locker, mailing=mailing)
+        evaluation = evaluate(store, self.settings, now, locker=locker, mailing=mailing)
+        if mailing and self.budget_notifier is None:
+            evaluation.mails.extend(failed_budget_mails(store, self.settings, evaluation, now))
+        return evaluation
 
     def _send_budget_mails(self, evaluation: Evaluation | None) -> None:
         """Send an evaluation's e-mails once the store it ran in is released: through

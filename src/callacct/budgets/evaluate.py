@@ -582,3 +582,37 @@ def _unlock_reason(budget_id: int, status: BudgetStatus | None, rolled: set[int]
 def _removed(budget_id: int, login: str) -> Budget:
     """A stand-in for a budget removed since it locked someone (its events stay)."""
     return Budget(budget_id, "user", login, Decimal(0), "", "month", False, (), None, None)
+
+
+def mails_again(
+    store: Store, settings: Settings, keys: Sequence[str], now: dt.datetime
+) -> list[BudgetMail]:
+    """The e-mails of `keys` (`budget:<id>:<login>:<period>:<threshold or lock>`, whose
+    sending failed) built again with the figures of now, for those whose period is still the
+    budget's open one: the delivery sends a failed key again when asked again."""
+    wanted: dict[int, list[tuple[str, str, str, str]]] = {}
+    for key in keys:
+        parts = key.split(":")
+        if len(parts) == 5 and parts[0] == "budget" and parts[1].isdigit():
+            wanted.setdefault(int(parts[1]), []).append((key, parts[2], parts[3], parts[4]))
+    if not wanted:
+        return []
+    current = _open_statuses(store, set(wanted))
+    logins = sorted({login for items in wanted.values() for _, login, _, _ in items})
+    people = records.people_for(store.con, logins, [])
+    managers = {p.manager for p in people.values() if p.manager} - set(people)
+    people = {**records.people_for(store.con, sorted(managers), []), **people}
+    out: list[BudgetMail] = []
+    for bid, items in sorted(wanted.items()):
+        status = current.get(bid)
+        for key, login, first_day, what in items:
+            person = people.get(login)
+            if status is None or person is None or status.period.first.isoformat() != first_day:
+                continue
+            threshold = None if what == "lock" else int(what) if what.isdigit() else -1
+            if threshold == -1:
+                continue
+            for mail in _mails(status.budget, status, [person], people, settings, threshold):
+                if mail.key == key:
+                    out.append(mail)
+    return out

@@ -208,7 +208,7 @@ class Evaluation:
 
 
 def _line(event: BudgetEvent) -> str:
-    who = f" {event.login}" if event.login else ""
+    who = f" {event.login}" if event.login and event.login != event.target else ""
     what = {
         "warned": f"warned at {event.threshold}%",
         "locked": "locked",
