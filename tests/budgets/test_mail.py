@@ -123,3 +123,22 @@ def test_dry_run_writes_eml_files(tmp_path: Path) -> None:
     files = sorted((workspace.root / "outbox").glob("*.eml"))
     assert len(files) == 1
     assert "Budget esaurito" in files[0].read_text(encoding="utf-8")
+
+
+def test_a_wrong_address_does_not_stop_the_others(
+    tmp_path: Path,
+    mail_server: ServerFactory,  # noqa: F811
+) -> None:
+    server = mail_server("plain")
+    workspace = _mailed_workspace(tmp_path, server.smtp_settings())
+    with workspace.admin_store("test", write=True) as store:
+        store.con.execute(
+            "UPDATE users SET email = 'bob@example.com\r\nBcc: x@evil.example' WHERE login = 'bob'"
+        )
+    Calls(workspace).add("alice", "2026-12-02 09:00", "9")
+    workspace.set_budget(
+        department="Sales", amount="10", warn_at="80", lock_at=0, now=utc("2026-12-10 12:00")
+    )
+    recipients = sorted(r.recipients[0] for r in server.received)
+    assert recipients == ["alice@example.com", "carol@example.com"]
+    assert all("evil" not in r.data.decode() for r in server.received)

@@ -14,6 +14,7 @@ Example (what `Workspace.evaluate_budgets` does):
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from callacct.budgets.evaluate import mails_again
 from callacct.config import Settings
 from callacct.delivery import DeliveryHost, Message, Outbox, Outgoing, render_mail
 from callacct.delivery.outbox import list_deliveries
+from callacct.errors import DeliveryError
 from callacct.lock import Actor, ChangeReport, LockService
 from callacct.lock import records as lock_records
 from callacct.lock.model import Target
@@ -110,6 +112,8 @@ def _by_person(report: ChangeReport) -> dict[str, LockResult]:
     return out
 
 
+log = logging.getLogger(__name__)
+
 #: The budgets' own templates (`budget.txt.j2`, `budget.html.j2`), beside the shared layout.
 _TEMPLATES = jinja2.PackageLoader("callacct.budgets", "templates")
 
@@ -149,11 +153,17 @@ def send_budget_mails(
     if not mails:
         return []
     settings = host.settings
-    outbox = Outbox.of(host, clock=clock)
-    rows = outbox.send_many(
-        [Outgoing(budget_message(mail, settings), mail.key, "budget") for mail in mails]
-    )
-    return [row.status for row in rows]
+    statuses: dict[str, str] = {}
+    outgoing = []
+    for mail in mails:
+        try:
+            outgoing.append(Outgoing(budget_message(mail, settings), mail.key, "budget"))
+        except DeliveryError as exc:  # an address the directory has wrong: that mail only
+            log.warning("%s: not sent: %s", mail.key, exc)
+            statuses[mail.key] = f"failed: {exc}"
+    rows = Outbox.of(host, clock=clock).send_many(outgoing)
+    statuses.update((row.key.removeprefix("dry-run:"), row.status) for row in rows)
+    return [statuses.get(mail.key, "failed") for mail in mails]
 
 
 def failed_budget_mails(

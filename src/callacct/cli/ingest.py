@@ -116,6 +116,9 @@ def ingest_command(
         print_json(result.to_dict())
     else:
         _show_report(result.ingest)
+        if result.budgets is not None and result.budgets.events:
+            for text in result.budgets.lines():
+                console.print(text)
     for warning in result.warnings:
         print_error("warning:", warning, "yellow")
     if result.has_problems:
