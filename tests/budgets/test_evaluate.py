@@ -307,3 +307,16 @@ def test_supervisor_warned_when_configured(tmp_path: Path) -> None:
         "alice@example.com",
         "carol@example.com",
     )
+
+
+def test_the_persons_own_lock_stays_after_the_budget_lock_goes(
+    workspace: Workspace, calls: Calls
+) -> None:
+    workspace.set_budget(user="bob", amount="5", warn_at="", now=utc("2026-12-10 12:00"))
+    calls.add("bob", "2026-12-02 10:00", "5")
+    workspace.evaluate_budgets(now=utc("2026-12-10 12:00"))
+    with workspace.as_person("bob").lock_service(write=True) as service:
+        assert service.lock(logins=["bob"], reason="holiday").ok
+    assert _lock_states(workspace, "bob") == {"locked-budget"}
+    workspace.evaluate_budgets(now=utc("2027-01-01 00:00"))
+    assert _lock_states(workspace, "bob") == {"locked"}
