@@ -115,6 +115,8 @@ def test_scope_supervisor_sees_budgets_of_their_scope_only(cli: Cli, workspace: 
     assert cli("--as", "carol", "budget", "show", "2").exit_code == 2
     assert cli("--as", "carol", "budget", "status", "--as", "dave").exit_code == 2
     assert cli("--as", "alice", "budget", "status", "--as", "bob").exit_code == 2
+    assert cli("--as", "alice", "budget", "calls", "--as", "bob").exit_code == 2
+    assert cli("--as", "carol", "budget", "calls", "2").exit_code == 2
     assert cli("--as", "carol", "budget", "history", "--budget", "4").exit_code == 2
 
 

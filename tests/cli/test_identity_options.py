@@ -151,4 +151,11 @@ def test_every_option_naming_a_person_is_known_and_checked() -> None:
         ("lock pin set", "--user"),
         ("lock pin reset", "--user"),
         ("lock workstation add", "--user"),  # admins only (require_admin)
+        # Budgets (tests/budgets/test_cli.py, test_scope_...): status and calls of a person
+        # go through person_view; history shows only the budgets the reader may see; set is
+        # for admins only (require_admin).
+        ("budget status", "--as"),
+        ("budget calls", "--as"),
+        ("budget history", "--user"),
+        ("budget set", "--user"),
     }
