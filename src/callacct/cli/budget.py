@@ -12,7 +12,7 @@ from rich.table import Table
 from callacct.budgets import PERIOD_KINDS, BudgetEvent, BudgetStatus, Evaluation
 from callacct.cli._app import app
 from callacct.cli._context import as_login_of, workspace_from
-from callacct.cli._options import count_option, id_argument
+from callacct.cli._options import bounded, count_option, id_argument, whole_option
 from callacct.cli._output import console, duration_text, print_json, styled
 from callacct.formats import money_text
 from callacct.i18n import t
@@ -75,6 +75,8 @@ def set_command(
         int | None,
         typer.Option(
             "--lock-at",
+            min=0,
+            max=1000,
             help="Lock the phone at this % of the allowance; 0: never (default: budgets.lock_at).",
         ),
     ] = None,
@@ -255,7 +257,11 @@ def calls_command(
     ctx: typer.Context,
     budget_id: Annotated[
         int | None,
-        typer.Argument(help="The budget (default: the --as person's own).", show_default=False),
+        typer.Argument(
+            help="The budget (default: the --as person's own).",
+            show_default=False,
+            callback=bounded("ID", 1),
+        ),
     ] = None,
     login: Annotated[
         str | None,
@@ -298,7 +304,9 @@ def calls_command(
 @budget_app.command("history")
 def history_command(
     ctx: typer.Context,
-    budget_id: Annotated[int | None, typer.Option("--budget", help="One budget's actions.")] = None,
+    budget_id: Annotated[
+        int | None, whole_option("--budget", "One budget's actions.", minimum=1)
+    ] = None,
     user: Annotated[
         str | None, typer.Option("--user", metavar="LOGIN", help="About this person.")
     ] = None,
