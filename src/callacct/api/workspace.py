@@ -94,6 +94,7 @@ from callacct.reports.library import (
     spec_files,
     validate_library,
 )
+from callacct.reports.regroup import regroup
 from callacct.reports.result import ReportResult
 from callacct.reports.run import run_report
 from callacct.reports.spec import ReportSpec, read_spec_text, validate_file
@@ -413,21 +414,30 @@ class Workspace:
         *,
         language: str | None = None,
         tz: str | None = None,
+        group_by: Sequence[str] | None = None,
         limit: int | None = None,
         now: dt.datetime | None = None,
         record: bool = True,
     ) -> ReportResult:
         """Run a report (a name, public or the reader's, or a spec) with its default filters
         replaced by `filters`, as the reader may see it, in `language` (else the reader's,
-        else the workspace's), times in `tz`. A run by name is noted for the reader's home
-        (`record`), without ever making the run wait or fail."""
-        zone = self._zone(tz)
+        else the workspace's), times in `tz` (else the report's zone, else the workspace's),
+        its rows grouped by the fields `group_by` instead of its own
+        (`callacct.reports.regroup`; what changes in its chart is told as a warning). A run
+        by name is noted for the reader's home (`record`), without ever making the run wait
+        or fail."""
+        given = self._zone(tz) if tz else None
         overrides = _filter_values(filters)
         with self._store() as store:
             scope = self._reader(store)
             lang = self._language(store, language, self.as_login)
             owner = self._owner(store)
             spec = find_report(store.con, owner, report).spec if isinstance(report, str) else report
+            notes: list[str] = []
+            if group_by is not None:
+                regrouped = regroup(spec, group_by, lang)
+                spec, notes = regrouped.spec, regrouped.notes
+            zone = given or self._zone(spec.timezone)
             result = run_report(
                 store.con,
                 spec,
@@ -439,8 +449,11 @@ class Workspace:
                 now=now,
                 services=self.services,
             )
+        for note in notes:
+            self._on_warning(note)
         if record and isinstance(report, str):
-            self._note(lambda con: record_run(con, owner, spec.name))
+            name = report
+            self._note(lambda con: record_run(con, owner, name))
         return result
 
     def render(self, result: ReportResult, format: str, target: Path | TextIO) -> None:
@@ -468,23 +481,38 @@ class Workspace:
         description: str | None = None,
         group: str | None = None,
         title: str | None = None,
+        tz: str | None = None,
+        group_by: Sequence[str] | None = None,
         replace: bool = False,
     ) -> ReportEntry:
-        """Save a personal report of the reader: report `base` with `filters` as its defaults."""
+        """Save a personal report of the reader: report `base` with `filters` as its defaults,
+        run in the time zone `tz` unless a run names one (default: `base`'s zone, else the
+        workspace's at each run), its rows grouped by the fields `group_by` (as `run_report`
+        groups them; what changes in its chart is told as a warning)."""
+        if tz is not None:
+            self._zone(tz)  # a bad zone is a usage error naming --tz
         with self._store(write=True) as store:
             owner = self._owner(store)
             masked = self._reader(store).mask_digits > 0
-            source = find_report(store.con, owner, base)
+            source = find_report(store.con, owner, base).spec
+            notes: list[str] = []
+            if group_by is not None:
+                lang = self._language(store, None, self.as_login)
+                regrouped = regroup(source, group_by, lang, keep_title=title is not None)
+                source, notes = regrouped.spec, regrouped.notes
             spec = derive_report(
-                source.spec,
+                source,
                 name,
                 _filter_values(filters),
                 description=description,
                 group=group,
                 title=title,
+                timezone=tz,
                 masked_numbers=masked,
             )
             save_report(store.con, owner, spec, replace=replace, masked_numbers=masked)
+        for note in notes:
+            self._on_warning(note)
         return ReportEntry(spec, owner)
 
     def delete_report(self, name: str) -> None:

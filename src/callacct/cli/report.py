@@ -79,6 +79,15 @@ Where = Annotated[
     ),
 ]
 Tz = Annotated[str | None, typer.Option("--tz", help="Time zone for dates and times shown.")]
+GroupBy = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--group-by",
+        metavar="FIELD[,FIELD]",
+        help="Group the rows by these fields instead of the report's own (a report with "
+        "measures; the error lists the fields allowed).",
+    ),
+]
 Lang = Annotated[str | None, typer.Option("--lang", help=f"Language: {', '.join(LANGUAGES)}.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -256,11 +265,14 @@ def run_command(
     ] = None,
     lang: Lang = None,
     tz: Tz = None,
+    group_by: GroupBy = None,
     as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
 ) -> None:
     """Run a report with its default filters, or with the filters given here replacing them.
 
-    Times are shown in the reference time zone (--tz); --from/--to are days in that zone.
+    Times are shown in the reference time zone (--tz, else the saved report's, else the
+    workspace's); --from/--to are days in that zone. --group-by groups the rows by other
+    fields (sort, totals and chart follow; a note says when the chart changes).
     With the global --as LOGIN the report covers only what that person may see.
     xlsx, pdf and html are written to --out (default: NAME.FORMAT in the current folder); the
     other formats to --out when given (the table as plain text), else to the terminal. The
@@ -272,6 +284,7 @@ def run_command(
         --ext 211,729,731 --direction outgoing --answered --class international
         --where "called_number = '006599775544' or duration >= 20" --tz US/Eastern
       callacct report run top-numbers --format csv --out top.csv
+      callacct report run cost-by-class --group-by department,dest_class
       callacct --as jdupont report run user-bill --format json
     """
     fmt = "json" if as_json else fmt.lower()
@@ -288,7 +301,10 @@ def run_command(
     target = out or (Path(f"{name}.{fmt}") if to_file else None)
     if target is not None:
         check_out(target)  # before the report runs, not after
-    result = workspace.run_report(name, overrides, language=lang, tz=tz, limit=limit)
+    grouping = list(split_values(group_by)) if group_by is not None else None
+    result = workspace.run_report(
+        name, overrides, language=lang, tz=tz, group_by=grouping, limit=limit
+    )
     if fmt != "table":
         if target is not None:
             file = target
@@ -364,6 +380,11 @@ def save_command(
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite your report of that name.")
     ] = False,
+    tz: Annotated[
+        str | None,
+        typer.Option("--tz", help="Time zone the report runs in unless a run gives --tz."),
+    ] = None,
+    group_by: GroupBy = None,
     period: Period = None,
     start: From = None,
     end: To = None,
@@ -386,7 +407,8 @@ def save_command(
     where: Where = None,
     as_json: AsJson = False,
 ) -> None:
-    """Save a personal report: an existing report with your filters as its defaults.
+    """Save a personal report: an existing report with your filters as its defaults, and
+    your grouping (--group-by) and time zone (--tz) if you give them.
 
     It belongs to the --as person (or the operator), is listed with the public reports and
     runs in one command.
@@ -394,6 +416,8 @@ def save_command(
     Examples:
       callacct report save my-intl --from-report international-by-country --period last-month
         --department Sales --description "Sales abroad" --group sales
+      callacct report save cost-by-dept-ny --from-report cost-by-class --group-by department
+        --tz America/New_York
       callacct report run my-intl
     """
     overrides = _filters(
@@ -408,6 +432,8 @@ def save_command(
         description=description,
         group=group,
         title=title,
+        tz=tz,
+        group_by=list(split_values(group_by)) if group_by is not None else None,
         replace=replace,
     )
     spec, owner = saved.spec, saved.owner
