@@ -60,7 +60,7 @@ from callacct.directory import (
     user_history,
 )
 from callacct.errors import NotFoundError, SpecError, StoreError, UsageError
-from callacct.i18n import LANGUAGES
+from callacct.i18n import LANGUAGES, Message
 from callacct.problems import Problem
 from callacct.progress import DIRECTORY, RATING, Progress, Step
 from callacct.query.calls import (
@@ -277,7 +277,7 @@ class Workspace:
         from callacct.ingest.generic import requested_dialect
 
         if not paths:
-            raise UsageError("name at least one file, folder or glob to ingest")
+            raise UsageError(Message("error.ingest_nothing"))
         dialect = requested_dialect(self.settings, self.root, fmt=format, mapping=mapping)
         with self._store(write=True, rates=not dry_run) as store:
             self._require_admin(store, "ingest")
@@ -403,7 +403,10 @@ class Workspace:
             return find_report(store.con, self._owner(store), name)
 
     def language(self, language: str | None = None) -> str:
-        """The language the reader reads in: `language`, else theirs, else the workspace's."""
+        """The language the reader reads in: `language`, else theirs, else the workspace's
+        (the store is read only for a person's own language)."""
+        if language is not None or self.as_login is None:
+            return self._language(None, language, None)
         with self._store() as store:
             return self._language(store, language, self.as_login)
 
@@ -606,7 +609,7 @@ class Workspace:
             history = user_history(store.con, login)
         versions = [v for v in history["versions"] if scope.allows_person({"login": login, **v})]
         if not versions:
-            raise NotFoundError(f"{login!r}: no such person in the directory (within your scope)")
+            raise NotFoundError(Message("error.no_person", login=repr(login)))
         return {"login": login, "versions": versions, "extensions": history["extensions"]}
 
     # -- tariffs ----------------------------------------------------------------------------
@@ -733,11 +736,7 @@ class Workspace:
         waiting = max(unattributed, unrated)
         if not waiting:
             return None
-        return (
-            f"{waiting:,} call(s) stored but not attributed and rated yet are shown without "
-            "their person and cost: an ingest is finishing them (or stopped before it did; "
-            "the next ingest or 'callacct rate' finishes them)"
-        )
+        return Message("warning.unfinished", calls=f"{waiting:,}")
 
     def _note(self, write: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
         """Write a note no result depends on (a report run, for `home`) without making the
@@ -775,20 +774,30 @@ class Workspace:
         operator or an admin only."""
         scope = self._reader(store)
         if scope.role != "admin":
-            raise UsageError(f"{what} needs an admin; {self.as_login!r} is a {scope.role}")
+            raise UsageError(
+                Message(
+                    "error.needs_admin",
+                    what=what,
+                    login=repr(self.as_login),
+                    role=Message(f"value.role.{scope.role}"),
+                )
+            )
 
     def _owner(self, store: Store) -> str:
         """Whose personal reports: the reader (who must be in the directory) or the operator."""
         self._reader(store)  # UsageError if there is no such person
         return OPERATOR if self.as_login is None else self.as_login
 
-    def _language(self, store: Store, language: str | None, login: str | None) -> str:
+    def _language(self, store: Store | None, language: str | None, login: str | None) -> str:
         """`language`, else the person's language, else the workspace's."""
         if language is not None:
             if language not in LANGUAGES:
-                raise UsageError(f"--lang: {language!r} is not one of {', '.join(LANGUAGES)}")
+                known = ", ".join(LANGUAGES)
+                raise UsageError(
+                    Message("error.bad_language", value=repr(language), languages=known)
+                )
             return language
-        if login is not None:
+        if login is not None and store is not None:
             found = list_users(store.con, logins=[login])
             if found and found[0].get("language") in LANGUAGES:
                 return str(found[0]["language"])
@@ -796,10 +805,11 @@ class Workspace:
 
     def _zone(self, tz: str | None) -> ZoneInfo:
         """`tz`, else the workspace's reference zone; a bad name is a usage error."""
+        name = tz or self.settings.general.timezone
         try:
-            return ZoneInfo(check_timezone(tz or self.settings.general.timezone))
-        except ValueError as exc:
-            raise UsageError(f"--tz: {exc}") from None
+            return ZoneInfo(check_timezone(name))
+        except ValueError:
+            raise UsageError(Message("error.timezone", option="--tz", zone=repr(name))) from None
 
     def _as_of(self, when: When | None) -> dt.datetime | None:
         """A moment of the directory (naive UTC), given in the workspace's zone."""
@@ -823,7 +833,7 @@ def _utc_naive(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _no_call(call_id: int) -> NotFoundError:
-    return NotFoundError(f"no call with id {call_id}; find ids with 'callacct calls'")
+    return NotFoundError(Message("error.no_call", call_id=call_id))
 
 
 def _filter_values(filters: Mapping[str, Any] | Filters | None) -> dict[str, Any]:
@@ -840,7 +850,7 @@ def _date(value: dt.date | str | None, option: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"{option}: {value!r} is not a date YYYY-MM-DD") from None
+        raise UsageError(Message("error.not_a_day", option=option, value=repr(value))) from None
 
 
 def _tariff_file(path: Path) -> Path:
@@ -850,4 +860,4 @@ def _tariff_file(path: Path) -> Path:
     for example in EXAMPLE_TARIFFS:
         if example.stem == str(path):
             return example
-    raise UsageError(f"{path}: no such file")
+    raise UsageError(Message("error.no_file", path=path))
