@@ -620,7 +620,7 @@ def _definition_of(
     """The settings of `plan`'s latest version, for a new deck imported on its own."""
     versions = load_versions(con, plan)
     if not versions:
-        known = ", ".join(list_plan_names(con)) or "none yet; import a plan file first"
+        known = ", ".join(list_plan_names(con)) or Message("error.no_plans_yet")
         raise NotFoundError(Message("error.no_plan", plan=repr(plan), known=known))
     latest = versions[-1]
     plans = {
@@ -803,7 +803,7 @@ def show_plan(
     """One plan version with its settings and (some of) its rates, for `tariff show`."""
     versions = load_versions(con, plan)
     if not versions:
-        known = ", ".join(list_plan_names(con)) or "none"
+        known = ", ".join(list_plan_names(con)) or Message("error.no_plans")
         raise NotFoundError(Message("error.no_plan", plan=repr(plan), known=known))
     chosen = (
         versions[-1]
