@@ -15,7 +15,13 @@ from rich.table import Table
 
 from callacct.api import check_report_files
 from callacct.cli._app import app
-from callacct.cli._context import as_login_of, split_values, workspace_from
+from callacct.cli._context import (
+    as_login_of,
+    global_lang,
+    language_of,
+    split_values,
+    workspace_from,
+)
 from callacct.cli._options import count_option, seconds_option
 from callacct.cli._output import check_out, console, file_console, print_json, styled, written
 from callacct.errors import UsageError
@@ -164,7 +170,7 @@ def list_command(ctx: typer.Context, lang: Lang = None, as_json: AsJson = False)
     """
     workspace = workspace_from(ctx)
     with workspace.holding():
-        language = workspace.language(lang)
+        language = language_of(ctx, workspace, lang)
         entries = workspace.reports()
     if as_json:
         print_json([e.to_dict(language) for e in entries])
@@ -205,7 +211,7 @@ def show_command(
     """
     workspace = workspace_from(ctx)
     with workspace.holding():
-        language = workspace.language(lang)
+        language = language_of(ctx, workspace, lang)
         entry = workspace.report(name)
     preview = preview_path(entry.spec.name) if entry.public else None
     if as_json:
@@ -303,7 +309,7 @@ def run_command(
         check_out(target)  # before the report runs, not after
     grouping = list(split_values(group_by)) if group_by is not None else None
     result = workspace.run_report(
-        name, overrides, language=lang, tz=tz, group_by=grouping, limit=limit
+        name, overrides, language=lang or global_lang(ctx), tz=tz, group_by=grouping, limit=limit
     )
     if fmt != "table":
         if target is not None:
