@@ -33,12 +33,12 @@ def workspace_from(ctx: typer.Context) -> Workspace:
         on_warning=lambda message: warn(message, spoken(ctx)),
     )
     if root.obj is not None and root.obj.get("language") is None:
-        # Known without the store: the global --lang, or the workspace's for the operator
-        # (a --as person's is known once `language_of` read it).
+        # Until `language_of` reads a --as person's language from the directory: the global
+        # --lang, else the workspace's (an unknown --as person is told so in it).
         given = root.obj.get("lang")
         if given in LANGUAGES:
             root.obj["language"] = given
-        elif given is None and workspace.as_login is None:
+        elif given is None:
             root.obj["language"] = workspace.settings.general.language
     return workspace
 

@@ -88,7 +88,7 @@ def sync_ldap_command(
     """
     workspace = workspace_from(ctx)
     language = language_of(ctx, workspace, lang)
-    line = ProgressLine()
+    line = ProgressLine(language)
     with line.running():
         result = workspace.sync_ldap(as_of=as_of, dry_run=dry_run, progress=line)
     _report(result, as_json, language)

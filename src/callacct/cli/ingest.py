@@ -105,7 +105,7 @@ def ingest_command(
         return
     if not paths:
         raise UsageError(Message("error.ingest_nothing_or_rejects"))
-    line = ProgressLine()
+    line = ProgressLine(language)
     with line.running():
         result = workspace.ingest(
             paths,

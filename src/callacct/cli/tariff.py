@@ -250,7 +250,7 @@ def rate_command(
     """
     workspace = workspace_from(ctx)
     language = language_of(ctx, workspace, lang)
-    line = ProgressLine()
+    line = ProgressLine(language)
     with line.running():
         report = workspace.rate(start, end, tz=tz, progress=line)
     if as_json:
