@@ -407,7 +407,7 @@ class Workspace:
         (the store is read only for a person's own language)."""
         if language is not None or self.as_login is None:
             return self._language(None, language, None)
-        with self._store() as store:
+        with self._store(quiet=True) as store:
             return self._language(store, language, self.as_login)
 
     def run_report(
@@ -694,27 +694,30 @@ class Workspace:
         )
 
     @contextmanager
-    def _store(self, *, write: bool = False, rates: bool = False) -> Iterator[Store]:
+    def _store(
+        self, *, write: bool = False, rates: bool = False, quiet: bool = False
+    ) -> Iterator[Store]:
         """The store for one call: the held one, else opened for it (read-only unless
-        `write`) and closed after."""
+        `write`) and closed after; `quiet`: for a look-up that is not the work itself (the
+        work tells what the reader should know)."""
         if self._held is not None:
             if write and self._held.read_only:
                 raise UsageError("this needs the store held for writing: holding(write=True)")
             yield self._held
             return
-        with self._opened(write=write, rates=rates) as store:
+        with self._opened(write=write, rates=rates, quiet=quiet) as store:
             yield store
 
     @contextmanager
-    def _opened(self, *, write: bool, rates: bool) -> Iterator[Store]:
+    def _opened(self, *, write: bool, rates: bool, quiet: bool = False) -> Iterator[Store]:
         """The store opened (read-only unless `write`), closed after; a damaged file is a
         one-line error. Tells what a reader should know, once the work succeeded: costs a
         tariff has made stale (unless the work `rates` the calls), calls an ingest has not
-        finished."""
+        finished (unless `quiet`)."""
         store = self._open(write=write)
         try:
-            notes = [] if rates else [stale_costs_warning(store.con)]
-            if not write:
+            notes = [] if rates or quiet else [stale_costs_warning(store.con)]
+            if not write and not quiet:
                 notes.append(self._unfinished(store))
             yield store
             for note in notes:
