@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import polars as pl
 import pytest
 
+from callacct import Workspace
 from callacct.errors import UsageError
 from callacct.i18n import LANGUAGES, t
 from callacct.query.masking import mask_number
@@ -277,3 +279,27 @@ def test_grouping_by_a_number_shows_what_a_masked_reader_may_see(demo_copy: Cli)
         "--group-by", "remote_number",
     )  # fmt: skip
     assert result.exit_code == 0, result.output
+
+
+def test_the_chart_of_another_grouping_draws_each_category_once_per_currency(
+    demo_root: Path,
+) -> None:
+    workspace = Workspace.open(demo_root)
+    november = {"start": "2026-11-01", "end": "2026-11-30"}
+    result = workspace.run_report("cost-by-class", november, group_by=["department"], record=False)
+    chart = result.chart
+    assert chart is not None
+    assert (chart.kind, chart.category) == ("pie", "department")
+    assert chart.categories is not None
+    assert sorted(chart.categories) == sorted(set(result.rows["department"].to_list()))
+    currencies = sorted(set(result.rows["currency"].to_list()))
+    assert [s.currency for s in chart.series] == currencies
+    for series in chart.series:  # each slice is that currency's amount, never a sum of two
+        for category, value in zip(chart.categories, series.values, strict=True):
+            rows = result.rows.filter(
+                (pl.col("department") == category) & (pl.col("currency") == series.currency)
+            )
+            assert value == (rows["cost"].item() if rows.height else None)
+    trend = workspace.run_report("daily-cost-trend", november, group_by=["site"], record=False)
+    assert trend.chart is not None
+    assert (trend.chart.kind, trend.chart.category) == ("bar", "site")
