@@ -190,7 +190,8 @@ def test_a_dropped_chart_is_said_on_stderr(demo: Cli) -> None:
     assert json.loads(result.stdout)["report"]["chart"] is None
     language = "fr"  # the demo workspace's language
     assert result.stderr == (
-        "warning: "
+        t("cli.warning", language)
+        + " "
         + t("report.chart_dropped_average", language, fields=t("field.day", language))
         + "\n"
     )
@@ -241,7 +242,9 @@ def test_save_keeps_grouping_and_time_zone(demo_copy: Cli) -> None:
 
 
 def test_save_refuses_a_bad_zone_or_grouping_and_stores_nothing(demo_copy: Cli) -> None:
-    bad_zone = demo_copy("report", "save", "x", "--from-report", "busy-hour", "--tz", "Mars/X")
+    bad_zone = demo_copy(
+        "--lang", "en", "report", "save", "x", "--from-report", "busy-hour", "--tz", "Mars/X"
+    )
     assert _one_line_error(bad_zone) == (
         "error: --tz: 'Mars/X' is not a time zone such as 'Europe/Paris'\n"
     )
