@@ -141,7 +141,9 @@ def test_every_option_naming_a_person_is_known_and_checked() -> None:
         ("auth check", "login"),  # needs that person's password
         ("report run", "--user"),  # a filter, ANDed with the scope: the test above
         ("report save", "--user"),  # the same filter, saved as a default
-        ("schedule add", "--user"),  # the same filter, run within the schedule owner's scope
+        # The same filter kept with a schedule; each run is ANDed with its reader's scope
+        # (tests/delivery/test_schedules.py: test_filters_are_kept_with_the_schedule).
+        ("schedule add", "--user"),
         # Phone lock: LockService checks each extension against the actor's scope (refusal
         # before anything changes) and shows only people in scope (tests/lock/test_rules.py,
         # test_pins.py, test_cli.py).

@@ -24,11 +24,12 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Mapping, Sequence
 from functools import lru_cache
-from typing import Any
-
-import jinja2
+from typing import TYPE_CHECKING, Any
 
 from callacct.i18n import t
+
+if TYPE_CHECKING:
+    import jinja2
 
 #: Languages written right to left.
 RTL_LANGUAGES = frozenset({"ar"})
@@ -36,6 +37,9 @@ RTL_LANGUAGES = frozenset({"ar"})
 
 @lru_cache(maxsize=16)
 def _environment(loader: jinja2.BaseLoader | None) -> jinja2.Environment:
+    # jinja2 is loaded when a message is rendered, not when the command line starts.
+    import jinja2
+
     own = jinja2.PackageLoader("callacct.delivery", "templates")
     env = jinja2.Environment(
         loader=own if loader is None else jinja2.ChoiceLoader([loader, own]),
