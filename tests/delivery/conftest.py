@@ -242,3 +242,15 @@ def org_workspace(root: Path, smtp: dict[str, Any] | None = None, **delivery: An
     ws.directory_import(people, as_of="2026-01-01")
     ws.rate()
     return Workspace.open(root)
+
+
+@pytest.fixture
+def server(mail_server: ServerFactory) -> MailServer:
+    """A plain SMTP server on 127.0.0.1."""
+    return mail_server("plain")
+
+
+@pytest.fixture
+def org(tmp_path: Path, server: MailServer) -> Workspace:
+    """The organisation's workspace, sending to `server`."""
+    return org_workspace(tmp_path / "org", server.smtp_settings())

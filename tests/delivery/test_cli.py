@@ -16,17 +16,7 @@ import pytest
 from callacct import Workspace
 from callacct.delivery import Outbox
 from tests.conftest import Cli
-from tests.delivery.conftest import WEEKLY_DUE, MailServer, ServerFactory, org_workspace
-
-
-@pytest.fixture
-def server(mail_server: ServerFactory) -> MailServer:
-    return mail_server("plain")
-
-
-@pytest.fixture
-def org(tmp_path: Path, server: MailServer) -> Workspace:
-    return org_workspace(tmp_path / "org", server.smtp_settings())
+from tests.delivery.conftest import WEEKLY_DUE, MailServer, org_workspace
 
 
 @pytest.fixture

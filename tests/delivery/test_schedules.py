@@ -32,16 +32,6 @@ from tests.delivery.conftest import (
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-@pytest.fixture
-def server(mail_server: ServerFactory) -> MailServer:
-    return mail_server("plain")
-
-
-@pytest.fixture
-def org(tmp_path: Path, server: MailServer) -> Workspace:
-    return org_workspace(tmp_path / "org", server.smtp_settings())
-
-
 def _by_recipient(received: list[Received]) -> dict[str, Received]:
     out: dict[str, Received] = {}
     for got in received:
