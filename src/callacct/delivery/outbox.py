@@ -34,6 +34,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -301,6 +302,17 @@ class Outbox:
     def _message_id(self, key: str) -> str:
         return message_id(key.removeprefix("dry-run:"), domain_of(self.settings.smtp.from_address))
 
+    def _mime(self, key: str, message: Message) -> EmailMessage:
+        """`message` as sent (or written) under `key`: From, Reply-To, Date, Message-ID."""
+        smtp = self.settings.smtp
+        return build_mime(
+            message,
+            sender=smtp.from_address,
+            message_id=self._message_id(key),
+            reply_to=smtp.reply_to or None,
+            date=self.now().timestamp(),
+        )
+
     def _claim(self, store: Store, items: Sequence[Outgoing]) -> set[str]:
         """Claim the items to send now (see the module's description); their keys."""
         now = self.now()
@@ -370,13 +382,7 @@ class Outbox:
                 except DeliveryError as exc:
                     results[item.key] = ("failed", str(exc), 0)
                     continue
-                mime = build_mime(
-                    message,
-                    sender=smtp.from_address,
-                    message_id=self._message_id(item.key),
-                    reply_to=smtp.reply_to or None,
-                    date=self.now().timestamp(),
-                )
+                mime = self._mime(item.key, message)
                 try:
                     answer = sender.send(mime, message.to)
                 except SendFailure as failure:
@@ -423,18 +429,11 @@ class Outbox:
 
     def _write_eml(self, item: Outgoing) -> tuple[str, str | None, int]:
         """The message as an `.eml` file in the dry-run folder."""
-        smtp = self.settings.smtp
         try:
             message = self._fit(item)
         except DeliveryError as exc:
             return ("failed", str(exc), 0)
-        mime = build_mime(
-            message,
-            sender=smtp.from_address,
-            message_id=self._message_id(item.key),
-            reply_to=smtp.reply_to or None,
-            date=self.now().timestamp(),
-        )
+        mime = self._mime(item.key, message)
         folder = self.host.root / self.settings.dry_run_folder
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / f"{_file_stem(item.key.removeprefix('dry-run:'))}.eml"

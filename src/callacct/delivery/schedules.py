@@ -465,7 +465,7 @@ def finish_run(
         "finished_at = ?, sent = ?, skipped = ?, failed = ?, note = ? "
         "WHERE schedule = ? AND period = ?",
         [
-            "running" if status == "running" else status, _naive(now), outcome.sent,
+            status, _naive(now), outcome.sent,
             outcome.skipped, outcome.failed, outcome.note, run.schedule.name, run.period.label,
         ],
     )  # fmt: skip
@@ -498,7 +498,9 @@ def recipients_of(schedule: Schedule, people: Sequence[Mapping[str, Any]]) -> li
         try:
             address = check_addresses([str(person["email"])])[0]
         except DeliveryError:
-            log.warning("%s: e-mail address %r is not valid; skipped", person["login"], person)
+            log.warning(
+                "%s: e-mail address %r is not valid; skipped", person["login"], person["email"]
+            )
             continue
         if address in seen:  # two people, one mailbox: the first one's report
             log.warning("%s: %s receives another person's report already", person["login"], address)
