@@ -698,8 +698,8 @@ class Workspace:
         frequency = Frequency.parse(every, at=at, on=on)
         if format not in RENDERERS:
             raise UsageError(f"--format: {format!r} is not one of {', '.join(RENDERERS.names())}")
-        if language is not None and language not in LANGUAGES:
-            raise UsageError(f"--lang: {language!r} is not one of {', '.join(LANGUAGES)}")
+        if language is not None:
+            _checked_language(language)
         zone = self._zone(tz)
         values = _filter_values(filters)
         # An unknown report or filter is refused now, not at 7 am: the report runs once.
@@ -940,9 +940,7 @@ class Workspace:
     def _language(self, store: Store, language: str | None, login: str | None) -> str:
         """`language`, else the person's language, else the workspace's."""
         if language is not None:
-            if language not in LANGUAGES:
-                raise UsageError(f"--lang: {language!r} is not one of {', '.join(LANGUAGES)}")
-            return language
+            return _checked_language(language)
         if login is not None:
             found = list_users(store.con, logins=[login])
             if found and found[0].get("language") in LANGUAGES:
@@ -971,6 +969,12 @@ def check_report_files(paths: Sequence[str | Path], *, masked_numbers: bool = Fa
     for path in paths:
         problems += validate_file(Path(path), masked_numbers=masked_numbers)[1]
     return ReportCheck(len(paths), problems)
+
+
+def _checked_language(language: str) -> str:
+    if language not in LANGUAGES:
+        raise UsageError(f"--lang: {language!r} is not one of {', '.join(LANGUAGES)}")
+    return language
 
 
 def _utc_naive(value: dt.datetime | None) -> dt.datetime | None:
