@@ -101,3 +101,14 @@ def test_delivery_benchmark_reports_every_figure() -> None:
     ]
     assert figures["deliver_peak_mb"] > 0
     assert {"baseline_s", "deliver_s", "ratio"} <= set(figures)
+
+
+def test_alarm_benchmark_reports_every_figure() -> None:
+    figures = quick("bench_alarms.py")
+    assert figures["new_calls"] == 20_000
+    assert set(figures["kinds"]) == {
+        "out-of-hours", "forbidden-numbers", "spend-above", "missed-calls", "international",
+        "dead-feed", "unknown-destinations", "undefined-extensions",
+    }  # fmt: skip
+    assert {"seconds", "ratio_to_group_by", "within_1s", "fired"} <= set(figures["all_eight"])
+    assert figures["kinds"]["international"]["found"] > 0

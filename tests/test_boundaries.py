@@ -27,7 +27,10 @@ ROOT = Path(callacct.__file__).parent
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("clients", frozenset({"cli", "web", "demo", "__main__"})),
     ("api", frozenset({"api"})),
-    ("features", frozenset({"ingest", "rating", "directory", "reports", "lock", "delivery"})),
+    (
+        "features",
+        frozenset({"ingest", "rating", "directory", "reports", "lock", "delivery", "alarms"}),
+    ),
     ("query", frozenset({"query"})),
     (
         "base",

@@ -366,6 +366,21 @@ class MaskingSettings(_Section):
         return int(getattr(self, role))
 
 
+class AlarmSettings(_Section):
+    """Alarms (F-ALARM): when they are evaluated and what their mails hold."""
+
+    after_ingest: bool = Field(
+        False,
+        description="evaluate the due alarms after every ingest, as 'ingest --alarms' does",
+    )
+    mail_rows: int = Field(
+        50,
+        ge=1,
+        le=1000,
+        description="rows shown in the body of an alarm's mail (all of them in its attachment)",
+    )
+
+
 AXL_VERSIONS = ("12.5", "14.0", "15.0")
 _LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "[::1]")
 _SERVICE_URL = re.compile(r"(https?)://(\[[0-9a-fA-F:]+\]|[^\s/:?#\[\]]+)(:\d{1,5})?(/[^\s?#]*)?")
@@ -777,6 +792,7 @@ class Settings(_Section):
     ldap: LdapSettings = LdapSettings()
     lock: LockSettings = LockSettings()
     delivery: DeliverySettings = DeliverySettings()
+    alarms: AlarmSettings = AlarmSettings()
     sites: dict[str, SiteSettings] = Field(
         default_factory=dict,
         description="sites with their own dial plan, e.g. [sites.NYC]; calls are placed by "

@@ -154,4 +154,8 @@ def test_every_option_naming_a_person_is_known_and_checked() -> None:
         ("lock pin set", "--user"),
         ("lock pin reset", "--user"),
         ("lock workstation add", "--user"),  # admins only (require_admin)
+        # What an alarm watches: ANDed with its owner's scope at every run, never widening it
+        # (tests/alarms/test_scope_and_hours.py), and checked against the directory.
+        ("alarm add", "--person"),
+        ("alarm edit", "--person"),
     }

@@ -7,7 +7,7 @@ Every result has a `to_dict()` that is exactly what the matching command prints 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 import polars as pl
 
@@ -18,6 +18,9 @@ from callacct.query.calls import calls_as_json, write_calls_json
 from callacct.query.scope import Scope
 from callacct.rating import ImportReport, RateReport
 
+if TYPE_CHECKING:
+    from callacct.api.alarms import AlarmRun
+
 
 @dataclass
 class IngestResult:
@@ -27,6 +30,7 @@ class IngestResult:
     ingest: IngestReport
     attribution: AttributionResult | None = None
     rating: RateReport | None = None
+    alarms: AlarmRun | None = None
 
     @property
     def has_problems(self) -> bool:
@@ -38,7 +42,10 @@ class IngestResult:
         return [*self.ingest.warnings, *(self.rating.warnings if self.rating else ())]
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.ingest.to_dict(), "rating": self.rating.to_dict() if self.rating else None}
+        out = {**self.ingest.to_dict(), "rating": self.rating.to_dict() if self.rating else None}
+        if self.alarms is not None:
+            out["alarms"] = self.alarms.to_dict()
+        return out
 
 
 @dataclass(frozen=True)

@@ -103,6 +103,7 @@ from callacct.store.archive import archived_line
 from callacct.store.connection import damaged_store_error
 
 if TYPE_CHECKING:
+    from callacct.api.alarms import Alarms
     from callacct.delivery import Delivery, Message
     from callacct.delivery.schedules import Schedule
     from callacct.lock import LockService
@@ -272,12 +273,14 @@ class Workspace:
         move_to: str | Path | None = None,
         progress: Progress | None = None,
         workers: int | None = None,
+        alarms: bool | None = None,
     ) -> IngestResult:
         """Load CDR files (files, folders read recursively, globs): store them, attribute and
         rate their calls, then move them to `move_to`. Re-runnable: what is loaded is skipped.
         `format` names a dialect (the registry's, or a mapping of `ingest.mappings`), `mapping`
         a generic CSV mapping (a YAML file or a registered one's name); both detected from
-        content when omitted."""
+        content when omitted. `alarms`: then evaluate the due alarms (None: as the setting
+        `alarms.after_ingest` says)."""
         from callacct.ingest.generic import requested_dialect
 
         if not paths:
@@ -285,7 +288,7 @@ class Workspace:
         dialect = requested_dialect(self.settings, self.root, fmt=format, mapping=mapping)
         with self._store(write=True, rates=not dry_run) as store:
             self._require_admin(store, "ingest")
-            return chain.load_files(
+            result = chain.load_files(
                 store,
                 self.settings,
                 list(paths),
@@ -296,6 +299,9 @@ class Workspace:
                 progress=progress,
                 workers=workers or default_workers(),
             )
+        if not dry_run and (self.settings.alarms.after_ingest if alarms is None else alarms):
+            result.alarms = self.alarms().run(due=True)
+        return result
 
     def rejects(self, last: int = 50) -> list[dict[str, Any]]:
         """The most recent rejected records (file, line, reason, raw text); for admins, as raw
@@ -832,6 +838,15 @@ class Workspace:
         Any reader may send what they may see; every send is recorded."""
         with self._store(write=write) as store:
             yield store
+
+    # -- alarms -----------------------------------------------------------------------------
+
+    def alarms(self, *, clock: Callable[[], dt.datetime] | None = None) -> Alarms:
+        """The alarms, as the reader (`callacct.api.alarms.Alarms`): add, list, change and run
+        them, read their firings; `clock` gives the moment of changes and runs."""
+        from callacct.api.alarms import Alarms
+
+        return Alarms(self, clock)
 
     # -- the store and the reader -----------------------------------------------------------
 

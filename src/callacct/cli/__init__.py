@@ -6,6 +6,7 @@ import os
 import sys
 
 from callacct.cli import (  # noqa: F401  (registers the commands)
+    alarm,
     auth,
     calls,
     demo,

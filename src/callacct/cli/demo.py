@@ -100,3 +100,4 @@ def _show(result: DemoResult) -> None:
     console.print(f"  callacct -w {ws} --as {result.example_login} home")
     console.print(f"  callacct -w {ws} schedule list")
     console.print(f"  callacct -w {ws} schedule run-due --dry-run   (the e-mails, as .eml files)")
+    console.print(f"  callacct -w {ws} alarm run; callacct -w {ws} alarm events --rows")

@@ -19,6 +19,7 @@ from callacct.cli._output import (
     print_json,
     styled,
 )
+from callacct.cli.alarm import show_run
 from callacct.errors import UsageError
 from callacct.ingest.dialects import DIALECTS
 from callacct.ingest.engine import IngestReport
@@ -78,6 +79,13 @@ def ingest_command(
         bool, typer.Option("--rejects", help="List rejected records instead of ingesting.")
     ] = False,
     last: Annotated[int, count_option("--last", "With --rejects: how many to list.")] = 50,
+    alarms: Annotated[
+        bool | None,
+        typer.Option(
+            "--alarms/--no-alarms",
+            help="Then evaluate the due alarms (default: the setting alarms.after_ingest).",
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Load CDR files into the store. Re-runnable: files and records already loaded are skipped
@@ -94,6 +102,7 @@ def ingest_command(
       callacct ingest Master.csv --mapping freeswitch-example
       callacct ingest export.csv --mapping acme-fixed.yaml --force
       callacct ingest --rejects --json
+      callacct ingest /var/cdr/ --alarms              # then the alarms that are due
     """
     workspace = workspace_from(ctx)
     if rejects:
@@ -111,11 +120,14 @@ def ingest_command(
             force=force,
             move_to=move_to,
             progress=line,
+            alarms=alarms,
         )
     if as_json:
         print_json(result.to_dict())
     else:
         _show_report(result.ingest)
+        if result.alarms is not None:
+            show_run(result.alarms, as_json=False)
     for warning in result.warnings:
         print_error("warning:", warning, "yellow")
     if result.has_problems:

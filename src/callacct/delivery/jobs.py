@@ -23,7 +23,10 @@ from callacct.errors import CallacctError, ConfigError
 log = logging.getLogger(__name__)
 
 #: Every job a scheduler runs, in order.
-DUE_JOBS: tuple[tuple[str, str], ...] = (("schedules", "callacct.delivery.schedules:run_due"),)
+DUE_JOBS: tuple[tuple[str, str], ...] = (
+    ("schedules", "callacct.delivery.schedules:run_due"),
+    ("alarms", "callacct.alarms.jobs:run_due"),
+)
 
 DueJob = Callable[[Any, dt.datetime], list[str]]
 

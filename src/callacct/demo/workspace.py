@@ -18,6 +18,7 @@ import polars as pl
 
 from callacct.api import Workspace
 from callacct.config import Settings
+from callacct.demo.alarms import add_demo_alarms
 from callacct.demo.cdr_writer import DemoCdrSummary, write_demo_cdr_files
 from callacct.demo.ldif import write_people_ldif
 from callacct.demo.people import build_people, write_people_csv
@@ -148,6 +149,7 @@ def build_demo(
             workspace.add_schedule(
                 name, report=report, every=every, on=on, format=fmt, recipients=recipients
             )
+        add_demo_alarms(workspace)
         calls = workspace.calls().frame
     assert loaded.rating is not None  # not a dry run
     return DemoResult(

@@ -144,6 +144,43 @@ DELIVERY_TABLES_DDL = """
     );
 """
 
+# Alarms (alarms/): one row per alarm — its owner, its definition as YAML, paused or not, the
+# watermark (the last call id it has evaluated: calls are numbered as they arrive, so what
+# came since is call_id > watermark) and when it last ran; one row per firing, with the rows
+# found (JSON), the marks that keep a period threshold or a feed silence from firing twice, the
+# window of calls evaluated, and when its mail was handed over.
+ALARM_TABLES_DDL = """
+    CREATE TABLE alarms (
+        name          VARCHAR PRIMARY KEY,
+        owner         VARCHAR NOT NULL,
+        kind          VARCHAR NOT NULL,
+        definition    VARCHAR NOT NULL,
+        paused        BOOLEAN NOT NULL,
+        watermark     BIGINT NOT NULL,
+        created_at    TIMESTAMP NOT NULL,
+        updated_at    TIMESTAMP NOT NULL,
+        last_run_at   TIMESTAMP
+    );
+    CREATE SEQUENCE alarm_event_seq START 1;
+    CREATE TABLE alarm_events (
+        event_id      BIGINT PRIMARY KEY DEFAULT nextval('alarm_event_seq'),
+        alarm         VARCHAR NOT NULL,
+        owner         VARCHAR NOT NULL,
+        kind          VARCHAR NOT NULL,
+        fired_at      TIMESTAMP NOT NULL,
+        period        VARCHAR,
+        summary       VARCHAR NOT NULL,
+        found         BIGINT NOT NULL,
+        columns       VARCHAR[] NOT NULL,
+        rows_json     VARCHAR NOT NULL,
+        marks         VARCHAR[] NOT NULL,
+        logins        VARCHAR[] NOT NULL,
+        calls_after   BIGINT,
+        calls_upto    BIGINT,
+        mailed_at     TIMESTAMP
+    );
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: file ledger, record index, rejects, normalised calls, call quality.
     """
@@ -367,4 +404,6 @@ MIGRATIONS: tuple[str, ...] = (
     LOCK_TABLES_DDL,
     # e-mail delivery: deliveries, schedules, schedule_runs.
     DELIVERY_TABLES_DDL,
+    # alarms: alarms, alarm_events.
+    ALARM_TABLES_DDL,
 )
