@@ -44,6 +44,7 @@ bench: setup
 	$(BIN)/python benchmarks/bench_lock.py
 	$(BIN)/python benchmarks/bench_delivery.py
 	$(BIN)/python benchmarks/bench_alarms.py
+	$(BIN)/python benchmarks/bench_budgets.py
 
 clean:
 	rm -rf $(VENV) demo-workspace bench-data .pytest_cache .mypy_cache .ruff_cache

@@ -112,3 +112,11 @@ def test_alarm_benchmark_reports_every_figure() -> None:
     }  # fmt: skip
     assert {"seconds", "ratio_to_group_by", "within_1s", "fired"} <= set(figures["all_eight"])
     assert figures["kinds"]["international"]["found"] > 0
+
+
+def test_budget_benchmark_reports_every_figure() -> None:
+    figures = quick("bench_budgets.py")["evaluation"]
+    assert figures["budgets"] == 500
+    assert figures["calls"] == 22_000
+    assert {"evaluate_s", "rerun_s", "group_by_s", "ratio_to_group_by"} <= set(figures)
+    assert sum(n["warned"] + n["locked"] for n in figures["after_ingest"]) > 0

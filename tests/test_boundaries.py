@@ -3,7 +3,7 @@ packages form layers whose imports only point down.
 
     clients   cli, web, demo       parse, call the API, show
     api       api                  the one object every caller uses; workflows and rules
-    features  ingest, rating, directory, reports, lock (later alarms, budgets, delivery)
+    features  ingest, rating, directory, reports, lock, budgets (later alarms, delivery)
     query     query                every read of calls: filters, scope, masking
     base      store, config, errors, problems, yamlfile, i18n, formats, progress, call_codes,
               service_numbers, registry (it names its built-in entries by text, loaded when
@@ -29,7 +29,9 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
     ("api", frozenset({"api"})),
     (
         "features",
-        frozenset({"ingest", "rating", "directory", "reports", "lock", "delivery", "alarms"}),
+        frozenset(
+            {"ingest", "rating", "directory", "reports", "lock", "delivery", "alarms", "budgets"}
+        ),
     ),
     ("query", frozenset({"query"})),
     (

@@ -636,6 +636,51 @@ class LockSettings(_Section):
         return self.site_backends.get(site or "", self.backend)
 
 
+class BudgetSettings(_Section):
+    """Budget control (F-BUDGET): defaults of `budget set`, who is warned, when it runs."""
+
+    warn_at: tuple[int, ...] = Field(
+        (80, 95), description="warning thresholds, % of the period's allowance (budget set --warn)"
+    )
+    lock_at: int = Field(
+        100, ge=0, le=1000, description="lock threshold, % of the allowance; 0: never lock"
+    )
+    warn_supervisor: bool = Field(
+        False, description="send the warnings to the person's manager too"
+    )
+    after_ingest: bool = Field(
+        True, description="evaluate the budgets after each ingest (when there are budgets)"
+    )
+    max_catch_up: int = Field(
+        60,
+        ge=1,
+        le=1000,
+        description="periods a budget catches up at most when it was not evaluated for long "
+        "(older ones are closed without carry-over)",
+    )
+
+    @field_validator("warn_at")
+    @classmethod
+    def _warn(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        return check_thresholds(value)
+
+
+def check_thresholds(values: tuple[int, ...]) -> tuple[int, ...]:
+    """Warning thresholds: whole percentages from 1 to 1000, sorted, each once.
+
+    >>> check_thresholds((95, 80))
+    (80, 95)
+    >>> check_thresholds((0,))
+    Traceback (most recent call last):
+    ...
+    ValueError: threshold 0 must be a whole percentage from 1 to 1000
+    """
+    for value in values:
+        if not 1 <= value <= 1000:
+            raise ValueError(f"threshold {value} must be a whole percentage from 1 to 1000")
+    return tuple(sorted(set(values)))
+
+
 def check_lock_backend(value: str) -> str:
     """A registered lock backend's name."""
     from callacct.registry import names_in
@@ -793,6 +838,7 @@ class Settings(_Section):
     lock: LockSettings = LockSettings()
     delivery: DeliverySettings = DeliverySettings()
     alarms: AlarmSettings = AlarmSettings()
+    budgets: BudgetSettings = BudgetSettings()
     sites: dict[str, SiteSettings] = Field(
         default_factory=dict,
         description="sites with their own dial plan, e.g. [sites.NYC]; calls are placed by "

@@ -158,4 +158,11 @@ def test_every_option_naming_a_person_is_known_and_checked() -> None:
         # (tests/alarms/test_scope_and_hours.py), and checked against the directory.
         ("alarm add", "--person"),
         ("alarm edit", "--person"),
+        # Budgets (tests/budgets/test_cli.py, test_scope_...): status and calls of a person
+        # go through person_view; history shows only the budgets the reader may see; set is
+        # for admins only (require_admin).
+        ("budget status", "--as"),
+        ("budget calls", "--as"),
+        ("budget history", "--user"),
+        ("budget set", "--user"),
     }

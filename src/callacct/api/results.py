@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import polars as pl
 
+from callacct.budgets import Evaluation
 from callacct.directory import AttributionResult, DirectoryImport
 from callacct.ingest.engine import IngestReport
 from callacct.problems import Problem
@@ -31,6 +32,8 @@ class IngestResult:
     attribution: AttributionResult | None = None
     rating: RateReport | None = None
     alarms: AlarmRun | None = None
+    #: What the budget evaluation after the ingest did (None: not run, e.g. no budget).
+    budgets: Evaluation | None = None
 
     @property
     def has_problems(self) -> bool:
@@ -45,6 +48,8 @@ class IngestResult:
         out = {**self.ingest.to_dict(), "rating": self.rating.to_dict() if self.rating else None}
         if self.alarms is not None:
             out["alarms"] = self.alarms.to_dict()
+        if self.budgets is not None:
+            out["budgets"] = self.budgets.counts()
         return out
 
 

@@ -25,11 +25,14 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 from zoneinfo import ZoneInfo
 
 import duckdb
+import polars as pl
 
 from callacct.api import chain
 from callacct.api.results import (
@@ -59,7 +62,14 @@ from callacct.directory import (
     sync_ldap_directory,
     user_history,
 )
-from callacct.errors import DeliveryError, NotFoundError, SpecError, StoreError, UsageError
+from callacct.errors import (
+    CallacctError,
+    DeliveryError,
+    NotFoundError,
+    SpecError,
+    StoreError,
+    UsageError,
+)
 from callacct.i18n import LANGUAGES
 from callacct.problems import Problem
 from callacct.progress import DIRECTORY, RATING, Progress, Step
@@ -104,6 +114,7 @@ from callacct.store.connection import damaged_store_error
 
 if TYPE_CHECKING:
     from callacct.api.alarms import Alarms
+    from callacct.budgets import Budget, BudgetEvent, BudgetStatus, Evaluation, Notifier
     from callacct.delivery import Delivery, Message
     from callacct.delivery.schedules import Schedule
     from callacct.lock import LockService
@@ -299,6 +310,9 @@ class Workspace:
                 progress=progress,
                 workers=workers or default_workers(),
             )
+            if not dry_run:
+                result.budgets = self._budgets_after(store, "the ingest")
+        self._send_budget_mails(result.budgets)
         if not dry_run and (self.settings.alarms.after_ingest if alarms is None else alarms):
             result.alarms = self.alarms().run(due=True)
         return result
@@ -330,7 +344,7 @@ class Workspace:
                 progress(Step(RATING))
             # Calls a failed ingest left unattributed are attributed first: rating needs their site.
             chain.attribute_pending(store.con, self.settings)
-            return rate_calls(
+            report = rate_calls(
                 store.con,
                 self.settings,
                 start=_utc_naive(first),
@@ -338,6 +352,9 @@ class Workspace:
                 progress=progress,
                 workers=workers or default_workers(),
             )
+            evaluation = self._budgets_after(store, "re-rating")
+        self._send_budget_mails(evaluation)
+        return report
 
     # -- calls ------------------------------------------------------------------------------
 
@@ -389,7 +406,7 @@ class Workspace:
         with self._store() as store:
             lang = self._language(store, language, who)
             own = person_view(store.con, self._reader(store), who, self.settings)
-            return home_view(
+            view = home_view(
                 store.con,
                 who,
                 own,
@@ -399,6 +416,8 @@ class Workspace:
                 now=now,
                 language=lang,
             )
+        budgets = self.budget_status(who, now=now)
+        return replace(view, budgets=tuple(status.to_dict() for status in budgets))
 
     # -- reports ----------------------------------------------------------------------------
 
@@ -822,6 +841,215 @@ class Workspace:
             )
             yield LockService(store, self.settings, actor, root=self.root)
 
+    # -- budgets ----------------------------------------------------------------------------
+
+    def set_budget(
+        self,
+        *,
+        user: str | None = None,
+        department: str | None = None,
+        cost_center: str | None = None,
+        amount: str | Decimal,
+        currency: str | None = None,
+        period: str = "month",
+        carry_over: bool = False,
+        warn_at: str | Sequence[int] | None = None,
+        lock_at: int | None = None,
+        classes: str | Sequence[str] | None = None,
+        now: dt.datetime | None = None,
+    ) -> Budget:
+        """Give a person, a department or a cost centre a budget (admins), or change the one
+        it has in that currency; the budgets are evaluated at once."""
+        from callacct.budgets import records as budget_records
+        from callacct.budgets import service as budgets
+
+        owners = [
+            (k, v)
+            for k, v in (("user", user), ("department", department), ("cost_center", cost_center))
+            if v is not None
+        ]
+        if len(owners) != 1:
+            raise UsageError("name exactly one of --user, --department, --cost-center")
+        ((kind, target),) = owners
+        budget = budgets.new_budget(
+            self.settings,
+            kind=kind,
+            target=target,
+            amount=amount,
+            currency=currency,
+            period=period,
+            carry_over=carry_over,
+            warn_at=warn_at,
+            lock_at=lock_at,
+            classes=classes,
+            created_by=self.as_login or OPERATOR,
+        )
+        when = _now(now)
+        with self._store(write=True) as store:
+            self._require_admin(store, "budget set")
+            budgets.check_target(store, budget)
+            with store.transaction() as con:
+                saved = budget_records.save_budget(con, budget, _utc_naive(when) or when)
+            evaluation = self._evaluate(store, when)
+        self._send_budget_mails(evaluation)
+        return saved
+
+    def budgets(self, *, now: dt.datetime | None = None) -> list[BudgetStatus]:
+        """The budgets the reader may see, each in its current period."""
+        from callacct.budgets import service as budgets
+
+        with self._store() as store:
+            found = budgets.visible_budgets(store, self._reader(store))
+            return budgets.status(store, self.settings, found, _now(now))
+
+    def budget(self, budget_id: int, *, now: dt.datetime | None = None) -> BudgetStatus:
+        """One budget (if the reader may see it) in its current period."""
+        from callacct.budgets import service as budgets
+
+        with self._store() as store:
+            found = budgets.one_budget(store, self._reader(store), budget_id)
+            return budgets.status(store, self.settings, [found], _now(now))[0]
+
+    def remove_budget(self, budget_id: int, *, now: dt.datetime | None = None) -> Evaluation:
+        """Remove a budget (admins): its budget locks are lifted unless another budget of the
+        person is spent; its history stays."""
+        from callacct.budgets import records as budget_records
+        from callacct.budgets import service as budgets
+
+        with self._store(write=True) as store:
+            self._require_admin(store, "budget remove")
+            budgets.one_budget(store, self._reader(store), budget_id)
+            with store.transaction() as con:
+                budget_records.delete_budget(con, budget_id)
+            evaluation = self._evaluate(store, _now(now))
+        self._send_budget_mails(evaluation)
+        return evaluation
+
+    def budget_status(
+        self, login: str | None = None, *, now: dt.datetime | None = None
+    ) -> list[BudgetStatus]:
+        """The budgets of a person (default: the reader) — their own and their groups' —
+        with what is spent and left and their extensions' lock state (F-BUDGET-2); someone
+        else's need the right to see them."""
+        from callacct.budgets import service as budgets
+        from callacct.lock import Actor, LockService
+
+        who = login or self.as_login
+        if who is None:
+            raise UsageError("whose budget? callacct --as LOGIN budget status, or --as LOGIN")
+        with self._store() as store:
+            person_view(store.con, self._reader(store), who, self.settings)  # may the reader?
+            found = budgets.status(store, self.settings, budgets.budgets_of(store, who), _now(now))
+            if not found:
+                return []
+            locks = LockService(store, self.settings, Actor.operator(self.settings)).status(
+                logins=[who]
+            )
+        states = {lock.extension: lock.state for lock in locks}
+        return [replace(status, locks=states) for status in found]
+
+    def budget_calls(
+        self,
+        budget_id: int | None = None,
+        *,
+        login: str | None = None,
+        last: int = 20,
+        tz: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> tuple[BudgetStatus, CallList]:
+        """The latest calls counted against a budget in its current period, those the reader
+        may see (F-BUDGET-4): budget `budget_id`, else the budget of person `login` (default:
+        the reader)."""
+        from callacct.budgets import service as budgets
+
+        zone = self._zone(tz)
+        with self._store() as store:
+            scope = self._reader(store)
+            if budget_id is not None:
+                found = budgets.one_budget(store, scope, budget_id)
+            else:
+                who = login or self.as_login
+                if who is None:
+                    raise UsageError("name a budget id, or a person with --as LOGIN")
+                person_view(store.con, scope, who, self.settings)
+                mine = budgets.budgets_of(store, who)
+                if not mine:
+                    raise NotFoundError(f"{who!r} has no budget; see 'callacct budget list'")
+                found = next((b for b in mine if b.kind == "user"), mine[0])
+            status, frame, total = budgets.calls_of(
+                store, self.settings, found, scope, _now(now), last=last
+            )
+        frame = frame.with_columns(
+            pl.col("started_at").dt.replace_time_zone("UTC").dt.convert_time_zone(zone.key)
+        )
+        return status, CallList(frame, total, zone.key)
+
+    def budget_history(
+        self, *, budget_id: int | None = None, login: str | None = None, limit: int = 100
+    ) -> list[BudgetEvent]:
+        """What the budget module did (warned, locked, unlocked, carried over, late spend)
+        on the budgets the reader may see, newest first (F-BUDGET-3)."""
+        from callacct.budgets import service as budgets
+
+        with self._store() as store:
+            return budgets.history(
+                store, self._reader(store), budget_id=budget_id, login=login, limit=limit
+            )
+
+    def evaluate_budgets(self, *, now: dt.datetime | None = None) -> Evaluation:
+        """Evaluate every budget now (admins; what ingest, re-rating and the scheduler run):
+        warnings, locks and unlocks, carry-over. Running it again changes nothing."""
+        with self._store(write=True) as store:
+            self._require_admin(store, "budget evaluate")
+            evaluation = self._evaluate(store, _now(now))
+        self._send_budget_mails(evaluation)
+        return evaluation
+
+    def _evaluate(self, store: Store, now: dt.datetime) -> Evaluation:
+        from callacct.api.budgeting import BudgetLocker, failed_budget_mails, mailing_on
+        from callacct.budgets import evaluate
+
+        locker = BudgetLocker(
+            store, self.settings, root=self.root, clock=lambda: _utc_naive(now) or now
+        )
+        mailing = self.budget_notifier is not None or mailing_on(self.settings)
+        evaluation = evaluate(store, self.settings, now, locker=locker, mailing=mailing)
+        if mailing and self.budget_notifier is None:
+            evaluation.mails.extend(failed_budget_mails(store, self.settings, evaluation, now))
+        return evaluation
+
+    def _send_budget_mails(self, evaluation: Evaluation | None) -> None:
+        """Send an evaluation's e-mails once the store it ran in is released: through
+        `budget_notifier` when set, else the outbox (one SMTP conversation). A failure is a
+        warning: the outbox records it, and the key is sent again if asked again."""
+        from callacct.api.budgeting import send_budget_mails
+
+        if evaluation is None or not evaluation.mails:
+            return
+        try:
+            if self.budget_notifier is not None:
+                self.budget_notifier(evaluation.mails)
+            else:
+                send_budget_mails(self, evaluation.mails)
+        except CallacctError as exc:
+            self._on_warning(f"budget e-mails not sent: {exc}")
+
+    #: Sends the budgets' e-mails instead of the outbox (each exactly once per key).
+    budget_notifier: Notifier | None = None
+
+    def _budgets_after(self, store: Store, what: str) -> Evaluation | None:
+        """Evaluate the budgets after `what` changed the calls, when there are budgets and
+        `budgets.after_ingest` is on; a failure is a warning, never the ingest's failure."""
+        from callacct.budgets.records import any_budget
+
+        if not self.settings.budgets.after_ingest or not any_budget(store.con):
+            return None
+        try:
+            return self._evaluate(store, _now(None))
+        except (CallacctError, duckdb.Error) as exc:
+            self._on_warning(f"budgets not evaluated after {what}: {exc}")
+            return None
+
     @contextmanager
     def admin_store(self, what: str, *, write: bool = False) -> Iterator[Store]:
         """The store for an admin's work that has no method here yet (the phone map,
@@ -984,6 +1212,13 @@ def check_report_files(paths: Sequence[str | Path], *, masked_numbers: bool = Fa
     for path in paths:
         problems += validate_file(Path(path), masked_numbers=masked_numbers)[1]
     return ReportCheck(len(paths), problems)
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    """`now`, else the clock's time, aware (naive values mean UTC)."""
+    if now is None:
+        return dt.datetime.now(dt.UTC)
+    return now if now.tzinfo is not None else now.replace(tzinfo=dt.UTC)
 
 
 def _checked_language(language: str) -> str:

@@ -8,6 +8,7 @@ import sys
 from callacct.cli import (  # noqa: F401  (registers the commands)
     alarm,
     auth,
+    budget,
     calls,
     demo,
     directory,

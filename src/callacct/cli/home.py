@@ -10,6 +10,7 @@ from rich.table import Table
 from callacct.cli._app import app
 from callacct.cli._context import as_login_of, workspace_from
 from callacct.cli._output import console, duration_text, print_json, styled
+from callacct.cli.budget import budget_line
 from callacct.errors import UsageError
 from callacct.formats import money_text
 from callacct.i18n import format_datetime, t
@@ -81,6 +82,11 @@ def home_command(
     console.print(f"  {t('home.missed', language)}: {view.missed}")
     console.print(f"  {t('home.total_cost', language)}: {costs}")
     console.print(f"  {t('home.average_talk', language)}: {talk}")
+    for budget in view.budgets:
+        console.print(budget_line(budget, language))
+    if view.budgets and view.budgets[0]["locks"]:
+        states = sorted(set(view.budgets[0]["locks"].values()))
+        console.print(f"  {t('home.budget_lock', language, state=', '.join(states))}")
     if view.reports:
         console.print(styled("[bold]{}[/]", t("home.reports", language)))
         for name, runs in view.reports:

@@ -128,6 +128,9 @@ def ingest_command(
         _show_report(result.ingest)
         if result.alarms is not None:
             show_run(result.alarms, as_json=False)
+        if result.budgets is not None and result.budgets.events:
+            for text in result.budgets.lines():
+                console.print(text)
     for warning in result.warnings:
         print_error("warning:", warning, "yellow")
     if result.has_problems:

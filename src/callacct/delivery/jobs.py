@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 DUE_JOBS: tuple[tuple[str, str], ...] = (
     ("schedules", "callacct.delivery.schedules:run_due"),
     ("alarms", "callacct.alarms.jobs:run_due"),
+    ("budgets", "callacct.budgets.jobs:run_due"),
 )
 
 DueJob = Callable[[Any, dt.datetime], list[str]]

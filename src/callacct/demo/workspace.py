@@ -11,6 +11,7 @@ import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -151,6 +152,7 @@ def build_demo(
             )
         add_demo_alarms(workspace)
         calls = workspace.calls().frame
+        _budget_demo(workspace, calls, staff, last_day)
     assert loaded.rating is not None  # not a dry run
     return DemoResult(
         workspace=workspace.root,
@@ -176,7 +178,7 @@ def _counts(calls: pl.DataFrame, column: str) -> dict[str, int]:
 def _lock_demo(store: Store, settings: Settings, staff: Sequence[Any]) -> None:
     """Phone lock in the demo: phones learnt from the CDRs, PINs, and a few locks with their
     history (a person's own lock, an admin lock, a budget lock, one lifted again)."""
-    from callacct.lock import Actor, LockService, lock_for_budget
+    from callacct.lock import Actor, LockService
     from callacct.lock.devices import learn_devices
     from callacct.lock.pins import hash_pin
     from callacct.lock.records import now_utc
@@ -194,7 +196,7 @@ def _lock_demo(store: Store, settings: Settings, staff: Sequence[Any]) -> None:
             "WHERE valid_to IS NULL",
             [stored, now],
         )
-    own, other, spent = users[0], users[1], users[2]
+    own, other = users[0], users[1]
 
     def person(login: str) -> Actor:
         return Actor.person(scope_for(store.con, login, settings))
@@ -204,8 +206,47 @@ def _lock_demo(store: Store, settings: Settings, staff: Sequence[Any]) -> None:
         logins=[other.login], kind="admin", reason="left the company"
     )
     LockService(store, settings, person(own.login)).unlock(logins=[own.login])
-    lock_for_budget(store, settings, spent.login, reason="monthly budget spent")
     LockService(store, settings, person(own.login)).lock(logins=[own.login], reason="holiday")
+
+
+def _budget_demo(
+    workspace: Workspace, calls: pl.DataFrame, staff: Sequence[Any], last_day: dt.date
+) -> None:
+    """Budgets in the demo, evaluated at the end of its last day: the biggest spender of
+    that month (among people not locked already) over a monthly budget, so the budget module
+    locks their line (dry-run backend); the next one warned at 80 %; their department with
+    a weekly budget carried over."""
+    users = [p for p in staff if p.role == "user"][2:]  # the first two are locked already
+    currency = workspace.settings.general.currency
+    month = calls.filter(
+        (pl.col("direction") == "outgoing")
+        & (pl.col("currency") == currency)
+        & (pl.col("started_at").dt.year() == last_day.year)
+        & (pl.col("started_at").dt.month() == last_day.month)
+        & pl.col("user").is_in([p.login for p in users])
+    )
+    spend = (
+        month.group_by("user", "department")
+        .agg(pl.col("cost").sum())
+        .filter(pl.col("cost") > 0)
+        .sort(["cost", "user"], descending=[True, False])
+        .rows()
+    )
+    if len(spend) < 2:
+        return
+    (spent, department, cost), (warned, _, warned_cost) = spend[0], spend[1]
+    now = dt.datetime.combine(last_day, dt.time(12), tzinfo=dt.UTC)
+    workspace.set_budget(user=spent, amount=_cents(cost * Decimal("0.8")), warn_at=(80,), now=now)
+    workspace.set_budget(user=warned, amount=_cents(warned_cost / Decimal("0.85")), now=now)
+    if department:
+        workspace.set_budget(
+            department=department, amount=_cents(cost * 20), period="week", carry_over=True, now=now
+        )
+
+
+def _cents(amount: Decimal) -> Decimal:
+    """To the cent, at least one cent."""
+    return max(amount.quantize(Decimal("0.01")), Decimal("0.01"))
 
 
 # Reports the demo writes: (public report, format, language).

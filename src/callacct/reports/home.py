@@ -49,6 +49,9 @@ class HomeView:
     average_talk_s: int | None
     reports: list[tuple[str, int]]  # (report name, runs)
     language: str = "en"  # of the labels a display shows
+    # The person's budgets in their current period (`BudgetStatus.to_dict()`), and the lock
+    # state of their extensions; filled in by the API (empty: no budget).
+    budgets: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         start, end = self.period
@@ -76,6 +79,7 @@ class HomeView:
             },
             "reports": [{"name": name, "runs": runs} for name, runs in self.reports],
             "hint": NUMBER_HINT,
+            **({"budgets": list(self.budgets)} if self.budgets else {}),
         }
 
 

@@ -181,6 +181,64 @@ ALARM_TABLES_DDL = """
     );
 """
 
+# Budgets (budgets/): one row per budget (a person's, a department's or a cost centre's, in one
+# currency); one row per budget and period the evaluation has seen (what was carried into it,
+# what was spent when it closed, whether late calls pushed it over afterwards); and every
+# action the budget module took (warned, locked, unlocked, carried over, late spend); and the
+# last call the evaluation saw (calls stored after it are the ones that may be late).
+BUDGET_TABLES_DDL = """
+    CREATE SEQUENCE budget_seq START 1;
+    CREATE TABLE budgets (
+        budget_id     BIGINT PRIMARY KEY DEFAULT nextval('budget_seq'),
+        kind          VARCHAR NOT NULL,
+        target        VARCHAR NOT NULL,
+        amount        DECIMAL(18, 6) NOT NULL,
+        currency      VARCHAR NOT NULL,
+        period        VARCHAR NOT NULL,
+        carry_over    BOOLEAN NOT NULL,
+        warn_at       INTEGER[] NOT NULL,
+        lock_at       INTEGER,
+        classes       VARCHAR[],
+        created_by    VARCHAR NOT NULL,
+        created_at    TIMESTAMP NOT NULL,
+        updated_at    TIMESTAMP NOT NULL,
+        UNIQUE (kind, target, currency)
+    );
+    CREATE TABLE budget_periods (
+        budget_id     BIGINT NOT NULL,
+        first_day     DATE NOT NULL,
+        starts_at     TIMESTAMP NOT NULL,
+        ends_at       TIMESTAMP NOT NULL,
+        zone          VARCHAR NOT NULL,
+        carried_in    DECIMAL(18, 6) NOT NULL,
+        spent_at_close DECIMAL(18, 6),
+        closed_at     TIMESTAMP,
+        late_spent    DECIMAL(18, 6),
+        PRIMARY KEY (budget_id, first_day)
+    );
+    CREATE SEQUENCE budget_event_seq START 1;
+    CREATE TABLE budget_events (
+        event_id      BIGINT PRIMARY KEY DEFAULT nextval('budget_event_seq'),
+        happened_at   TIMESTAMP NOT NULL,
+        budget_id     BIGINT NOT NULL,
+        kind          VARCHAR NOT NULL,
+        target        VARCHAR NOT NULL,
+        login         VARCHAR,
+        first_day     DATE NOT NULL,
+        action        VARCHAR NOT NULL,
+        threshold     INTEGER,
+        allowance     DECIMAL(18, 6),
+        spent         DECIMAL(18, 6),
+        amount        DECIMAL(18, 6),
+        currency      VARCHAR NOT NULL,
+        result        VARCHAR NOT NULL,
+        message       VARCHAR
+    );
+    CREATE TABLE budget_marks (
+        last_call_id  BIGINT NOT NULL
+    );
+"""
+
 MIGRATIONS: tuple[str, ...] = (
     # 1: file ledger, record index, rejects, normalised calls, call quality.
     """
@@ -406,4 +464,6 @@ MIGRATIONS: tuple[str, ...] = (
     DELIVERY_TABLES_DDL,
     # alarms: alarms, alarm_events.
     ALARM_TABLES_DDL,
+    # budgets, budget_periods, budget_events.
+    BUDGET_TABLES_DDL,
 )

@@ -1,0 +1,404 @@
+"""`callacct budget`: budgets per person or group, their status, the calls they count, and
+what the budget module did (F-BUDGET-1..4)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from callacct.budgets import PERIOD_KINDS, BudgetEvent, BudgetStatus, Evaluation
+from callacct.cli._app import app
+from callacct.cli._context import as_login_of, workspace_from
+from callacct.cli._options import bounded, count_option, id_argument, whole_option
+from callacct.cli._output import console, duration_text, print_json, styled
+from callacct.formats import money_text
+from callacct.i18n import t
+
+budget_app = typer.Typer(
+    name="budget",
+    no_args_is_help=True,
+    help="Budget control: a budget per person, department or cost centre per week or month; "
+    "warnings, the phone locked when it is spent and unlocked at the next period.\n\n"
+    "Example: callacct budget set --user alice --amount 50 --currency EUR --period month",
+)
+app.add_typer(budget_app)
+
+Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
+BudgetId = Annotated[int, id_argument("The budget's id (see 'callacct budget list').")]
+
+
+@budget_app.command("set")
+def set_command(
+    ctx: typer.Context,
+    amount: Annotated[
+        str,
+        typer.Option("--amount", help="Amount per period, e.g. 50 or 49.90.", show_default=False),
+    ],
+    user: Annotated[
+        str | None, typer.Option("--user", metavar="LOGIN", help="A person's own budget.")
+    ] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", help="A department's budget, shared by it.")
+    ] = None,
+    cost_center: Annotated[
+        str | None, typer.Option("--cost-center", help="A cost centre's budget, shared by it.")
+    ] = None,
+    currency: Annotated[
+        str | None,
+        typer.Option(
+            "--currency",
+            help="ISO currency; only calls priced in it count (default: the workspace's).",
+        ),
+    ] = None,
+    period: Annotated[
+        str,
+        typer.Option("--period", help=f"One of {', '.join(PERIOD_KINDS)}: weeks start on Monday."),
+    ] = "month",
+    carry_over: Annotated[
+        bool,
+        typer.Option(
+            "--carry-over/--no-carry-over", help="Carry what is left into the next period."
+        ),
+    ] = False,
+    warn: Annotated[
+        str | None,
+        typer.Option(
+            "--warn",
+            help="Warning thresholds in % of the allowance, e.g. 80,95 ('' for none; "
+            "default: budgets.warn_at).",
+        ),
+    ] = None,
+    lock_at: Annotated[
+        int | None,
+        typer.Option(
+            "--lock-at",
+            min=0,
+            max=1000,
+            help="Lock the phone at this % of the allowance; 0: never (default: budgets.lock_at).",
+        ),
+    ] = None,
+    classes: Annotated[
+        str | None,
+        typer.Option(
+            "--classes",
+            help="Destination classes counted, e.g. international,mobile (default: every "
+            "priced class).",
+        ),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """Give a person, a department or a cost centre a budget (admins), or change the one it
+    has in that currency. A person's own budget and their group's both apply.
+
+    Examples:
+      callacct budget set --user alice --amount 50 --currency EUR --period month
+      callacct budget set --department Sales --amount 400 --period week --carry-over --warn 75,90
+      callacct budget set --user bob --amount 30 --classes international,mobile --lock-at 0
+    """
+    workspace = workspace_from(ctx)
+    budget = workspace.set_budget(
+        user=user,
+        department=department,
+        cost_center=cost_center,
+        amount=amount,
+        currency=currency,
+        period=period,
+        carry_over=carry_over,
+        warn_at=warn,
+        lock_at=lock_at,
+        classes=classes,
+    )
+    status = workspace.budget(budget.budget_id)
+    if as_json:
+        print_json(status.to_dict())
+        return
+    console.print(styled("budget [bold]{}[/] set: {}", budget.budget_id, _summary(status)))
+
+
+def _summary(status: BudgetStatus) -> str:
+    b = status.budget
+    lock = f", lock at {b.lock_at}%" if b.lock_at else ", never locks"
+    warn = f", warn at {', '.join(f'{t}%' for t in b.warn_at)}" if b.warn_at else ""
+    carry = ", carried over" if b.carry_over else ""
+    classes = f", classes {', '.join(b.classes)}" if b.classes else ""
+    return (
+        f"{b.describe()}: {money_text(b.amount, b.currency)} per {b.period}{carry}{warn}{lock}"
+        f"{classes}; {status.period.label}: {money_text(status.spent, b.currency)} spent, "
+        f"{money_text(status.remaining, b.currency)} left"
+    )
+
+
+def _table(title: str, statuses: list[BudgetStatus]) -> Table:
+    table = Table(title=title)
+    for column in ("id", "whose", "period", "allowance", "spent", "left", "%", "warn", "lock at"):
+        table.add_column(
+            column, justify="right" if column in ("allowance", "spent", "left", "%") else "left"
+        )
+    for s in statuses:
+        b = s.budget
+        over = b.lock_due(s.spent, s.allowance)
+        table.add_row(
+            str(b.budget_id),
+            b.describe(),
+            f"{s.period.label} ({s.period.zone})",
+            money_text(s.allowance, b.currency),
+            money_text(s.spent, b.currency),
+            money_text(s.remaining, b.currency),
+            f"{s.percent:f}",
+            ",".join(str(t) for t in b.warn_at) or "-",
+            "-" if b.lock_at is None else str(b.lock_at),
+            style="red" if over else ("yellow" if b.crossed(s.spent, s.allowance) else ""),
+        )
+    return table
+
+
+@budget_app.command("list")
+def list_command(ctx: typer.Context, as_json: Json = False) -> None:
+    """The budgets you may see, each in its current period: allowance (amount + carried
+    over), spent, left.
+
+    Examples:
+      callacct budget list
+      callacct --as carol budget list --json
+    """
+    statuses = workspace_from(ctx).budgets()
+    if as_json:
+        print_json([s.to_dict() for s in statuses])
+        return
+    if not statuses:
+        console.print("no budget; give one with 'callacct budget set --user LOGIN --amount N'")
+        return
+    console.print(_table("budgets", statuses))
+
+
+@budget_app.command("show")
+def show_command(ctx: typer.Context, budget_id: BudgetId, as_json: Json = False) -> None:
+    """One budget: its settings and its current period.
+
+    Example:
+      callacct budget show 3 --json
+    """
+    status = workspace_from(ctx).budget(budget_id)
+    if as_json:
+        print_json(status.to_dict())
+        return
+    b = status.budget
+    console.print(styled("[bold]budget {}[/]: {}", b.budget_id, _summary(status)))
+    console.print(
+        f"  period {status.period.label} ({status.period.zone}), "
+        f"{status.period.starts_at:%Y-%m-%d %H:%M} to {status.period.ends_at:%Y-%m-%d %H:%M} UTC"
+    )
+    console.print(
+        f"  allowance {money_text(status.allowance, b.currency)} = "
+        f"{money_text(b.amount, b.currency)} + carried over "
+        f"{money_text(status.carried_in, b.currency)}"
+    )
+    for currency, amount in status.other_currencies.items():
+        console.print(f"  not counted (priced in {currency}): {money_text(amount, currency)}")
+
+
+@budget_app.command("remove")
+def remove_command(ctx: typer.Context, budget_id: BudgetId, as_json: Json = False) -> None:
+    """Remove a budget (admins). Its budget locks are lifted unless another budget of the
+    person is spent; its history stays.
+
+    Example:
+      callacct budget remove 3
+    """
+    evaluation = workspace_from(ctx).remove_budget(budget_id)
+    if as_json:
+        print_json({"removed": budget_id, **evaluation.to_dict()})
+        return
+    console.print(f"budget {budget_id} removed")
+    _print_lines(evaluation)
+
+
+@budget_app.command("status")
+def status_command(
+    ctx: typer.Context,
+    login: Annotated[
+        str | None,
+        typer.Option(
+            "--as",
+            metavar="LOGIN",
+            help="Whose budgets (default: the global --as): yourself, or a person in your scope.",
+        ),
+    ] = None,
+    as_json: Json = False,
+) -> None:
+    """A person's budgets — their own and their group's — with what is spent and left in the
+    period, and the lock state of their extensions.
+
+    Examples:
+      callacct --as alice budget status
+      callacct budget status --as alice --json
+    """
+    who = login or as_login_of(ctx)
+    statuses = workspace_from(ctx).budget_status(who)
+    if as_json:
+        print_json([s.to_dict() for s in statuses])
+        return
+    if not statuses:
+        console.print(f"{who} has no budget")
+        return
+    console.print(_table(f"budgets of {who}", statuses))
+    locks = statuses[0].locks
+    if locks:
+        console.print(
+            "line: " + ", ".join(f"{ext} {state}" for ext, state in sorted(locks.items()))
+        )
+
+
+@budget_app.command("calls")
+def calls_command(
+    ctx: typer.Context,
+    budget_id: Annotated[
+        int | None,
+        typer.Argument(
+            help="The budget (default: the --as person's own).",
+            show_default=False,
+            callback=bounded("ID", 1),
+        ),
+    ] = None,
+    login: Annotated[
+        str | None,
+        typer.Option("--as", metavar="LOGIN", help="Whose budget (default: the global --as)."),
+    ] = None,
+    last: Annotated[int, count_option("--last", "How many of the latest calls.")] = 20,
+    as_json: Json = False,
+) -> None:
+    """The latest calls counted against a budget in its current period (those you may see).
+
+    Examples:
+      callacct --as alice budget calls
+      callacct budget calls 3 --last 50 --json
+    """
+    status, calls = workspace_from(ctx).budget_calls(
+        budget_id, login=login or as_login_of(ctx), last=last
+    )
+    if as_json:
+        print_json({"budget": status.to_dict(), "total": calls.total, "calls": calls.to_dicts()})
+        return
+    b = status.budget
+    table = Table(
+        title=f"calls counted against budget {b.budget_id} ({b.describe()}, {status.period.label})"
+    )
+    for column in ("started", "extension", "number", "class", "duration", "cost"):
+        table.add_column(column, justify="right" if column in ("duration", "cost") else "left")
+    for row in calls.frame.iter_rows(named=True):
+        table.add_row(
+            row["started_at"].strftime("%Y-%m-%d %H:%M"),
+            row["extension"] or "",
+            row["remote_number"] or "",
+            row["dest_class"] or "",
+            duration_text(row["duration_s"]),
+            money_text(row["cost"], row["currency"]),
+        )
+    console.print(table)
+    console.print(f"{calls.total} call(s) counted; spent {money_text(status.spent, b.currency)}")
+
+
+@budget_app.command("history")
+def history_command(
+    ctx: typer.Context,
+    budget_id: Annotated[
+        int | None, whole_option("--budget", "One budget's actions.", minimum=1)
+    ] = None,
+    user: Annotated[
+        str | None, typer.Option("--user", metavar="LOGIN", help="About this person.")
+    ] = None,
+    limit: Annotated[int, count_option("--limit", "Events shown, newest first.")] = 50,
+    as_json: Json = False,
+) -> None:
+    """What the budget module did: warned, locked, unlocked, carried over, late spend.
+
+    Examples:
+      callacct budget history
+      callacct --as carol budget history --user alice --json
+    """
+    events = workspace_from(ctx).budget_history(budget_id=budget_id, login=user, limit=limit)
+    if as_json:
+        print_json([e.to_dict() for e in events])
+        return
+    _events_table(events)
+
+
+def _events_table(events: list[BudgetEvent]) -> None:
+    table = Table(title="budget history")
+    for column in (
+        "when (UTC)",
+        "budget",
+        "whose",
+        "person",
+        "period",
+        "action",
+        "amounts",
+        "note",
+    ):
+        table.add_column(column)
+    for e in events:
+        amounts = ""
+        if e.action == "carried-over" and e.amount is not None:
+            amounts = money_text(e.amount, e.currency)
+        elif e.spent is not None and e.allowance is not None:
+            amounts = f"{money_text(e.spent, e.currency)} / {money_text(e.allowance, e.currency)}"
+        action = e.action + (f" {e.threshold}%" if e.action == "warned" else "")
+        table.add_row(
+            e.happened_at.strftime("%Y-%m-%d %H:%M"),
+            str(e.budget_id),
+            e.target,
+            e.login or "",
+            e.first_day.isoformat(),
+            action,
+            amounts,
+            e.message or "",
+            style="red" if e.result != "done" else "",
+        )
+    console.print(table)
+
+
+@budget_app.command("evaluate")
+def evaluate_command(ctx: typer.Context, as_json: Json = False) -> None:
+    """Evaluate every budget now (admins): what ingest, re-rating and the scheduler do —
+    warnings, locks, unlocks at a new period, carry-over. Running it again changes nothing.
+    Exit code 1 when a lock or unlock failed.
+
+    Example:
+      callacct budget evaluate
+    """
+    evaluation = workspace_from(ctx).evaluate_budgets()
+    if as_json:
+        print_json(evaluation.to_dict())
+    else:
+        _print_lines(evaluation)
+        console.print(
+            f"{evaluation.budgets} budget(s) evaluated, {len(evaluation.events)} action(s)"
+        )
+    if any(e.result != "done" for e in evaluation.events):
+        raise typer.Exit(1)
+
+
+def budget_line(budget: dict[str, Any], language: str) -> str:
+    """The line of a budget in `home`, in the person's language."""
+    currency = budget["currency"]
+
+    def shown(key: str) -> str:
+        return money_text(Decimal(budget[key]), currency, language)
+
+    return "  " + t(
+        "home.budget",
+        language,
+        period=budget["period_label"],
+        target=budget["target"],
+        spent=shown("spent"),
+        allowance=shown("allowance"),
+        remaining=shown("remaining"),
+    )
+
+
+def _print_lines(evaluation: Evaluation) -> None:
+    for line in evaluation.lines():
+        console.print(line)
