@@ -34,7 +34,7 @@ from pydantic import (
 )
 
 from callacct.errors import ConfigError
-from callacct.i18n import LANGUAGES
+from callacct.i18n import LANGUAGES, Message
 from callacct.problems import ConfigProblems, KeyPath, LineMap, from_validation
 
 SETTINGS_FILE = "callacct.toml"
@@ -1037,10 +1037,7 @@ def load_settings(root: Path) -> Settings:
     """Read and validate `root/callacct.toml`."""
     path = root / SETTINGS_FILE
     if not path.is_file():
-        raise ConfigError(
-            f"{path}: no callacct workspace here; run 'callacct init {root}' "
-            f"or pass --workspace / set {ENV_HOME}"
-        )
+        raise ConfigError(Message("error.no_workspace", path=path, root=root, env=ENV_HOME))
     try:
         text = path.read_text(encoding="utf-8")
         raw = tomllib.loads(text)

@@ -16,10 +16,18 @@ from callacct.cli import app
 from callacct.config import load_settings, render_settings
 from callacct.directory import list_users
 from callacct.errors import NotFoundError
+from callacct.i18n import t
 from callacct.store import open_store
 from tests.conftest import Cli
 from tests.directory.conftest import PASSWORD_ENV, LdapServer, password_of
 from tests.directory.helpers import add_call, write_csv
+
+
+def _needs_admin(what: str, login: str, role: str) -> str:
+    """The refusal of work for admins, in French: the people of `PEOPLE` read French."""
+    role_fr = t(f"value.role.{role}", "fr")
+    return t("error.needs_admin", "fr", what=what, login=repr(login), role=role_fr)
+
 
 PEOPLE = (
     "alice,Alice Martin,alice@example.com,fr,user,Sales,CC-1100,PAR,2001,sue,",
@@ -202,7 +210,7 @@ def test_as_limits_the_directory_and_forbids_changes(org: Cli, tmp_path: Path) -
     path = write_csv(tmp_path / "x.csv", *PEOPLE)
     refused = org("--as", "sue", "directory", "import", str(path))
     assert refused.exit_code == 2
-    assert "needs an admin" in refused.output
+    assert _needs_admin("directory import", "sue", "supervisor") in refused.output
     assert org("--as", "ada", "directory", "import", str(path)).exit_code == 0
 
 
@@ -358,7 +366,8 @@ def test_ingest_and_rejects_need_an_admin(org: Cli, cucm_files: Path) -> None:
     for args in (["ingest", str(cucm_files)], ["ingest", "--rejects"]):
         refused = org("--as", "alice", *args)
         assert refused.exit_code == 2
-        assert "needs an admin" in refused.output
+        what = "ingest" if args[1] != "--rejects" else "ingest --rejects"
+        assert _needs_admin(what, "alice", "user") in refused.output
     assert org("--as", "ada", "ingest", "--rejects").exit_code == 0
 
 
@@ -380,7 +389,7 @@ def test_raw_record_of_a_call_for_admins_only(cli: Cli, cucm_files: Path) -> Non
 def test_raw_records_need_an_admin(org: Cli) -> None:
     refused = org("--as", "alice", "calls", "raw", "1")
     assert refused.exit_code == 2
-    assert "needs an admin" in refused.output
+    assert _needs_admin("calls raw", "alice", "user") in refused.output
 
 
 def test_directory_benchmark_runs(tmp_path: Path) -> None:
@@ -406,7 +415,8 @@ def test_explain_stays_in_the_scope_and_masks(org: Cli) -> None:
     for other in ("2", "4", "5"):  # bob's, sue's, nobody's
         refused = org("--as", "alice", "calls", "explain", other)
         assert refused.exit_code == 2
-        assert f"no call with id {other}" in refused.output
+        # Said in Alice's language.
+        assert t("error.no_call", "fr", call_id=other) in refused.output
     plain = org.json("calls", "explain", "1")["remote_number"]
     _set(org, "masking", user=4)
     masked = org.json("--as", "alice", "calls", "explain", "1")
@@ -421,7 +431,7 @@ def test_rating_commands_need_an_admin(org: Cli) -> None:
     for command in (["rate"], ["tariff", "import", "fr-carrier"]):
         refused = org("--as", "alice", *command)
         assert refused.exit_code == 2, command
-        assert "needs an admin" in refused.output
+        assert _needs_admin(" ".join(command[:2]), "alice", "user") in refused.output
     assert org("--as", "ada", "rate").exit_code == 0
 
 

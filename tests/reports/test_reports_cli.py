@@ -320,7 +320,8 @@ def test_as_an_unknown_person_is_refused(demo: Cli) -> None:
     for args in (("report", "list"), ("report", "run", "cost-by-site"), ("home",)):
         result = demo("--as", "nobody", *args)
         assert result.exit_code == 2, args
-        assert "no such person" in result.output
+        # Said in the workspace's language: the person's is not known.
+        assert t("error.as_unknown", "fr", login="'nobody'") in result.output
 
 
 def test_rendered_formats_go_to_the_renderer(demo: Cli, tmp_path: Path, plugins: Plugins) -> None:

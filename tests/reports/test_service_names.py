@@ -52,7 +52,7 @@ def test_home_and_calls_name_the_bridge(demo: Cli, demo_root: Path) -> None:
     assert all(c["other_party"].startswith("b") for c in bridges)  # JSON keeps the number
     table = demo("home", "--as", login, "--lang", "en")
     assert f"Conference bridge {bridges[0]['other_party']}" in table.output
-    listing = demo("calls", "--class", "conference", "--last", "3")
+    listing = demo("calls", "--class", "conference", "--last", "3", "--lang", "en")
     assert listing.exit_code == 0, listing.output
     assert "Conference bridge b" in listing.output
 

@@ -70,7 +70,7 @@ from callacct.errors import (
     StoreError,
     UsageError,
 )
-from callacct.i18n import LANGUAGES
+from callacct.i18n import LANGUAGES, Message
 from callacct.problems import Problem
 from callacct.progress import DIRECTORY, RATING, Progress, Step
 from callacct.query.calls import (
@@ -104,6 +104,7 @@ from callacct.reports.library import (
     spec_files,
     validate_library,
 )
+from callacct.reports.regroup import regroup
 from callacct.reports.result import ReportResult
 from callacct.reports.run import run_report
 from callacct.reports.spec import ReportSpec, read_spec_text, validate_file
@@ -115,7 +116,8 @@ from callacct.store.connection import damaged_store_error
 if TYPE_CHECKING:
     from callacct.api.alarms import Alarms
     from callacct.budgets import Budget, BudgetEvent, BudgetStatus, Evaluation, Notifier
-    from callacct.delivery import Delivery, Message
+    from callacct.delivery import Delivery
+    from callacct.delivery import Message as MailMessage
     from callacct.delivery.schedules import Schedule
     from callacct.lock import LockService
 
@@ -295,7 +297,7 @@ class Workspace:
         from callacct.ingest.generic import requested_dialect
 
         if not paths:
-            raise UsageError("name at least one file, folder or glob to ingest")
+            raise UsageError(Message("error.ingest_nothing"))
         dialect = requested_dialect(self.settings, self.root, fmt=format, mapping=mapping)
         with self._store(write=True, rates=not dry_run) as store:
             self._require_admin(store, "ingest")
@@ -432,8 +434,11 @@ class Workspace:
             return find_report(store.con, self._owner(store), name)
 
     def language(self, language: str | None = None) -> str:
-        """The language the reader reads in: `language`, else theirs, else the workspace's."""
-        with self._store() as store:
+        """The language the reader reads in: `language`, else theirs, else the workspace's
+        (the store is read only for a person's own language)."""
+        if language is not None or self.as_login is None:
+            return self._language(None, language, None)
+        with self._store(quiet=True) as store:
             return self._language(store, language, self.as_login)
 
     def run_report(
@@ -443,21 +448,30 @@ class Workspace:
         *,
         language: str | None = None,
         tz: str | None = None,
+        group_by: Sequence[str] | None = None,
         limit: int | None = None,
         now: dt.datetime | None = None,
         record: bool = True,
     ) -> ReportResult:
         """Run a report (a name, public or the reader's, or a spec) with its default filters
         replaced by `filters`, as the reader may see it, in `language` (else the reader's,
-        else the workspace's), times in `tz`. A run by name is noted for the reader's home
-        (`record`), without ever making the run wait or fail."""
-        zone = self._zone(tz)
+        else the workspace's), times in `tz` (else the report's zone, else the workspace's),
+        its rows grouped by the fields `group_by` instead of its own
+        (`callacct.reports.regroup`; what changes in its chart is told as a warning). A run
+        by name is noted for the reader's home (`record`), without ever making the run wait
+        or fail."""
+        given = self._zone(tz) if tz else None
         overrides = _filter_values(filters)
         with self._store() as store:
             scope = self._reader(store)  # UsageError if the reader is not in the directory
             lang = self._language(store, language, self.as_login)
             owner = OPERATOR if self.as_login is None else self.as_login
             spec = find_report(store.con, owner, report).spec if isinstance(report, str) else report
+            notes: list[str] = []
+            if group_by is not None:
+                regrouped = regroup(spec, group_by, lang)
+                spec, notes = regrouped.spec, regrouped.notes
+            zone = given or self._zone(spec.timezone)
             result = run_report(
                 store.con,
                 spec,
@@ -469,8 +483,11 @@ class Workspace:
                 now=now,
                 services=self.services,
             )
+        for note in notes:
+            self._on_warning(note)
         if record and isinstance(report, str):
-            self._note(lambda con: record_run(con, owner, spec.name))
+            name = report
+            self._note(lambda con: record_run(con, owner, name))
         return result
 
     def render(self, result: ReportResult, format: str, target: Path | TextIO) -> None:
@@ -498,23 +515,38 @@ class Workspace:
         description: str | None = None,
         group: str | None = None,
         title: str | None = None,
+        tz: str | None = None,
+        group_by: Sequence[str] | None = None,
         replace: bool = False,
     ) -> ReportEntry:
-        """Save a personal report of the reader: report `base` with `filters` as its defaults."""
+        """Save a personal report of the reader: report `base` with `filters` as its defaults,
+        run in the time zone `tz` unless a run names one (default: `base`'s zone, else the
+        workspace's at each run), its rows grouped by the fields `group_by` (as `run_report`
+        groups them; what changes in its chart is told as a warning)."""
+        if tz is not None:
+            self._zone(tz)  # a bad zone is a usage error naming --tz
         with self._store(write=True) as store:
             owner = self._owner(store)
             masked = self._reader(store).mask_digits > 0
-            source = find_report(store.con, owner, base)
+            source = find_report(store.con, owner, base).spec
+            notes: list[str] = []
+            if group_by is not None:
+                lang = self._language(store, None, self.as_login)
+                regrouped = regroup(source, group_by, lang, keep_title=title is not None)
+                source, notes = regrouped.spec, regrouped.notes
             spec = derive_report(
-                source.spec,
+                source,
                 name,
                 _filter_values(filters),
                 description=description,
                 group=group,
                 title=title,
+                timezone=tz,
                 masked_numbers=masked,
             )
             save_report(store.con, owner, spec, replace=replace, masked_numbers=masked)
+        for note in notes:
+            self._on_warning(note)
         return ReportEntry(spec, owner)
 
     def delete_report(self, name: str) -> None:
@@ -608,7 +640,7 @@ class Workspace:
             history = user_history(store.con, login)
         versions = [v for v in history["versions"] if scope.allows_person({"login": login, **v})]
         if not versions:
-            raise NotFoundError(f"{login!r}: no such person in the directory (within your scope)")
+            raise NotFoundError(Message("error.no_person", login=repr(login)))
         return {"login": login, "versions": versions, "extensions": history["extensions"]}
 
     # -- tariffs ----------------------------------------------------------------------------
@@ -663,7 +695,7 @@ class Workspace:
         *,
         to: Sequence[str],
         subject: str | None = None,
-    ) -> Message:
+    ) -> MailMessage:
         """The e-mail carrying a report result as a `format` file (attached), with its
         summary in the body, in the report's language."""
         from callacct.api.mailing import report_message
@@ -1089,27 +1121,30 @@ class Workspace:
         )
 
     @contextmanager
-    def _store(self, *, write: bool = False, rates: bool = False) -> Iterator[Store]:
+    def _store(
+        self, *, write: bool = False, rates: bool = False, quiet: bool = False
+    ) -> Iterator[Store]:
         """The store for one call: the held one, else opened for it (read-only unless
-        `write`) and closed after."""
+        `write`) and closed after; `quiet`: for a look-up that is not the work itself (the
+        work tells what the reader should know)."""
         if self._held is not None:
             if write and self._held.read_only:
                 raise UsageError("this needs the store held for writing: holding(write=True)")
             yield self._held
             return
-        with self._opened(write=write, rates=rates) as store:
+        with self._opened(write=write, rates=rates, quiet=quiet) as store:
             yield store
 
     @contextmanager
-    def _opened(self, *, write: bool, rates: bool) -> Iterator[Store]:
+    def _opened(self, *, write: bool, rates: bool, quiet: bool = False) -> Iterator[Store]:
         """The store opened (read-only unless `write`), closed after; a damaged file is a
         one-line error. Tells what a reader should know, once the work succeeded: costs a
         tariff has made stale (unless the work `rates` the calls), calls an ingest has not
-        finished."""
+        finished (unless `quiet`)."""
         store = self._open(write=write)
         try:
-            notes = [] if rates else [stale_costs_warning(store.con)]
-            if not write:
+            notes = [] if rates or quiet else [stale_costs_warning(store.con)]
+            if not write and not quiet:
                 notes.append(self._unfinished(store))
             yield store
             for note in notes:
@@ -1131,11 +1166,7 @@ class Workspace:
         waiting = max(unattributed, unrated)
         if not waiting:
             return None
-        return (
-            f"{waiting:,} call(s) stored but not attributed and rated yet are shown without "
-            "their person and cost: an ingest is finishing them (or stopped before it did; "
-            "the next ingest or 'callacct rate' finishes them)"
-        )
+        return Message("warning.unfinished", calls=f"{waiting:,}")
 
     def _note(self, write: Callable[[duckdb.DuckDBPyConnection], object]) -> None:
         """Write a note no result depends on (a report run, for `home`) without making the
@@ -1173,18 +1204,25 @@ class Workspace:
         operator or an admin only."""
         scope = self._reader(store)
         if scope.role != "admin":
-            raise UsageError(f"{what} needs an admin; {self.as_login!r} is a {scope.role}")
+            raise UsageError(
+                Message(
+                    "error.needs_admin",
+                    what=what,
+                    login=repr(self.as_login),
+                    role=Message(f"value.role.{scope.role}"),
+                )
+            )
 
     def _owner(self, store: Store) -> str:
         """Whose personal reports: the reader (who must be in the directory) or the operator."""
         self._reader(store)  # UsageError if there is no such person
         return OPERATOR if self.as_login is None else self.as_login
 
-    def _language(self, store: Store, language: str | None, login: str | None) -> str:
+    def _language(self, store: Store | None, language: str | None, login: str | None) -> str:
         """`language`, else the person's language, else the workspace's."""
         if language is not None:
             return _checked_language(language)
-        if login is not None:
+        if login is not None and store is not None:
             found = list_users(store.con, logins=[login])
             if found and found[0].get("language") in LANGUAGES:
                 return str(found[0]["language"])
@@ -1192,10 +1230,11 @@ class Workspace:
 
     def _zone(self, tz: str | None) -> ZoneInfo:
         """`tz`, else the workspace's reference zone; a bad name is a usage error."""
+        name = tz or self.settings.general.timezone
         try:
-            return ZoneInfo(check_timezone(tz or self.settings.general.timezone))
-        except ValueError as exc:
-            raise UsageError(f"--tz: {exc}") from None
+            return ZoneInfo(check_timezone(name))
+        except ValueError:
+            raise UsageError(Message("error.timezone", option="--tz", zone=repr(name))) from None
 
     def _as_of(self, when: When | None) -> dt.datetime | None:
         """A moment of the directory (naive UTC), given in the workspace's zone."""
@@ -1223,7 +1262,8 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 def _checked_language(language: str) -> str:
     if language not in LANGUAGES:
-        raise UsageError(f"--lang: {language!r} is not one of {', '.join(LANGUAGES)}")
+        known = ", ".join(LANGUAGES)
+        raise UsageError(Message("error.bad_language", value=repr(language), languages=known))
     return language
 
 
@@ -1232,7 +1272,7 @@ def _utc_naive(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def _no_call(call_id: int) -> NotFoundError:
-    return NotFoundError(f"no call with id {call_id}; find ids with 'callacct calls'")
+    return NotFoundError(Message("error.no_call", call_id=call_id))
 
 
 def _filter_values(filters: Mapping[str, Any] | Filters | None) -> dict[str, Any]:
@@ -1249,7 +1289,7 @@ def _date(value: dt.date | str | None, option: str) -> dt.date | None:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"{option}: {value!r} is not a date YYYY-MM-DD") from None
+        raise UsageError(Message("error.not_a_day", option=option, value=repr(value))) from None
 
 
 def _tariff_file(path: Path) -> Path:
@@ -1259,4 +1299,4 @@ def _tariff_file(path: Path) -> Path:
     for example in EXAMPLE_TARIFFS:
         if example.stem == str(path):
             return example
-    raise UsageError(f"{path}: no such file")
+    raise UsageError(Message("error.no_file", path=path))

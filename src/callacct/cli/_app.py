@@ -13,6 +13,7 @@ from typer.core import TyperGroup
 from callacct import __version__
 from callacct.cli._output import print_error
 from callacct.errors import CallacctError
+from callacct.i18n import LANGUAGES, said_in, t
 from callacct.store.disk import write_failure
 
 
@@ -26,7 +27,8 @@ class _Group(TyperGroup):
         except CallacctError as exc:
             if ctx.find_root().params.get("debug"):
                 raise
-            print_error("error:", exc)
+            language = spoken(ctx)
+            print_error(t("cli.error", language), said_in(exc, language))
             raise typer.Exit(exc.exit_code) from None
         except (typer.Exit, typer.Abort, BrokenPipeError):
             raise
@@ -34,7 +36,7 @@ class _Group(TyperGroup):
             message = describe_os_error(exc)
             if ctx.find_root().params.get("debug") or message is None:
                 raise
-            print_error("error:", message)
+            print_error(t("cli.error", spoken(ctx)), message)
             raise typer.Exit(2) from None
         except Exception as exc:
             if ctx.find_root().params.get("debug") or type(exc).__module__.startswith("typer"):
@@ -42,18 +44,25 @@ class _Group(TyperGroup):
             reason = write_failure(exc)
             if reason is not None:  # a full or read-only disk: not a bug to report
                 where = getattr(exc, "filename", None) or "the workspace"
+                language = spoken(ctx)
                 print_error(
-                    "error:",
-                    f"{where}: cannot write ({reason}); free space or make it writable, then "
-                    "run the command again",
+                    t("cli.error", language),
+                    t("cli.cannot_write", language, where=where, reason=reason),
                 )
                 raise typer.Exit(2) from None
+            language = spoken(ctx)
             print_error(
-                "internal error:",
-                f"{type(exc).__name__}: {exc}\n"
-                "Run again with --debug for details, and please report it.",
+                t("cli.internal_error", language),
+                f"{type(exc).__name__}: {exc}\n{t('cli.report_bug', language)}",
             )
             raise typer.Exit(2) from None
+
+
+def spoken(ctx: Any) -> str:
+    """The language the command speaks to the person, once it is known (`--lang`, the `--as`
+    person's, the workspace's: `callacct.cli._context.language_of`); English before."""
+    obj = ctx.find_root().obj or {}
+    return str(obj.get("language") or "en")
 
 
 # What to do about an operating-system error; these say so even when no file is named.
@@ -125,13 +134,22 @@ def root(
             "them see and do, numbers masked for it); default: the operator, an admin.",
         ),
     ] = None,
+    lang: Annotated[
+        str | None,
+        typer.Option(
+            "--lang",
+            metavar="LANG",
+            help=f"Language of every message, table and report ({', '.join(LANGUAGES)}); "
+            "default: the --as person's, else the workspace's. A command's own --lang wins.",
+        ),
+    ] = None,
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks and debug logs.")] = False,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
     """Call accounting for Cisco CUCM and other PBXs."""
-    ctx.obj = {"workspace": workspace, "debug": debug, "as_login": as_login}
+    ctx.obj = {"workspace": workspace, "debug": debug, "as_login": as_login, "lang": lang}
     logging.basicConfig(
         level=logging.DEBUG if debug else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

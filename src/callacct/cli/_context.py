@@ -7,7 +7,9 @@ from pathlib import Path
 import typer
 
 from callacct.api import Workspace
+from callacct.cli._app import spoken
 from callacct.cli._output import err_console, print_error, styled
+from callacct.i18n import LANGUAGES, said_in, t
 
 
 def workspace_from(ctx: typer.Context) -> Workspace:
@@ -19,16 +21,48 @@ def workspace_from(ctx: typer.Context) -> Workspace:
     def waiting(_seconds: float) -> None:
         nonlocal told
         if not told and err_console.is_terminal:
-            err_console.print(styled("[dim]waiting for another callacct process to finish...[/]"))
+            err_console.print(styled("[dim]{}[/]", t("cli.waiting", spoken(ctx))))
         told = True
 
-    option: Path | None = (ctx.find_root().obj or {}).get("workspace")
-    return Workspace.open(option, as_login=as_login_of(ctx), on_wait=waiting, on_warning=warn)
+    root = ctx.find_root()
+    option: Path | None = (root.obj or {}).get("workspace")
+    workspace = Workspace.open(
+        option,
+        as_login=as_login_of(ctx),
+        on_wait=waiting,
+        on_warning=lambda message: warn(message, spoken(ctx)),
+    )
+    if root.obj is not None and root.obj.get("language") is None:
+        # Until `language_of` reads a --as person's language from the directory: the global
+        # --lang, else the workspace's (an unknown --as person is told so in it).
+        given = root.obj.get("lang")
+        if given in LANGUAGES:
+            root.obj["language"] = given
+        elif given is None:
+            root.obj["language"] = workspace.settings.general.language
+    return workspace
 
 
-def warn(message: str) -> None:
-    """A warning on stderr, one line."""
-    print_error("warning:", message, "yellow")
+def language_of(ctx: typer.Context, workspace: Workspace, lang: str | None = None) -> str:
+    """The language a command speaks: its own `--lang`, else the global one, else the `--as`
+    person's, else the workspace's — the rule of reports (`Workspace.language`). Errors and
+    warnings that follow are said in it too."""
+    root = ctx.find_root()
+    language = workspace.language(lang or global_lang(ctx))
+    if root.obj is not None:
+        root.obj["language"] = language
+    return language
+
+
+def global_lang(ctx: typer.Context) -> str | None:
+    """The language given with the global `--lang`, if any."""
+    value: str | None = (ctx.find_root().obj or {}).get("lang")
+    return value
+
+
+def warn(message: str, language: str = "en") -> None:
+    """A warning on stderr, one line, in `language` when it is a catalogue message."""
+    print_error(t("cli.warning", language), said_in(message, language), "yellow")
 
 
 def as_login_of(ctx: typer.Context) -> str | None:

@@ -12,11 +12,12 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import typer
 
 from callacct.errors import UsageError
+from callacct.i18n import LANGUAGES
 
 #: The largest whole number an option takes (DuckDB's BIGINT).
 MAX_INTEGER: Final = 2**63 - 1
@@ -56,3 +57,16 @@ def id_argument(help: str) -> Any:
 def whole_option(option: str, help: str, minimum: int = 0) -> Any:
     """Any other whole number from `minimum` (a random seed, a version number)."""
     return typer.Option(option, help=help, callback=bounded(option, minimum))
+
+
+#: `--lang` of a command that speaks to a person: its summaries, headers and errors in that
+#: language (`callacct.cli._context.language_of` says which when it is not given).
+LangOption = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        metavar="LANG",
+        help=f"Language of the messages ({', '.join(LANGUAGES)}); default: the global --lang, "
+        "else the --as person's, else the workspace's.",
+    ),
+]

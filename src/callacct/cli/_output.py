@@ -27,6 +27,7 @@ from rich.progress import (
 from rich.text import Text
 
 from callacct.errors import UsageError
+from callacct.i18n import format_number, t
 from callacct.progress import (
     APPLYING,
     CLASSIFYING,
@@ -109,15 +110,15 @@ def written(out: Path, write: Callable[[], object], option: str = "--out") -> No
     console.print(f"wrote {out}", markup=False)
 
 
-#: What each stage of long work is called on the progress line.
+#: What each stage of long work is called on the progress line: its catalogue key.
 STAGE_LABELS: Final[dict[str, str]] = {
-    READING: "ingest",
-    FINISHING: "attributing and rating new calls",
-    CLASSIFYING: "classifying new numbers",
-    RATING: "rating calls",
-    DIRECTORY: "reading the directory",
-    APPLYING: "applying people to the directory",
-    LINES: "changing phone lines",
+    READING: "cli.progress.reading",
+    FINISHING: "cli.progress.finishing",
+    CLASSIFYING: "cli.progress.classifying",
+    RATING: "cli.progress.rating",
+    DIRECTORY: "cli.progress.directory",
+    APPLYING: "cli.progress.applying",
+    LINES: "cli.progress.lines",
 }
 
 
@@ -151,10 +152,12 @@ class ProgressLine:
     (`callacct.progress`) drawn as they come. A counted step that completes inside work of
     unknown length (new numbers classified while rating) gives the line back to that work.
 
-    Use: `with line.running(): workspace.ingest(paths, progress=line)`.
+    Use: `with line.running(): workspace.ingest(paths, progress=line)`; the stages are named
+    in `language`.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, language: str = "en") -> None:
+        self.language = language
         self.enabled = err_console.is_terminal
         self._progress: Progress | None = None
         self._task: TaskID | None = None
@@ -192,7 +195,7 @@ class ProgressLine:
         assert self._progress is not None
         shown = self._shown
         self._shown = step
-        description = describe_step(step)
+        description = describe_step(step, self.language)
         if (
             self._task is not None
             and shown is not None
@@ -211,14 +214,19 @@ class ProgressLine:
         )
 
 
-def describe_step(step: Step) -> str:
-    """The text of a step on the progress line.
+def describe_step(step: Step, language: str = "en") -> str:
+    """The text of a step on the progress line, in `language`.
 
     >>> describe_step(Step("directory", 1500, None, "people"))
     'reading the directory: 1,500 people'
+    >>> describe_step(Step("rating"), "de")
+    'Anrufe werden tarifiert'
     """
     if step.stage == DIRECTORY and step.done:
-        return f"reading the directory: {step.done:,} people"
+        people = format_number(step.done, language)
+        return t("cli.progress.directory_people", language, people=people)
     if step.stage == APPLYING and step.total is not None:
-        return f"applying {step.total:,} people to the directory"
-    return STAGE_LABELS.get(step.stage, step.stage)
+        people = format_number(step.total, language)
+        return t("cli.progress.applying_people", language, people=people)
+    key = STAGE_LABELS.get(step.stage)
+    return step.stage if key is None else t(key, language)

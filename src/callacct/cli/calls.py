@@ -11,11 +11,11 @@ from rich.table import Table
 
 from callacct.api import CallFilter, CallList
 from callacct.cli._app import app
-from callacct.cli._context import split_values, workspace_from
-from callacct.cli._options import count_option, id_argument
+from callacct.cli._context import language_of, split_values, workspace_from
+from callacct.cli._options import LangOption, count_option, id_argument
 from callacct.cli._output import console, duration_text, print_json, styled
 from callacct.formats import money_text
-from callacct.i18n import format_datetime
+from callacct.i18n import format_datetime, format_number, t
 from callacct.service_numbers import ServiceNumbers
 
 DEFAULT_LAST = 100
@@ -65,6 +65,7 @@ def calls_command(
     tz: Annotated[
         str | None, typer.Option("--tz", help="Time zone to show times in (default: settings).")
     ] = None,
+    lang: LangOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print calls as a JSON list.")] = False,
 ) -> None:
     """List calls, oldest first, with times in the reference time zone.
@@ -81,6 +82,7 @@ def calls_command(
       callacct calls --class unknown --last 50
       callacct calls explain 1234
       callacct --as jdupont calls --last 20
+      callacct calls --last 20 --lang de
     """
     if ctx.invoked_subcommand is not None:
         return
@@ -96,31 +98,29 @@ def calls_command(
         last=None if all_calls else (last or DEFAULT_LAST),
     )
     workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
     found = workspace.calls(flt, tz=tz)
     if as_json:
         found.write_json(sys.stdout)
         sys.stdout.flush()
         return
-    _show(found, workspace.services)
+    _show(found, workspace.services, language)
 
 
-def _show(found: CallList, services: ServiceNumbers) -> None:
+def _show(found: CallList, services: ServiceNumbers, language: str) -> None:
     frame, total, zone = found.frame, found.total, ZoneInfo(found.timezone)
     if frame.height == 0:
-        console.print("No calls match.")
+        console.print(t("ui.no_rows", language))
         return
-    table = Table(caption=f"times in {zone.key}", caption_justify="right")
-    table.add_column("id", justify="right", style="dim")
-    table.add_column("started")
-    table.add_column("dir")
-    table.add_column("ext")
-    table.add_column("user")
-    table.add_column("remote / peer")
-    table.add_column("duration", justify="right")
-    table.add_column("result")
-    table.add_column("cost", justify="right")
-    table.add_column("gateway")
-    arrows = {"incoming": "← in", "outgoing": "→ out", "internal": "↔ int"}
+    table = Table(caption=t("cli.calls.times_in", language, zone=zone.key), caption_justify="right")
+    table.add_column(t("cli.calls.id", language), justify="right", style="dim")
+    for key in ("started", "dir", "ext", "user", "remote"):
+        table.add_column(t(f"cli.calls.{key}", language))
+    table.add_column(t("cli.calls.duration", language), justify="right")
+    table.add_column(t("cli.calls.result", language))
+    table.add_column(t("cli.calls.cost", language), justify="right")
+    table.add_column(t("cli.calls.gateway", language))
+    arrows = {d: t(f"cli.calls.arrow.{d}", language) for d in ("incoming", "outgoing", "internal")}
     for row in frame.iter_rows(named=True):
         flags = "".join(
             mark
@@ -130,29 +130,32 @@ def _show(found: CallList, services: ServiceNumbers) -> None:
         cost = "" if row["cost"] is None else money_text(row["cost"], row["currency"])
         table.add_row(
             str(row["call_id"]),
-            format_datetime(row["started_at"], "en", zone),
+            format_datetime(row["started_at"], language, zone),
             arrows.get(row["direction"], row["direction"]),
-            services.label(row["extension"], "en") or "",
+            services.label(row["extension"], language) or "",
             row["user"] or ("?" if row["undefined_extension"] else ""),
-            (services.label(row["remote_number"] or row["peer_extension"], "en") or "") + flags,
+            (services.label(row["remote_number"] or row["peer_extension"], language) or "") + flags,
             duration_text(row["duration_s"]),
-            row["disposition"],
+            t(f"value.disposition.{row['disposition']}", language) if row["disposition"] else "",
             cost,
             row["gateway"] or "",
         )
     console.print(table)
     if total > frame.height:
-        console.print(
-            styled(
-                "[dim]{} of {} matching calls; use --last N or --all[/]", frame.height, f"{total:,}"
-            )
+        shown = t(
+            "cli.calls.more",
+            language,
+            shown=format_number(frame.height, language),
+            total=format_number(total, language),
         )
+        console.print(styled("[dim]{}[/]", shown))
 
 
 @calls_app.command("explain")
 def explain_command(
     ctx: typer.Context,
     call_id: Annotated[int, id_argument("Call id (see 'callacct calls').")],
+    lang: LangOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the explanation as JSON.")] = False,
 ) -> None:
     """Show how a call's cost came about: site and dial plan, normalised number and class,
@@ -162,11 +165,14 @@ def explain_command(
       callacct calls explain 1234
       callacct calls explain 1234 --json
     """
-    explanation = workspace_from(ctx).explain(call_id)
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    explanation = workspace.explain(call_id)
     if as_json:
         print_json(explanation.to_dict())
         return
-    table = Table(title=f"call {call_id}", show_header=False, box=None, padding=(0, 2, 0, 0))
+    title = t("cli.calls.call", language, call_id=call_id)
+    table = Table(title=title, show_header=False, box=None, padding=(0, 2, 0, 0))
     table.add_column(style="bold")
     table.add_column(overflow="fold")
     for label, text in explanation.steps:
@@ -178,6 +184,7 @@ def explain_command(
 def raw_command(
     ctx: typer.Context,
     call_id: Annotated[int, id_argument("Call id (see 'callacct calls').")],
+    lang: LangOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print it as JSON.")] = False,
 ) -> None:
     """Show the source record of a call, as the PBX wrote it: file, line and text, read back
@@ -187,9 +194,13 @@ def raw_command(
       callacct calls raw 1234
       callacct calls raw 1234 --json
     """
-    record = workspace_from(ctx).raw(call_id)
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    record = workspace.raw(call_id)
     if as_json:
         print_json(record.to_dict())
         return
-    console.print(f"{record.file}, line {record.line}:", highlight=False)
+    console.print(
+        t("cli.calls.raw_line", language, file=record.file, line=record.line), highlight=False
+    )
     console.print(record.text, markup=False, highlight=False, soft_wrap=True)

@@ -11,9 +11,11 @@ from rich.table import Table
 
 from callacct.api import DirectoryResult
 from callacct.cli._app import app
-from callacct.cli._context import workspace_from
+from callacct.cli._context import language_of, workspace_from
+from callacct.cli._options import LangOption
 from callacct.cli._output import ProgressLine, console, print_error, print_json, styled
 from callacct.directory import COLUMNS
+from callacct.i18n import format_number, said_in, t
 
 directory_app = typer.Typer(
     name="directory",
@@ -41,6 +43,7 @@ def import_command(
     file: Annotated[Path, typer.Argument(help="Directory CSV file.", show_default=False)],
     as_of: AsOf = None,
     dry_run: DryRun = False,
+    lang: LangOption = None,
     as_json: Json = False,
 ) -> None:
     """Apply a directory CSV file as the people of the CSV source.
@@ -56,8 +59,11 @@ def import_command(
     Examples:
       callacct directory import people.csv
       callacct directory import people.csv --as-of 2026-03-01 --dry-run
+      callacct directory import people.csv --lang fr
     """
-    _report(workspace_from(ctx).directory_import(file, as_of=as_of, dry_run=dry_run), as_json)
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    _report(workspace.directory_import(file, as_of=as_of, dry_run=dry_run), as_json, language)
 
 
 @directory_app.command("sync-ldap")
@@ -65,6 +71,7 @@ def sync_ldap_command(
     ctx: typer.Context,
     as_of: AsOf = None,
     dry_run: DryRun = False,
+    lang: LangOption = None,
     as_json: Json = False,
 ) -> None:
     """Read every person from LDAP / Active Directory and apply them as the LDAP source.
@@ -80,31 +87,36 @@ def sync_ldap_command(
       callacct directory sync-ldap --json
     """
     workspace = workspace_from(ctx)
-    line = ProgressLine()
+    language = language_of(ctx, workspace, lang)
+    line = ProgressLine(language)
     with line.running():
         result = workspace.sync_ldap(as_of=as_of, dry_run=dry_run, progress=line)
-    _report(result, as_json)
+    _report(result, as_json, language)
 
 
-def _report(outcome: DirectoryResult, as_json: bool) -> None:
+def _report(outcome: DirectoryResult, as_json: bool, language: str) -> None:
     result, rating = outcome.directory, outcome.rating
     if as_json:
         print_json(outcome.to_dict())
     else:
         changes = result.changes
-        title = "dry run: nothing stored" if changes.dry_run else None
+        title = t("cli.dry_run", language) if changes.dry_run else None
         table = Table(title=title)
-        for name in ("read", "accepted", "rejected", "added", "changed", "ended", "unchanged"):
-            table.add_column(name, justify="right")
-        table.add_column("extensions +/-", justify="right")
+        headers = ("read", "accepted", "rejected", "added", "changed", "ended", "unchanged",
+                   "extensions")  # fmt: skip
+        for name in headers:
+            table.add_column(t(f"cli.directory.{name}", language), justify="right")
+        counts = (
+            result.read,
+            result.accepted,
+            len(result.problems),
+            len(changes.added),
+            len(changes.changed),
+            len(changes.ended),
+            changes.unchanged,
+        )
         table.add_row(
-            str(result.read),
-            str(result.accepted),
-            str(len(result.problems)),
-            str(len(changes.added)),
-            str(len(changes.changed)),
-            str(len(changes.ended)),
-            str(changes.unchanged),
+            *(format_number(count, language) for count in counts),
             f"{len(changes.extensions_added)}/{len(changes.extensions_ended)}",
         )
         console.print(table)
@@ -117,17 +129,24 @@ def _report(outcome: DirectoryResult, as_json: bool) -> None:
                 console.print(f"  - {login}")
         if changes.backdated:
             since = changes.as_of.strftime("%Y-%m-%d %H:%M")
-            console.print(f"backdated to {since} UTC: {', '.join(changes.backdated)}")
+            logins = ", ".join(changes.backdated)
+            console.print(t("cli.directory.backdated", language, since=since, logins=logins))
         if changes.attribution is not None:
             done = changes.attribution
             console.print(
-                f"{done.calls:,} call(s) attributed again ({done.attributed:,} to a person, "
-                f"{done.undefined:,} with an extension not in the directory)"
+                t(
+                    "cli.directory.attributed",
+                    language,
+                    calls=format_number(done.calls, language),
+                    attributed=format_number(done.attributed, language),
+                    undefined=format_number(done.undefined, language),
+                )
             )
         if rating is not None and rating.changed:
-            console.print(f"{rating.changed:,} call(s) rated again after a change of site")
+            changed = format_number(rating.changed, language)
+            console.print(t("cli.directory.rerated", language, calls=changed))
         for problem in result.problems:
-            print_error("rejected:", problem, "yellow")
+            print_error(t("cli.rejected", language), said_in(problem, language), "yellow")
     if result.has_problems:
         raise typer.Exit(1)
 
@@ -149,6 +168,7 @@ def list_command(
         str | None,
         typer.Option("--at", help="The directory as it was then (default: now)."),
     ] = None,
+    lang: LangOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print people as a JSON list.")] = False,
 ) -> None:
     """List the people in the directory (those within your scope with --as).
@@ -156,42 +176,50 @@ def list_command(
     Examples:
       callacct directory list
       callacct directory list --at 2026-01-31 --json
+      callacct --as msupervisor directory list
     """
-    people = workspace_from(ctx).people(at=at)
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    people = workspace.people(at=at)
     if as_json:
         print_json([_json_person(p) for p in people])
         return
     if not people:
-        console.print("No people in the directory.")
+        console.print(t("cli.directory.nobody", language))
         return
     table = Table()
-    for name in ("login", "name", "role", "department", "cost centre", "site", "extensions"):
-        table.add_column(name)
+    for name in ("login", "name", "role", "department", "cost_center", "site", "extensions_held"):
+        table.add_column(t(f"cli.directory.{name}", language))
     for p in people:
         table.add_row(
             p["login"],
             p["name"] or "",
-            p["role"],
+            t(f"value.role.{p['role']}", language),
             p["department"] or "",
             p["cost_center"] or "",
             p["site"] or "",
             " ".join(p["extensions"] or ()),
         )
     console.print(table)
-    console.print(styled("[dim]{} people[/]", len(people)))
+    console.print(styled("[dim]{}[/]", t("cli.directory.people", language, people=len(people))))
 
 
 @directory_app.command("show")
 def show_command(
     ctx: typer.Context,
     login: Annotated[str, typer.Argument(help="Login of the person.", show_default=False)],
+    lang: LangOption = None,
     as_json: Json = False,
 ) -> None:
     """Show one person: every version (what changed when) and every extension they held.
 
-    Example: callacct directory show jdupont --json
+    Examples:
+      callacct directory show jdupont --json
+      callacct directory show jdupont --lang de
     """
-    history = workspace_from(ctx).person(login)
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    history = workspace.person(login)
     versions = history["versions"]
     if as_json:
         print_json(
@@ -203,30 +231,36 @@ def show_command(
         )
         return
     table = Table(title=login)
-    for name in ("from (UTC)", "to (UTC)", "name", "role", "department", "cost centre", "site"):
-        table.add_column(name)
+    for name in ("from", "to", "name", "role", "department", "cost_center", "site"):
+        table.add_column(t(f"cli.directory.{name}", language))
     for v in versions:
         table.add_row(
-            _when(v["valid_from"]),
-            _when(v["valid_to"]),
+            _when(v["valid_from"], language),
+            _when(v["valid_to"], language),
             v["name"] or "",
-            v["role"] + (f" ({'; '.join(v['scopes'])})" if v["scopes"] else ""),
+            t(f"value.role.{v['role']}", language)
+            + (f" ({'; '.join(v['scopes'])})" if v["scopes"] else ""),
             v["department"] or "",
             v["cost_center"] or "",
             v["site"] or "",
         )
     console.print(table)
-    ext = Table("extension", "from (UTC)", "to (UTC)", title="extensions")
+    ext = Table(
+        *(t(f"cli.directory.{key}", language) for key in ("extension", "from", "to")),
+        title=t("cli.directory.extensions_held", language),
+    )
     for e in history["extensions"]:
-        ext.add_row(e["extension"], _when(e["valid_from"]), _when(e["valid_to"]))
+        ext.add_row(
+            e["extension"], _when(e["valid_from"], language), _when(e["valid_to"], language)
+        )
     console.print(ext)
 
 
-def _when(value: dt.datetime | None) -> str:
+def _when(value: dt.datetime | None, language: str) -> str:
     if value is None:
-        return "now"
+        return t("cli.directory.now", language)
     if value.year <= 1900:
-        return "ever"
+        return t("cli.directory.ever", language)
     return value.strftime("%Y-%m-%d %H:%M")
 
 

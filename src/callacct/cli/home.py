@@ -8,7 +8,7 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import as_login_of, workspace_from
+from callacct.cli._context import as_login_of, global_lang, workspace_from
 from callacct.cli._output import console, duration_text, print_json, styled
 from callacct.cli.budget import budget_line
 from callacct.errors import UsageError
@@ -51,7 +51,7 @@ def home_command(
     who = login or as_login_of(ctx)
     if who is None:
         raise UsageError("home needs a person: callacct --as LOGIN home")
-    view = workspace_from(ctx).home(who, period=period, tz=tz, language=lang)
+    view = workspace_from(ctx).home(who, period=period, tz=tz, language=lang or global_lang(ctx))
     language = view.language
     if as_json:
         print_json(view.to_dict())

@@ -9,8 +9,8 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import workspace_from
-from callacct.cli._options import count_option
+from callacct.cli._context import language_of, warn, workspace_from
+from callacct.cli._options import LangOption, count_option
 from callacct.cli._output import (
     ProgressLine,
     console,
@@ -21,6 +21,7 @@ from callacct.cli._output import (
 )
 from callacct.cli.alarm import show_run
 from callacct.errors import UsageError
+from callacct.i18n import Message, format_number, said_in, t
 from callacct.ingest.dialects import DIALECTS
 from callacct.ingest.engine import IngestReport
 from callacct.ingest.generic import registered_mappings
@@ -86,6 +87,7 @@ def ingest_command(
             help="Then evaluate the due alarms (default: the setting alarms.after_ingest).",
         ),
     ] = None,
+    lang: LangOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Load CDR files into the store. Re-runnable: files and records already loaded are skipped
@@ -103,14 +105,16 @@ def ingest_command(
       callacct ingest export.csv --mapping acme-fixed.yaml --force
       callacct ingest --rejects --json
       callacct ingest /var/cdr/ --alarms              # then the alarms that are due
+      callacct ingest /var/cdr/ --lang fr
     """
     workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
     if rejects:
-        _show_rejects(workspace.rejects(last=last), as_json)
+        _show_rejects(workspace.rejects(last=last), as_json, language)
         return
     if not paths:
-        raise UsageError("name at least one file, folder or glob to ingest (or use --rejects)")
-    line = ProgressLine()
+        raise UsageError(Message("error.ingest_nothing_or_rejects"))
+    line = ProgressLine(language)
     with line.running():
         result = workspace.ingest(
             paths,
@@ -125,66 +129,68 @@ def ingest_command(
     if as_json:
         print_json(result.to_dict())
     else:
-        _show_report(result.ingest)
+        _show_report(result.ingest, language)
         if result.alarms is not None:
             show_run(result.alarms, as_json=False)
         if result.budgets is not None and result.budgets.events:
             for text in result.budgets.lines():
                 console.print(text)
     for warning in result.warnings:
-        print_error("warning:", warning, "yellow")
+        warn(warning, language)
     if result.has_problems:
         raise typer.Exit(1)
 
 
-def _show_report(report: IngestReport) -> None:
-    verb = "would store" if report.dry_run else "stored"
-    table = Table(title="dry run: nothing stored" if report.dry_run else None, show_header=True)
-    for name in ("files", "skipped", "rows read", verb, "duplicates", "rejected", "calls"):
-        table.add_column(name, justify="right")
+def _show_report(report: IngestReport, language: str) -> None:
+    verb = "would_store" if report.dry_run else "stored"
+    title = t("cli.dry_run", language) if report.dry_run else None
+    table = Table(title=title, show_header=True)
+    for name in ("files", "skipped", "rows_read", verb, "duplicates", "rejected", "calls"):
+        table.add_column(t(f"cli.ingest.{name}", language), justify="right")
     table.add_row(
-        str(report.files),
-        str(report.files_skipped),
-        f"{report.rows_read:,}",
-        f"{report.stored:,}",
-        f"{report.duplicates:,}",
-        f"{report.rejected:,}",
-        f"{report.calls:,}",
+        *(
+            format_number(value, language)
+            for value in (
+                report.files,
+                report.files_skipped,
+                report.rows_read,
+                report.stored,
+                report.duplicates,
+                report.rejected,
+                report.calls,
+            )
+        )
     )
     console.print(table)
     if report.files_in_progress:
-        console.print(
-            f"{report.files_in_progress} file(s) still being written (name starts "
-            "with '_') were left for the next run."
-        )
+        console.print(t("cli.ingest.in_progress", language, files=report.files_in_progress))
     if report.files_ignored:
-        console.print(
-            f"{report.files_ignored} file(s) in the folders are not CDR files and were ignored."
-        )
+        console.print(t("cli.ingest.ignored", language, files=report.files_ignored))
     for result in report.results:
         if result.status == "failed":
-            print_error("failed:", result.message, "red")
+            print_error(t("cli.failed", language), said_in(result.message, language), "red")
     if report.rejected:
         err_console.print(
             styled(
-                "[yellow]{} record(s) rejected[/]; see them with 'callacct ingest --rejects'",
-                report.rejected,
+                "[yellow]{}[/]; {}",
+                t("cli.ingest.rejected_records", language, records=report.rejected),
+                t("cli.ingest.see_rejects", language),
             )
         )
 
 
-def _show_rejects(rows: list[dict[str, object]], as_json: bool) -> None:
+def _show_rejects(rows: list[dict[str, object]], as_json: bool, language: str) -> None:
     if as_json:
         print_json(rows)
         return
     if not rows:
-        console.print("No rejected records.")
+        console.print(t("cli.ingest.no_rejects", language))
         return
     table = Table()
     # The whole path, folded if need be: two Master.csv of different folders must differ.
-    table.add_column("file", overflow="fold")
-    for name in ("line", "reason", "message", "raw (start)"):
-        table.add_column(name)
+    table.add_column(t("cli.ingest.file", language), overflow="fold")
+    for name in ("line", "reason", "message", "raw"):
+        table.add_column(t(f"cli.ingest.{name}", language))
     for row in rows:
         raw = str(row["raw"] or "")
         table.add_row(

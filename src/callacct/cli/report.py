@@ -15,7 +15,13 @@ from rich.table import Table
 
 from callacct.api import check_report_files
 from callacct.cli._app import app
-from callacct.cli._context import as_login_of, split_values, workspace_from
+from callacct.cli._context import (
+    as_login_of,
+    global_lang,
+    language_of,
+    split_values,
+    workspace_from,
+)
 from callacct.cli._options import count_option, seconds_option
 from callacct.cli._output import (
     check_out,
@@ -89,6 +95,15 @@ Where = Annotated[
     ),
 ]
 Tz = Annotated[str | None, typer.Option("--tz", help="Time zone for dates and times shown.")]
+GroupBy = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--group-by",
+        metavar="FIELD[,FIELD]",
+        help="Group the rows by these fields instead of the report's own (a report with "
+        "measures; the error lists the fields allowed).",
+    ),
+]
 Lang = Annotated[str | None, typer.Option("--lang", help=f"Language: {', '.join(LANGUAGES)}.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -165,7 +180,7 @@ def list_command(ctx: typer.Context, lang: Lang = None, as_json: AsJson = False)
     """
     workspace = workspace_from(ctx)
     with workspace.holding():
-        language = workspace.language(lang)
+        language = language_of(ctx, workspace, lang)
         entries = workspace.reports()
     if as_json:
         print_json([e.to_dict(language) for e in entries])
@@ -206,7 +221,7 @@ def show_command(
     """
     workspace = workspace_from(ctx)
     with workspace.holding():
-        language = workspace.language(lang)
+        language = language_of(ctx, workspace, lang)
         entry = workspace.report(name)
     preview = preview_path(entry.spec.name) if entry.public else None
     if as_json:
@@ -266,6 +281,7 @@ def run_command(
     ] = None,
     lang: Lang = None,
     tz: Tz = None,
+    group_by: GroupBy = None,
     as_json: Annotated[bool, typer.Option("--json", help="The same as --format json.")] = False,
     email: Annotated[
         list[str] | None,
@@ -281,7 +297,9 @@ def run_command(
 ) -> None:
     """Run a report with its default filters, or with the filters given here replacing them.
 
-    Times are shown in the reference time zone (--tz); --from/--to are days in that zone.
+    Times are shown in the reference time zone (--tz, else the saved report's, else the
+    workspace's); --from/--to are days in that zone. --group-by groups the rows by other
+    fields (sort, totals and chart follow; a note says when the chart changes).
     With the global --as LOGIN the report covers only what that person may see.
     xlsx, pdf and html are written to --out (default: NAME.FORMAT in the current folder); the
     other formats to --out when given (the table as plain text), else to the terminal. The
@@ -293,6 +311,7 @@ def run_command(
         --ext 211,729,731 --direction outgoing --answered --class international
         --where "called_number = '006599775544' or duration >= 20" --tz US/Eastern
       callacct report run top-numbers --format csv --out top.csv
+      callacct report run cost-by-class --group-by department,dest_class
       callacct --as jdupont report run user-bill --format json
       callacct report run cost-by-department --period last-month
         --email boss@example.com,cfo@example.com --format pdf
@@ -320,7 +339,10 @@ def run_command(
     target = out or (Path(f"{name}.{fmt}") if to_file else None)
     if target is not None:
         check_out(target)  # before the report runs, not after
-    result = workspace.run_report(name, overrides, language=lang, tz=tz, limit=limit)
+    grouping = list(split_values(group_by)) if group_by is not None else None
+    result = workspace.run_report(
+        name, overrides, language=lang or global_lang(ctx), tz=tz, group_by=grouping, limit=limit
+    )
     if fmt != "table":
         if target is not None:
             file = target
@@ -424,6 +446,11 @@ def save_command(
     replace: Annotated[
         bool, typer.Option("--replace", help="Overwrite your report of that name.")
     ] = False,
+    tz: Annotated[
+        str | None,
+        typer.Option("--tz", help="Time zone the report runs in unless a run gives --tz."),
+    ] = None,
+    group_by: GroupBy = None,
     period: Period = None,
     start: From = None,
     end: To = None,
@@ -446,7 +473,8 @@ def save_command(
     where: Where = None,
     as_json: AsJson = False,
 ) -> None:
-    """Save a personal report: an existing report with your filters as its defaults.
+    """Save a personal report: an existing report with your filters as its defaults, and
+    your grouping (--group-by) and time zone (--tz) if you give them.
 
     It belongs to the --as person (or the operator), is listed with the public reports and
     runs in one command.
@@ -454,6 +482,8 @@ def save_command(
     Examples:
       callacct report save my-intl --from-report international-by-country --period last-month
         --department Sales --description "Sales abroad" --group sales
+      callacct report save cost-by-dept-ny --from-report cost-by-class --group-by department
+        --tz America/New_York
       callacct report run my-intl
     """
     overrides = _filters(
@@ -468,6 +498,8 @@ def save_command(
         description=description,
         group=group,
         title=title,
+        tz=tz,
+        group_by=list(split_values(group_by)) if group_by is not None else None,
         replace=replace,
     )
     spec, owner = saved.spec, saved.owner

@@ -9,10 +9,11 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import workspace_from
-from callacct.cli._options import count_option
-from callacct.cli._output import ProgressLine, console, print_error, print_json, styled
+from callacct.cli._context import language_of, warn, workspace_from
+from callacct.cli._options import LangOption, count_option
+from callacct.cli._output import ProgressLine, console, print_json, styled
 from callacct.formats import money_text
+from callacct.i18n import format_number, t
 from callacct.rating import RateReport, TariffError
 from callacct.rating.tariff import EXAMPLE_TARIFFS
 
@@ -55,6 +56,7 @@ def import_command(
             help="Let a plan marked 'default: true' take the default from the current one.",
         ),
     ] = False,
+    lang: LangOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Validate a tariff and store it as a new version (or replace the version with the same
@@ -66,8 +68,10 @@ def import_command(
       callacct tariff import fr-carrier            # a shipped example
       callacct tariff import carrier.yaml --dry-run --json
       callacct tariff import new-default.yaml --replace-default
+      callacct tariff import carrier.yaml --lang es
     """
     workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
     try:
         done = workspace.tariff_import(
             file,
@@ -82,22 +86,30 @@ def import_command(
             print_json({"problems": [p.to_dict() for p in exc.problems]})
         raise
     report, rating = done.report, done.rating
-    _warn(done.warnings)
+    _warn(done.warnings, language)
     if as_json:
         print_json(done.to_dict())
         return
-    verb = "would store" if dry_run else ("replaced" if report.replaced else "stored")
+    verb = "would_store" if dry_run else ("replaced" if report.replaced else "stored")
     console.print(
-        f"{report.plan} version {report.version} (valid from {report.valid_from}, "
-        f"{report.currency}): {verb} {report.rates:,} rates"
+        t(
+            f"cli.tariff.imported.{verb}",
+            language,
+            plan=report.plan,
+            version=report.version,
+            valid_from=report.valid_from,
+            currency=report.currency,
+            rates=format_number(report.rates, language),
+        )
     )
     if rating is not None:
-        show_rating(rating)
+        show_rating(rating, language)
 
 
 @tariff_app.command("list")
 def list_command(
     ctx: typer.Context,
+    lang: LangOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print plans as JSON.")] = False,
 ) -> None:
     """List tariff plans with their versions.
@@ -105,25 +117,29 @@ def list_command(
     Examples:
       callacct tariff list
       callacct tariff list --json
+      callacct tariff list --lang it
     """
-    plans = workspace_from(ctx).tariffs()
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    plans = workspace.tariffs()
     if as_json:
         print_json(plans)
         return
     if not plans:
-        console.print("No tariff plans; import one with 'callacct tariff import PLAN.yaml'.")
+        console.print(t("cli.tariff.none", language))
         return
-    table = Table("plan", "default", "gateways", "version", "valid from", "currency", "rates")
+    headers = ("plan", "default", "gateways", "version", "valid_from", "currency", "rates")
+    table = Table(*(t(f"cli.tariff.{key}", language) for key in headers))
     for plan in plans:
         for version in plan["versions"]:
             table.add_row(
                 plan["plan"],
-                "yes" if plan["default"] else "",
+                t("filter.yes", language) if plan["default"] else "",
                 plan["gateways"] or "",
                 str(version["version"]),
                 version["valid_from"],
                 version["currency"],
-                f"{version['rates']:,}",
+                format_number(version["rates"], language),
             )
     console.print(table)
 
@@ -140,6 +156,7 @@ def show_command(
         str | None, typer.Option("--prefix", help="Only rates whose prefix starts with this.")
     ] = None,
     limit: Annotated[int, count_option("--limit", "Rates shown at most.")] = 50,
+    lang: LangOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
     """Show a plan: settings, time bands, holidays and its rates.
@@ -147,33 +164,58 @@ def show_command(
     Examples:
       callacct tariff show fr-carrier
       callacct tariff show fr-carrier --prefix 44 --json
+      callacct tariff show fr-carrier --lang ar
     """
-    data = workspace_from(ctx).tariff(plan, version=version, prefix=prefix, limit=limit)
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    data = workspace.tariff(plan, version=version, prefix=prefix, limit=limit)
     if as_json:
         print_json(data)
         return
     console.print(styled("[bold]{}[/]", data["plan"]), end=" ")
     console.print(
-        f"version {data['version']} valid from {data['valid_from']} - "
-        f"{data['description']}\n{data['currency']}, {data['decimals']} decimals, rounding "
-        f"{data['rounding']}; gateways '{data['gateways']}'"
-        f"{' (default plan)' if data['default'] else ''}"
-        f"; {'split' if data['split_bands'] else 'rated by start time'} at band boundaries"
+        t(
+            "cli.tariff.version_line",
+            language,
+            version=data["version"],
+            valid_from=data["valid_from"],
+            description=data["description"],
+        )
+        + "\n"
+        + t(
+            "cli.tariff.settings_line",
+            language,
+            currency=data["currency"],
+            decimals=data["decimals"],
+            rounding=data["rounding"],
+            gateways=data["gateways"],
+        )
+        + (t("cli.tariff.default_plan", language) if data["default"] else "")
+        + "; "
+        + t("cli.tariff.split" if data["split_bands"] else "cli.tariff.by_start", language)
     )
     for band in data["bands"]:
-        console.print(
-            f"  band {band['name']}: {', '.join(band['days'])} {band['start']}-{band['end']}"
-        )
+        days = ", ".join(band["days"])
+        hours = {"start": band["start"], "end": band["end"]}
+        console.print("  " + t("cli.tariff.band", language, name=band["name"], days=days, **hours))
     if data["holidays"]:
-        console.print(f"  holidays ({data['holiday_band']}): {', '.join(data['holidays'])}")
-    table = Table(
-        "line", "prefix", "destination", "class", "per min", "connect", "incr.", "minimum", "band",
-        caption=f"{len(data['rates'])} of {data['rate_count']:,} rates",
-    )  # fmt: skip
+        holidays = ", ".join(data["holidays"])
+        console.print(
+            "  " + t("cli.tariff.holidays", language, band=data["holiday_band"], days=holidays)
+        )
+    headers = ("line", "prefix", "destination", "class", "per_min", "connect", "increments",
+               "minimum", "band")  # fmt: skip
+    caption = t(
+        "cli.tariff.rates_shown",
+        language,
+        shown=format_number(len(data["rates"]), language),
+        total=format_number(data["rate_count"], language),
+    )
+    table = Table(*(t(f"cli.tariff.rate.{key}", language) for key in headers), caption=caption)
     for rate in data["rates"]:
         table.add_row(
             str(rate["line_no"]),
-            rate["prefix"] or "(class)",
+            rate["prefix"] or t("cli.tariff.rate.by_class", language),
             rate["destination"],
             rate["dest_class"],
             rate["price_per_min"],
@@ -195,6 +237,7 @@ def rate_command(
     tz: Annotated[
         str | None, typer.Option("--tz", help="Time zone of --from/--to (default: settings).")
     ] = None,
+    lang: LangOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Rate calls again (after a tariff or dial-plan change), atomically, and report how many
@@ -203,29 +246,39 @@ def rate_command(
     Examples:
       callacct rate
       callacct rate --from 2026-11-01 --to 2026-11-30 --json
+      callacct --lang de rate
     """
     workspace = workspace_from(ctx)
-    line = ProgressLine()
+    language = language_of(ctx, workspace, lang)
+    line = ProgressLine(language)
     with line.running():
         report = workspace.rate(start, end, tz=tz, progress=line)
     if as_json:
         print_json(report.to_dict())
-        _warn(report.warnings)
+        _warn(report.warnings, language)
         return
-    show_rating(report)
+    show_rating(report, language)
 
 
-def show_rating(report: RateReport) -> None:
+def show_rating(report: RateReport, language: str = "en") -> None:
     """The outcome of a rating run, for people; warnings on stderr."""
-    delta = ", ".join(money_text(v, cur, signed=True) for cur, v in report.delta.items()) or "none"
+    delta = ", ".join(money_text(v, cur, signed=True) for cur, v in report.delta.items())
     total = ", ".join(money_text(v, cur) for cur, v in report.total.items()) or "0"
     console.print(
-        f"rated {report.calls:,} calls ({report.priced:,} priced) in {report.seconds:.2f} s: "
-        f"{report.changed:,} changed, cost change {delta}; total {total}"
+        t(
+            "cli.rate.done",
+            language,
+            calls=format_number(report.calls, language),
+            priced=format_number(report.priced, language),
+            seconds=format_number(report.seconds, language, 2),
+            changed=format_number(report.changed, language),
+            delta=delta or t("cli.rate.no_change", language),
+            total=total,
+        )
     )
-    _warn(report.warnings)
+    _warn(report.warnings, language)
 
 
-def _warn(warnings: list[str]) -> None:
+def _warn(warnings: list[str], language: str) -> None:
     for warning in warnings:
-        print_error("warning:", warning, "yellow")
+        warn(warning, language)

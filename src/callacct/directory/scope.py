@@ -22,6 +22,7 @@ import duckdb
 from callacct.config import Settings
 from callacct.directory.versions import list_users
 from callacct.errors import UsageError
+from callacct.i18n import Message
 from callacct.query.scope import SCOPE_COLUMNS, Scope, admin_scope
 
 __all__ = ["Scope", "admin_scope", "person_view", "scope_for", "scope_of_person"]
@@ -31,9 +32,7 @@ def scope_for(con: duckdb.DuckDBPyConnection, login: str, settings: Settings) ->
     """The scope of a person in the directory now; `UsageError` if they are not in it."""
     found = list_users(con, logins=[login])
     if not found:
-        raise UsageError(
-            f"--as {login!r}: no such person in the directory now; check 'callacct directory list'"
-        )
+        raise UsageError(Message("error.as_unknown", login=repr(login)))
     return scope_of_person(found[0], settings)
 
 

@@ -8,6 +8,11 @@ extra). A key missing in a language falls back to English, then to the key itsel
 missing translation never breaks a report. `docs/report-rendering.md` says why one file per
 language.
 
+A `Message` is a text in English that keeps its key and values, so that whoever shows it to a
+person says it in their language: library code raises errors and gives warnings with one
+(`UsageError(Message("error.no_call", call_id=7))`), the command line prints
+`message.said_in(language)`; everywhere else it is the English `str` it always was.
+
 `formats` writes numbers, money, durations and dates the way each language does
 (`format_number`, `format_percent`, `format_duration`, `format_date`,
 `format_datetime`).
@@ -19,6 +24,9 @@ Example:
     'Durée (moyenne)'
     >>> t("no.such.key", "fr")
     'no.such.key'
+    >>> said = Message("error.no_call", call_id=7)
+    >>> str(said) == t("error.no_call", "en", call_id=7), said_in(said, "fr") == said.said_in("fr")
+    (True, True)
 """
 
 from __future__ import annotations
@@ -39,12 +47,14 @@ from callacct.yamlfile import read_yaml
 __all__ = [
     "LANGUAGES",
     "Language",
+    "Message",
     "catalogue",
     "format_date",
     "format_datetime",
     "format_duration",
     "format_number",
     "format_percent",
+    "said_in",
     "t",
 ]
 
@@ -70,3 +80,34 @@ def t(key: str, language: str, **values: object) -> str:
     `{name}` placeholders filled from `values`."""
     text = catalogue(language).get(key) or catalogue("en").get(key) or key
     return text.format(**values) if values else text
+
+
+class Message(str):
+    """The English text of catalogue key `key` with `values`, which knows how to say itself in
+    another language (`said_in`); a value that is a `Message` is said in that language too."""
+
+    key: str
+    values: dict[str, object]
+
+    def __new__(cls, key: str, /, **values: object) -> Message:
+        message = super().__new__(cls, t(key, "en", **values))
+        message.key = key
+        message.values = values
+        return message
+
+    def said_in(self, language: str) -> str:
+        values = {
+            name: value.said_in(language) if isinstance(value, Message) else value
+            for name, value in self.values.items()
+        }
+        return t(self.key, language, **values)
+
+
+def said_in(text: object, language: str) -> str:
+    """`text` in `language` when it is a `Message` (or an error whose message is one), else
+    as it is."""
+    if isinstance(text, BaseException) and text.args and isinstance(text.args[0], Message):
+        text = text.args[0]
+    if isinstance(text, Message):
+        return text.said_in(language)
+    return str(text)

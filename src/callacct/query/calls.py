@@ -25,6 +25,7 @@ import polars as pl
 from callacct.call_codes import DEST_CLASSES, DIRECTIONS, DISPOSITIONS, FREE_CLASSES
 from callacct.errors import UsageError
 from callacct.formats import json_rows, write_json_array
+from callacct.i18n import Message
 from callacct.query.masking import mask_calls, shown_number_sql
 from callacct.query.scope import Scope
 from callacct.store import fetch_frame, scalar
@@ -109,9 +110,7 @@ def parse_when(text: When, tz: ZoneInfo, *, end: bool = False) -> dt.datetime:
                 return parse_when(dt.date.fromisoformat(text), tz, end=end)
             value = dt.datetime.fromisoformat(text)
         except ValueError:
-            raise UsageError(
-                f"{text!r} is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM)"
-            ) from None
+            raise UsageError(Message("error.not_a_date", value=repr(text))) from None
     return value if value.tzinfo else value.replace(tzinfo=tz)
 
 
@@ -131,9 +130,7 @@ def time_range(
     first = parse_when(start, tz) if start else None
     after = parse_when(end, tz, end=True) if end else None
     if first is not None and after is not None and after <= first:
-        raise UsageError(
-            f"from {start} to {end} is an empty range: the end must come after the start"
-        )
+        raise UsageError(Message("error.empty_range", start=start, end=end))
     return first, after
 
 

@@ -34,6 +34,7 @@ from callacct.call_codes import DEST_CLASSES
 from callacct.config import check_currency, check_regex
 from callacct.errors import NotFoundError, SpecError, UsageError
 from callacct.formats import money_text
+from callacct.i18n import Message
 from callacct.problems import KeyPath, LineMap, Problem, SpecProblems, format_path, from_validation
 from callacct.problems import line_of as _line_of
 from callacct.rating.bands import Band, BandTable
@@ -619,8 +620,8 @@ def _definition_of(
     """The settings of `plan`'s latest version, for a new deck imported on its own."""
     versions = load_versions(con, plan)
     if not versions:
-        known = ", ".join(list_plan_names(con)) or "none yet; import a plan file first"
-        raise NotFoundError(f"no tariff plan {plan!r} (plans: {known})")
+        known = ", ".join(list_plan_names(con)) or Message("error.no_plans_yet")
+        raise NotFoundError(Message("error.no_plan", plan=repr(plan), known=known))
     latest = versions[-1]
     plans = {
         row["plan"]: row
@@ -802,8 +803,8 @@ def show_plan(
     """One plan version with its settings and (some of) its rates, for `tariff show`."""
     versions = load_versions(con, plan)
     if not versions:
-        known = ", ".join(list_plan_names(con)) or "none"
-        raise NotFoundError(f"no tariff plan {plan!r} (plans: {known})")
+        known = ", ".join(list_plan_names(con)) or Message("error.no_plans")
+        raise NotFoundError(Message("error.no_plan", plan=repr(plan), known=known))
     chosen = (
         versions[-1]
         if version is None
@@ -811,7 +812,9 @@ def show_plan(
     )
     if chosen is None:
         numbers = ", ".join(str(v.version) for v in versions)
-        raise NotFoundError(f"plan {plan!r} has no version {version} (versions: {numbers})")
+        raise NotFoundError(
+            Message("error.no_plan_version", plan=repr(plan), version=version, versions=numbers)
+        )
     route = next(r for r in load_routes(con) if r.plan == plan)
     where = "plan = ? AND version = ?"
     params: list[Any] = [plan, chosen.version]

@@ -181,10 +181,12 @@ def derive_report(
     description: str | None = None,
     group: str | None = None,
     title: str | None = None,
+    timezone: str | None = None,
     masked_numbers: bool = False,
 ) -> ReportSpec:
-    """A personal report: `base` renamed, with `overrides` as its default filters (checked as
-    `save_report` does)."""
+    """A personal report: `base` renamed, with `overrides` as its default filters and
+    `timezone` as its time zone (else `base`'s), checked as `save_report` does. To group it
+    another way, regroup `base` first (`callacct.reports.regroup`)."""
     check_report_name(name)
     filters: Filters = base.filters.merged(overrides)
     data = base.model_dump(mode="json", by_alias=True, exclude_defaults=True)
@@ -195,6 +197,8 @@ def derive_report(
         description=description if description is not None else data.get("description", ""),
         filters=filters.given(),
     )
+    if timezone is not None:
+        data["timezone"] = timezone
     # Validated as a file would be: a bad group or title is a problem naming its key.
     text = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
     spec, problems = validate_text(text, name, masked_numbers=masked_numbers)

@@ -24,6 +24,7 @@ from typing import Annotated, Final, Literal
 import yaml
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
+from callacct.config import check_timezone
 from callacct.errors import SpecError, UsageError
 from callacct.i18n import LANGUAGES, Language
 from callacct.problems import (
@@ -140,6 +141,8 @@ class ReportSpec(_Model):
     fill: list[str] = []
     chart: ChartSpec | None = None
     formats: dict[str, ColumnKind] = {}
+    #: The time zone the report runs in unless a run names one (else the workspace's).
+    timezone: str | None = None
 
     @property
     def detail(self) -> bool:
@@ -285,6 +288,11 @@ def check_spec(spec: ReportSpec) -> list[tuple[KeyPath, str]]:
     out += _format_problems(spec)
     if spec.where is not None:
         out += _expression(("where",), spec.where)
+    if spec.timezone is not None:
+        try:
+            check_timezone(spec.timezone)
+        except ValueError as exc:
+            out.append((("timezone",), str(exc)))
     return out
 
 
