@@ -1,9 +1,10 @@
 """Progress of long work, told to whoever shows it: one callback type for every stage.
 
 Library code never draws anything. Work that takes long (ingesting CDR files, classifying new
-numbers, reading a directory) calls a `Progress` callback with a `Step`: which stage, how much
-of it is done, of how much (None when unknown). The command line draws a bar from the steps; a
-script may log them, a web page may poll them; passing nothing costs nothing.
+numbers, reading a directory, running the due jobs) calls a `Progress` callback with a `Step`:
+which stage, how much of it is done, of how much (None when unknown). The command line draws a
+bar from the steps; a script may log them, a web page may poll them; passing nothing costs
+nothing.
 
 Example:
     >>> seen = []
@@ -19,8 +20,19 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Literal
 
-Stage = Literal["reading", "finishing", "classifying", "rating", "directory", "applying", "lines"]
-Unit = Literal["bytes", "numbers", "people", "calls", "lines"]
+Stage = Literal[
+    "reading",
+    "finishing",
+    "classifying",
+    "rating",
+    "directory",
+    "applying",
+    "lines",
+    "deliveries",
+    "alarms",
+    "budgets",
+]
+Unit = Literal["bytes", "numbers", "people", "calls", "lines", "messages", "alarms"]
 
 #: CDR files read and stored (bytes).
 READING: Final = "reading"
@@ -36,6 +48,12 @@ DIRECTORY: Final = "directory"
 APPLYING: Final = "applying"
 #: Phone lines being locked or unlocked on the phone system (counted).
 LINES: Final = "lines"
+#: Scheduled reports' messages being prepared and sent, one per recipient (counted).
+DELIVERIES: Final = "deliveries"
+#: Due alarms being evaluated (counted).
+ALARMS: Final = "alarms"
+#: Budgets being evaluated (length unknown).
+BUDGETS: Final = "budgets"
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -19,6 +20,7 @@ from callacct import Workspace
 from callacct.delivery import schedules as schedules_module
 from callacct.delivery.schedules import run_due
 from callacct.errors import DeliveryError, NotFoundError, UsageError
+from callacct.outcomes import lines_of
 from tests.delivery.conftest import (
     DEPARTMENTS,
     WEEKLY_DUE,
@@ -30,6 +32,11 @@ from tests.delivery.conftest import (
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def due_lines(org: Workspace, now: dt.datetime, **options: Any) -> list[str]:
+    """The log lines of the schedules' due job at `now`."""
+    return lines_of(run_due(org, now, **options))
 
 
 def _by_recipient(received: list[Received]) -> dict[str, Received]:
@@ -65,7 +72,7 @@ def test_each_supervisor_gets_only_their_department_in_their_language(
     org: Workspace, server: MailServer
 ) -> None:
     _weekly_to_supervisors(org)
-    lines = run_due(org, WEEKLY_DUE)
+    lines = due_lines(org, WEEKLY_DUE)
     assert lines == ["schedule dept-weekly 2026-W48: 2 sent, 0 skipped (empty), 0 failed"]
     got = _by_recipient(server.received)
     assert set(got) == {"sam@example.com", "sara@example.com"}
@@ -86,7 +93,7 @@ def test_each_supervisor_gets_only_their_department_in_their_language(
         assert all(DEPARTMENTS[ext] == department for ext in found)
     # The call of the week before is outside the period.
     assert not any("99999999" in str(c) for row in _xlsx_rows(got["sam@example.com"]) for c in row)
-    assert run_due(org, WEEKLY_DUE + dt.timedelta(minutes=5)) == []
+    assert due_lines(org, WEEKLY_DUE + dt.timedelta(minutes=5)) == []
     assert len(server.received) == 2
 
 
@@ -102,7 +109,7 @@ def test_each_user_gets_their_own_bill_and_empty_ones_are_skipped(
         subject="Your calls",
         now=WEEKLY_DUE - dt.timedelta(days=1),
     )
-    [line] = run_due(org, WEEKLY_DUE)
+    [line] = due_lines(org, WEEKLY_DUE)
     assert line == "schedule bills 2026-W48: 4 sent, 1 skipped (empty), 0 failed"
     got = _by_recipient(server.received)
     assert set(got) == {"ana@example.com", "ben@example.com", "carl@example.com",
@@ -135,7 +142,7 @@ def test_addresses_get_the_owners_report(org: Workspace, server: MailServer) -> 
         format="csv",
         now=dt.datetime(2026, 11, 23, 12, tzinfo=dt.UTC),
     )
-    [line] = run_due(org, dt.datetime(2026, 11, 24, 6, 0, tzinfo=dt.UTC))
+    [line] = due_lines(org, dt.datetime(2026, 11, 24, 6, 0, tzinfo=dt.UTC))
     assert line == "schedule sam-daily 2026-11-23: 2 sent, 0 skipped (empty), 0 failed"
     got = _by_recipient(server.received)
     for received in got.values():
@@ -161,7 +168,7 @@ def test_catch_up_after_downtime(org: Workspace, server: MailServer) -> None:
         now=dt.datetime(2026, 11, 22, 12, tzinfo=dt.UTC),
     )
     # Nothing ran from Monday 23rd to Saturday 28th: five daily periods were missed.
-    lines = run_due(org, dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC))
+    lines = due_lines(org, dt.datetime(2026, 11, 28, 12, tzinfo=dt.UTC))
     assert lines[:3] == [
         "schedule daily 2026-11-22: missed, not sent",
         "schedule daily 2026-11-23: missed, not sent",
@@ -175,7 +182,7 @@ def test_catch_up_after_downtime(org: Workspace, server: MailServer) -> None:
     assert len(server.received) == 2
     subjects = {r.message["Subject"] for r in server.received}
     assert len(subjects) == 2
-    assert run_due(org, dt.datetime(2026, 11, 28, 13, tzinfo=dt.UTC)) == []
+    assert due_lines(org, dt.datetime(2026, 11, 28, 13, tzinfo=dt.UTC)) == []
     assert len(server.received) == 2
     [schedule] = org.schedules()
     assert schedule.last_period == "2026-11-27"
@@ -190,16 +197,16 @@ def test_smtp_down_is_retried_next_tick_and_sent_once(
             "from_address": "callacct@example.com"}  # fmt: skip
     org = org_workspace(tmp_path / "org", smtp)
     _weekly_to_supervisors(org)
-    [line] = run_due(org, WEEKLY_DUE)
+    [line] = due_lines(org, WEEKLY_DUE)
     assert line.startswith("schedule dept-weekly 2026-W48: 0 sent, 0 skipped (empty), 2 failed")
     assert "cannot reach the SMTP server" in line
     [run] = org.schedule_history("dept-weekly")["runs"]
     assert run.status == "failed"
     server = mail_server("plain", port=port)
-    [line] = run_due(org, WEEKLY_DUE + dt.timedelta(minutes=5))
+    [line] = due_lines(org, WEEKLY_DUE + dt.timedelta(minutes=5))
     assert line == "schedule dept-weekly 2026-W48: 2 sent, 0 skipped (empty), 0 failed"
     assert len(server.received) == 2
-    assert run_due(org, WEEKLY_DUE + dt.timedelta(minutes=10)) == []
+    assert due_lines(org, WEEKLY_DUE + dt.timedelta(minutes=10)) == []
     assert len(server.received) == 2
     [run] = org.schedule_history("dept-weekly")["runs"]
     assert run.status == "done"
@@ -216,13 +223,13 @@ def test_a_run_killed_after_sending_is_not_sent_again(
 
     monkeypatch.setattr(schedules_module, "finish_run", killed)
     with pytest.raises(KeyboardInterrupt):
-        run_due(org, WEEKLY_DUE)
+        due_lines(org, WEEKLY_DUE)
     monkeypatch.setattr(schedules_module, "finish_run", original)
     assert len(server.received) == 2
     # While its claim lasts, the run may still be going: left alone.
-    assert run_due(org, WEEKLY_DUE + dt.timedelta(minutes=5)) == []
+    assert due_lines(org, WEEKLY_DUE + dt.timedelta(minutes=5)) == []
     later = WEEKLY_DUE + dt.timedelta(seconds=org.settings.delivery.lease_s + 60)
-    [line] = run_due(org, later)
+    [line] = due_lines(org, later)
     assert line == "schedule dept-weekly 2026-W48: 2 sent, 0 skipped (empty), 0 failed"
     assert len(server.received) == 2  # taken up again: what was sent is not sent again
 
@@ -234,8 +241,9 @@ def test_two_runners_at_once_send_once(org: Workspace, server: MailServer) -> No
         import datetime as dt
         from callacct import Workspace
         from callacct.delivery.schedules import run_due
+        from callacct.outcomes import lines_of
         now = dt.datetime.fromisoformat({WEEKLY_DUE.isoformat()!r})
-        print(run_due(Workspace.open({str(org.root)!r}), now))
+        print(lines_of(run_due(Workspace.open({str(org.root)!r}), now)))
         """
     )
     runners = [
@@ -257,16 +265,16 @@ def test_a_paused_schedule_sends_nothing_and_resumes_from_its_next_run(
 ) -> None:
     _weekly_to_supervisors(org)
     org.pause_schedule("dept-weekly", now=WEEKLY_DUE - dt.timedelta(days=1))
-    assert run_due(org, WEEKLY_DUE) == []
+    assert due_lines(org, WEEKLY_DUE) == []
     resumed = org.pause_schedule("dept-weekly", False, now=WEEKLY_DUE + dt.timedelta(hours=1))
     assert resumed.next_run == WEEKLY_DUE + dt.timedelta(days=7)
-    assert run_due(org, WEEKLY_DUE + dt.timedelta(hours=2)) == []
+    assert due_lines(org, WEEKLY_DUE + dt.timedelta(hours=2)) == []
     assert server.received == []
 
 
 def test_a_dry_run_writes_eml_files_and_records_no_run(org: Workspace, server: MailServer) -> None:
     _weekly_to_supervisors(org)
-    lines = run_due(org, WEEKLY_DUE + dt.timedelta(days=2), dry_run=True)
+    lines = due_lines(org, WEEKLY_DUE + dt.timedelta(days=2), dry_run=True)
     assert lines == ["schedule dept-weekly 2026-W48: 2 written, 0 skipped (empty), 0 failed"]
     files = sorted(p.name for p in (org.root / "outbox").glob("*.eml"))
     assert len(files) == 2
@@ -274,7 +282,7 @@ def test_a_dry_run_writes_eml_files_and_records_no_run(org: Workspace, server: M
     assert server.received == []
     assert org.schedule_history("dept-weekly")["runs"] == []
     # The real run still happens.
-    assert run_due(org, WEEKLY_DUE)[0].startswith("schedule dept-weekly 2026-W48: 2 sent")
+    assert due_lines(org, WEEKLY_DUE)[0].startswith("schedule dept-weekly 2026-W48: 2 sent")
 
 
 @pytest.mark.parametrize(
@@ -335,7 +343,7 @@ def test_filters_are_kept_with_the_schedule(org: Workspace, server: MailServer) 
         "min_cost": "0",
         "type": "pstn",
     }
-    [line] = run_due(org, WEEKLY_DUE)
+    [line] = due_lines(org, WEEKLY_DUE)
     assert line.startswith("schedule sales-only 2026-W48: 1 sent")
     rows = _xlsx_rows(server.received[0])
     extensions = {str(cell) for row in rows for cell in row if str(cell) in DEPARTMENTS}
@@ -358,7 +366,7 @@ def test_large_runs_are_prepared_by_worker_processes(
         recipients="users",
         now=WEEKLY_DUE - dt.timedelta(days=1),
     )
-    [line] = run_due(org, WEEKLY_DUE)
+    [line] = due_lines(org, WEEKLY_DUE)
     assert line == "schedule bills 2026-W48: 4 sent, 1 skipped (empty), 0 failed"
     got = _by_recipient(server.received)
     for address, received in got.items():
@@ -367,5 +375,5 @@ def test_large_runs_are_prepared_by_worker_processes(
         assert login in cells
         assert not ({"ana", "ben", "carl", "dina", "eve"} - {login}) & cells
     assert got["dina@example.com"].message["Content-Language"] == "ar"
-    assert run_due(org, WEEKLY_DUE + dt.timedelta(minutes=1)) == []
+    assert due_lines(org, WEEKLY_DUE + dt.timedelta(minutes=1)) == []
     assert len(server.received) == 4

@@ -51,6 +51,7 @@ from callacct.alarms.mail import (
 )
 from callacct.directory import list_users, scope_for
 from callacct.errors import NotFoundError, UsageError
+from callacct.progress import ALARMS, Progress, counting
 from callacct.query.scope import Scope, admin_scope
 from callacct.store import Store
 
@@ -315,11 +316,12 @@ class Alarms:
         due: bool = False,
         now: dt.datetime | None = None,
         mail: bool = True,
+        progress: Progress | None = None,
     ) -> AlarmRun:
         """Evaluate alarm `name`, else the due alarms (`due`), else every active alarm the
         reader may run; record what fired, then mail it (`mail`; firings of the day before
         whose mail could not be sent are sent again). `AlarmRun.fired` says whether anything
-        fired."""
+        fired; `progress` is told of each alarm evaluated (stage `alarms`)."""
         moment = now or self.clock()
         if moment.tzinfo is None:
             raise UsageError("the moment of an alarm run needs a time zone")
@@ -331,12 +333,14 @@ class Alarms:
             if not rows:
                 return AlarmRun((), moment)
             upto = last_finished_call(store.con, min(int(row["watermark"]) for row in rows))
+            entries = [self._to_entry(row) for row in rows]
+            if due:
+                entries = [entry for entry in entries if _is_due(entry, upto, moment)]
+            advance = counting(progress, ALARMS, total=len(entries), unit="alarms")
             outcomes = []
-            for row in rows:
-                entry = self._to_entry(row)
-                if due and not _is_due(entry, upto, moment):
-                    continue
+            for entry in entries:
                 outcomes.append(self._evaluate(store, entry, upto, moment))
+                advance(1)
         if mail:
             outcomes = self._deliver(outcomes, moment)
         return AlarmRun(tuple(outcomes), moment)

@@ -71,6 +71,7 @@ from callacct.errors import (
     UsageError,
 )
 from callacct.i18n import LANGUAGES, Message
+from callacct.outcomes import JobOutcome
 from callacct.problems import Problem
 from callacct.progress import DIRECTORY, RATING, Progress, Step
 from callacct.query.calls import (
@@ -834,10 +835,18 @@ class Workspace:
             ]
         return {"runs": runs, "deliveries": sent}
 
-    def run_due(self, now: dt.datetime | None = None, *, dry_run: bool = False) -> list[str]:
+    def run_due(
+        self,
+        now: dt.datetime | None = None,
+        *,
+        dry_run: bool = False,
+        progress: Progress | None = None,
+    ) -> list[JobOutcome]:
         """Run every due job (scheduled reports, and the jobs of other features) at `now`,
-        each exactly once; one log line per thing done (operator or admin only). With
-        `dry_run`, the schedules' latest messages are written as `.eml` files instead."""
+        each exactly once (operator or admin only); one `JobOutcome` per thing done, with its
+        status and log line (`callacct.outcomes.lines_of` gives the lines, `any_failed`
+        whether something failed). With `dry_run`, the schedules' latest messages are written
+        as `.eml` files instead. `progress` is told of each job's steps."""
         from callacct.delivery.jobs import run_due_jobs
         from callacct.delivery.schedules import run_due
 
@@ -845,8 +854,8 @@ class Workspace:
             self._require_admin(store, "schedule run-due")
         when = now or dt.datetime.now(dt.UTC)
         if dry_run:
-            return run_due(self, when, dry_run=True)
-        return run_due_jobs(self, when)
+            return run_due(self, when, dry_run=True, progress=progress)
+        return run_due_jobs(self, when, progress=progress)
 
     def _schedule_filter(self, store: Store) -> Callable[[Schedule], bool]:
         from callacct.delivery.schedules import OPERATOR

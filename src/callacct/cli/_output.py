@@ -29,8 +29,11 @@ from rich.text import Text
 from callacct.errors import UsageError
 from callacct.i18n import format_number, t
 from callacct.progress import (
+    ALARMS,
     APPLYING,
+    BUDGETS,
     CLASSIFYING,
+    DELIVERIES,
     DIRECTORY,
     FINISHING,
     LINES,
@@ -119,6 +122,9 @@ STAGE_LABELS: Final[dict[str, str]] = {
     DIRECTORY: "cli.progress.directory",
     APPLYING: "cli.progress.applying",
     LINES: "cli.progress.lines",
+    DELIVERIES: "cli.progress.deliveries",
+    ALARMS: "cli.progress.alarms",
+    BUDGETS: "cli.progress.budgets",
 }
 
 
@@ -153,12 +159,12 @@ class ProgressLine:
     unknown length (new numbers classified while rating) gives the line back to that work.
 
     Use: `with line.running(): workspace.ingest(paths, progress=line)`; the stages are named
-    in `language`.
+    in `language`. `quiet` (a command printing JSON) draws nothing.
     """
 
-    def __init__(self, language: str = "en") -> None:
+    def __init__(self, language: str = "en", *, quiet: bool = False) -> None:
         self.language = language
-        self.enabled = err_console.is_terminal
+        self.enabled = err_console.is_terminal and not quiet
         self._progress: Progress | None = None
         self._task: TaskID | None = None
         self._shown: Step | None = None

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 import signal
 import threading
 from typing import Annotated, Any
@@ -13,9 +12,9 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import split_values, workspace_from
+from callacct.cli._context import language_of, split_values, workspace_from
 from callacct.cli._options import count_option
-from callacct.cli._output import console, print_json, styled
+from callacct.cli._output import ProgressLine, console, print_json, styled
 from callacct.cli.report import (
     Answered,
     CallType,
@@ -38,6 +37,7 @@ from callacct.cli.report import (
 )
 from callacct.errors import UsageError
 from callacct.i18n import LANGUAGES
+from callacct.outcomes import any_failed, lines_of
 
 schedule_app = typer.Typer(
     no_args_is_help=True,
@@ -53,7 +53,6 @@ scheduler_app = typer.Typer(
 )
 app.add_typer(scheduler_app, name="scheduler")
 
-_FAILED = re.compile(r", [1-9]\d* failed|: error: ")
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 Name = Annotated[str, typer.Argument(help="Schedule name (see 'callacct schedule list').")]
 
@@ -366,23 +365,35 @@ def run_due_command(
         ),
     ] = False,
     now: Now = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the outcomes as JSON, one object each.")
+    ] = False,
 ) -> None:
-    """Send what is due now, once, and exit (for cron or a systemd timer).
+    """Run what is due now, once, and exit (for cron or a systemd timer).
 
-    Every schedule's periods not yet sent are run; call it every few minutes. Runs at the
-    same time and the scheduler do not send anything twice; periods missed while nothing ran
-    are caught up. Exit 1 when a message could not be sent (it is tried again at the next
-    run).
+    Every schedule's periods not yet sent are run, then the due alarms and the budgets (one
+    line per thing done); call it every few minutes. Runs at the same time and the scheduler
+    do not send anything twice; periods missed while nothing ran are caught up. On a terminal
+    a progress line follows the messages prepared. Exit 1 when an outcome failed: a message
+    could not be sent (it is tried again at the next run), an alarm could not be evaluated, a
+    budget's lock failed, or a job stopped on an error.
 
     Examples:
       callacct schedule run-due
       */5 * * * * callacct --workspace /srv/callacct schedule run-due   (crontab)
       callacct schedule run-due --dry-run
+      callacct schedule run-due --json
     """
-    lines = workspace_from(ctx).run_due(_now(now), dry_run=dry_run)
-    for line in lines:
-        console.print(line, markup=False, highlight=False)
-    if any(_FAILED.search(line) for line in lines):
+    workspace = workspace_from(ctx)
+    line = ProgressLine(language_of(ctx, workspace), quiet=as_json)
+    with line.running():
+        outcomes = workspace.run_due(_now(now), dry_run=dry_run, progress=line)
+    if as_json:
+        print_json([outcome.to_dict() for outcome in outcomes])
+    else:
+        for text in lines_of(outcomes):
+            console.print(text, markup=False, highlight=False)
+    if any_failed(outcomes):
         raise typer.Exit(1)
 
 
@@ -418,7 +429,7 @@ def scheduler_run_command(
     console.print(styled("[dim]scheduler started; stop with Ctrl-C or SIGTERM[/]"))
     try:
         run_scheduler(
-            lambda now: workspace.run_due(now),
+            lambda now: lines_of(workspace.run_due(now)),
             tick_s=tick or workspace.settings.delivery.tick_s,
             stop=stop,
             clock=lambda: dt.datetime.now(dt.UTC),

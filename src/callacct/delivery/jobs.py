@@ -2,8 +2,10 @@
 run every entry of `DUE_JOBS`, so they follow one rule.
 
 An entry is `(name, "module:function")`, the function being
-`run_due(workspace, now) -> list[str]` (one log line per thing done); it is imported when
-first run, so a job's package is loaded only by the runs that need it.
+`run_due(workspace, now, *, progress=None) -> list[JobOutcome]` (`callacct.outcomes`: one
+outcome per thing done, with its log line and status); it is imported when first run, so a
+job's package is loaded only by the runs that need it. `progress` (`callacct.progress`) is told
+the job's steps.
 
 Example:
     >>> [name for name, _ in DUE_JOBS][:1]
@@ -15,10 +17,11 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 import logging
-from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from callacct.errors import CallacctError, ConfigError
+from callacct.outcomes import JobOutcome
+from callacct.progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,13 @@ DUE_JOBS: tuple[tuple[str, str], ...] = (
     ("budgets", "callacct.budgets.jobs:run_due"),
 )
 
-DueJob = Callable[[Any, dt.datetime], list[str]]
+
+class DueJob(Protocol):
+    """A due job: what it did at `now`, one outcome per thing done."""
+
+    def __call__(
+        self, workspace: Any, now: dt.datetime, *, progress: Progress | None = None
+    ) -> list[JobOutcome]: ...
 
 
 def load_job(target: str) -> DueJob:
@@ -45,14 +54,25 @@ def load_job(target: str) -> DueJob:
     return job
 
 
-def run_due_jobs(workspace: Any, now: dt.datetime) -> list[str]:
-    """Run every due job at `now`; their log lines. A job that fails is logged as one line
-    (`<job>: error: ...`) and the others still run."""
-    lines: list[str] = []
-    for name, target in DUE_JOBS:
+def run_due_jobs(
+    workspace: Any,
+    now: dt.datetime,
+    *,
+    progress: Progress | None = None,
+    jobs: tuple[tuple[str, str], ...] = DUE_JOBS,
+) -> list[JobOutcome]:
+    """Run every due job (of `jobs`) at `now`; their outcomes, in order. A job that raises is
+    one `failed` outcome (line `<job>: error: ...`) and the others still run."""
+    outcomes: list[JobOutcome] = []
+    for name, target in jobs:
         try:
-            lines += load_job(target)(workspace, now)
+            outcomes += load_job(target)(workspace, now, progress=progress)
         except CallacctError as exc:
-            lines.append(f"{name}: error: {exc}")
+            outcomes.append(failed_job(name, exc))
             log.warning("%s: %s", name, exc)
-    return lines
+    return outcomes
+
+
+def failed_job(name: str, exc: Exception) -> JobOutcome:
+    """The outcome of job `name` stopped by `exc`."""
+    return JobOutcome(name, f"{name}: error: {exc}", "failed", error=str(exc))

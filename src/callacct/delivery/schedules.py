@@ -19,8 +19,9 @@ its claim runs out (what was sent is not sent again), and a run that could not s
 (SMTP down) is tried again at each later run for a day, each message sent once when the
 server is back.
 
-`run_due(workspace, now)` is the due job `callacct scheduler run` and `callacct schedule
-run-due` run (`callacct.delivery.jobs.DUE_JOBS`).
+`run_due(workspace, now, progress=...)` is the due job `callacct scheduler run` and `callacct
+schedule run-due` run (`callacct.delivery.jobs.DUE_JOBS`): one `JobOutcome` per run (and per
+period missed), its progress the `deliveries` stage, one step per recipient's message.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import logging
 import multiprocessing
 import os
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ from callacct.delivery.outbox import Delivery, Outbox, Outgoing
 from callacct.delivery.timing import Frequency, Period
 from callacct.errors import DeliveryError, NotFoundError, UsageError
 from callacct.i18n import LANGUAGES
+from callacct.outcomes import JobOutcome, Status
+from callacct.progress import DELIVERIES, Progress, counting
 from callacct.store import Store
 
 log = logging.getLogger(__name__)
@@ -55,6 +58,8 @@ log = logging.getLogger(__name__)
 RECIPIENT_KINDS = ("addresses", "supervisors", "users")
 #: The owner of a schedule made by the operator (no login).
 OPERATOR = "(operator)"
+#: The name of the schedules' due job (`callacct.delivery.jobs.DUE_JOBS`).
+JOB = "schedules"
 #: How long a run that could not send everything is tried again.
 RETRY_FOR = dt.timedelta(days=1)
 _NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
@@ -351,7 +356,7 @@ class RunOutcome:
     note: str | None = None
 
     @property
-    def status(self) -> str:
+    def status(self) -> Status:
         if self.failed or self.pending:
             return "failed" if self.failed else "running"
         return "done" if self.sent or not self.skipped else "skipped"
@@ -359,10 +364,10 @@ class RunOutcome:
 
 def claim_due(
     con: duckdb.DuckDBPyConnection, now: dt.datetime, worker: str, lease_s: int, catch_up: int
-) -> tuple[list[DueRun], list[str]]:
+) -> tuple[list[DueRun], list[JobOutcome]]:
     """The runs due at `now`, claimed for `worker` (in one transaction of the caller), and
-    log lines for the periods passed over (older than `catch_up`)."""
-    lines: list[str] = []
+    the outcomes (`skipped`) of the periods passed over (older than `catch_up`)."""
+    missed_runs: list[JobOutcome] = []
     due: list[DueRun] = []
     until = _naive(now + dt.timedelta(seconds=lease_s))
     for schedule in list_schedules(con):
@@ -379,7 +384,14 @@ def claim_due(
                 period = schedule.frequency.period(missed, zone)
                 _insert_run(con, schedule.name, period.label, missed, now, "skipped",
                             "missed while no runner ran; older than delivery.catch_up")  # fmt: skip
-                lines.append(f"schedule {schedule.name} {period.label}: missed, not sent")
+                missed_runs.append(
+                    JobOutcome(
+                        JOB,
+                        f"schedule {schedule.name} {period.label}: missed, not sent",
+                        "skipped",
+                        subject=f"{schedule.name} {period.label}",
+                    )
+                )
             con.execute(
                 "UPDATE schedules SET next_run = ? WHERE name = ?", [_naive(slot), schedule.name]
             )
@@ -399,7 +411,7 @@ def claim_due(
         for slot_time, period in wanted:
             if _claim_run(con, schedule.name, period.label, slot_time, now, worker, until):
                 due.append(DueRun(schedule, slot_time, period))
-    return due, lines
+    return due, missed_runs
 
 
 def _insert_run(
@@ -529,10 +541,13 @@ class Prepared:
 
 
 def prepare_messages(
-    workspace: Any, run: DueRun, recipients: Sequence[Recipient]
+    workspace: Any,
+    run: DueRun,
+    recipients: Sequence[Recipient],
+    advance: Callable[[int], None] | None = None,
 ) -> list[Prepared]:
     """For each recipient, the report run as them (or as the owner, once, for addresses),
-    rendered into its e-mail."""
+    rendered into its e-mail; `advance(1)` is called as each one is ready."""
     schedule, period = run.schedule, run.period
     filters = {**schedule.filters, **period.filters()}
     filters.pop("period", None)
@@ -555,11 +570,13 @@ def prepare_messages(
                 shared[recipient.login] = result
         if result.rows.height == 0:
             out.append(Prepared(recipient, None, schedule.subject or result.title))
-            continue
-        message: Message = reader.report_message(
-            result, schedule.format, to=(recipient.address,), subject=schedule.subject
-        )
-        out.append(Prepared(recipient, message, message.subject))
+        else:
+            message: Message = reader.report_message(
+                result, schedule.format, to=(recipient.address,), subject=schedule.subject
+            )
+            out.append(Prepared(recipient, message, message.subject))
+        if advance is not None:
+            advance(1)
     return out
 
 
@@ -589,15 +606,23 @@ def worker_count(setting: int, recipients: int) -> int:
 
 
 def run_schedule(
-    workspace: Any, outbox: Outbox, run: DueRun, *, batch: int, workers: int = 1
+    workspace: Any,
+    outbox: Outbox,
+    run: DueRun,
+    *,
+    batch: int,
+    workers: int = 1,
+    recipients: Sequence[Recipient] | None = None,
+    advance: Callable[[int], None] | None = None,
 ) -> tuple[RunOutcome, list[Delivery]]:
-    """Run one period of a schedule: for each recipient, the report run as them (or the
-    owner), rendered, sent — `batch` recipients at a time: their reports prepared (by
-    `workers` processes reading the store, or in this process holding it), then their
-    messages sent while the store is closed. Empty results are recorded as skipped."""
+    """Run one period of a schedule: for each recipient (`recipients`, else those of the
+    directory now), the report run as them (or the owner), rendered, sent — `batch`
+    recipients at a time: their reports prepared (by `workers` processes reading the store, or
+    in this process holding it), then their messages sent while the store is closed. Empty
+    results are recorded as skipped. `advance(n)` is told of each `n` messages prepared."""
     schedule = run.schedule
-    people = workspace.people() if schedule.recipients != "addresses" else []
-    recipients = recipients_of(schedule, people)
+    if recipients is None:
+        recipients = _recipients(workspace, [run])[0]
     rows: list[Delivery] = []
     count = 1 if schedule.recipients == "addresses" else worker_count(workers, len(recipients))
     with ExitStack() as stack:
@@ -608,7 +633,7 @@ def run_schedule(
         for group in _batches(recipients, batch):
             if pool is None:
                 with workspace.holding(write=True):
-                    prepared = prepare_messages(workspace, run, group)
+                    prepared = prepare_messages(workspace, run, group, advance)
                     rows += _skip_empty(outbox, run, prepared)
             else:
                 size = -(-len(group) // count)
@@ -617,7 +642,11 @@ def run_schedule(
                     pool.submit(_prepare_in_worker, type(workspace), workspace.root, run, part)
                     for part in parts
                 ]
-                prepared = [item for future in futures for item in future.result()]
+                prepared = []
+                for part, future in zip(parts, futures, strict=True):
+                    prepared += future.result()
+                    if advance is not None:
+                        advance(len(part))
                 with workspace.holding(write=True):
                     rows += _skip_empty(outbox, run, prepared)
             rows += outbox.send_many(
@@ -662,52 +691,108 @@ def _outcome(rows: Sequence[Delivery], expected: int) -> RunOutcome:
     return RunOutcome(sent, skipped, len(failed), pending, note)
 
 
+def _recipients(workspace: Any, runs: Sequence[DueRun]) -> list[list[Recipient]]:
+    """The recipients of each of `runs`, the directory read once for all of them."""
+    people = None
+    out = []
+    for run in runs:
+        if run.schedule.recipients != "addresses" and people is None:
+            people = workspace.people()
+        out.append(recipients_of(run.schedule, people or []))
+    return out
+
+
+def _planned(
+    workspace: Any, runs: Sequence[DueRun]
+) -> tuple[list[list[Recipient] | None], int | None]:
+    """The recipients of each of `runs` and their number in all, for the progress; None for
+    the recipients that cannot be found now (the run meets the error again and records it)
+    and for a total that is not known."""
+    try:
+        found: list[list[Recipient] | None] = list(_recipients(workspace, runs))
+    except (DeliveryError, UsageError, NotFoundError) as exc:
+        log.warning("recipients not known before the runs: %s", exc)
+        return [None] * len(runs), None
+    return found, sum(len(recipients or ()) for recipients in found)
+
+
 def run_due(
     workspace: Any,
     now: dt.datetime,
     *,
     dry_run: bool | None = None,
     outbox: Outbox | None = None,
-) -> list[str]:
-    """Run every schedule period due at `now`, each exactly once; one log line per run.
+    progress: Progress | None = None,
+) -> list[JobOutcome]:
+    """Run every schedule period due at `now`, each exactly once; one outcome per run (and
+    per period missed). `progress` is told of each message prepared (stage `deliveries`, of
+    the recipients of every due run).
 
     With `dry_run` the messages are written as `.eml` files and nothing is recorded as run
     (the schedules run again for real later)."""
     settings = workspace.settings.delivery
     outbox = outbox or Outbox.of(workspace, clock=lambda: now, dry_run=dry_run)
     if outbox.dry_run:
-        return _dry_run(workspace, outbox, now)
+        return _dry_run(workspace, outbox, now, progress)
     with workspace.delivery_store(write=True) as store, store.transaction() as con:
-        due, lines = claim_due(con, now, outbox.worker, settings.lease_s, settings.catch_up)
-    for run in due:
+        due, outcomes = claim_due(con, now, outbox.worker, settings.lease_s, settings.catch_up)
+    if not due:
+        return outcomes
+    planned, total = _planned(workspace, due)
+    advance = counting(progress, DELIVERIES, total=total, unit="messages")
+    for run, recipients in zip(due, planned, strict=True):
         try:
             outcome, _ = run_schedule(
-                workspace, outbox, run, batch=settings.batch, workers=settings.workers
-            )
+                workspace, outbox, run, batch=settings.batch, workers=settings.workers,
+                recipients=recipients, advance=advance,
+            )  # fmt: skip
         except (DeliveryError, UsageError, NotFoundError) as exc:
             outcome = RunOutcome(0, 0, 1, 0, str(exc))
         with workspace.delivery_store(write=True) as store, store.transaction() as con:
             finish_run(con, run, outcome, now)
-        lines.append(_line(run, outcome))
-    return lines
+        outcomes.append(job_outcome(run, outcome))
+    return outcomes
 
 
-def _dry_run(workspace: Any, outbox: Outbox, now: dt.datetime) -> list[str]:
+def _dry_run(
+    workspace: Any, outbox: Outbox, now: dt.datetime, progress: Progress | None
+) -> list[JobOutcome]:
     """Every schedule's most recent period as `.eml` files; nothing recorded as run."""
     with workspace.delivery_store() as store:
         schedules = [s for s in list_schedules(store.con) if not s.paused]
-    lines = []
+    runs = []
     for schedule in schedules:
         slot = schedule.frequency.next_slot(now - dt.timedelta(days=32), schedule.zone)
         while (following := schedule.frequency.next_slot(slot, schedule.zone)) <= now:
             slot = following
-        run = DueRun(schedule, slot, schedule.frequency.period(slot, schedule.zone))
-        settings = workspace.settings.delivery
+        runs.append(DueRun(schedule, slot, schedule.frequency.period(slot, schedule.zone)))
+    if not runs:
+        return []
+    planned, total = _planned(workspace, runs)
+    advance = counting(progress, DELIVERIES, total=total, unit="messages")
+    settings = workspace.settings.delivery
+    outcomes = []
+    for run, recipients in zip(runs, planned, strict=True):
         outcome, _ = run_schedule(
-            workspace, outbox, run, batch=settings.batch, workers=settings.workers
-        )
-        lines.append(_line(run, outcome, dry=True))
-    return lines
+            workspace, outbox, run, batch=settings.batch, workers=settings.workers,
+            recipients=recipients, advance=advance,
+        )  # fmt: skip
+        outcomes.append(job_outcome(run, outcome, dry=True))
+    return outcomes
+
+
+def job_outcome(run: DueRun, outcome: RunOutcome, *, dry: bool = False) -> JobOutcome:
+    """A run's outcome as the due job reports it: its status and counts, and its line."""
+    return JobOutcome(
+        JOB,
+        _line(run, outcome, dry=dry),
+        outcome.status,
+        subject=f"{run.schedule.name} {run.period.label}",
+        sent=outcome.sent,
+        skipped=outcome.skipped,
+        failed=outcome.failed,
+        error=outcome.note if outcome.failed else None,
+    )
 
 
 def _line(run: DueRun, outcome: RunOutcome, *, dry: bool = False) -> str:
