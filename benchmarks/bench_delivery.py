@@ -154,12 +154,12 @@ def phase(root: Path, which: str) -> None:
     """One measured phase in this (fresh) process; prints JSON."""
     from callacct import Workspace
     from callacct.delivery.schedules import run_due
+    from callacct.outcomes import lines_of
 
     ws = Workspace.open(root)
     started, cpu = time.perf_counter(), time.process_time()
     if which == "deliver":
-        lines = run_due(ws, DUE)
-        detail: Any = lines
+        detail: Any = lines_of(run_due(ws, DUE))
     else:
         from zoneinfo import ZoneInfo
 

@@ -12,6 +12,7 @@ from typing import Any
 import openpyxl
 
 from callacct import Workspace
+from callacct.progress import Step
 from callacct.store import open_store
 from tests.alarms.conftest import NOW, add, arrive, call, run
 
@@ -101,9 +102,14 @@ def test_the_scheduler_runs_the_due_alarms(mailed: tuple[Workspace, Any]) -> Non
     add(org, {"name": "abroad", "kind": "international"})
     add(org, {"name": "hourly", "kind": "undefined-extensions", "every": "1h"})
     arrive(org, [call("2001", **ABROAD)])
-    lines = run_due_jobs(org, NOW)
-    assert "alarm abroad: fired: 1 international call(s) (mailed: 1 message(s))" in lines
-    assert "alarm hourly: nothing to report" in lines
+    seen: list[Step] = []
+    outcomes = run_due_jobs(org, NOW, progress=seen.append)
+    alarms = {o.subject: (o.status, o.line) for o in outcomes if o.job == "alarms"}
+    assert alarms == {
+        "abroad": ("fired", "alarm abroad: fired: 1 international call(s) (mailed: 1 message(s))"),
+        "hourly": ("done", "alarm hourly: nothing to report"),
+    }
+    assert [(s.done, s.total) for s in seen if s.stage == "alarms"] == [(0, 2), (1, 2), (2, 2)]
     assert len(server.received) == 1
     later = run_due_jobs(org, NOW + dt.timedelta(minutes=30))
-    assert not [line for line in later if line.startswith("alarm ")]  # nothing due
+    assert not [o for o in later if o.job == "alarms"]  # nothing due

@@ -4,6 +4,7 @@ exit codes, the lines people see, `--json` equal to the API's result."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import signal
@@ -15,6 +16,7 @@ import pytest
 
 from callacct import Workspace
 from callacct.delivery import Outbox
+from callacct.errors import DeliveryError
 from tests.conftest import Cli
 from tests.delivery.conftest import WEEKLY_DUE, MailServer, org_workspace
 
@@ -128,6 +130,99 @@ def test_run_due_exits_1_when_mail_could_not_be_sent(tmp_path: Path) -> None:
     result = cli("schedule", "run-due", "--now", WEEKLY_DUE.isoformat())
     assert result.exit_code == 1
     assert "2 failed (sam@example.com: cannot reach the SMTP server 127.0.0.1:9" in result.output
+
+
+def test_run_due_exit_code_comes_from_the_outcomes(
+    cli: Cli, org: Workspace, server: MailServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A job that raises is a failed outcome (exit 1) and the next jobs still run; a line that
+    merely reads like a failure is not one."""
+    from callacct.delivery import schedules as schedules_module
+    from callacct.outcomes import JobOutcome
+
+    def raising(*args: object, **kwargs: object) -> list[JobOutcome]:
+        raise DeliveryError("the outbox is full")
+
+    monkeypatch.setattr(schedules_module, "run_due", raising)
+    result = cli("schedule", "run-due", "--now", WEEKLY_DUE.isoformat())
+    assert result.exit_code == 1, result.output
+    assert result.output.strip() == "schedules: error: the outbox is full"
+
+    def alike(*args: object, **kwargs: object) -> list[JobOutcome]:
+        return [
+            JobOutcome("schedules", "schedule x 2026-W48: 1 sent, 0 skipped, 3 failed: error: ")
+        ]
+
+    monkeypatch.setattr(schedules_module, "run_due", alike)
+    result = cli("schedule", "run-due", "--now", WEEKLY_DUE.isoformat())
+    assert result.exit_code == 0, result.output
+
+
+def test_run_due_json_is_the_list_of_outcomes(
+    cli: Cli, org: Workspace, server: MailServer, tmp_path: Path
+) -> None:
+    _add_weekly(cli)
+    outcomes = cli.json("schedule", "run-due", "--now", WEEKLY_DUE.isoformat())
+    assert outcomes == [
+        {
+            "job": "schedules",
+            "subject": "dept-weekly 2026-W48",
+            "status": "done",
+            "sent": 2,
+            "skipped": 0,
+            "failed": 0,
+            "error": None,
+            "line": "schedule dept-weekly 2026-W48: 2 sent, 0 skipped (empty), 0 failed",
+        }
+    ]
+    assert cli.json("schedule", "run-due", "--now", WEEKLY_DUE.isoformat()) == []
+    smtp = {"host": "127.0.0.1", "port": 9, "security": "plain", "retries": 0}
+    down = Cli(org_workspace(tmp_path / "down", smtp).root)
+    _add_weekly(down)
+    [failed] = down.json("schedule", "run-due", "--now", WEEKLY_DUE.isoformat(), code=1)
+    assert (failed["status"], failed["sent"], failed["failed"]) == ("failed", 0, 2)
+    assert "cannot reach the SMTP server 127.0.0.1:9" in failed["error"]
+
+
+@pytest.mark.parametrize(("terminal", "as_json"), [(True, False), (True, True), (False, False)])
+def test_run_due_progress_line_on_a_terminal_only(
+    cli: Cli,
+    org: Workspace,
+    server: MailServer,
+    monkeypatch: pytest.MonkeyPatch,
+    terminal: bool,
+    as_json: bool,
+) -> None:
+    from rich.console import Console
+
+    from callacct.cli import _output
+    from callacct.cli import schedule as schedule_cli
+    from callacct.progress import Step
+
+    shown: list[tuple[bool, Step]] = []
+
+    class Recording(_output.ProgressLine):
+        def __call__(self, step: Step) -> None:
+            shown.append((self.enabled, step))
+            super().__call__(step)
+
+    screen = io.StringIO()
+    monkeypatch.setattr(
+        _output, "err_console", Console(file=screen, force_terminal=terminal, width=100)
+    )
+    monkeypatch.setattr(schedule_cli, "ProgressLine", Recording)
+    _add_weekly(cli)
+    args = ["schedule", "run-due", "--now", WEEKLY_DUE.isoformat()]
+    result = cli(*args, *(["--json"] if as_json else []))
+    assert result.exit_code == 0, result.output
+    drawn = terminal and not as_json
+    assert {enabled for enabled, _ in shown} == {drawn}
+    assert [step for _, step in shown if step.stage == "deliveries"] == [
+        Step("deliveries", done, 2, "messages") for done in (0, 1, 2)
+    ]
+    assert bool(screen.getvalue()) == drawn
+    if as_json:
+        assert json.loads(result.stdout)[0]["sent"] == 2
 
 
 def test_run_due_dry_run_writes_eml(cli: Cli, org: Workspace, server: MailServer) -> None:

@@ -12,7 +12,7 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import language_of, split_values, workspace_from
+from callacct.cli._context import global_lang, split_values, workspace_from
 from callacct.cli._options import count_option
 from callacct.cli._output import ProgressLine, console, print_json, styled
 from callacct.cli.report import (
@@ -385,7 +385,8 @@ def run_due_command(
       callacct schedule run-due --json
     """
     workspace = workspace_from(ctx)
-    line = ProgressLine(language_of(ctx, workspace), quiet=as_json)
+    # The progress line speaks the reader's language; the log lines stay as logged.
+    line = ProgressLine(workspace.language(global_lang(ctx)), quiet=as_json)
     with line.running():
         outcomes = workspace.run_due(_now(now), dry_run=dry_run, progress=line)
     if as_json:
