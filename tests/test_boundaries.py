@@ -5,9 +5,9 @@ packages form layers whose imports only point down.
     api       api                  the one object every caller uses; workflows and rules
     features  ingest, rating, directory, reports, lock, budgets (later alarms, delivery)
     query     query                every read of calls: filters, scope, masking
-    base      store, config, errors, problems, yamlfile, i18n, formats, progress, call_codes,
-              service_numbers, registry (it names its built-in entries by text, loaded when
-              first used)
+    base      store, config, errors, problems, yamlfile, i18n, formats, progress, outcomes,
+              call_codes, service_numbers, registry (it names its built-in entries by text,
+              loaded when first used)
 
 A module imports from its own package, or from a lower layer; the packages of the feature
 layer are independent of each other; the store imports nothing above it. Lazy imports inside
@@ -46,6 +46,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "i18n",
                 "formats",
                 "progress",
+                "outcomes",
                 "call_codes",
                 "registry",
                 "service_numbers",
