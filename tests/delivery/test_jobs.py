@@ -188,3 +188,14 @@ def test_run_due_of_the_workspace_returns_every_jobs_outcomes(
         ("schedules", "failed", "schedules: error: the outbox is full")
     ]
     assert seen == [Step("budgets")]  # the next jobs ran: nothing to report
+
+
+def test_the_due_jobs_stages_are_named_in_every_language() -> None:
+    from callacct.cli._output import describe_step
+    from callacct.i18n import LANGUAGES
+
+    for stage in ("deliveries", "alarms", "budgets"):
+        names = {language: describe_step(Step(stage), language) for language in LANGUAGES}  # type: ignore[arg-type]
+        assert len(set(names.values())) == len(LANGUAGES), names  # each its own translation
+        assert all(not name.startswith("cli.") for name in names.values()), names
+    assert describe_step(Step("deliveries", 3, 10, "messages")) == "sending scheduled reports"

@@ -21,6 +21,7 @@ from callacct.delivery import schedules as schedules_module
 from callacct.delivery.schedules import run_due
 from callacct.errors import DeliveryError, NotFoundError, UsageError
 from callacct.outcomes import lines_of
+from callacct.progress import Step
 from tests.delivery.conftest import (
     DEPARTMENTS,
     WEEKLY_DUE,
@@ -366,8 +367,11 @@ def test_large_runs_are_prepared_by_worker_processes(
         recipients="users",
         now=WEEKLY_DUE - dt.timedelta(days=1),
     )
-    [line] = due_lines(org, WEEKLY_DUE)
-    assert line == "schedule bills 2026-W48: 4 sent, 1 skipped (empty), 0 failed"
+    seen: list[Step] = []
+    [outcome] = run_due(org, WEEKLY_DUE, progress=seen.append)
+    assert outcome.line == "schedule bills 2026-W48: 4 sent, 1 skipped (empty), 0 failed"
+    # Each message prepared by a worker is told once its worker is done.
+    assert seen == [Step("deliveries", done, 5, "messages") for done in range(6)]
     got = _by_recipient(server.received)
     for address, received in got.items():
         login = address.split("@")[0]
