@@ -11,10 +11,11 @@ import typer
 from rich.table import Table
 
 from callacct.alarms import KINDS
+from callacct.alarms.mail import cell_text, column_label
 from callacct.alarms.spec import apply_options
 from callacct.api.alarms import AlarmEntry, AlarmEvent, AlarmRun
 from callacct.cli._app import app
-from callacct.cli._context import split_values, workspace_from
+from callacct.cli._context import language_of, split_values, workspace_from
 from callacct.cli._options import count_option
 from callacct.cli._output import console, print_json, styled
 from callacct.errors import UsageError
@@ -296,12 +297,15 @@ def show_command(ctx: typer.Context, name: Name, as_json: Json = False) -> None:
 
 
 @alarm_app.command("remove")
-def remove_command(ctx: typer.Context, name: Name) -> None:
+def remove_command(ctx: typer.Context, name: Name, as_json: Json = False) -> None:
     """Remove an alarm (its firings stay on record).
 
     Example: callacct alarm remove abroad
     """
     workspace_from(ctx).alarms().remove(name)
+    if as_json:
+        print_json({"removed": name})
+        return
     console.print(f"alarm {name} removed")
 
 
@@ -399,7 +403,8 @@ def events_command(
         print_json([event.to_dict() for event in events])
         return
     if not events:
-        console.print("No alarm has fired" + (f" since {since}." if since else "."))
+        which = f"Alarm {alarm} has not fired" if alarm else "No alarm has fired"
+        console.print(which + (f" since {since}." if since else "."))
         return
     table = Table(title="alarm firings")
     for column in ("id", "fired", "alarm", "kind", "period", "found", "summary", "mailed"):
@@ -417,16 +422,31 @@ def events_command(
         )
     console.print(table)
     if rows:
+        language = language_of(ctx, ws)
         for event in events:
-            _show_rows(event)
+            _show_rows(event, language)
 
 
-def _show_rows(event: AlarmEvent) -> None:
-    table = Table(title=f"#{event.event_id} {event.alarm}: {event.summary}")
+#: Columns of an event's rows read as numbers (aligned right).
+_NUMERIC = frozenset(
+    {"call_id", "duration_s", "cost", "spent", "limit", "calls", "missed", "minutes_without",
+     "files_without_records"}
+)  # fmt: skip
+
+
+def _show_rows(event: AlarmEvent, language: str) -> None:
+    """The rows a firing found as its mail shows them: labelled columns, money with its
+    currency's decimals, durations h:mm:ss, directions and classes in `language`."""
+    title = f"#{event.event_id} {event.alarm}: {event.summary}"
+    if event.found > len(event.rows):
+        title += f" ({len(event.rows)} of {event.found} kept)"
+    table = Table(title=title)
     for column in event.columns:
-        table.add_column(column)
+        table.add_column(
+            column_label(column, language), justify="right" if column in _NUMERIC else "left"
+        )
     for row in event.rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in event.columns))
+        table.add_row(*(cell_text(column, row, language) for column in event.columns))
     console.print(table)
 
 
