@@ -172,3 +172,13 @@ def _recent() -> str:
     import datetime as dt
 
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0).isoformat()
+
+
+def test_status_and_calls_without_a_person_say_what_to_give(cli: Cli) -> None:
+    status = cli("budget", "status")
+    assert status.exit_code == 2
+    assert "whose budgets? name a person: callacct budget status --as LOGIN" in status.stderr
+    calls = cli("budget", "calls")
+    assert calls.exit_code == 2
+    assert "which budget? give its id" in calls.stderr
+    assert "Traceback" not in status.output + calls.output

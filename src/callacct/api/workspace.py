@@ -968,7 +968,7 @@ class Workspace:
 
         who = login or self.as_login
         if who is None:
-            raise UsageError("whose budget? callacct --as LOGIN budget status, or --as LOGIN")
+            raise UsageError("whose budgets? name a person: callacct budget status --as LOGIN")
         with self._store() as store:
             person_view(store.con, self._reader(store), who, self.settings)  # may the reader?
             found = budgets.status(store, self.settings, budgets.budgets_of(store, who), _now(now))
@@ -1002,7 +1002,10 @@ class Workspace:
             else:
                 who = login or self.as_login
                 if who is None:
-                    raise UsageError("name a budget id, or a person with --as LOGIN")
+                    raise UsageError(
+                        "which budget? give its id (callacct budget calls ID) or a person "
+                        "with --as LOGIN"
+                    )
                 person_view(store.con, scope, who, self.settings)
                 mine = budgets.budgets_of(store, who)
                 if not mine:
