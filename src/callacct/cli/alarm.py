@@ -159,9 +159,10 @@ def add_command(
     ] = False,
     as_json: Json = False,
 ) -> None:
-    """Add an alarm from a YAML file, from options, or both (options win). It watches the
-    calls that arrive from now on (with --backfill: those stored already too), within what
-    you may see.
+    """Add an alarm from a YAML file, from options, or both (options win).
+
+    It watches the calls that arrive from now on (with --backfill: those stored already
+    too), within what you may see.
 
     Example: callacct alarm add --name night --kind out-of-hours --param
     'hours={days: {mon-fri: ["08:00-12:30", "13:30-18:00"]}}' --to security@example.com
@@ -217,8 +218,9 @@ def edit_command(
     language: Language = None,
     as_json: Json = False,
 ) -> None:
-    """Change an alarm: replace its definition with a YAML file, or change the keys given
-    as options (a list option replaces that list). Its firings and watermark stay.
+    """Change an alarm: a new YAML definition, or the keys given as options.
+
+    A list option replaces that list. Its firings and watermark stay.
 
     Example: callacct alarm edit abroad --param min_duration_s=600
     """
@@ -338,8 +340,10 @@ def run_command(
     ] = False,
     as_json: Json = False,
 ) -> None:
-    """Evaluate alarms on the calls that arrived since their last run and record what fired.
-    Exit code 1 when something fired (for scripts), 0 when all stayed silent.
+    """Evaluate alarms on the calls that arrived since their last run; exit code 1 if one fired.
+
+    What fired is recorded and mailed. Exit code 1 when something fired (for scripts), 0
+    when all stayed silent.
 
     Example: callacct alarm run --due || echo 'an alarm fired'
     """
