@@ -252,3 +252,14 @@ def test_a_missed_internal_call_concerns_the_person_who_missed_it(org: Workspace
         {"extension": "2001", "user": "alice", "period": "2026-12-01", "missed": 2}
     ]
     assert event.logins == ("alice",)  # her supervisor is told, not bob's
+
+
+def test_dead_feed_counts_working_time_across_a_daylight_saving_change(org: Workspace) -> None:
+    add(org, {"name": "feed", "kind": "dead-feed", "params": {"minutes": 60}})
+    friday = dt.datetime(2026, 3, 27, 16, 30, tzinfo=dt.UTC)  # 17:30 CET in Paris
+    arrive(org, [call()], at=friday)
+    # Paris is on summer time from Sunday 29 March: Monday 06:10 UTC is 08:10 CEST.
+    monday = dt.datetime(2026, 3, 30, 6, 10, tzinfo=dt.UTC)
+    assert not run(org, now=monday).fired  # 30 + 10 working minutes
+    (event,) = run(org, now=monday + dt.timedelta(minutes=20)).events  # 08:30 CEST
+    assert event.rows[0]["minutes_without"] == 60

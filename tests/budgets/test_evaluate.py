@@ -320,3 +320,22 @@ def test_the_persons_own_lock_stays_after_the_budget_lock_goes(
     assert _lock_states(workspace, "bob") == {"locked-budget"}
     workspace.evaluate_budgets(now=utc("2027-01-01 00:00"))
     assert _lock_states(workspace, "bob") == {"locked"}
+
+
+def test_week_rolls_over_at_monday_midnight_in_new_york_across_dst(
+    workspace: Workspace, calls: Calls
+) -> None:
+    # New York leaves summer time on Sunday 2026-11-01: the week of Oct 26 ends at Monday
+    # Nov 2, 00:00 EST = 05:00 UTC (not 04:00, its Monday's offset before the change).
+    start = utc("2026-10-28 12:00")
+    workspace.set_budget(user="dave", amount="10", period="week", warn_at="", now=start)
+    calls.add("dave", "2026-11-02 04:30", "10")  # Sunday 23:30 EST: still that week
+    locked = workspace.evaluate_budgets(now=utc("2026-11-02 04:30")).events
+    assert [(e.action, e.first_day) for e in locked] == [("locked", dt.date(2026, 10, 26))]
+    assert workspace.evaluate_budgets(now=utc("2026-11-02 04:59")).events == []
+    assert _lock_states(workspace, "dave") == {"locked-budget"}
+    events = workspace.evaluate_budgets(now=utc("2026-11-02 05:00")).events
+    assert [e.action for e in events] == ["unlocked"]
+    assert _lock_states(workspace, "dave") == {"unlocked"}
+    status = workspace.budget_status("dave", now=utc("2026-11-02 05:00"))[0]
+    assert (status.period.label, status.spent) == ("2026-W45", 0)
