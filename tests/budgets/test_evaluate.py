@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from callacct.api import Workspace
-from tests.budgets.conftest import Calls, Mails, budget_settings, make_workspace, utc
+from tests.budgets.conftest import PEOPLE, Calls, Mails, budget_settings, make_workspace, utc
 
 
 def _lock_states(workspace: Workspace, login: str) -> set[str]:
@@ -339,3 +339,23 @@ def test_week_rolls_over_at_monday_midnight_in_new_york_across_dst(
     assert _lock_states(workspace, "dave") == {"unlocked"}
     status = workspace.budget_status("dave", now=utc("2026-11-02 05:00"))[0]
     assert (status.period.label, status.spent) == ("2026-W45", 0)
+
+
+def test_a_group_member_without_a_phone_is_not_a_failure_at_every_run(tmp_path: Path) -> None:
+    workspace = make_workspace(tmp_path)
+    people = tmp_path / "more.csv"
+    people.write_text(
+        PEOPLE + "frank,Frank Field,frank@example.com,en,user,Sales,CC1,PAR,,carol,\n",
+        encoding="utf-8",
+    )
+    workspace.directory_import(people)
+    now = utc("2026-12-10 12:00")
+    workspace.set_budget(department="Sales", amount="10", warn_at="", now=now)
+    Calls(workspace).add("alice", "2026-12-02 09:00", "11")
+    first = workspace.evaluate_budgets(now=now).events
+    assert sorted((e.action, e.login, e.result) for e in first) == [
+        ("locked", "alice", "done"),
+        ("locked", "bob", "done"),
+        ("locked", "carol", "done"),
+    ]
+    assert workspace.evaluate_budgets(now=now + dt.timedelta(hours=1)).events == []
