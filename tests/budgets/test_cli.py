@@ -155,6 +155,7 @@ def test_status_calls_history_and_home(cli: Cli, workspace: Workspace, calls: Ca
     assert home.exit_code == 0, home.output
     assert "Budget" in home.output  # alice reads French: the line is "Budget 2026-.. : ..."
     assert "reste" in home.output
+    assert "Votre ligne : déverrouillée" in home.output  # the line's state in her language
     data = cli.json("--as", "alice", "home")
     assert [b["id"] for b in data["budgets"]] == [1, 2]
 
