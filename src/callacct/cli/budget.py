@@ -338,7 +338,7 @@ def _events_table(events: list[BudgetEvent]) -> None:
         "budget",
         "whose",
         "person",
-        "period",
+        "period from",
         "action",
         "amounts",
         "note",
