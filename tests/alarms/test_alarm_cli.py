@@ -182,3 +182,10 @@ def test_the_setting_after_ingest_evaluates_alarms_with_every_ingest(
     assert [o["alarm"] for o in document["alarms"]["alarms"]] == ["all"]
     skipped = cli("ingest", str(SIETE), "--force", "--no-alarms", "--json")
     assert "alarms" not in json.loads(skipped.stdout)
+
+
+def test_a_run_with_nothing_to_run_says_why(cli: Cli) -> None:
+    nothing = cli("alarm", "run")
+    assert nothing.exit_code == 0, nothing.output
+    assert "No active alarm to run" in nothing.stdout
+    assert cli("alarm", "run", "--due").stdout.strip() == "No alarm was due."

@@ -183,3 +183,9 @@ def test_status_and_calls_without_a_person_say_what_to_give(cli: Cli) -> None:
     assert calls.exit_code == 2
     assert "which budget? give its id" in calls.stderr
     assert "Traceback" not in status.output + calls.output
+
+
+def test_an_empty_list_says_who_gives_budgets(cli: Cli) -> None:
+    empty = cli("--as", "alice", "budget", "list")
+    assert empty.exit_code == 0, empty.output
+    assert "No budget you may see. An admin gives one with" in empty.stdout

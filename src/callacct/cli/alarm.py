@@ -350,18 +350,23 @@ def run_command(
     if name is not None and due:
         raise UsageError("give an alarm's name or --due, not both")
     result = workspace_from(ctx).alarms().run(name, due=due)
-    show_run(result, as_json)
+    show_run(result, as_json, due=due)
     if result.fired:
         raise typer.Exit(1)
 
 
-def show_run(result: AlarmRun, as_json: bool) -> None:
-    """An alarm run: a table of the alarms evaluated, then what each firing found."""
+def show_run(result: AlarmRun, as_json: bool, *, due: bool = True) -> None:
+    """An alarm run: a table of the alarms evaluated, then what each firing found (`due`:
+    only the alarms that were due were asked for)."""
     if as_json:
         print_json(result.to_dict())
         return
     if not result.outcomes:
-        console.print("No alarm was due.")
+        console.print(
+            "No alarm was due."
+            if due
+            else "No active alarm to run; add one with 'callacct alarm add' or resume one."
+        )
         return
     table = Table(title="alarms evaluated")
     for column in ("alarm", "kind", "result", "calls evaluated", "what fired", "mail"):

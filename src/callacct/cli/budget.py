@@ -172,7 +172,10 @@ def list_command(ctx: typer.Context, as_json: Json = False) -> None:
         print_json([s.to_dict() for s in statuses])
         return
     if not statuses:
-        console.print("no budget; give one with 'callacct budget set --user LOGIN --amount N'")
+        console.print(
+            "No budget you may see. An admin gives one with "
+            "'callacct budget set --user LOGIN --amount 50'."
+        )
         return
     console.print(_table("budgets", statuses))
 
