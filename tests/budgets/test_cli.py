@@ -189,3 +189,14 @@ def test_an_empty_list_says_who_gives_budgets(cli: Cli) -> None:
     empty = cli("--as", "alice", "budget", "list")
     assert empty.exit_code == 0, empty.output
     assert "No budget you may see. An admin gives one with" in empty.stdout
+
+
+def test_a_currency_no_tariff_or_call_is_priced_in_is_refused(
+    cli: Cli, workspace: Workspace
+) -> None:
+    workspace.tariff_import("fr-carrier")  # prices in EUR
+    typo = cli("budget", "set", "--user", "alice", "--amount", "5", "--currency", "EUX")
+    assert typo.exit_code == 2, typo.output
+    assert "--currency 'EUX': no tariff or call is priced in it; use one of EUR" in typo.stderr
+    assert cli.json("budget", "list") == []
+    assert cli("budget", "set", "--user", "alice", "--amount", "5").exit_code == 0

@@ -920,6 +920,7 @@ class Workspace:
         with self._store(write=True) as store:
             self._require_admin(store, "budget set")
             budgets.check_target(store, budget)
+            budgets.check_currency_known(store, self.settings, budget)
             with store.transaction() as con:
                 saved = budget_records.save_budget(con, budget, _utc_naive(when) or when)
             evaluation = self._evaluate(store, when)
