@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -132,3 +133,59 @@ def test_ingest_with_alarms_evaluates_the_due_alarms(org: Workspace, cli: Cli) -
     assert document["alarms"]["alarms"][0]["calls_upto"] == document["calls"]
     plain = cli("ingest", str(SIETE), "--force", "--no-alarms", "--json")
     assert "alarms" not in json.loads(plain.stdout)
+
+
+def test_remove_says_so_in_json(cli: Cli) -> None:
+    assert cli("alarm", "add", "--name", "abroad", "--kind", "international").exit_code == 0
+    assert cli.json("alarm", "remove", "abroad") == {"removed": "abroad"}
+    assert cli.json("alarm", "list") == []
+
+
+def test_the_rows_of_a_firing_read_as_in_its_mail(org: Workspace, cli: Cli) -> None:
+    assert cli("alarm", "add", "--name", "abroad", "--kind", "international").exit_code == 0
+    arrive(org, [{**ABROAD, "duration_s": 3725, "cost": Decimal("1.5")}])
+    assert cli("alarm", "run").exit_code == 1
+    table = cli("--lang", "en", "alarm", "events", "--rows")
+    assert table.exit_code == 0, table.output
+    header = next(line for line in table.stdout.splitlines() if "Call id" in line)
+    assert "Started" in header
+    assert "duration_s" not in table.stdout
+    assert "1:02:05" in table.stdout  # a duration as h:mm:ss, not seconds
+    assert "1.50" in table.stdout  # money with its currency's decimals
+    assert "2026-12-01 10:00 " in table.stdout  # to the minute, in the workspace's zone
+    german = cli("--lang", "de", "alarm", "events", "--rows")
+    assert "ausgehend" in german.stdout
+    assert "1,50" in german.stdout
+
+
+def test_an_alarm_that_never_fired_is_named(cli: Cli) -> None:
+    result = cli("alarm", "events", "--alarm", "abroad")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.strip() == "Alarm abroad has not fired."
+
+
+def test_the_setting_after_ingest_evaluates_alarms_with_every_ingest(
+    org: Workspace, cli: Cli
+) -> None:
+    toml = org.root / "callacct.toml"
+    text = toml.read_text(encoding="utf-8")
+    assert "[alarms]\n" in text
+    toml.write_text(
+        text.replace("[alarms]\n", "[alarms]\nafter_ingest = true\n", 1).replace(
+            "after_ingest = false\n", "", 1
+        ),
+        encoding="utf-8",
+    )
+    assert cli("alarm", "add", "--name", "all", "--kind", "undefined-extensions").exit_code == 0
+    loaded = cli("ingest", str(SIETE), "--json")
+    document = json.loads(loaded.stdout)
+    assert [o["alarm"] for o in document["alarms"]["alarms"]] == ["all"]
+    skipped = cli("ingest", str(SIETE), "--force", "--no-alarms", "--json")
+    assert "alarms" not in json.loads(skipped.stdout)
+
+
+def test_a_run_with_nothing_to_run_says_why(cli: Cli) -> None:
+    nothing = cli("alarm", "run")
+    assert nothing.exit_code == 0, nothing.output
+    assert "No active alarm to run" in nothing.stdout
+    assert cli("alarm", "run", "--due").stdout.strip() == "No alarm was due."

@@ -113,3 +113,23 @@ def test_the_scheduler_runs_the_due_alarms(mailed: tuple[Workspace, Any]) -> Non
     assert len(server.received) == 1
     later = run_due_jobs(org, NOW + dt.timedelta(minutes=30))
     assert not [o for o in later if o.job == "alarms"]  # nothing due
+
+
+def test_a_threshold_crossed_twice_in_a_period_is_mailed_once(
+    mailed: tuple[Workspace, Any],
+) -> None:
+    org, server = mailed
+    add(org, {"name": "spend", "kind": "spend-above", "params": {"amount": {"EUR": 5}}})
+    arrive(org, [call("2001", cost="6")])
+    assert run(org).fired
+    assert [r.recipients for r in server.received] == [["it@example.com"]]
+    assert "6.00" in _parts(server.received[0].message)[0]
+    # Higher still in the same month: the same threshold, no second mail.
+    arrive(org, [call("2001", cost="10")])
+    assert not run(org, now=NOW + dt.timedelta(hours=1)).fired
+    assert len(server.received) == 1
+    # Next month crosses it again: a new period, a new mail.
+    arrive(org, [call("2001", cost="7", at=dt.datetime(2027, 1, 4, 9))])
+    assert run(org, now=NOW + dt.timedelta(days=40)).fired
+    assert len(server.received) == 2
+    assert "2027-01" in _parts(server.received[1].message)[0]

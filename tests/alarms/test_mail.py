@@ -92,3 +92,18 @@ def test_each_recipient_gets_their_rows_in_the_alarms_language(org: Workspace) -
         == "L'alarme abroad s'est déclenchée : 1 trouvé(s)."
     )
     assert mails["it@example.com"].subject == "Alarme abroad : Appels internationaux"
+
+
+def test_the_supervisors_of_a_group_get_the_rows_of_their_peoples_groups(org: Workspace) -> None:
+    recipients = {"supervisors": True}
+    params = {"per": "department", "amount": {"EUR": 5}}
+    add(org, {"name": "spend", "kind": "spend-above", "params": params,
+              "recipients": recipients})  # fmt: skip
+    arrive(org, [call("2001", cost="6"), call("3001", cost="9"), call("2003", cost="1")])
+    (event,) = run(org).events
+    assert sorted(row["department"] for row in event.rows) == ["Sales", "Support"]
+    mails = dict(org.alarms().mails(event.event_id))
+    # Alice (Sales) is managed by Sue, Bob (Support) by Sam.
+    assert sorted(mails) == ["sam@example.com", "sue@example.com"]
+    assert [row[0] for row in mails["sue@example.com"].context["rows"]] == ["Sales"]
+    assert [row[0] for row in mails["sam@example.com"].context["rows"]] == ["Support"]

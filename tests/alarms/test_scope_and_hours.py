@@ -176,3 +176,25 @@ def test_local_time_by_offsets_is_the_zone_database_s(
     ).fetchall()
     for ours, icu in rows:
         assert ours == icu
+
+
+def test_a_supervisors_period_alarm_counts_only_the_calls_in_their_scope(org: Workspace) -> None:
+    sue = org.as_person("sue").alarms(clock=clock())
+    for per in ("person", "department"):
+        sue.add({"name": f"spend-{per}", "kind": "spend-above",
+                 "params": {"per": per, "amount": {"EUR": 5}}})  # fmt: skip
+    sue.add({"name": "missed", "kind": "missed-calls", "params": {"more_than": 1}})
+    missed = {"direction": "incoming", "answered": False, "cost": None}
+    arrive(
+        org,
+        [call("2001", cost="6"), call("3001", cost="50"), call("3002", cost="50")]
+        + [call("3001", **missed)] * 3,
+    )
+    result = sue.run(now=NOW)
+    found = {e.alarm: e.rows for e in result.events}
+    assert found == {
+        "spend-person": [{"person": "alice", "period": "2026-12", "spent": "6", "limit": "5",
+                          "currency": "EUR", "calls": 1}],
+        "spend-department": [{"department": "Sales", "period": "2026-12", "spent": "6",
+                              "limit": "5", "currency": "EUR", "calls": 1}],
+    }  # fmt: skip

@@ -155,6 +155,7 @@ def test_status_calls_history_and_home(cli: Cli, workspace: Workspace, calls: Ca
     assert home.exit_code == 0, home.output
     assert "Budget" in home.output  # alice reads French: the line is "Budget 2026-.. : ..."
     assert "reste" in home.output
+    assert "Votre ligne : déverrouillée" in home.output  # the line's state in her language
     data = cli.json("--as", "alice", "home")
     assert [b["id"] for b in data["budgets"]] == [1, 2]
 
@@ -172,3 +173,30 @@ def _recent() -> str:
     import datetime as dt
 
     return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0).isoformat()
+
+
+def test_status_and_calls_without_a_person_say_what_to_give(cli: Cli) -> None:
+    status = cli("budget", "status")
+    assert status.exit_code == 2
+    assert "whose budgets? name a person: callacct budget status --as LOGIN" in status.stderr
+    calls = cli("budget", "calls")
+    assert calls.exit_code == 2
+    assert "which budget? give its id" in calls.stderr
+    assert "Traceback" not in status.output + calls.output
+
+
+def test_an_empty_list_says_who_gives_budgets(cli: Cli) -> None:
+    empty = cli("--as", "alice", "budget", "list")
+    assert empty.exit_code == 0, empty.output
+    assert "No budget you may see. An admin gives one with" in empty.stdout
+
+
+def test_a_currency_no_tariff_or_call_is_priced_in_is_refused(
+    cli: Cli, workspace: Workspace
+) -> None:
+    workspace.tariff_import("fr-carrier")  # prices in EUR
+    typo = cli("budget", "set", "--user", "alice", "--amount", "5", "--currency", "EUX")
+    assert typo.exit_code == 2, typo.output
+    assert "--currency 'EUX': no tariff or call is priced in it; use one of EUR" in typo.stderr
+    assert cli.json("budget", "list") == []
+    assert cli("budget", "set", "--user", "alice", "--amount", "5").exit_code == 0

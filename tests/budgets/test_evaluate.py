@@ -8,7 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from callacct.api import Workspace
-from tests.budgets.conftest import Calls, Mails, budget_settings, make_workspace, utc
+from tests.budgets.conftest import PEOPLE, Calls, Mails, budget_settings, make_workspace, utc
 
 
 def _lock_states(workspace: Workspace, login: str) -> set[str]:
@@ -320,3 +320,42 @@ def test_the_persons_own_lock_stays_after_the_budget_lock_goes(
     assert _lock_states(workspace, "bob") == {"locked-budget"}
     workspace.evaluate_budgets(now=utc("2027-01-01 00:00"))
     assert _lock_states(workspace, "bob") == {"locked"}
+
+
+def test_week_rolls_over_at_monday_midnight_in_new_york_across_dst(
+    workspace: Workspace, calls: Calls
+) -> None:
+    # New York leaves summer time on Sunday 2026-11-01: the week of Oct 26 ends at Monday
+    # Nov 2, 00:00 EST = 05:00 UTC (not 04:00, its Monday's offset before the change).
+    start = utc("2026-10-28 12:00")
+    workspace.set_budget(user="dave", amount="10", period="week", warn_at="", now=start)
+    calls.add("dave", "2026-11-02 04:30", "10")  # Sunday 23:30 EST: still that week
+    locked = workspace.evaluate_budgets(now=utc("2026-11-02 04:30")).events
+    assert [(e.action, e.first_day) for e in locked] == [("locked", dt.date(2026, 10, 26))]
+    assert workspace.evaluate_budgets(now=utc("2026-11-02 04:59")).events == []
+    assert _lock_states(workspace, "dave") == {"locked-budget"}
+    events = workspace.evaluate_budgets(now=utc("2026-11-02 05:00")).events
+    assert [e.action for e in events] == ["unlocked"]
+    assert _lock_states(workspace, "dave") == {"unlocked"}
+    status = workspace.budget_status("dave", now=utc("2026-11-02 05:00"))[0]
+    assert (status.period.label, status.spent) == ("2026-W45", 0)
+
+
+def test_a_group_member_without_a_phone_is_not_a_failure_at_every_run(tmp_path: Path) -> None:
+    workspace = make_workspace(tmp_path)
+    people = tmp_path / "more.csv"
+    people.write_text(
+        PEOPLE + "frank,Frank Field,frank@example.com,en,user,Sales,CC1,PAR,,carol,\n",
+        encoding="utf-8",
+    )
+    workspace.directory_import(people)
+    now = utc("2026-12-10 12:00")
+    workspace.set_budget(department="Sales", amount="10", warn_at="", now=now)
+    Calls(workspace).add("alice", "2026-12-02 09:00", "11")
+    first = workspace.evaluate_budgets(now=now).events
+    assert sorted((e.action, e.login, e.result) for e in first) == [
+        ("locked", "alice", "done"),
+        ("locked", "bob", "done"),
+        ("locked", "carol", "done"),
+    ]
+    assert workspace.evaluate_budgets(now=now + dt.timedelta(hours=1)).events == []

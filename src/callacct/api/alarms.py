@@ -507,6 +507,11 @@ class Alarms:
                     # Numbers as the supervisor sees them, never more than the owner did.
                     digits = masking.digits_for(role) if role in _ROLES else 0
                     plan[address] = [mask_row(row, digits) for row in rows_for(everything, logins)]
+            # A group over its limit (spend per department or cost centre) concerns its
+            # members: their managers get the rows of the groups their people belong to.
+            for address, groups in group_supervisors(store, everything).items():
+                if address not in plan:
+                    plan[address] = [row for row in everything if _group_of(row) in groups]
         mails = []
         for address, rows in plan.items():
             if rows is not None and not rows:
@@ -651,6 +656,36 @@ def supervisors_of(store: Store, logins: Sequence[str]) -> dict[str, tuple[set[s
 
 
 _ROLES: Final = ("user", "supervisor", "admin")
+#: The columns naming the group a row of a group firing is about.
+_GROUP_COLUMNS: Final = ("department", "cost_center")
+
+
+def _group_of(row: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(column, value) of the group a row is about; None for a row about a person or a call."""
+    if "user" in row or "person" in row:
+        return None
+    for column in _GROUP_COLUMNS:
+        if row.get(column):
+            return column, str(row[column])
+    return None
+
+
+def group_supervisors(
+    store: Store, rows: Sequence[Mapping[str, Any]]
+) -> dict[str, set[tuple[str, str]]]:
+    """E-mail address of each manager (in the directory now) of a member of the groups that
+    `rows` are about -> those groups."""
+    groups = {group for group in map(_group_of, rows) if group is not None}
+    if not groups:
+        return {}
+    people = {str(p["login"]): p for p in list_users(store.con)}
+    out: dict[str, set[tuple[str, str]]] = {}
+    for person in people.values():
+        mine = {(c, str(person.get(c))) for c in _GROUP_COLUMNS if person.get(c)} & groups
+        address = people.get(str(person.get("manager") or ""), {}).get("email")
+        if mine and address:
+            out.setdefault(str(address), set()).update(mine)
+    return out
 
 
 def mask_row(row: Mapping[str, Any], digits: int) -> Mapping[str, Any]:

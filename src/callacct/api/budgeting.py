@@ -61,6 +61,12 @@ class BudgetLocker:
         rows = lock_records.all_rows(self._store.con)
         return {row.login for row in rows.values() if row.flags.budget and row.login}
 
+    def with_lines(self, logins: Sequence[str]) -> set[str]:
+        if not logins:
+            return set()
+        found = lock_records.current_targets(self._store.con, logins=logins)
+        return {t.login for t in found if t.login}
+
     def lock(self, logins: Sequence[str], reason: str) -> dict[str, LockResult]:
         return self._change("lock", logins, reason)
 

@@ -929,6 +929,7 @@ class Workspace:
         with self._store(write=True) as store:
             self._require_admin(store, "budget set")
             budgets.check_target(store, budget)
+            budgets.check_currency_known(store, self.settings, budget)
             with store.transaction() as con:
                 saved = budget_records.save_budget(con, budget, _utc_naive(when) or when)
             evaluation = self._evaluate(store, when)
@@ -977,7 +978,7 @@ class Workspace:
 
         who = login or self.as_login
         if who is None:
-            raise UsageError("whose budget? callacct --as LOGIN budget status, or --as LOGIN")
+            raise UsageError("whose budgets? name a person: callacct budget status --as LOGIN")
         with self._store() as store:
             person_view(store.con, self._reader(store), who, self.settings)  # may the reader?
             found = budgets.status(store, self.settings, budgets.budgets_of(store, who), _now(now))
@@ -1011,7 +1012,10 @@ class Workspace:
             else:
                 who = login or self.as_login
                 if who is None:
-                    raise UsageError("name a budget id, or a person with --as LOGIN")
+                    raise UsageError(
+                        "which budget? give its id (callacct budget calls ID) or a person "
+                        "with --as LOGIN"
+                    )
                 person_view(store.con, scope, who, self.settings)
                 mine = budgets.budgets_of(store, who)
                 if not mine:

@@ -68,6 +68,10 @@ class Locker(Protocol):
         """The people with a budget lock on one of their extensions now."""
         ...
 
+    def with_lines(self, logins: Sequence[str]) -> set[str]:
+        """Those of `logins` who hold an extension now (the others have no line to lock)."""
+        ...
+
     def lock(self, logins: Sequence[str], reason: str) -> dict[str, LockResult]:
         """Set the budget lock of every extension of `logins`."""
         ...
@@ -501,7 +505,9 @@ def _locks(
             wanted.setdefault(person.login, status)
     locked = locker.budget_locked()
     mails: list[BudgetMail] = []
-    to_lock = sorted(set(wanted) - locked)
+    # A member of a group without a phone has no line to lock: nothing to do, nothing to
+    # record (else every evaluation would record the same failure again).
+    to_lock = sorted(locker.with_lines(sorted(set(wanted) - locked)))
     if to_lock:
         results = locker.lock(to_lock, "budget spent")
         for login in to_lock:

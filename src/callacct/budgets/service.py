@@ -138,6 +138,27 @@ def check_target(store: Store, budget: Budget) -> None:
         )
 
 
+def check_currency_known(store: Store, settings: Settings, budget: Budget) -> None:
+    """Once tariffs are imported, the budget's currency is one calls can be priced in: the
+    workspace's, a tariff's, or one calls are priced in already (`UsageError` otherwise: a
+    typo would count nothing). Before any tariff, any code is taken."""
+    if budget.currency == settings.general.currency:
+        return
+    rows = store.con.execute("SELECT DISTINCT currency FROM tariff_versions").fetchall()
+    tariffs = {str(row[0]) for row in rows}
+    if not tariffs:
+        return
+    priced = store.con.execute(
+        "SELECT DISTINCT currency FROM calls WHERE currency IS NOT NULL"
+    ).fetchall()
+    known = tariffs | {str(row[0]) for row in priced} | {settings.general.currency}
+    if budget.currency not in known:
+        raise UsageError(
+            f"--currency {budget.currency!r}: no tariff or call is priced in it; "
+            f"use one of {', '.join(sorted(known))}"
+        )
+
+
 def visible(budget: Budget, scope: Scope, people: Mapping[str, Person]) -> bool:
     """Whether `scope` may see `budget` (see the module docstring)."""
     if scope.role == "admin":

@@ -11,10 +11,11 @@ import typer
 from rich.table import Table
 
 from callacct.alarms import KINDS
+from callacct.alarms.mail import cell_text, column_label
 from callacct.alarms.spec import apply_options
 from callacct.api.alarms import AlarmEntry, AlarmEvent, AlarmRun
 from callacct.cli._app import app
-from callacct.cli._context import split_values, workspace_from
+from callacct.cli._context import language_of, split_values, workspace_from
 from callacct.cli._options import count_option
 from callacct.cli._output import console, print_json, styled
 from callacct.errors import UsageError
@@ -158,9 +159,10 @@ def add_command(
     ] = False,
     as_json: Json = False,
 ) -> None:
-    """Add an alarm from a YAML file, from options, or both (options win). It watches the
-    calls that arrive from now on (with --backfill: those stored already too), within what
-    you may see.
+    """Add an alarm from a YAML file, from options, or both (options win).
+
+    It watches the calls that arrive from now on (with --backfill: those stored already
+    too), within what you may see.
 
     Example: callacct alarm add --name night --kind out-of-hours --param
     'hours={days: {mon-fri: ["08:00-12:30", "13:30-18:00"]}}' --to security@example.com
@@ -216,8 +218,9 @@ def edit_command(
     language: Language = None,
     as_json: Json = False,
 ) -> None:
-    """Change an alarm: replace its definition with a YAML file, or change the keys given
-    as options (a list option replaces that list). Its firings and watermark stay.
+    """Change an alarm: a new YAML definition, or the keys given as options.
+
+    A list option replaces that list. Its firings and watermark stay.
 
     Example: callacct alarm edit abroad --param min_duration_s=600
     """
@@ -296,12 +299,15 @@ def show_command(ctx: typer.Context, name: Name, as_json: Json = False) -> None:
 
 
 @alarm_app.command("remove")
-def remove_command(ctx: typer.Context, name: Name) -> None:
+def remove_command(ctx: typer.Context, name: Name, as_json: Json = False) -> None:
     """Remove an alarm (its firings stay on record).
 
     Example: callacct alarm remove abroad
     """
     workspace_from(ctx).alarms().remove(name)
+    if as_json:
+        print_json({"removed": name})
+        return
     console.print(f"alarm {name} removed")
 
 
@@ -334,26 +340,33 @@ def run_command(
     ] = False,
     as_json: Json = False,
 ) -> None:
-    """Evaluate alarms on the calls that arrived since their last run and record what fired.
-    Exit code 1 when something fired (for scripts), 0 when all stayed silent.
+    """Evaluate alarms on the calls that arrived since their last run; exit code 1 if one fired.
+
+    What fired is recorded and mailed. Exit code 1 when something fired (for scripts), 0
+    when all stayed silent.
 
     Example: callacct alarm run --due || echo 'an alarm fired'
     """
     if name is not None and due:
         raise UsageError("give an alarm's name or --due, not both")
     result = workspace_from(ctx).alarms().run(name, due=due)
-    show_run(result, as_json)
+    show_run(result, as_json, due=due)
     if result.fired:
         raise typer.Exit(1)
 
 
-def show_run(result: AlarmRun, as_json: bool) -> None:
-    """An alarm run: a table of the alarms evaluated, then what each firing found."""
+def show_run(result: AlarmRun, as_json: bool, *, due: bool = True) -> None:
+    """An alarm run: a table of the alarms evaluated, then what each firing found (`due`:
+    only the alarms that were due were asked for)."""
     if as_json:
         print_json(result.to_dict())
         return
     if not result.outcomes:
-        console.print("No alarm was due.")
+        console.print(
+            "No alarm was due."
+            if due
+            else "No active alarm to run; add one with 'callacct alarm add' or resume one."
+        )
         return
     table = Table(title="alarms evaluated")
     for column in ("alarm", "kind", "result", "calls evaluated", "what fired", "mail"):
@@ -399,7 +412,8 @@ def events_command(
         print_json([event.to_dict() for event in events])
         return
     if not events:
-        console.print("No alarm has fired" + (f" since {since}." if since else "."))
+        which = f"Alarm {alarm} has not fired" if alarm else "No alarm has fired"
+        console.print(which + (f" since {since}." if since else "."))
         return
     table = Table(title="alarm firings")
     for column in ("id", "fired", "alarm", "kind", "period", "found", "summary", "mailed"):
@@ -417,16 +431,31 @@ def events_command(
         )
     console.print(table)
     if rows:
+        language = language_of(ctx, ws)
         for event in events:
-            _show_rows(event)
+            _show_rows(event, language)
 
 
-def _show_rows(event: AlarmEvent) -> None:
-    table = Table(title=f"#{event.event_id} {event.alarm}: {event.summary}")
+#: Columns of an event's rows read as numbers (aligned right).
+_NUMERIC = frozenset(
+    {"call_id", "duration_s", "cost", "spent", "limit", "calls", "missed", "minutes_without",
+     "files_without_records"}
+)  # fmt: skip
+
+
+def _show_rows(event: AlarmEvent, language: str) -> None:
+    """The rows a firing found as its mail shows them: labelled columns, money with its
+    currency's decimals, durations h:mm:ss, directions and classes in `language`."""
+    title = f"#{event.event_id} {event.alarm}: {event.summary}"
+    if event.found > len(event.rows):
+        title += f" ({len(event.rows)} of {event.found} kept)"
+    table = Table(title=title)
     for column in event.columns:
-        table.add_column(column)
+        table.add_column(
+            column_label(column, language), justify="right" if column in _NUMERIC else "left"
+        )
     for row in event.rows:
-        table.add_row(*("" if row.get(c) is None else str(row.get(c)) for c in event.columns))
+        table.add_row(*(cell_text(column, row, language) for column in event.columns))
     console.print(table)
 
 

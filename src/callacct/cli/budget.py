@@ -90,8 +90,10 @@ def set_command(
     ] = None,
     as_json: Json = False,
 ) -> None:
-    """Give a person, a department or a cost centre a budget (admins), or change the one it
-    has in that currency. A person's own budget and their group's both apply.
+    """Give a person, a department or a cost centre a budget (admins), or change it.
+
+    Setting it again for the same owner and currency changes it. A person's own budget and
+    their group's both apply.
 
     Examples:
       callacct budget set --user alice --amount 50 --currency EUR --period month
@@ -157,8 +159,9 @@ def _table(title: str, statuses: list[BudgetStatus]) -> Table:
 
 @budget_app.command("list")
 def list_command(ctx: typer.Context, as_json: Json = False) -> None:
-    """The budgets you may see, each in its current period: allowance (amount + carried
-    over), spent, left.
+    """The budgets you may see, each in its current period.
+
+    Allowance (amount + carried over), spent, left, the thresholds.
 
     Examples:
       callacct budget list
@@ -169,7 +172,10 @@ def list_command(ctx: typer.Context, as_json: Json = False) -> None:
         print_json([s.to_dict() for s in statuses])
         return
     if not statuses:
-        console.print("no budget; give one with 'callacct budget set --user LOGIN --amount N'")
+        console.print(
+            "No budget you may see. An admin gives one with "
+            "'callacct budget set --user LOGIN --amount 50'."
+        )
         return
     console.print(_table("budgets", statuses))
 
@@ -202,8 +208,9 @@ def show_command(ctx: typer.Context, budget_id: BudgetId, as_json: Json = False)
 
 @budget_app.command("remove")
 def remove_command(ctx: typer.Context, budget_id: BudgetId, as_json: Json = False) -> None:
-    """Remove a budget (admins). Its budget locks are lifted unless another budget of the
-    person is spent; its history stays.
+    """Remove a budget (admins); its history stays.
+
+    Its budget locks are lifted unless another budget of the person is spent.
 
     Example:
       callacct budget remove 3
@@ -229,8 +236,9 @@ def status_command(
     ] = None,
     as_json: Json = False,
 ) -> None:
-    """A person's budgets — their own and their group's — with what is spent and left in the
-    period, and the lock state of their extensions.
+    """A person's budgets (their own and their group's): spent, left, the line's lock state.
+
+    Each in its current period, with the lock state of each of their extensions.
 
     Examples:
       callacct --as alice budget status
@@ -333,7 +341,7 @@ def _events_table(events: list[BudgetEvent]) -> None:
         "budget",
         "whose",
         "person",
-        "period",
+        "period from",
         "action",
         "amounts",
         "note",
@@ -362,8 +370,9 @@ def _events_table(events: list[BudgetEvent]) -> None:
 
 @budget_app.command("evaluate")
 def evaluate_command(ctx: typer.Context, as_json: Json = False) -> None:
-    """Evaluate every budget now (admins): what ingest, re-rating and the scheduler do —
-    warnings, locks, unlocks at a new period, carry-over. Running it again changes nothing.
+    """Evaluate every budget now (admins), as ingest and the scheduler do.
+
+    Warnings, locks, unlocks at a new period, carry-over. Running it again changes nothing.
     Exit code 1 when a lock or unlock failed.
 
     Example:

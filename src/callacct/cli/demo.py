@@ -101,3 +101,4 @@ def _show(result: DemoResult) -> None:
     console.print(f"  callacct -w {ws} schedule list")
     console.print(f"  callacct -w {ws} schedule run-due --dry-run   (the e-mails, as .eml files)")
     console.print(f"  callacct -w {ws} alarm run; callacct -w {ws} alarm events --rows")
+    console.print(f"  callacct -w {ws} budget list; callacct -w {ws} budget history")

@@ -86,7 +86,8 @@ def home_command(
         console.print(budget_line(budget, language))
     if view.budgets and view.budgets[0]["locks"]:
         states = sorted(set(view.budgets[0]["locks"].values()))
-        console.print(f"  {t('home.budget_lock', language, state=', '.join(states))}")
+        shown = ", ".join(t(f"value.lock_state.{state}", language) for state in states)
+        console.print(f"  {t('home.budget_lock', language, state=shown)}")
     if view.reports:
         console.print(styled("[bold]{}[/]", t("home.reports", language)))
         for name, runs in view.reports:
