@@ -123,7 +123,7 @@ def record_run(
                 firing.summary,
                 firing.found,
                 list(firing.columns),
-                json.dumps(firing.rows, ensure_ascii=False),
+                firing.rows_json,
                 list(firing.marks),
                 list(firing.logins),
                 window.after,

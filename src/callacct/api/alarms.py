@@ -431,8 +431,11 @@ class Alarms:
             now,
             self.workspace._zone(None),
         )
+        # Kinds over calls find their earlier firings themselves (period kinds, for the
+        # periods at hand); every mark of an alarm is read only for the feed.
+        fired = set() if alarm.kind.on_calls else records.fired_marks(store.con, alarm.name)
         try:
-            firings = evaluate(alarm, ctx, window, records.fired_marks(store.con, alarm.name))
+            firings = evaluate(alarm, ctx, window, fired)
         except duckdb.Error as exc:
             log.warning("alarm %s: %s", alarm.name, exc)
             return AlarmOutcome(alarm.name, alarm.kind.name, "failed", error=str(exc))
