@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from typing import Any, Final
@@ -65,13 +65,15 @@ CALL_COLUMNS: Final = (
 @dataclass(frozen=True)
 class Context:
     """What an evaluation needs: the store's connection, settings, the owner's scope, the
-    moment (aware), and the reference time zone rows are shown in."""
+    moment (aware), and the reference time zone rows are shown in; `spans` may be shared by
+    the evaluations of one run (a window's span is read once, whoever the owner)."""
 
     con: duckdb.DuckDBPyConnection
     settings: Settings
     scope: Scope
     now: dt.datetime
     zone: ZoneInfo
+    spans: dict[Window, Span | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -172,11 +174,13 @@ _PERIOD_REACH: Final = {"day": 2, "week": 8, "month": 32}
 def _span(ctx: Context, window: Window) -> Span | None:
     if window.empty:
         return None
-    first, last = ctx.con.execute(
-        "SELECT min(started_at), max(started_at) FROM calls WHERE call_id > ? AND call_id <= ?",
-        [window.after, window.upto],
-    ).fetchall()[0]
-    return None if first is None else Span(first, last)
+    if window not in ctx.spans:
+        first, last = ctx.con.execute(
+            "SELECT min(started_at), max(started_at) FROM calls WHERE call_id > ? AND call_id <= ?",
+            [window.after, window.upto],
+        ).fetchall()[0]
+        ctx.spans[window] = None if first is None else Span(first, last)
+    return ctx.spans[window]
 
 
 def _reference_local(ctx: Context, span: Span) -> tuple[str, list[Any]]:

@@ -27,6 +27,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -41,6 +42,7 @@ from callacct.alarms import (
     records,
     validate_alarm,
 )
+from callacct.alarms.evaluate import Span
 from callacct.alarms.mail import (
     TEMPLATE,
     XLSX_TYPE,
@@ -180,6 +182,15 @@ class AlarmOutcome:
             "error": self.error,
             "mail": self.mail,
         }
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What the evaluations of one run share: the reference zone, and the span of each
+    window read (one query per window, not per alarm)."""
+
+    zone: ZoneInfo
+    spans: dict[Window, Span | None]
 
 
 @dataclass(frozen=True)
@@ -331,12 +342,13 @@ class Alarms:
             if not rows:
                 return AlarmRun((), moment)
             upto = last_finished_call(store.con, min(int(row["watermark"]) for row in rows))
+            shared = _Shared(self.workspace._zone(None), {})
             outcomes = []
             for row in rows:
                 entry = self._to_entry(row)
                 if due and not _is_due(entry, upto, moment):
                     continue
-                outcomes.append(self._evaluate(store, entry, upto, moment))
+                outcomes.append(self._evaluate(store, entry, upto, moment, shared))
         if mail:
             outcomes = self._deliver(outcomes, moment)
         return AlarmRun(tuple(outcomes), moment)
@@ -416,7 +428,7 @@ class Alarms:
     # -- internals ---------------------------------------------------------------------------
 
     def _evaluate(
-        self, store: Store, entry: AlarmEntry, upto: int, now: dt.datetime
+        self, store: Store, entry: AlarmEntry, upto: int, now: dt.datetime, shared: _Shared
     ) -> AlarmOutcome:
         alarm = entry.alarm
         window = Window(entry.watermark, max(upto, entry.watermark))
@@ -429,7 +441,8 @@ class Alarms:
             self.workspace.settings,
             scope,
             now,
-            self.workspace._zone(None),
+            shared.zone,
+            shared.spans,
         )
         # Kinds over calls find their earlier firings themselves (period kinds, for the
         # periods at hand); every mark of an alarm is read only for the feed.
