@@ -22,9 +22,11 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from zoneinfo import ZoneInfo
@@ -110,7 +112,8 @@ class AlarmEntry:
 
 @dataclass(frozen=True)
 class AlarmEvent:
-    """One firing: what fired, when, for which period, and the rows found."""
+    """One firing: what fired, when, for which period, and the rows found (`rows`, read
+    from their JSON, `rows_json`, when first asked for)."""
 
     event_id: int
     alarm: str
@@ -121,13 +124,20 @@ class AlarmEvent:
     summary: str
     found: int
     columns: tuple[str, ...]
-    rows: list[dict[str, Any]]
+    rows_json: str = field(repr=False)
     logins: tuple[str, ...]
     mailed_at: dt.datetime | None
 
+    @cached_property
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows kept with the firing."""
+        rows: list[dict[str, Any]] = json.loads(self.rows_json)
+        return rows
+
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> AlarmEvent:
-        return cls(
+        """An event from `records.event_rows` (its rows already read from their JSON)."""
+        event = cls(
             event_id=int(row["event_id"]),
             alarm=str(row["alarm"]),
             owner=str(row["owner"]),
@@ -137,10 +147,12 @@ class AlarmEvent:
             summary=str(row["summary"]),
             found=int(row["found"]),
             columns=tuple(row["columns"]),
-            rows=list(row["rows"]),
+            rows_json=str(row["rows_json"]),
             logins=tuple(row["logins"]),
             mailed_at=None if row["mailed_at"] is None else _aware(row["mailed_at"]),
         )
+        event.__dict__["rows"] = list(row["rows"])  # the cached property, not read twice
+        return event
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -475,7 +487,7 @@ class Alarms:
                 summary=firing.summary,
                 found=firing.found,
                 columns=firing.columns,
-                rows=firing.rows,
+                rows_json=firing.rows_json,
                 logins=firing.logins,
                 mailed_at=None,
             )
