@@ -317,7 +317,6 @@ def _spend_above(
     ]
     limits = sorted(params.amount.items())
     local, local_params = _reference_local(ctx, span)
-    trunc = f"date_trunc('{_TRUNC[params.period]}', {local})"
     where, where_params = _scope_where(alarm.scope, ctx.scope)
     label = _LABEL[params.period]
     spent, limit = _money_sql("total"), _money_sql("lim")
@@ -328,20 +327,30 @@ def _spend_above(
     login = "who" if params.per == "person" else "NULL::VARCHAR"
     tail = _per_period(row, "total DESC, who, currency, lim", login)
     new_where, new_params = _base_where(alarm.scope, ctx.scope, window)
+    day = f"CAST({local} AS DATE)"
+    trunc = f"date_trunc('{_TRUNC[params.period]}', day)"
     # The (group, period) pairs the window's calls touch, then the totals of those groups
-    # over the periods' calls (the pairs are few: cheaper than one pass marking them).
+    # over the periods' calls (the pairs are few: cheaper than one pass marking them). Calls
+    # are summed per local day first, the periods made of the days: a date per call is
+    # cheaper than truncating each call's time to its week or month.
     sql = f"""
-        WITH new AS (
-            SELECT DISTINCT {group} AS who, {trunc} AS p FROM calls
+        WITH new_days AS (
+            SELECT DISTINCT {group} AS who, {day} AS day FROM calls
             WHERE {new_where} AND cost IS NOT NULL AND {group} IS NOT NULL
         ),
-        totals AS (
-            SELECT {group} AS who, {trunc} AS p, currency, sum(cost) AS total,
+        new AS (SELECT DISTINCT who, {trunc} AS p FROM new_days),
+        days AS (
+            SELECT {group} AS who, {day} AS day, currency, sum(cost) AS total,
                    count(*) AS calls
             FROM calls
             WHERE {where} AND started_at >= ? AND started_at < ? AND cost IS NOT NULL
                   AND currency IS NOT NULL AND {group} IN (SELECT who FROM new)
             GROUP BY ALL
+        ),
+        totals AS (
+            SELECT who, {trunc} AS p, currency, sum(total) AS total,
+                   CAST(sum(calls) AS BIGINT) AS calls
+            FROM days GROUP BY ALL
         ),
         limits AS (SELECT unnest(?::VARCHAR[]) AS currency, unnest(?::DECIMAL(18, 6)[]) AS lim),
         over AS (
