@@ -399,7 +399,9 @@ def _missed_calls(
         condition += f" AND {ext} IN (SELECT unnest(?::VARCHAR[]))"
         values.append(list(params.extensions))
     local, local_params = _reference_local(ctx, span)
-    trunc = f"date_trunc('{_TRUNC[params.period]}', {local})"
+    # A date per call (its local day) is cheaper than a truncated time.
+    day = f"CAST({local} AS DATE)"
+    trunc = day if params.period == "day" else f"date_trunc('{_TRUNC[params.period]}', {day})"
     where, where_params = _scope_where(alarm.scope, ctx.scope)
     label = _LABEL[params.period]
     row = "{'extension': who, 'user': login, 'period': label, 'missed': missed}"
