@@ -6,7 +6,7 @@ calls an evaluation reads) a zone has a few offsets, changing at known moments (
 saving), so the local time is `started_at + CASE WHEN started_at < change THEN offset ...`,
 with the changes found here from the zone's rules (`zoneinfo`, the same database). Times
 are naive UTC, as the store keeps them. The sum is made on microseconds since the epoch
-(`make_timestamp(epoch_us(...) + ...)`), which DuckDB computes about a third faster than
+(`make_timestamp(epoch_us(...) + ...)`), which takes DuckDB about a quarter less time than
 adding an interval to a timestamp.
 
 Example:
