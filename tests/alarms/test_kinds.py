@@ -263,3 +263,26 @@ def test_dead_feed_counts_working_time_across_a_daylight_saving_change(org: Work
     assert not run(org, now=monday).fired  # 30 + 10 working minutes
     (event,) = run(org, now=monday + dt.timedelta(minutes=20)).events  # 08:30 CEST
     assert event.rows[0]["minutes_without"] == 60
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "label"),
+    [
+        ("missed-calls", {"more_than": 0, "period": "day"}, "2026-12-01"),
+        ("missed-calls", {"more_than": 0, "period": "week"}, "2026-W49"),
+        ("missed-calls", {"more_than": 0, "period": "month"}, "2026-12"),
+        ("spend-above", {"amount": {"EUR": 0}, "period": "day"}, "2026-12-01"),
+        ("spend-above", {"amount": {"EUR": 0}, "period": "week"}, "2026-W49"),
+    ],
+)
+def test_period_kinds_name_the_local_period(
+    org: Workspace, kind: str, params: dict[str, Any], label: str
+) -> None:
+    # 00:30 on Tuesday 1 December in Paris is still Monday 30 November in UTC.
+    at = dt.datetime(2026, 11, 30, 23, 30)
+    arrive(org, [call(at=at, direction="incoming", answered=False, cost="0.10")])
+    add(org, {"name": "a", "kind": kind, "params": params})
+    arrive(org, [call(at=at, direction="incoming", answered=False, cost="0.10")])
+    (event,) = run(org).events
+    assert event.period == label
+    assert event.found == 1

@@ -9,13 +9,16 @@ calls) look at the whole periods the new calls fall in and fire once per thresho
 period (`marks` remember what fired). The feed alarm reads the ingest ledger, not calls.
 
 Every kind is one or two SQL statements over columns; nothing loops over calls in Python.
+DuckDB writes the rows kept as JSON (`to_json`), ready to be stored.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -62,28 +65,36 @@ CALL_COLUMNS: Final = (
 @dataclass(frozen=True)
 class Context:
     """What an evaluation needs: the store's connection, settings, the owner's scope, the
-    moment (aware), and the reference time zone rows are shown in."""
+    moment (aware), and the reference time zone rows are shown in; `spans` may be shared by
+    the evaluations of one run (a window's span is read once, whoever the owner)."""
 
     con: duckdb.DuckDBPyConnection
     settings: Settings
     scope: Scope
     now: dt.datetime
     zone: ZoneInfo
+    spans: dict[Window, Span | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Firing:
-    """What one evaluation found: the period (period kinds), a summary, rows (JSON-ready),
-    how many were found in all, the marks that keep it from firing again, and the logins of
-    the people concerned (for mailing their supervisors)."""
+    """What one evaluation found: the period (period kinds), a summary, the rows kept (a
+    JSON array, at most `MAX_ROWS`), how many were found in all, the marks that keep it from
+    firing again, and the logins of the people concerned (for mailing their supervisors)."""
 
     summary: str
     columns: tuple[str, ...]
-    rows: list[dict[str, Any]]
+    rows_json: str
     found: int
     period: str | None = None
     marks: tuple[str, ...] = ()
     logins: tuple[str, ...] = ()
+
+    @cached_property
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows kept, as dicts."""
+        rows: list[dict[str, Any]] = json.loads(self.rows_json)
+        return rows
 
 
 @dataclass(frozen=True)
@@ -136,7 +147,9 @@ def evaluate(alarm: Alarm, ctx: Context, window: Window, fired: set[str]) -> lis
             f"FROM (SELECT *, {local} AS local_start FROM calls)) AS calls"
         )
         source = (relation, local_params)
-    return _calls_found(alarm.scope, ctx, window, source, condition, values, summary, min_count)
+    return _calls_found(
+        alarm.scope, ctx, window, span, source, (condition, values), summary, min_count
+    )
 
 
 @dataclass(frozen=True)
@@ -161,11 +174,13 @@ _PERIOD_REACH: Final = {"day": 2, "week": 8, "month": 32}
 def _span(ctx: Context, window: Window) -> Span | None:
     if window.empty:
         return None
-    first, last = ctx.con.execute(
-        "SELECT min(started_at), max(started_at) FROM calls WHERE call_id > ? AND call_id <= ?",
-        [window.after, window.upto],
-    ).fetchall()[0]
-    return None if first is None else Span(first, last)
+    if window not in ctx.spans:
+        first, last = ctx.con.execute(
+            "SELECT min(started_at), max(started_at) FROM calls WHERE call_id > ? AND call_id <= ?",
+            [window.after, window.upto],
+        ).fetchall()[0]
+        ctx.spans[window] = None if first is None else Span(first, last)
+    return ctx.spans[window]
 
 
 def _reference_local(ctx: Context, span: Span) -> tuple[str, list[Any]]:
@@ -238,51 +253,55 @@ def _calls_found(
     watch: Watch,
     ctx: Context,
     window: Window,
+    span: Span,
     source: tuple[str, list[Any]],
-    condition: str,
-    values: list[Any],
+    condition: tuple[str, list[Any]],
     summary: str,
     min_count: int,
 ) -> list[Firing]:
+    """One pass counts the calls found and takes the ids of the first `MAX_ROWS`; a second
+    reads only those calls (the columns of the rows, for the ids' range of row groups)."""
     where, params = _base_where(watch, ctx.scope, window)
     relation, relation_params = source
-    clause = f"{where} AND ({condition})"
-    params = [*params, *values]
+    clause = f"{where} AND ({condition[0]})"
+    params = [*relation_params, *params, *condition[1]]
     # Fragments are callacct's constants; values are bound parameters.
-    count_sql = f"SELECT count(*) FROM {relation} WHERE {clause}"  # noqa: S608
-    (count,) = con_row(ctx.con, count_sql, [*relation_params, *params])
+    count_sql = f"SELECT count(*), min(call_id, {MAX_ROWS}) FROM {relation} WHERE {clause}"  # noqa: S608
+    count, ids = con_row(ctx.con, count_sql, params)
     if not count or int(count) < min_count:
         return []
-    rows = _call_rows(ctx, relation, clause, [*relation_params, *params])
+    rows_json, logins = _call_rows(ctx, span, sorted(ids))
     return [
         Firing(
             summary=summary.format(n=int(count)),
             columns=CALL_COLUMNS,
-            rows=rows,
+            rows_json=rows_json,
             found=int(count),
-            logins=tuple(sorted({row["user"] for row in rows if row["user"]})),
+            logins=tuple(logins or ()),
         )
     ]
 
 
-def _call_rows(ctx: Context, relation: str, clause: str, params: list[Any]) -> list[dict[str, Any]]:
-    """The first `MAX_ROWS` calls found, numbers as the owner sees them, times in the
-    reference zone."""
+def _call_rows(ctx: Context, span: Span, ids: list[int]) -> tuple[str, list[str] | None]:
+    """The calls `ids` as a JSON array (by id; numbers as the owner sees them, times in the
+    reference zone, money as exact text), and the logins among them, sorted."""
     number = shown_number_sql("remote_number", ctx.scope.mask_digits)
+    local, local_params = _reference_local(ctx, span)
     sql = f"""
-        SELECT call_id, started_at, extension, user_login AS "user", department, direction,
-               {number} AS number, dest_class, dest_country, duration_s, cost, currency
-        FROM {relation} WHERE {clause}
-        ORDER BY call_id LIMIT {MAX_ROWS}
+        SELECT to_json(list({{
+                   'call_id': call_id,
+                   'started_at': strftime({local}, '{_ISO_SECONDS}'),
+                   'extension': extension, 'user': user_login, 'department': department,
+                   'direction': direction, 'number': {number}, 'dest_class': dest_class,
+                   'dest_country': dest_country, 'duration_s': duration_s,
+                   'cost': {_money_sql("cost")}, 'currency': currency
+               }} ORDER BY call_id)),
+               list_sort(list(DISTINCT user_login) FILTER (WHERE user_login <> ''))
+        FROM calls
+        WHERE call_id >= ? AND call_id <= ? AND call_id IN (SELECT unnest(?::BIGINT[]))
     """  # noqa: S608
-    cursor = ctx.con.execute(sql, params)
-    names = [d[0] for d in cursor.description or ()]
-    rows = []
-    for values in cursor.fetchall():
-        row = dict(zip(names, values, strict=True))
-        row["started_at"] = _local_moment(row["started_at"], ctx.zone)
-        rows.append(_json_row(row))
-    return rows
+    rows_json, logins = con_row(ctx.con, sql, [*local_params, ids[0], ids[-1], ids])
+    return str(rows_json), logins
 
 
 # -- period kinds -------------------------------------------------------------------------------
@@ -298,22 +317,40 @@ def _spend_above(
     ]
     limits = sorted(params.amount.items())
     local, local_params = _reference_local(ctx, span)
-    trunc = f"date_trunc('{_TRUNC[params.period]}', {local})"
-    new_where, new_params = _base_where(alarm.scope, ctx.scope, window)
     where, where_params = _scope_where(alarm.scope, ctx.scope)
     label = _LABEL[params.period]
+    spent, limit = _money_sql("total"), _money_sql("lim")
+    row = (
+        f"{{'{params.per}': who, 'period': label, 'spent': {spent}, 'limit': {limit}, "
+        "'currency': currency, 'calls': calls}"
+    )
+    login = "who" if params.per == "person" else "NULL::VARCHAR"
+    tail = _per_period(row, "total DESC, who, currency, lim", login)
+    new_where, new_params = _base_where(alarm.scope, ctx.scope, window)
+    day = f"CAST({local} AS DATE)"
+    trunc = f"date_trunc('{_TRUNC[params.period]}', day)"
+    # The (group, period) pairs the window's calls touch, then the totals of those groups
+    # over the periods' calls (the pairs are few: cheaper than one pass marking them). Calls
+    # are summed per local day first, the periods made of the days: a date per call is
+    # cheaper than truncating each call's time to its week or month.
     sql = f"""
-        WITH new AS (
-            SELECT DISTINCT {group} AS who, {trunc} AS p FROM calls
+        WITH new_days AS (
+            SELECT DISTINCT {group} AS who, {day} AS day FROM calls
             WHERE {new_where} AND cost IS NOT NULL AND {group} IS NOT NULL
         ),
-        totals AS (
-            SELECT {group} AS who, {trunc} AS p, currency, sum(cost) AS total,
+        new AS (SELECT DISTINCT who, {trunc} AS p FROM new_days),
+        days AS (
+            SELECT {group} AS who, {day} AS day, currency, sum(cost) AS total,
                    count(*) AS calls
             FROM calls
             WHERE {where} AND started_at >= ? AND started_at < ? AND cost IS NOT NULL
                   AND currency IS NOT NULL AND {group} IN (SELECT who FROM new)
             GROUP BY ALL
+        ),
+        totals AS (
+            SELECT who, {trunc} AS p, currency, sum(total) AS total,
+                   CAST(sum(calls) AS BIGINT) AS calls
+            FROM days GROUP BY ALL
         ),
         limits AS (SELECT unnest(?::VARCHAR[]) AS currency, unnest(?::DECIMAL(18, 6)[]) AS lim),
         over AS (
@@ -325,9 +362,7 @@ def _spend_above(
             SELECT *, concat_ws('|', label, who, currency, CAST(lim AS VARCHAR)) AS mark
             FROM over
         )
-        SELECT label, mark, who, currency, total, lim, calls FROM marked
-        WHERE mark NOT IN ({_FIRED})
-        ORDER BY label, total DESC, who
+        {tail}
     """  # noqa: S608
     first, last = _period_bounds(span, params.period)
     rows = ctx.con.execute(
@@ -344,27 +379,10 @@ def _spend_above(
             alarm.name,
         ],
     ).fetchall()
-    found = [
-        (
-            period,
-            mark,
-            who,
-            {
-                params.per: who,
-                "period": period,
-                "spent": _money(total),
-                "limit": _money(limit),
-                "currency": currency,
-                "calls": int(calls),
-            },
-        )
-        for period, mark, who, currency, total, limit, calls in rows
-    ]
     return _by_period(
-        found,
+        rows,
         (params.per, "period", "spent", "limit", "currency", "calls"),
         f"{{n}} {params.per.replace('_', ' ')}(s) above the spending limit in {{period}}",
-        logins=params.per == "person",
     )
 
 
@@ -381,59 +399,52 @@ def _missed_calls(
         condition += f" AND {ext} IN (SELECT unnest(?::VARCHAR[]))"
         values.append(list(params.extensions))
     local, local_params = _reference_local(ctx, span)
-    trunc = f"date_trunc('{_TRUNC[params.period]}', {local})"
-    new_where, new_params = _base_where(alarm.scope, ctx.scope, window)
+    # A date per call (its local day) is cheaper than a truncated time.
+    day = f"CAST({local} AS DATE)"
+    trunc = day if params.period == "day" else f"date_trunc('{_TRUNC[params.period]}', {day})"
     where, where_params = _scope_where(alarm.scope, ctx.scope)
     label = _LABEL[params.period]
+    row = "{'extension': who, 'user': login, 'period': label, 'missed': missed}"
+    tail = _per_period(row, "missed DESC, who", "login")
+    # One pass over the periods' calls: the count per (extension, period), kept when a call
+    # of the window falls in it and the count is above the threshold.
     sql = f"""
-        WITH new AS (
-            SELECT DISTINCT {ext} AS who, {trunc} AS p FROM calls
-            WHERE {new_where} AND {condition} AND {ext} IS NOT NULL
-        ),
-        counts AS (
+        WITH counts AS (
             SELECT {ext} AS who, {trunc} AS p, count(*) AS missed,
                    any_value(user_login) AS login
             FROM calls
             WHERE {where} AND started_at >= ? AND started_at < ? AND {condition}
-                  AND {ext} IN (SELECT who FROM new)
+                  AND {ext} IS NOT NULL
             GROUP BY ALL
+            HAVING bool_or(call_id > ? AND call_id <= ?) AND count(*) > ?
         ),
         marked AS (
-            SELECT strftime(c.p, '{label}') AS label, c.who, c.missed, c.login,
-                   concat_ws('|', strftime(c.p, '{label}'), c.who, ?) AS mark
-            FROM counts c JOIN new USING (who, p)
-            WHERE c.missed > ?
+            SELECT strftime(p, '{label}') AS label, who, missed, login,
+                   concat_ws('|', strftime(p, '{label}'), who, ?) AS mark
+            FROM counts
         )
-        SELECT label, mark, who, missed, login FROM marked
-        WHERE mark NOT IN ({_FIRED})
-        ORDER BY label, missed DESC, who
+        {tail}
     """  # noqa: S608
     first, last = _period_bounds(span, params.period)
     rows = ctx.con.execute(
         sql,
         [
             *local_params,
-            *new_params,
-            *values,
-            *local_params,
             *where_params,
             first,
             last,
             *values,
-            str(params.more_than),
+            window.after,
+            window.upto,
             params.more_than,
+            str(params.more_than),
             alarm.name,
         ],
     ).fetchall()
-    found = [
-        (period, mark, login, {"extension": who, "user": login, "period": period, "missed": missed})
-        for period, mark, who, missed, login in rows
-    ]
     return _by_period(
-        found,
+        rows,
         ("extension", "user", "period", "missed"),
         f"{{n}} extension(s) with more than {params.more_than} missed calls in {{period}}",
-        logins=True,
     )
 
 
@@ -446,33 +457,40 @@ _FIRED: Final = (
 )
 
 
+def _per_period(row: str, order: str, login: str) -> str:
+    """The end of a period kind's statement, over its CTE `marked` (label, mark, and what
+    `row`, `order` and `login` name): per period not fired yet, how many, their marks, the
+    first `MAX_ROWS` as a JSON array (`row`: a struct), and the logins concerned."""
+    return f"""
+        SELECT label, count(*), list(mark ORDER BY {order}),
+               to_json(list({row} ORDER BY {order})[:{MAX_ROWS}]),
+               list_sort(list(DISTINCT {login}) FILTER (WHERE {login} <> ''))
+        FROM marked
+        WHERE mark NOT IN ({_FIRED})
+        GROUP BY label
+        ORDER BY label
+    """  # noqa: S608
+
+
 def _period_bounds(span: Span, period: str) -> tuple[dt.datetime, dt.datetime]:
     """A UTC range holding every period the window's calls fall in."""
     reach = dt.timedelta(days=_PERIOD_REACH[period])
     return span.first - reach, span.last + reach + dt.timedelta(days=1)
 
 
-def _by_period(
-    found: list[tuple[str, str, str | None, dict[str, Any]]],
-    columns: tuple[str, ...],
-    summary: str,
-    *,
-    logins: bool,
-) -> list[Firing]:
-    periods: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {}
-    for label, mark, login, row in found:
-        periods.setdefault(label, []).append((mark, login, row))
+def _by_period(rows: list[tuple[Any, ...]], columns: tuple[str, ...], summary: str) -> list[Firing]:
+    """A firing per period from `_per_period`'s rows."""
     return [
         Firing(
-            summary=summary.format(n=len(items), period=label),
+            summary=summary.format(n=int(found), period=label),
             columns=columns,
-            rows=[row for _, _, row in items[:MAX_ROWS]],
-            found=len(items),
+            rows_json=str(rows_json),
+            found=int(found),
             period=label,
-            marks=tuple(mark for mark, _, _ in items),
-            logins=tuple(sorted({login for _, login, _ in items if login})) if logins else (),
+            marks=tuple(marks),
+            logins=tuple(logins or ()),
         )
-        for label, items in periods.items()
+        for label, found, marks, rows_json, logins in rows
     ]
 
 
@@ -517,7 +535,7 @@ def _dead_feed(params: DeadFeedParams, ctx: Context, fired: set[str]) -> list[Fi
         if since is None
         else f"no call records received for {minutes} working minutes"
     )
-    return [Firing(summary, tuple(row), [row], 1, marks=(mark,))]
+    return [Firing(summary, tuple(row), json.dumps([row], ensure_ascii=False), 1, marks=(mark,))]
 
 
 # -- SQL pieces ---------------------------------------------------------------------------------
@@ -620,6 +638,16 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else format(Decimal(value).normalize(), "f")
 
 
+#: A moment as ISO 8601 to the second (`strftime`), as `isoformat(timespec="seconds")`.
+_ISO_SECONDS: Final = "%Y-%m-%dT%H:%M:%S"
+
+
+def _money_sql(column: str) -> str:
+    """SQL of a DECIMAL column (a scale above 0, as money has) as exact text without trailing
+    zeros, as `_money` writes it: 1.080000 -> '1.08', 500.000000 -> '500'."""
+    return f"rtrim(rtrim(CAST({column} AS VARCHAR), '0'), '.')"
+
+
 def _local_moment(value: dt.datetime, zone: ZoneInfo) -> dt.datetime:
     """A naive UTC moment as naive local time in `zone`."""
     return value.replace(tzinfo=dt.UTC).astimezone(zone).replace(tzinfo=None)
@@ -629,16 +657,3 @@ def _shown_time(value: dt.datetime | None, zone: ZoneInfo) -> str | None:
     if value is None:
         return None
     return value.replace(tzinfo=dt.UTC).astimezone(zone).isoformat(timespec="seconds")
-
-
-def _json_row(row: dict[str, Any]) -> dict[str, Any]:
-    """Values as JSON keeps them: times ISO 8601, money as exact text."""
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, dt.datetime):
-            out[key] = value.isoformat(timespec="seconds")
-        elif isinstance(value, Decimal):
-            out[key] = _money(value)
-        else:
-            out[key] = value
-    return out

@@ -167,6 +167,17 @@ def week_minute_sql(local: str) -> str:
     """The minute of the week (0: Monday 00:00) of the local TIMESTAMP expression `local`.
 
     Seconds are dropped: working hours are given to the minute, so a call at 08:00:30 is in
-    a range starting 08:00, one at 11:59:59 in a range ending 12:00.
+    a range starting 08:00, one at 11:59:59 in a range ending 12:00. Integer arithmetic on
+    microseconds, about twice as fast in DuckDB as `isodow`, `hour` and `minute`: counted
+    from Monday 0001-01-01 00:00, so the division never meets a negative number.
+
+    >>> import duckdb
+    >>> sql = week_minute_sql("TIMESTAMP '2026-12-03 08:30:59'")  # a Thursday
+    >>> duckdb.sql(f"SELECT {sql}").fetchall()[0][0] == 3 * 1440 + 8 * 60 + 30
+    True
     """
-    return f"((isodow({local}) - 1) * {_MINUTES_PER_DAY} + hour({local}) * 60 + minute({local}))"
+    return f"((epoch_us({local}) + {_FROM_YEAR_ONE_US}) // 60000000 % {_MINUTES_PER_DAY * 7})"
+
+
+#: Microseconds from Monday 0001-01-01 00:00 to 1970-01-01 00:00 (719,162 days).
+_FROM_YEAR_ONE_US: Final = 719_162 * 86_400 * 1_000_000

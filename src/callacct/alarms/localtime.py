@@ -5,7 +5,9 @@ additions; an alarm looks at the local time of a million calls. Over a bounded s
 calls an evaluation reads) a zone has a few offsets, changing at known moments (daylight
 saving), so the local time is `started_at + CASE WHEN started_at < change THEN offset ...`,
 with the changes found here from the zone's rules (`zoneinfo`, the same database). Times
-are naive UTC, as the store keeps them.
+are naive UTC, as the store keeps them. The sum is made on microseconds since the epoch
+(`make_timestamp(epoch_us(...) + ...)`), which takes DuckDB about a quarter less time than
+adding an interval to a timestamp.
 
 Example:
     >>> paris = ZoneInfo("Europe/Paris")
@@ -85,7 +87,7 @@ def local_sql(
     else `default`), exact from `start` to `end` (naive UTC), and its parameters."""
     base_sql, base_params = offset_sql(column, ZoneInfo(default), start, end)
     if not sites:
-        return f"({column} + to_seconds({base_sql}))", base_params
+        return _shifted(column, base_sql), base_params
     parts: list[str] = []
     params: list[Any] = []
     for site, name in sorted(sites.items()):
@@ -93,4 +95,9 @@ def local_sql(
         parts.append(f"WHEN ? THEN {sql}")
         params += [site, *values]
     offset = f"(CASE {site_column} {' '.join(parts)} ELSE {base_sql} END)"
-    return f"({column} + to_seconds({offset}))", [*params, *base_params]
+    return _shifted(column, offset), [*params, *base_params]
+
+
+def _shifted(column: str, offset: str) -> str:
+    """SQL of the TIMESTAMP `column` plus `offset` seconds."""
+    return f"make_timestamp(epoch_us({column}) + CAST({offset} AS BIGINT) * 1000000)"

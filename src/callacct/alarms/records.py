@@ -123,7 +123,7 @@ def record_run(
                 firing.summary,
                 firing.found,
                 list(firing.columns),
-                json.dumps(firing.rows, ensure_ascii=False),
+                firing.rows_json,
                 list(firing.marks),
                 list(firing.logins),
                 window.after,
@@ -175,7 +175,7 @@ def event_rows(
         params.append(limit)
     events = _dicts(con.execute(sql, params))
     for event in events:
-        event["rows"] = json.loads(event.pop("rows_json"))
+        event["rows"] = json.loads(event["rows_json"])
     return events
 
 

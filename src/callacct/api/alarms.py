@@ -22,11 +22,14 @@ Example:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -41,6 +44,7 @@ from callacct.alarms import (
     records,
     validate_alarm,
 )
+from callacct.alarms.evaluate import Span
 from callacct.alarms.mail import (
     TEMPLATE,
     XLSX_TYPE,
@@ -109,7 +113,8 @@ class AlarmEntry:
 
 @dataclass(frozen=True)
 class AlarmEvent:
-    """One firing: what fired, when, for which period, and the rows found."""
+    """One firing: what fired, when, for which period, and the rows found (`rows`, read
+    from their JSON, `rows_json`, when first asked for)."""
 
     event_id: int
     alarm: str
@@ -120,13 +125,20 @@ class AlarmEvent:
     summary: str
     found: int
     columns: tuple[str, ...]
-    rows: list[dict[str, Any]]
+    rows_json: str = field(repr=False)
     logins: tuple[str, ...]
     mailed_at: dt.datetime | None
 
+    @cached_property
+    def rows(self) -> list[dict[str, Any]]:
+        """The rows kept with the firing."""
+        rows: list[dict[str, Any]] = json.loads(self.rows_json)
+        return rows
+
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> AlarmEvent:
-        return cls(
+        """An event from `records.event_rows` (its rows already read from their JSON)."""
+        event = cls(
             event_id=int(row["event_id"]),
             alarm=str(row["alarm"]),
             owner=str(row["owner"]),
@@ -136,10 +148,12 @@ class AlarmEvent:
             summary=str(row["summary"]),
             found=int(row["found"]),
             columns=tuple(row["columns"]),
-            rows=list(row["rows"]),
+            rows_json=str(row["rows_json"]),
             logins=tuple(row["logins"]),
             mailed_at=None if row["mailed_at"] is None else _aware(row["mailed_at"]),
         )
+        event.__dict__["rows"] = list(row["rows"])  # the cached property, not read twice
+        return event
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -181,6 +195,15 @@ class AlarmOutcome:
             "error": self.error,
             "mail": self.mail,
         }
+
+
+@dataclass(frozen=True)
+class _Shared:
+    """What the evaluations of one run share: the reference zone, and the span of each
+    window read (one query per window, not per alarm)."""
+
+    zone: ZoneInfo
+    spans: dict[Window, Span | None]
 
 
 @dataclass(frozen=True)
@@ -333,13 +356,14 @@ class Alarms:
             if not rows:
                 return AlarmRun((), moment)
             upto = last_finished_call(store.con, min(int(row["watermark"]) for row in rows))
+            shared = _Shared(self.workspace._zone(None), {})
             entries = [self._to_entry(row) for row in rows]
             if due:
                 entries = [entry for entry in entries if _is_due(entry, upto, moment)]
             advance = counting(progress, ALARMS, total=len(entries), unit="alarms")
             outcomes = []
             for entry in entries:
-                outcomes.append(self._evaluate(store, entry, upto, moment))
+                outcomes.append(self._evaluate(store, entry, upto, moment, shared))
                 advance(1)
         if mail:
             outcomes = self._deliver(outcomes, moment)
@@ -420,7 +444,7 @@ class Alarms:
     # -- internals ---------------------------------------------------------------------------
 
     def _evaluate(
-        self, store: Store, entry: AlarmEntry, upto: int, now: dt.datetime
+        self, store: Store, entry: AlarmEntry, upto: int, now: dt.datetime, shared: _Shared
     ) -> AlarmOutcome:
         alarm = entry.alarm
         window = Window(entry.watermark, max(upto, entry.watermark))
@@ -433,10 +457,14 @@ class Alarms:
             self.workspace.settings,
             scope,
             now,
-            self.workspace._zone(None),
+            shared.zone,
+            shared.spans,
         )
+        # Kinds over calls find their earlier firings themselves (period kinds, for the
+        # periods at hand); every mark of an alarm is read only for the feed.
+        fired = set() if alarm.kind.on_calls else records.fired_marks(store.con, alarm.name)
         try:
-            firings = evaluate(alarm, ctx, window, records.fired_marks(store.con, alarm.name))
+            firings = evaluate(alarm, ctx, window, fired)
         except duckdb.Error as exc:
             log.warning("alarm %s: %s", alarm.name, exc)
             return AlarmOutcome(alarm.name, alarm.kind.name, "failed", error=str(exc))
@@ -463,7 +491,7 @@ class Alarms:
                 summary=firing.summary,
                 found=firing.found,
                 columns=firing.columns,
-                rows=firing.rows,
+                rows_json=firing.rows_json,
                 logins=firing.logins,
                 mailed_at=None,
             )
