@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from callacct import Workspace
+from callacct.store import open_store
 from tests.alarms.conftest import arrive, call
 from tests.conftest import SIETE, Cli
 
@@ -80,6 +81,21 @@ def test_run_exits_1_when_something_fired(org: Workspace, cli: Cli) -> None:
     table = cli("alarm", "events", "--rows")
     assert "+4930123456" in table.stdout
     assert cli.json("alarm", "events", "--since", "2099-01-01") == []
+
+
+def test_run_exits_1_when_an_alarm_cannot_be_evaluated(org: Workspace, cli: Cli) -> None:
+    org.as_person("alice").alarms().add({"name": "mine", "kind": "international"})
+    store = open_store(org.store_path)
+    try:
+        store.con.execute(
+            "UPDATE users SET valid_to = TIMESTAMP '2026-01-01' WHERE login = 'alice'"
+        )
+    finally:
+        store.close()
+    failed = cli("alarm", "run", "--json")
+    assert failed.exit_code == 1, failed.output
+    (outcome,) = json.loads(failed.stdout)["alarms"]
+    assert outcome["status"] == "failed"
 
 
 def test_run_due_skips_what_is_not_due(org: Workspace, cli: Cli) -> None:

@@ -237,11 +237,6 @@ def test_the_spend_of_a_cost_centre_is_its_members_together(org: Workspace) -> N
     assert event.logins == ()  # a group: its members' supervisors are not mailed per person
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="alarms/evaluate.py: a missed internal call is attributed to the caller "
-    "(any_value(user_login)), not to the holder of the extension that missed it",
-)
 def test_a_missed_internal_call_concerns_the_person_who_missed_it(org: Workspace) -> None:
     add(org, {"name": "missed", "kind": "missed-calls", "params": {"more_than": 1}})
     # bob (3001) calls alice (2001) twice; she misses both.

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pytest
-
 from callacct import Workspace
 from callacct.store import open_store
 from tests.alarms.conftest import NOW, WORKDAY, add, arrive, call, run
@@ -132,11 +130,6 @@ def test_periods_are_named_by_day_iso_week_and_month(org: Workspace) -> None:
     assert labels == {"day": "2027-01-01", "week": "2026-W53", "month": "2027-01"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="alarms/evaluate.py finds earlier marks by alarm name (_FIRED, fired_marks): the "
-    "firings of a removed alarm keep a new alarm of the same name from firing",
-)
 def test_a_new_alarm_with_a_removed_ones_name_starts_afresh(org: Workspace) -> None:
     spend = {"name": "spend", "kind": "spend-above", "params": {"amount": {"EUR": 5}}}
     add(org, spend)

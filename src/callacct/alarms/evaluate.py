@@ -389,9 +389,15 @@ def _spend_above(
 def _missed_calls(
     params: MissedCallsParams, alarm: Alarm, ctx: Context, window: Window, span: Span
 ) -> list[Firing]:
+    # The side that missed the call: ours on an incoming call, the called side on an
+    # internal one (its holder, not the caller, is the person concerned).
     ext = (
         "CASE WHEN direction = 'incoming' THEN extension "
         "WHEN direction = 'internal' THEN peer_extension END"
+    )
+    holder = (
+        "CASE WHEN direction = 'incoming' THEN user_login "
+        "WHEN direction = 'internal' THEN peer_login END"
     )
     condition = "NOT answered AND direction IN ('incoming', 'internal')"
     values: list[Any] = []
@@ -411,7 +417,7 @@ def _missed_calls(
     sql = f"""
         WITH counts AS (
             SELECT {ext} AS who, {trunc} AS p, count(*) AS missed,
-                   any_value(user_login) AS login
+                   any_value({holder}) AS login
             FROM calls
             WHERE {where} AND started_at >= ? AND started_at < ? AND {condition}
                   AND {ext} IS NOT NULL

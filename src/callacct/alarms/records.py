@@ -67,8 +67,11 @@ def set_paused(con: duckdb.DuckDBPyConnection, name: str, paused: bool, now: dt.
 
 
 def delete_alarm(con: duckdb.DuckDBPyConnection, name: str) -> None:
-    """The alarm goes; its firings stay (they are a record of what happened)."""
+    """The alarm goes; its firings stay (they are a record of what happened), without their
+    marks: those keep the alarm that fired from firing twice, and must not hold back a new
+    alarm given the same name."""
     con.execute("DELETE FROM alarms WHERE name = ?", [name])
+    con.execute("UPDATE alarm_events SET marks = [] WHERE alarm = ?", [name])
 
 
 def alarm_rows(

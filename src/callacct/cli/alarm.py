@@ -342,8 +342,8 @@ def run_command(
 ) -> None:
     """Evaluate alarms on the calls that arrived since their last run; exit code 1 if one fired.
 
-    What fired is recorded and mailed. Exit code 1 when something fired (for scripts), 0
-    when all stayed silent.
+    What fired is recorded and mailed. Exit code 1 when something fired or an alarm could not
+    be evaluated (e.g. its owner left the directory), for scripts; 0 when all stayed silent.
 
     Example: callacct alarm run --due || echo 'an alarm fired'
     """
@@ -351,7 +351,7 @@ def run_command(
         raise UsageError("give an alarm's name or --due, not both")
     result = workspace_from(ctx).alarms().run(name, due=due)
     show_run(result, as_json, due=due)
-    if result.fired:
+    if result.fired or result.failed:
         raise typer.Exit(1)
 
 
