@@ -93,17 +93,20 @@ def test_a_rating_that_fails_leaves_the_calls_pending(
     cdr, people = demo_files
     workspace = _workspace(tmp_path / "ws", people, batch_bytes=1024)
     calls: list[int] = []
-    original = chain.rate_calls
+    original, rate_stored = chain.rate_new, chain.rate_calls
 
-    def once(*args: Any, **kwargs: Any) -> Any:
+    def once(con: Any, settings: Any, new: pl.DataFrame, **kwargs: Any) -> Any:
         """Rates the first frame of calls given, refuses the next ones."""
-        frame = kwargs.get("append")
-        if frame is None or calls:
+        if calls:
             raise ValueError("rating refused")
-        calls.append(frame.height)
-        return original(*args, **kwargs)
+        calls.append(new.height)
+        return original(con, settings, new, **kwargs)
 
-    monkeypatch.setattr(chain, "rate_calls", once)
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("rating refused")
+
+    monkeypatch.setattr(chain, "rate_new", once)
+    monkeypatch.setattr(chain, "rate_calls", refused)  # the calls left pending: after the ingest
     with pytest.raises(ValueError, match="rating refused"):
         workspace.ingest([cdr], workers=1)
     stored = _calls(workspace)
@@ -111,7 +114,8 @@ def test_a_rating_that_fails_leaves_the_calls_pending(
     assert calls
     assert rated == calls[0] < stored.height
     assert stored["undefined_extension"].is_not_null().all()  # every call attributed
-    monkeypatch.setattr(chain, "rate_calls", original)
+    monkeypatch.setattr(chain, "rate_new", original)
+    monkeypatch.setattr(chain, "rate_calls", rate_stored)
     again = workspace.ingest([cdr], workers=1)
     assert again.ingest.stored == 0
     assert again.rating is not None

@@ -7,8 +7,8 @@ Only calls that a split plan cuts at a band boundary are costed one by one, and 
 
 `rate_calls` re-rates calls in the store in one transaction and reports what changed, or
 rates new calls before they are appended (`append`: a first load then never updates the calls
-it has just stored); `rate_frame` does the work on a frame of calls and is what `explain` and
-the benchmarks use.
+it has just stored; `rate_new` rates them and leaves the append to its caller); `rate_frame`
+does the work on a frame of calls and is what `explain` and the benchmarks use.
 """
 
 from __future__ import annotations
@@ -214,11 +214,10 @@ def rate_calls(
     `workers` > 1 spreads it over processes (see `classify_numbers`)."""
     began = time.perf_counter()
     if append is not None:
-        report = _rate_and_append(
-            con, settings, append, tariffs or Tariffs.load(con), progress, workers
-        )
-        report.seconds = time.perf_counter() - began
-        return report
+        rated = rate_new(con, settings, append, tariffs=tariffs, progress=progress, workers=workers)
+        rated.append(con)
+        rated.report.seconds = time.perf_counter() - began
+        return rated.report
     pending = rerate_pending(con)
     narrowed = start is not None or end is not None or only_new or call_ids is not None
     if pending is not None and narrowed:
@@ -322,19 +321,47 @@ def _classify_sites(
             classify_with_cache(con, dialled, site.plan, progress=progress, workers=workers)
 
 
-def _rate_and_append(
+@dataclass
+class RatedNew:
+    """New calls rated before they are stored (`rate_new`): what `append` writes, and what the
+    rating did (`report`; its `seconds` are the rating's, not the append's)."""
+
+    frame: pl.DataFrame  # the calls' own columns, `RATED_COLUMNS` and `cost_u`, by call id
+    report: RateReport
+
+    def append(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Append the calls to `calls`, rated, in one statement."""
+        if not self.frame.height:
+            return
+        # Polars' own string layout, which DuckDB reads as it is (see ingest.staging).
+        con.register("_rated_new", self.frame.to_arrow(compat_level=pl.CompatLevel.newest()))
+        try:
+            con.execute(
+                f"INSERT INTO calls BY NAME SELECT * EXCLUDE (cost_u), {_COST_SQL} AS cost "  # noqa: S608
+                "FROM _rated_new r"
+            )
+        finally:
+            con.unregister("_rated_new")
+
+
+def rate_new(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
     new: pl.DataFrame,
-    tariffs: Tariffs,
-    progress: Progress | None,
-    workers: int,
-) -> RateReport:
-    """Rate `new` calls (not stored yet) and append them, rated, in call-id order."""
+    *,
+    tariffs: Tariffs | None = None,
+    progress: Progress | None = None,
+    workers: int = 1,
+) -> RatedNew:
+    """Rate `new` calls, not stored yet (the `calls` table's columns, attributed), as
+    `rate_calls(append=new)` rates them, without writing them: `RatedNew.append` does. Only
+    the store's cache of classified numbers is read and filled."""
+    began = time.perf_counter()
+    tariffs = tariffs or Tariffs.load(con)
     report = RateReport(no_tariff=tariffs.empty)
-    if not new.height:
-        return report
     kept = new.select([c for c in new.columns if c not in RATED_COLUMNS and c != "cost"])
+    if not new.height:
+        return RatedNew(kept.with_columns(pl.lit(None, pl.Int64).alias("cost_u")), report)
     dialled = pl.col("remote_number")
     if "remote_dialled" in new.columns:
         dialled = pl.coalesce("remote_dialled", "remote_number")
@@ -344,23 +371,14 @@ def _rate_and_append(
         dialled.alias("dialled"),
         *(pl.lit(None, dtype).alias(name) for name, dtype in _NEVER_RATED.items()),
     )
-
-    def append(rated: pl.DataFrame) -> None:
-        frame = kept.join(
-            rated.select("call_id", *RATED_COLUMNS, "cost_u"), on="call_id", how="left"
-        ).sort("call_id")
-        # Polars' own string layout, which DuckDB reads as it is (see ingest.staging).
-        con.register("_rated_new", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
-        try:
-            con.execute(
-                f"INSERT INTO calls BY NAME SELECT * EXCLUDE (cost_u), {_COST_SQL} AS cost "  # noqa: S608
-                "FROM _rated_new r"
-            )
-        finally:
-            con.unregister("_rated_new")
-
-    _rate_chunk(con, settings, calls, tariffs, report, progress, workers, write=append)
-    return report
+    frames: list[pl.DataFrame] = []
+    _rate_chunk(con, settings, calls, tariffs, report, progress, workers, write=frames.append)
+    (rated,) = frames
+    frame = kept.join(
+        rated.select("call_id", *RATED_COLUMNS, "cost_u"), on="call_id", how="left"
+    ).sort("call_id")
+    report.seconds = time.perf_counter() - began
+    return RatedNew(frame, report)
 
 
 def _rate_chunk(
