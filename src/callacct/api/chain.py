@@ -53,8 +53,9 @@ from callacct.ingest.moving import move_processed
 from callacct.ingest.staging import Append, insert_into
 from callacct.progress import FINISHING, Progress, Step
 from callacct.rating import RateReport, Tariffs, rate_calls, rate_new
+from callacct.rating.classify import PendingNumbers
 from callacct.rating.pending import rerate_pending
-from callacct.store import Store
+from callacct.store import Store, transaction
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,8 @@ class _FinishAsStored:
         self.attribution = AttributionResult(calls=0, attributed=0, undefined=0)
         self.rating = RateReport(no_tariff=self.tariffs.empty)
         self.failed = False
+        # Numbers classified, written to the store's cache with the calls rated with them.
+        self.numbers = PendingNumbers()
 
     def __call__(self, con: duckdb.DuckDBPyConnection, calls: pl.DataFrame) -> Append:
         if self.failed:
@@ -139,14 +142,24 @@ class _FinishAsStored:
             return partial(insert_into, table="calls", frame=calls)
         try:
             rated = rate_new(
-                con, self.settings, attributed, tariffs=self.tariffs, workers=self.workers
+                con,
+                self.settings,
+                attributed,
+                tariffs=self.tariffs,
+                workers=self.workers,
+                pending=self.numbers,
             )
         except Exception as exc:  # the same: the calls are stored pending
             self._give_up("rated", exc)
             return partial(insert_into, table="calls", frame=attributed)
+        numbers = self.numbers.take()
 
         def append(writer: duckdb.DuckDBPyConnection) -> None:
-            rated.append(writer)
+            # One commit for both (each commit is a write to disk).
+            with transaction(writer):
+                PendingNumbers.write(writer, numbers)
+                rated.append(writer)
+            self.numbers.written(numbers)
             self.attribution = _sum(self.attribution, done)
             self.rating.add(rated.report)
 

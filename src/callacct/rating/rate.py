@@ -28,7 +28,7 @@ from callacct.call_codes import FREE_CLASSES, SERVICE_CLASSES
 from callacct.config import Settings
 from callacct.formats import money_text
 from callacct.progress import Progress
-from callacct.rating.classify import classify_with_cache
+from callacct.rating.classify import PendingNumbers, classify_with_cache
 from callacct.rating.cost import (
     MAX_BILLED_S,
     Part,
@@ -352,10 +352,12 @@ def rate_new(
     tariffs: Tariffs | None = None,
     progress: Progress | None = None,
     workers: int = 1,
+    pending: PendingNumbers | None = None,
 ) -> RatedNew:
     """Rate `new` calls, not stored yet (the `calls` table's columns, attributed), as
     `rate_calls(append=new)` rates them, without writing them: `RatedNew.append` does. Only
-    the store's cache of classified numbers is read and filled."""
+    the store's cache of classified numbers is read and filled (or, with `pending`, read,
+    and the new numbers left in `pending` for the caller to write)."""
     began = time.perf_counter()
     tariffs = tariffs or Tariffs.load(con)
     report = RateReport(no_tariff=tariffs.empty)
@@ -372,7 +374,7 @@ def rate_new(
         *(pl.lit(None, dtype).alias(name) for name, dtype in _NEVER_RATED.items()),
     )
     frames: list[pl.DataFrame] = []
-    _rate_chunk(con, settings, calls, tariffs, report, progress, workers, write=frames.append)
+    _rate_chunk(con, settings, calls, tariffs, report, progress, workers, frames.append, pending)
     (rated,) = frames
     rated = rated.select("call_id", *RATED_COLUMNS, "cost_u").sort("call_id")
     if kept.get_column("call_id").equals(rated.get_column("call_id")):
@@ -394,10 +396,13 @@ def _rate_chunk(
     progress: Progress | None,
     workers: int,
     write: Callable[[pl.DataFrame], None] | None = None,
+    pending: PendingNumbers | None = None,
 ) -> None:
     """Rate one chunk of calls, write the ones that changed (an UPDATE of the store's calls),
     add to `report`. With `write`, every call rated goes to `write` instead."""
-    rated = rate_frame(con, settings, calls, tariffs, progress=progress, workers=workers)
+    rated = rate_frame(
+        con, settings, calls, tariffs, progress=progress, workers=workers, pending=pending
+    )
     changed = rated.filter(_changed_expr())
     report.calls += rated.height
     report.priced += int(rated["priced"].sum())
@@ -458,12 +463,15 @@ def rate_frame(
     *,
     progress: Progress | None = None,
     workers: int = 1,
+    pending: PendingNumbers | None = None,
 ) -> pl.DataFrame:
     """`calls` (columns of `CALL_SQL`) with every `RATED_COLUMNS` column, `cost_u`
-    (micro-units), `priced`, `unpriced`, `band`, the matched rate's columns, and `local_start`."""
+    (micro-units), `priced`, `unpriced`, `band`, the matched rate's columns, and `local_start`.
+    `pending`: see `classify_with_cache`."""
     sites = rating_sites(settings)
     frame = calls.with_columns(site_expr(sites).alias("rating_site"))
-    frame = _classify(con, frame, sites, ServiceNumbers.of(settings.dialplan), progress, workers)
+    services = ServiceNumbers.of(settings.dialplan)
+    frame = _classify(con, frame, sites, services, progress, workers, pending)
     frame = _local_times(frame, sites)
     frame = _route(frame, tariffs, settings.general.currency)
     frame = _match(frame, tariffs)
@@ -481,6 +489,7 @@ def _classify(
     services: ServiceNumbers,
     progress: Progress | None,
     workers: int,
+    pending: PendingNumbers | None = None,
 ) -> pl.DataFrame:
     """Destination class, country and E.164 number of each call. A call to a conference
     bridge, voicemail or another service number (the number dialled, or an internal call's
@@ -503,7 +512,7 @@ def _classify(
         numbers = external.filter(pl.col("rating_site") == site.name)["dialled"]
         if numbers.len():
             classes = classify_with_cache(
-                con, numbers, site.plan, progress=progress, workers=workers
+                con, numbers, site.plan, progress=progress, workers=workers, pending=pending
             )
             found.append(classes.with_columns(pl.lit(site.name).alias("rating_site")))
     lookup = (
