@@ -4,10 +4,11 @@ Calls are wide rows, appended far faster in a few large frames than in many smal
 are staged (held in memory) and appended by a second DuckDB connection in a background thread,
 in whole DuckDB row groups (`ROW_GROUP_ROWS`) as soon as one is staged and the rest at the end
 of a batch. DuckDB rewrites a partly filled row group at its next checkpoint, and appends one
-whole group as cheaply per row as several. One write at most is in flight; the writer commits
-on its own, which is safe because a file stays `loading` in the ledger until all of its rows,
-calls included, are in. Once calls are written, call-quality (CMR) metrics are linked to them
-over the time window of the records written (`link_quality`).
+whole group as cheaply per row as several. One write at most is in flight (two with a
+`CallWriter`, below); the writer commits on its own, which is safe because a file stays
+`loading` in the ledger until all of its rows, calls included, are in. Once calls are written,
+call-quality (CMR) metrics are linked to them over the time window of the records written
+(`link_quality`).
 
 A run may give its own `CallWriter` for the calls (`callacct.api.chain` attributes and rates
 them there, so a first load never updates the calls it has just appended); quality rows are
