@@ -168,7 +168,7 @@ class _IngestSettings:
     """DuckDB's memory limit and threads for the duration of an ingest, then the store's again.
 
     One DuckDB thread: the ingest already keeps every core busy with its own threads (parse,
-    raw archive, calls writer), and DuckDB's parallel append costs more CPU than it saves
+    raw archive, rating, calls writer), and DuckDB's parallel append costs more CPU than it saves
     there (small appends pay for waking threads; parallel appends leave partly filled row
     groups that the next checkpoint rewrites).
     """
