@@ -8,6 +8,7 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import polars as pl
 import pytest
 
@@ -17,7 +18,10 @@ from callacct.config import Settings
 from callacct.demo.cdr_writer import write_demo_cdr_files
 from callacct.demo.people import build_people, write_people_csv
 from callacct.demo.workspace import DEMO_SETTINGS
+from callacct.errors import StoreError
+from callacct.ingest import staging
 from callacct.ingest.engine import ingest_paths
+from callacct.rating import RatedNew
 from callacct.rating.tariff import EXAMPLE_TARIFFS
 from callacct.store import fetch_frame, open_store, scalar
 
@@ -35,10 +39,14 @@ def demo_files(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return root / "cdr", root / "people.csv"
 
 
-def _workspace(root: Path, people: Path, *, batch_bytes: int | None = None) -> Workspace:
+def _workspace(
+    root: Path, people: Path, *, batch_bytes: int | None = None, parse_bytes: int | None = None
+) -> Workspace:
     values: dict[str, Any] = {**DEMO_SETTINGS}
     if batch_bytes is not None:  # one batch, so one append of calls, per file
         values["ingest"] = {**values.get("ingest", {}), "batch_bytes": batch_bytes}
+    if parse_bytes is not None:  # many pieces: row groups handed over as they fill
+        values["ingest"] = {**values.get("ingest", {}), "parse_bytes": parse_bytes}
     workspace = Workspace.create(root, settings=Settings.model_validate(values))
     for path in EXAMPLE_TARIFFS:
         workspace.tariff_import(path)  # rated at once: no re-rate left pending
@@ -54,12 +62,26 @@ def _calls(workspace: Workspace) -> pl.DataFrame:
         store.close()
 
 
+@pytest.mark.parametrize("row_group", [None, 300])
 def test_calls_rated_as_stored_are_the_calls_rated_after(
-    demo_files: tuple[Path, Path], tmp_path: Path
+    demo_files: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    row_group: int | None,
 ) -> None:
+    """Also with small row groups: many of them rated while the next ones are read and the
+    previous ones appended, their numbers found before they are in the store's cache."""
     cdr, people = demo_files
-    as_stored = _workspace(tmp_path / "as-stored", people)
+    if row_group is None:
+        as_stored = _workspace(tmp_path / "as-stored", people)
+    else:
+        as_stored = _workspace(tmp_path / "as-stored", people, parse_bytes=16 * 1024)
+        monkeypatch.setattr(staging, "ROW_GROUP_ROWS", row_group)
+    rated_frames = _count_rated(monkeypatch)
     loaded = as_stored.ingest([cdr], workers=1)
+    monkeypatch.undo()
+    if row_group is not None:
+        assert len(rated_frames) > 5
 
     after = _workspace(tmp_path / "after", people)
     store = open_store(after.store_path)
@@ -85,6 +107,71 @@ def test_calls_rated_as_stored_are_the_calls_rated_after(
     assert mine["mos"].is_not_null().any()  # quality linked to the calls rated as stored
     assert mine["user_login"].is_not_null().any()
     assert mine.equals(reference)
+    # Each number classified and cached once.
+    for workspace in (as_stored, after):
+        store = open_store(workspace.store_path)
+        try:
+            counts = "SELECT count(*), count(DISTINCT (plan_key, number)) FROM number_classes"
+            total, distinct = store.con.execute(counts).fetchall()[0]
+        finally:
+            store.close()
+        assert total == distinct > 100
+
+
+def _count_rated(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The calls of each frame rated as stored."""
+    counts: list[int] = []
+    original = chain.rate_new
+
+    def counting(con: Any, settings: Any, new: pl.DataFrame, **kwargs: Any) -> Any:
+        counts.append(new.height)
+        return original(con, settings, new, **kwargs)
+
+    monkeypatch.setattr(chain, "rate_new", counting)
+    return counts
+
+
+def test_an_append_that_fails_fails_the_load_and_leaves_nothing_of_its_files(
+    demo_files: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cdr, people = demo_files
+    workspace = _workspace(tmp_path / "ws", people, parse_bytes=16 * 1024)
+    monkeypatch.setattr(staging, "ROW_GROUP_ROWS", 300)
+    appends = 0
+    original = RatedNew.append
+
+    def failing(self: RatedNew, con: Any) -> None:
+        nonlocal appends
+        appends += 1
+        if appends == 3:
+            raise duckdb.IOException(
+                'Could not write file "callacct.duckdb.wal": No space left on device'
+            )
+        original(self, con)
+
+    monkeypatch.setattr(RatedNew, "append", failing)
+    with pytest.raises(StoreError):
+        workspace.ingest([cdr], workers=1)
+    store = open_store(workspace.store_path)
+    try:
+        left = scalar(
+            store.con,
+            "SELECT count(*) FROM calls WHERE file_id NOT IN "
+            "(SELECT file_id FROM ingest_files WHERE status = 'done')",
+        )
+    finally:
+        store.close()
+    assert left == 0
+    monkeypatch.setattr(RatedNew, "append", original)
+    workspace.ingest([cdr], workers=1)
+    stored = _calls(workspace)
+    monkeypatch.undo()
+    reference = _workspace(tmp_path / "reference", people)
+    reference.ingest([cdr], workers=1)
+    # Every call once, rated: as many as a load that did not fail.
+    assert stored.height == _calls(reference).height
+    assert stored["dest_class"].is_not_null().all()
+    assert stored.select(pl.col("call_id").n_unique()).item() == stored.height
 
 
 def test_a_rating_that_fails_leaves_the_calls_pending(
@@ -93,17 +180,20 @@ def test_a_rating_that_fails_leaves_the_calls_pending(
     cdr, people = demo_files
     workspace = _workspace(tmp_path / "ws", people, batch_bytes=1024)
     calls: list[int] = []
-    original = chain.rate_calls
+    original, rate_stored = chain.rate_new, chain.rate_calls
 
-    def once(*args: Any, **kwargs: Any) -> Any:
+    def once(con: Any, settings: Any, new: pl.DataFrame, **kwargs: Any) -> Any:
         """Rates the first frame of calls given, refuses the next ones."""
-        frame = kwargs.get("append")
-        if frame is None or calls:
+        if calls:
             raise ValueError("rating refused")
-        calls.append(frame.height)
-        return original(*args, **kwargs)
+        calls.append(new.height)
+        return original(con, settings, new, **kwargs)
 
-    monkeypatch.setattr(chain, "rate_calls", once)
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise ValueError("rating refused")
+
+    monkeypatch.setattr(chain, "rate_new", once)
+    monkeypatch.setattr(chain, "rate_calls", refused)  # the calls left pending: after the ingest
     with pytest.raises(ValueError, match="rating refused"):
         workspace.ingest([cdr], workers=1)
     stored = _calls(workspace)
@@ -111,7 +201,8 @@ def test_a_rating_that_fails_leaves_the_calls_pending(
     assert calls
     assert rated == calls[0] < stored.height
     assert stored["undefined_extension"].is_not_null().all()  # every call attributed
-    monkeypatch.setattr(chain, "rate_calls", original)
+    monkeypatch.setattr(chain, "rate_new", original)
+    monkeypatch.setattr(chain, "rate_calls", rate_stored)
     again = workspace.ingest([cdr], workers=1)
     assert again.ingest.stored == 0
     assert again.rating is not None

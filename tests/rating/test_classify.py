@@ -195,6 +195,46 @@ def test_cache_classifies_each_distinct_number_once(monkeypatch: pytest.MonkeyPa
     con.close()
 
 
+def test_numbers_classified_and_not_written_yet_are_found_and_not_written_twice(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[str] = []
+    original = classify_module.classify_number
+
+    def counting(raw: str, plan: DialPlan) -> Classification:
+        seen.append(raw)
+        return original(raw, plan)
+
+    monkeypatch.setattr(classify_module, "classify_number", counting)
+    con = duckdb.connect()
+    pending = classify_module.PendingNumbers()
+    first = classify_with_cache(con, pl.Series(["112", "00612345678"]), PARIS, pending=pending)
+    assert first.height == 2
+    assert con.execute("SELECT count(*) FROM number_classes").fetchall() == [(0,)]
+    taken = pending.take()
+    seen.clear()
+    # Not in the store yet: found among the pending ones, not classified again.
+    again = classify_with_cache(con, pl.Series(["112", "4321"]), PARIS, pending=pending)
+    assert seen == ["4321"]
+    assert sorted(again["number"].to_list()) == ["112", "4321"]
+    classify_module.PendingNumbers.write(con, taken)
+    pending.written(taken)
+    # Written: found in the store; the rest is still pending, then written once.
+    seen.clear()
+    third = classify_with_cache(
+        con, pl.Series(["112", "4321", "00612345678"]), PARIS, pending=pending
+    )
+    assert seen == []
+    assert sorted(third.rows()) == sorted([*first.rows(), ("4321", None, "internal", None)])
+    rest = pending.take()
+    classify_module.PendingNumbers.write(con, rest)
+    pending.written(rest)
+    assert pending.take() == []
+    count = "SELECT count(*), count(DISTINCT number) FROM number_classes"
+    assert con.execute(count).fetchall() == [(3, 3)]
+    con.close()
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(

@@ -9,13 +9,14 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from callacct.config import Settings
 from callacct.errors import NotFoundError
-from callacct.rating import explain_call, import_tariff, rate_calls
+from callacct.rating import explain_call, import_tariff, rate_calls, rate_new
 from callacct.store import Store, open_store
 from tests.rating.helpers import insert_calls, utc, write_plan
 
@@ -426,3 +427,39 @@ def test_an_impossibly_long_call_is_left_unpriced(store: Store, tmp_path: Path) 
     report = rate_calls(store.con, SETTINGS)
     assert report.unpriced == 1
     assert [(r["rate_prefix"], r["cost"]) for r in rated(store, ids)] == [(None, Decimal("0.00"))]
+
+
+def test_new_calls_are_rated_in_call_id_order_whatever_their_order(
+    store: Store, tmp_path: Path
+) -> None:
+    rows = ["336,FR mobile,mobile,0.60,0,1,1,0,", "331,Paris,national,0.10,0,1,1,0,"]
+    import_tariff(store.con, write_plan(tmp_path, "p", rows, default=True))
+    started = utc("2026-11-27T10:00:00+01:00")
+    new = pl.DataFrame(
+        {
+            "call_id": [3, 1, 2],
+            "started_at": [started] * 3,
+            "duration_s": [60, 30, 90],
+            "direction": ["outgoing"] * 3,
+            "answered": [True] * 3,
+            "remote_number": [PARIS_MOBILE, "0142685300", PARIS_MOBILE],
+            "extension": ["2001"] * 3,
+            "peer_extension": [None] * 3,
+            "gateway": ["PAR-GW"] * 3,
+            "site": [None] * 3,
+            "line_no": [30, 10, 20],
+        },
+        schema_overrides={
+            "started_at": pl.Datetime("us"),
+            "peer_extension": pl.String,
+            "site": pl.String,
+        },
+    )
+    shuffled = rate_new(store.con, SETTINGS, new)
+    in_order = rate_new(store.con, SETTINGS, new.sort("call_id"))
+    assert shuffled.frame.equals(in_order.frame)
+    assert shuffled.frame["call_id"].to_list() == [1, 2, 3]
+    assert shuffled.frame["line_no"].to_list() == [10, 20, 30]  # each call keeps its columns
+    assert shuffled.frame["dest_class"].to_list() == ["national", "mobile", "mobile"]
+    assert shuffled.frame["cost_u"].to_list() == [50_000, 900_000, 600_000]
+    assert shuffled.report.priced == in_order.report.priced == 3

@@ -3,8 +3,9 @@
 
 **Loading calls** (`load_files`): store the files (ingest), attribute, then rate, every call
 stored but not yet finished, then move the files (`move_to`). The calls of the files are
-attributed and rated as they are appended (`_FinishAsStored`: a first load then never updates
-the calls it has just stored, which kept a whole load's updates in one transaction's memory);
+attributed and rated as they are appended (`_FinishAsStored`, in a thread of their own while the
+next calls are read and the previous ones appended: a first load then never updates the calls
+it has just stored, which kept a whole load's updates in one transaction's memory);
 what that leaves is finished after the ingest, as below. A call stored but not yet
 finished is recognisable in the store by a NULL marker: `undefined_extension` stays NULL until
 the call is attributed (it is then true or false), `dest_class` until it is rated (it is then a
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import duckdb
@@ -48,11 +50,12 @@ from callacct.directory import (
 from callacct.ingest.dialects import Dialect
 from callacct.ingest.engine import StoreBreak, ingest_paths
 from callacct.ingest.moving import move_processed
-from callacct.ingest.staging import insert_into
+from callacct.ingest.staging import Append, insert_into
 from callacct.progress import FINISHING, Progress, Step
-from callacct.rating import RateReport, Tariffs, rate_calls
+from callacct.rating import RateReport, Tariffs, rate_calls, rate_new
+from callacct.rating.classify import PendingNumbers
 from callacct.rating.pending import rerate_pending
-from callacct.store import Store
+from callacct.store import Store, transaction
 
 log = logging.getLogger(__name__)
 
@@ -111,10 +114,11 @@ def load_files(
 
 
 class _FinishAsStored:
-    """Appends the calls of an ingest attributed and rated (`ingest.staging.CallWriter`), and
-    counts what it did. If attributing or rating fails, the calls are appended as they are:
-    pending, so `finish_pending` meets the same failure after the ingest and reports it, and
-    stops trying for the rest of the run."""
+    """Attributes and rates the calls of an ingest in the staging's rating thread and gives
+    back their append (`ingest.staging.CallWriter`), which counts what was done once the calls
+    are in. If attributing or rating fails, the calls are appended as they are: pending, so
+    `finish_pending` meets the same failure after the ingest and reports it, and stops trying
+    for the rest of the run."""
 
     def __init__(self, store: Store, settings: Settings, workers: int) -> None:
         self.settings = settings
@@ -123,29 +127,43 @@ class _FinishAsStored:
         self.attribution = AttributionResult(calls=0, attributed=0, undefined=0)
         self.rating = RateReport(no_tariff=self.tariffs.empty)
         self.failed = False
+        # Numbers classified, written to the store's cache with the calls rated with them.
+        self.numbers = PendingNumbers()
 
-    def __call__(self, con: duckdb.DuckDBPyConnection, calls: pl.DataFrame) -> None:
+    def __call__(self, con: duckdb.DuckDBPyConnection, calls: pl.DataFrame) -> Append:
         if self.failed:
-            insert_into(con, "calls", calls)
-            return
+            return partial(insert_into, table="calls", frame=calls)
         try:
             attributed, done = attribute_frame(
                 con, calls, extension_pattern=self.settings.dialplan.extension_pattern
             )
         except Exception as exc:  # finish_pending meets it again and reports it
             self._give_up("attributed", exc)
-            insert_into(con, "calls", calls)
-            return
+            return partial(insert_into, table="calls", frame=calls)
         try:
-            rated = rate_calls(
-                con, self.settings, append=attributed, tariffs=self.tariffs, workers=self.workers
+            rated = rate_new(
+                con,
+                self.settings,
+                attributed,
+                tariffs=self.tariffs,
+                workers=self.workers,
+                pending=self.numbers,
             )
         except Exception as exc:  # the same: the calls are stored pending
             self._give_up("rated", exc)
-            insert_into(con, "calls", attributed)
-            return
-        self.attribution = _sum(self.attribution, done)
-        self.rating.add(rated)
+            return partial(insert_into, table="calls", frame=attributed)
+        numbers = self.numbers.take()
+
+        def append(writer: duckdb.DuckDBPyConnection) -> None:
+            # One commit for both (each commit is a write to disk).
+            with transaction(writer):
+                PendingNumbers.write(writer, numbers)
+                rated.append(writer)
+            self.numbers.written(numbers)
+            self.attribution = _sum(self.attribution, done)
+            self.rating.add(rated.report)
+
+        return append
 
     def _give_up(self, what: str, exc: Exception) -> None:
         self.failed = True

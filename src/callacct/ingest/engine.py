@@ -168,7 +168,7 @@ class _IngestSettings:
     """DuckDB's memory limit and threads for the duration of an ingest, then the store's again.
 
     One DuckDB thread: the ingest already keeps every core busy with its own threads (parse,
-    raw archive, calls writer), and DuckDB's parallel append costs more CPU than it saves
+    raw archive, rating, calls writer), and DuckDB's parallel append costs more CPU than it saves
     there (small appends pay for waking threads; parallel appends leave partly filled row
     groups that the next checkpoint rewrites).
     """
@@ -314,9 +314,12 @@ class _Run:
     def _before_commit(self, *, end_of_batch: bool) -> Window | None:
         """In the transaction about to be committed: mark done the files whose calls are
         written (their archives too), hand the staged calls to the writer (whole row groups,
-        or everything at a batch's end). Returns the window of calls to link to quality."""
+        or everything at a batch's end). Returns the window of calls to link to quality.
+
+        Only files waiting to be marked done make it wait for the writes in flight: within a
+        large file, reading goes on while its calls are rated and appended."""
         self.loader.rows_since_commit = 0
-        written = self.staging.take_written()
+        written = self.staging.take_written(everything=bool(self.awaiting))
         if self.awaiting:
             # Their raw archives too must be written; otherwise archiving goes on meanwhile.
             self.archive.finish()

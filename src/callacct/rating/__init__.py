@@ -11,7 +11,7 @@ from callacct.rating.classify import (
 )
 from callacct.rating.dialplan import DialPlan, parse_dial_plan
 from callacct.rating.explain import Explanation, explain_call
-from callacct.rating.rate import RateReport, Tariffs, rate_calls
+from callacct.rating.rate import RatedNew, RateReport, Tariffs, rate_calls, rate_new
 from callacct.rating.tariff import ImportReport, TariffError, import_tariff
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "Explanation",
     "ImportReport",
     "RateReport",
+    "RatedNew",
     "TariffError",
     "Tariffs",
     "classify_number",
@@ -33,4 +34,5 @@ __all__ = [
     "normalise_number",
     "parse_dial_plan",
     "rate_calls",
+    "rate_new",
 ]

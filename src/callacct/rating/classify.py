@@ -23,6 +23,7 @@ import logging
 import multiprocessing
 import os
 import re
+import threading
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -355,6 +356,63 @@ def ensure_number_cache(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(NUMBER_CACHE_SQL).fetchall()
 
 
+class PendingNumbers:
+    """Numbers classified and not written to the store's cache yet: `classify_with_cache` finds
+    them here as it finds those of the store, and leaves the new ones here instead of writing
+    them, so that another connection writes them later (`take`, then `write` and `written`),
+    e.g. in the transaction that appends the calls rated with them. Safe to share between the
+    thread that classifies and the one that writes."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rows: list[pl.DataFrame] = []  # plan_key, then RESULT_SCHEMA's columns
+        self._taken = 0  # of `_rows`, handed out by `take` and not written yet
+
+    def add(self, key: str, fresh: pl.DataFrame) -> None:
+        if fresh.height:
+            with self._lock:
+                self._rows.append(fresh.select(pl.lit(key).alias("plan_key"), pl.all()))
+
+    def find(self, key: str, wanted: pl.DataFrame) -> pl.DataFrame:
+        """The pending classifications of `wanted`'s numbers for `key`."""
+        with self._lock:
+            rows = list(self._rows)
+        found = [
+            wanted.join(frame.filter(pl.col("plan_key") == key).drop("plan_key"), on="number")
+            for frame in rows
+        ]
+        return pl.concat(found) if found else pl.DataFrame(schema=RESULT_SCHEMA)
+
+    def take(self) -> list[pl.DataFrame]:
+        """The classifications added since the last `take`, to write; they stay found until
+        `written` says so."""
+        with self._lock:
+            taken = self._rows[self._taken :]
+            self._taken = len(self._rows)
+        return taken
+
+    @staticmethod
+    def write(con: duckdb.DuckDBPyConnection, taken: list[pl.DataFrame]) -> None:
+        """Write classifications `take` gave into `number_classes`."""
+        for frame in taken:
+            con.register("_rating_fresh", frame.to_arrow())
+            try:
+                con.execute(
+                    "INSERT INTO number_classes "
+                    "SELECT plan_key, number, e164, dest_class, dest_country FROM _rating_fresh"
+                ).fetchall()
+            finally:
+                con.unregister("_rating_fresh")
+
+    def written(self, taken: list[pl.DataFrame]) -> None:
+        """`taken` is in the store: no longer pending."""
+        with self._lock:
+            ids = {id(frame) for frame in taken}
+            kept = [frame for frame in self._rows if id(frame) not in ids]
+            self._taken -= len(self._rows) - len(kept)
+            self._rows = kept
+
+
 def classify_with_cache(
     con: duckdb.DuckDBPyConnection,
     numbers: pl.Series,
@@ -362,9 +420,11 @@ def classify_with_cache(
     *,
     progress: Progress | None = None,
     workers: int = 1,
+    pending: PendingNumbers | None = None,
 ) -> pl.DataFrame:
     """Like `classify_numbers`, but numbers already in `number_classes` for `plan` are reused
-    and new ones are classified once and stored there.
+    and new ones are classified once and stored there (or, with `pending`, left there for the
+    caller to write).
 
     >>> con = duckdb.connect()
     >>> plan = DialPlan.for_region("US")
@@ -379,7 +439,12 @@ def classify_with_cache(
     key = cache_key(plan)
     wanted = numbers.cast(pl.String).drop_nulls().unique(maintain_order=True)
     wanted_frame = pl.DataFrame({"number": wanted}, schema={"number": pl.String()})
-    con.register("_rating_wanted", wanted_frame.to_arrow())
+    known = pl.DataFrame(schema=RESULT_SCHEMA)
+    if pending is not None:
+        # Looked at first: what leaves it meanwhile is in the store when the store is read.
+        known = pending.find(key, wanted_frame).cast(pl.Schema(RESULT_SCHEMA))
+    look_up = wanted_frame.join(known.select("number"), on="number", how="anti")
+    con.register("_rating_wanted", look_up.to_arrow())
     try:
         cached = fetch_frame(
             con,
@@ -390,10 +455,12 @@ def classify_with_cache(
         )
     finally:
         con.unregister("_rating_wanted")
-    cached = cached.cast(pl.Schema(RESULT_SCHEMA))
+    cached = pl.concat([known, cached.cast(pl.Schema(RESULT_SCHEMA))])
     new = wanted_frame.join(cached.select("number"), on="number", how="anti")
     fresh = classify_numbers(new["number"], plan, progress=progress, workers=workers)
-    if fresh.height and writable:
+    if pending is not None:
+        pending.add(key, fresh)
+    elif fresh.height and writable:
         con.register("_rating_fresh", fresh.to_arrow())
         try:
             con.execute(

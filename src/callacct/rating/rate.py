@@ -7,8 +7,8 @@ Only calls that a split plan cuts at a band boundary are costed one by one, and 
 
 `rate_calls` re-rates calls in the store in one transaction and reports what changed, or
 rates new calls before they are appended (`append`: a first load then never updates the calls
-it has just stored); `rate_frame` does the work on a frame of calls and is what `explain` and
-the benchmarks use.
+it has just stored; `rate_new` rates them and leaves the append to its caller); `rate_frame`
+does the work on a frame of calls and is what `explain` and the benchmarks use.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from callacct.call_codes import FREE_CLASSES, SERVICE_CLASSES
 from callacct.config import Settings
 from callacct.formats import money_text
 from callacct.progress import Progress
-from callacct.rating.classify import classify_with_cache
+from callacct.rating.classify import PendingNumbers, classify_with_cache
 from callacct.rating.cost import (
     MAX_BILLED_S,
     Part,
@@ -214,11 +214,10 @@ def rate_calls(
     `workers` > 1 spreads it over processes (see `classify_numbers`)."""
     began = time.perf_counter()
     if append is not None:
-        report = _rate_and_append(
-            con, settings, append, tariffs or Tariffs.load(con), progress, workers
-        )
-        report.seconds = time.perf_counter() - began
-        return report
+        rated = rate_new(con, settings, append, tariffs=tariffs, progress=progress, workers=workers)
+        rated.append(con)
+        rated.report.seconds = time.perf_counter() - began
+        return rated.report
     pending = rerate_pending(con)
     narrowed = start is not None or end is not None or only_new or call_ids is not None
     if pending is not None and narrowed:
@@ -322,19 +321,49 @@ def _classify_sites(
             classify_with_cache(con, dialled, site.plan, progress=progress, workers=workers)
 
 
-def _rate_and_append(
+@dataclass
+class RatedNew:
+    """New calls rated before they are stored (`rate_new`): what `append` writes, and what the
+    rating did (`report`; its `seconds` are the rating's, not the append's)."""
+
+    frame: pl.DataFrame  # the calls' own columns, `RATED_COLUMNS` and `cost_u`, by call id
+    report: RateReport
+
+    def append(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Append the calls to `calls`, rated, in one statement."""
+        if not self.frame.height:
+            return
+        # Polars' own string layout, which DuckDB reads as it is (see ingest.staging).
+        con.register("_rated_new", self.frame.to_arrow(compat_level=pl.CompatLevel.newest()))
+        try:
+            con.execute(
+                f"INSERT INTO calls BY NAME SELECT * EXCLUDE (cost_u), {_COST_SQL} AS cost "  # noqa: S608
+                "FROM _rated_new r"
+            )
+        finally:
+            con.unregister("_rated_new")
+
+
+def rate_new(
     con: duckdb.DuckDBPyConnection,
     settings: Settings,
     new: pl.DataFrame,
-    tariffs: Tariffs,
-    progress: Progress | None,
-    workers: int,
-) -> RateReport:
-    """Rate `new` calls (not stored yet) and append them, rated, in call-id order."""
+    *,
+    tariffs: Tariffs | None = None,
+    progress: Progress | None = None,
+    workers: int = 1,
+    pending: PendingNumbers | None = None,
+) -> RatedNew:
+    """Rate `new` calls, not stored yet (the `calls` table's columns, attributed), as
+    `rate_calls(append=new)` rates them, without writing them: `RatedNew.append` does. Only
+    the store's cache of classified numbers is read and filled (or, with `pending`, read,
+    and the new numbers left in `pending` for the caller to write)."""
+    began = time.perf_counter()
+    tariffs = tariffs or Tariffs.load(con)
     report = RateReport(no_tariff=tariffs.empty)
-    if not new.height:
-        return report
     kept = new.select([c for c in new.columns if c not in RATED_COLUMNS and c != "cost"])
+    if not new.height:
+        return RatedNew(kept.with_columns(pl.lit(None, pl.Int64).alias("cost_u")), report)
     dialled = pl.col("remote_number")
     if "remote_dialled" in new.columns:
         dialled = pl.coalesce("remote_dialled", "remote_number")
@@ -344,23 +373,18 @@ def _rate_and_append(
         dialled.alias("dialled"),
         *(pl.lit(None, dtype).alias(name) for name, dtype in _NEVER_RATED.items()),
     )
-
-    def append(rated: pl.DataFrame) -> None:
-        frame = kept.join(
-            rated.select("call_id", *RATED_COLUMNS, "cost_u"), on="call_id", how="left"
-        ).sort("call_id")
-        # Polars' own string layout, which DuckDB reads as it is (see ingest.staging).
-        con.register("_rated_new", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
-        try:
-            con.execute(
-                f"INSERT INTO calls BY NAME SELECT * EXCLUDE (cost_u), {_COST_SQL} AS cost "  # noqa: S608
-                "FROM _rated_new r"
-            )
-        finally:
-            con.unregister("_rated_new")
-
-    _rate_chunk(con, settings, calls, tariffs, report, progress, workers, write=append)
-    return report
+    frames: list[pl.DataFrame] = []
+    _rate_chunk(con, settings, calls, tariffs, report, progress, workers, frames.append, pending)
+    (rated,) = frames
+    rated = rated.select("call_id", *RATED_COLUMNS, "cost_u").sort("call_id")
+    if kept.get_column("call_id").equals(rated.get_column("call_id")):
+        # The same calls in the same order (ingest stages them by call id): side by side,
+        # without a join and a sort of every column.
+        frame = kept.hstack(rated.drop("call_id"))
+    else:
+        frame = kept.join(rated, on="call_id", how="left").sort("call_id")
+    report.seconds = time.perf_counter() - began
+    return RatedNew(frame, report)
 
 
 def _rate_chunk(
@@ -372,10 +396,13 @@ def _rate_chunk(
     progress: Progress | None,
     workers: int,
     write: Callable[[pl.DataFrame], None] | None = None,
+    pending: PendingNumbers | None = None,
 ) -> None:
     """Rate one chunk of calls, write the ones that changed (an UPDATE of the store's calls),
     add to `report`. With `write`, every call rated goes to `write` instead."""
-    rated = rate_frame(con, settings, calls, tariffs, progress=progress, workers=workers)
+    rated = rate_frame(
+        con, settings, calls, tariffs, progress=progress, workers=workers, pending=pending
+    )
     changed = rated.filter(_changed_expr())
     report.calls += rated.height
     report.priced += int(rated["priced"].sum())
@@ -436,12 +463,15 @@ def rate_frame(
     *,
     progress: Progress | None = None,
     workers: int = 1,
+    pending: PendingNumbers | None = None,
 ) -> pl.DataFrame:
     """`calls` (columns of `CALL_SQL`) with every `RATED_COLUMNS` column, `cost_u`
-    (micro-units), `priced`, `unpriced`, `band`, the matched rate's columns, and `local_start`."""
+    (micro-units), `priced`, `unpriced`, `band`, the matched rate's columns, and `local_start`.
+    `pending`: see `classify_with_cache`."""
     sites = rating_sites(settings)
     frame = calls.with_columns(site_expr(sites).alias("rating_site"))
-    frame = _classify(con, frame, sites, ServiceNumbers.of(settings.dialplan), progress, workers)
+    services = ServiceNumbers.of(settings.dialplan)
+    frame = _classify(con, frame, sites, services, progress, workers, pending)
     frame = _local_times(frame, sites)
     frame = _route(frame, tariffs, settings.general.currency)
     frame = _match(frame, tariffs)
@@ -459,6 +489,7 @@ def _classify(
     services: ServiceNumbers,
     progress: Progress | None,
     workers: int,
+    pending: PendingNumbers | None = None,
 ) -> pl.DataFrame:
     """Destination class, country and E.164 number of each call. A call to a conference
     bridge, voicemail or another service number (the number dialled, or an internal call's
@@ -481,7 +512,7 @@ def _classify(
         numbers = external.filter(pl.col("rating_site") == site.name)["dialled"]
         if numbers.len():
             classes = classify_with_cache(
-                con, numbers, site.plan, progress=progress, workers=workers
+                con, numbers, site.plan, progress=progress, workers=workers, pending=pending
             )
             found.append(classes.with_columns(pl.lit(site.name).alias("rating_site")))
     lookup = (
