@@ -130,6 +130,17 @@ def arrive(
         store.close()
 
 
+def leave(workspace: Workspace, login: str) -> None:
+    """`login` leaves the directory (their record ends in January 2026)."""
+    store = open_store(workspace.store_path)
+    try:
+        store.con.execute(
+            "UPDATE users SET valid_to = TIMESTAMP '2026-01-01' WHERE login = ?", [login]
+        )
+    finally:
+        store.close()
+
+
 def clock(moment: dt.datetime = NOW) -> Any:
     return lambda: moment
 

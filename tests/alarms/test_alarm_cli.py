@@ -10,8 +10,7 @@ from typing import Any
 import pytest
 
 from callacct import Workspace
-from callacct.store import open_store
-from tests.alarms.conftest import arrive, call
+from tests.alarms.conftest import arrive, call, leave
 from tests.conftest import SIETE, Cli
 
 ABROAD = call(remote="+4930123456", dest_class="international", country="DE")
@@ -85,13 +84,7 @@ def test_run_exits_1_when_something_fired(org: Workspace, cli: Cli) -> None:
 
 def test_run_exits_1_when_an_alarm_cannot_be_evaluated(org: Workspace, cli: Cli) -> None:
     org.as_person("alice").alarms().add({"name": "mine", "kind": "international"})
-    store = open_store(org.store_path)
-    try:
-        store.con.execute(
-            "UPDATE users SET valid_to = TIMESTAMP '2026-01-01' WHERE login = 'alice'"
-        )
-    finally:
-        store.close()
+    leave(org, "alice")
     failed = cli("alarm", "run", "--json")
     assert failed.exit_code == 1, failed.output
     (outcome,) = json.loads(failed.stdout)["alarms"]

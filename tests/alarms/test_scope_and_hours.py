@@ -13,8 +13,7 @@ from hypothesis import strategies as st
 from callacct import Workspace
 from callacct.alarms import WorkingHours
 from callacct.errors import NotFoundError
-from callacct.store import open_store
-from tests.alarms.conftest import NOW, add, arrive, call, clock, run
+from tests.alarms.conftest import NOW, add, arrive, call, clock, leave, run
 
 ABROAD = {"dest_class": "international", "country": "DE", "remote": "+4930123456"}
 
@@ -61,13 +60,7 @@ def test_people_see_and_change_only_their_own_alarms(org: Workspace) -> None:
 
 def test_an_alarm_whose_owner_left_fails_rather_than_widens(org: Workspace) -> None:
     org.as_person("alice").alarms().add({"name": "mine", "kind": "international"})
-    store = open_store(org.store_path)
-    try:
-        store.con.execute(
-            "UPDATE users SET valid_to = TIMESTAMP '2026-01-01' WHERE login = 'alice'"
-        )
-    finally:
-        store.close()
+    leave(org, "alice")
     arrive(org, [call("3001", **ABROAD)])
     (outcome,) = run(org).outcomes
     assert outcome.status == "failed"
