@@ -69,6 +69,20 @@ def styled(template: str, *values: object) -> Text:
     return Text.from_markup(template.format(*(escape(str(value)) for value in values)))
 
 
+def marked(text: str, part: str, style: str = "bold") -> Text:
+    """`text` as plain text, with the first `part` in it in `style` (a name in a translated
+    line).
+
+    >>> [(span.start, span.end, span.style) for span in marked("alarm x added", "x").spans]
+    [(6, 7, 'bold')]
+    """
+    result = Text(text)
+    start = text.find(part) if part else -1
+    if start >= 0:
+        result.stylize(style, start, start + len(part))
+    return result
+
+
 def print_error(label: str, message: object, style: str = "bold red") -> None:
     """One line on stderr: a styled label (`error:`, `warning:`...) and a plain message."""
     err_console.print(Text.assemble((label, style), " ", str(message)))
