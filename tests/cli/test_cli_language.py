@@ -307,6 +307,18 @@ def test_budget_commands_in_the_language(org: Cli) -> None:
         "de",
         t("error.needs_admin", "de", what="budget set", login="'hans'", role=role),
     )
+    _error(
+        org("budget", "show", "9", "--lang", "fr"),
+        "fr",
+        t("error.no_budget", "fr", budget_id=9),
+        code=NOT_FOUND_EXIT,
+    )
+    _error(org("budget", "status", "--lang", "it"), "it", t("error.whose_budgets", "it"))
+    _error(
+        org("budget", "set", "--user", "pierre", "--amount", "beaucoup", "--lang", "fr"),
+        "fr",
+        t("error.not_an_amount", "fr", value="'beaucoup'"),
+    )
     assert org.json("budget", "list", "--lang", "fr") == org.json("budget", "list")
 
 
@@ -339,6 +351,12 @@ def test_schedule_commands_in_the_language(org: Cli) -> None:
         org("--lang", "it", *add, "--to", "x@example.com", "--now", "soon"),
         "it",
         t("error.not_a_moment", "it", option="--now", value="'soon'"),
+    )
+    _error(
+        org("schedule", "show", "nope", "--lang", "ar"),
+        "ar",
+        t("error.no_schedule", "ar", name="'nope'"),
+        code=NOT_FOUND_EXIT,
     )
     removed = org("schedule", "remove", "weekly", "--lang", "fr")
     assert removed.stdout.strip() == f"{t('cli.schedule.removed', 'fr')} weekly"
