@@ -17,7 +17,7 @@ from callacct.api.alarms import AlarmEntry, AlarmEvent, AlarmRun
 from callacct.cli._app import app
 from callacct.cli._context import language_of, split_values, workspace_from
 from callacct.cli._options import LangOption, count_option
-from callacct.cli._output import console, marked, print_json, styled
+from callacct.cli._output import console, marked, print_json, styled, value_text
 from callacct.errors import UsageError
 from callacct.i18n import Message, catalogue, format_number, t
 from callacct.query.calls import parse_when
@@ -304,7 +304,8 @@ def show_command(
     if as_json:
         print_json(entry.to_dict())
         return
-    title = t(f"alarm.kind.{entry.alarm.kind.name}", language)
+    known = f"alarm.kind.{entry.alarm.kind.name}" in catalogue("en")
+    title = t(f"alarm.kind.{entry.alarm.kind.name}", language) if known else entry.alarm.kind.title
     console.print(styled("[bold]{}[/] ({}, {})", entry.name, title, entry.owner))
     zone = ZoneInfo(ws.settings.general.timezone)
     console.print(
@@ -419,7 +420,7 @@ def show_run(result: AlarmRun, as_json: bool, *, due: bool = True, language: str
             more = format_number(len(outcome.events) - 2, language)
             what += " " + t("cli.alarm.run.more", language, count=more)
         style = {"fired": "bold yellow", "failed": "red"}.get(outcome.status, "")
-        status = _value("cli.alarm.status", outcome.status, language)
+        status = value_text("cli.alarm.status", outcome.status, language)
         table.add_row(
             outcome.alarm, outcome.kind, status, window, what, outcome.mail or "", style=style
         )
@@ -527,12 +528,6 @@ def _recipients(entry: AlarmEntry, language: str) -> str:
     if recipients.supervisors:
         parts.append(t("cli.alarm.supervisors", language))
     return ", ".join(parts)
-
-
-def _value(prefix: str, value: str, language: str) -> str:
-    """`value` (a state, a result) in `language` when the catalogues name it, else as it is."""
-    key = f"{prefix}.{value}"
-    return t(key, language) if key in catalogue("en") else value
 
 
 def _when(moment: dt.datetime | None, zone: ZoneInfo, language: str = "en") -> str:

@@ -13,9 +13,9 @@ from callacct.budgets import PERIOD_KINDS, BudgetEvent, BudgetStatus, Evaluation
 from callacct.cli._app import app
 from callacct.cli._context import as_login_of, language_of, workspace_from
 from callacct.cli._options import LangOption, bounded, count_option, id_argument, whole_option
-from callacct.cli._output import console, duration_text, marked, print_json
+from callacct.cli._output import console, duration_text, marked, print_json, value_text
 from callacct.formats import money_text
-from callacct.i18n import catalogue, format_number, t
+from callacct.i18n import format_number, t
 
 budget_app = typer.Typer(
     name="budget",
@@ -152,19 +152,12 @@ def _summary(status: BudgetStatus, language: str) -> str:
         language,
         whose=_whose(b.kind, b.target, language),
         amount=money(b.amount),
-        period=_value("cli.budget.period", b.period, language),
+        period=value_text("cli.budget.period", b.period, language),
         options=options,
         label=status.period.label,
         spent=money(status.spent),
         remaining=money(status.remaining),
     )
-
-
-def _value(prefix: str, value: str, language: str) -> str:
-    """`value` (a class, a period kind, an action) in `language` when the catalogues name it,
-    else as it is."""
-    key = f"{prefix}.{value}"
-    return t(key, language) if key in catalogue("en") else value
 
 
 def _table(title: str, statuses: list[BudgetStatus], language: str) -> Table:
@@ -322,7 +315,7 @@ def status_command(
     locks = statuses[0].locks
     if locks:
         states = ", ".join(
-            f"{ext} {_value('cli.lock.state', state, language)}"
+            f"{ext} {value_text('cli.lock.state', state, language)}"
             for ext, state in sorted(locks.items())
         )
         console.print(t("cli.budget.line", language, states=states), markup=False)
@@ -378,7 +371,9 @@ def calls_command(
             row["started_at"].strftime("%Y-%m-%d %H:%M"),
             row["extension"] or "",
             row["remote_number"] or "",
-            _value("value.dest_class", row["dest_class"], language) if row["dest_class"] else "",
+            value_text("value.dest_class", row["dest_class"], language)
+            if row["dest_class"]
+            else "",
             duration_text(row["duration_s"]),
             money_text(row["cost"], row["currency"]),
         )
@@ -432,7 +427,7 @@ def _events_table(events: list[BudgetEvent], language: str) -> None:
         elif e.spent is not None and e.allowance is not None:
             spent = money_text(e.spent, e.currency)
             amounts = f"{spent} / {money_text(e.allowance, e.currency)}"
-        action = _value("cli.budget.action", e.action, language)
+        action = value_text("cli.budget.action", e.action, language)
         if e.action == "warned":
             action += f" {e.threshold}%"
         table.add_row(

@@ -16,9 +16,9 @@ from rich.table import Table
 from callacct.cli._app import app
 from callacct.cli._context import as_login_of, language_of, workspace_from
 from callacct.cli._options import LangOption, count_option
-from callacct.cli._output import ProgressLine, console, err_console, print_json, styled
+from callacct.cli._output import ProgressLine, console, err_console, print_json, styled, value_text
 from callacct.errors import LockError, UsageError
-from callacct.i18n import Message, catalogue, format_number, t
+from callacct.i18n import Message, format_number, t
 from callacct.lock import ChangeReport, LockService
 from callacct.lock.backends import backend_names
 from callacct.lock.devices import (
@@ -95,13 +95,6 @@ def _spoken(
     return language_of(ctx, workspace, lang), workspace.lock_service(write=write)
 
 
-def _value(prefix: str, value: str, language: str) -> str:
-    """`value` (a state, a result, an action) in `language` when the catalogues name it, else
-    as it is."""
-    key = f"{prefix}.{value}"
-    return t(key, language) if key in catalogue("en") else value
-
-
 def _change(
     ctx: typer.Context,
     action: str,
@@ -137,7 +130,7 @@ def _show_change(report: ChangeReport, as_json: bool, language: str) -> None:
     if len(report.outcomes) == 1 and not report.ok:
         outcome = report.outcomes[0]
         raise LockError(f"{outcome.extension}: {outcome.message}")
-    table = Table(title=_value("cli.lock.change", report.action, language))
+    table = Table(title=value_text("cli.lock.change", report.action, language))
     for column in ("extension", "person", "result", "before", "after", "message"):
         table.add_column(t(f"cli.lock.{column}", language))
     for o in report.outcomes:
@@ -145,15 +138,15 @@ def _show_change(report: ChangeReport, as_json: bool, language: str) -> None:
         table.add_row(
             o.extension,
             o.login or "",
-            _value("cli.lock.result", o.result, language),
-            _value("cli.lock.state", o.state_before, language),
-            _value("cli.lock.state", o.state_after, language),
+            value_text("cli.lock.result", o.result, language),
+            value_text("cli.lock.state", o.state_before, language),
+            value_text("cli.lock.state", o.state_after, language),
             o.message,
             style=style,
         )
     console.print(table)
     counts = ", ".join(
-        f"{format_number(n, language)} {_value('cli.lock.result', name, language)}"
+        f"{format_number(n, language)} {value_text('cli.lock.result', name, language)}"
         for name, n in report.counts().items()
         if n
     )
@@ -246,7 +239,7 @@ def status_command(
             row.login or "",
             row.name or "",
             row.department or "",
-            _value("cli.lock.state", row.state, language),
+            value_text("cli.lock.state", row.state, language),
             _when(row.since),
             row.changed_by or "",
             row.reason or "",
@@ -289,16 +282,16 @@ def history_command(
         table.add_column(t(f"cli.lock.{column}", language))
     for e in events:
         css = f"{e.css_before or ''} → {e.css_after or ''}" if e.css_before or e.css_after else ""
-        before = _value("cli.lock.state", e.state_before, language)
-        after = _value("cli.lock.state", e.state_after, language)
+        before = value_text("cli.lock.state", e.state_before, language)
+        after = value_text("cli.lock.state", e.state_after, language)
         table.add_row(
             _when(e.happened_at),
             e.extension,
             e.login or "",
             e.actor,
-            _value("cli.lock.how", e.how, language),
-            _value("cli.lock.action", e.action, language),
-            _value("cli.lock.result", e.result, language),
+            value_text("cli.lock.how", e.how, language),
+            value_text("cli.lock.action", e.action, language),
+            value_text("cli.lock.result", e.result, language),
             f"{before} → {after}",
             css,
             " / ".join(x for x in (e.reason, e.message) if x),
