@@ -7,6 +7,7 @@ A text missing in a language is said in English. JSON output is the same in ever
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -270,13 +271,18 @@ def test_the_alarm_run_table_writes_numbers_as_the_language_does(
     from callacct.api.alarms import AlarmOutcome, AlarmRun
     from callacct.cli.alarm import show_run
 
-    run = AlarmRun(outcomes=(AlarmOutcome("abroad", "international", "silent", 10, 125741),))
+    mailed = Message("alarm.note.mailed", count=3)
+    run = AlarmRun(
+        outcomes=(AlarmOutcome("abroad", "international", "silent", 10, 125741, mail=mailed),)
+    )
     for language in ("en", "fr", "de"):
         show_run(run, False, language=language)
-        shown = capsys.readouterr().out
-        assert format_number(125731, language) in shown, language
+        shown = _flat(capsys.readouterr().out)
+        assert _flat(format_number(125731, language)) in shown, language
         assert t("cli.alarm.status.silent", language) in shown
-    assert "125,731" in format_number(125731, "en")
+        assert _flat(t("alarm.note.mailed", language, count=3)) in shown
+    assert format_number(125731, "en") == "125,731"
+    assert "mailed: 3 message(s)" in json.dumps(run.to_dict())  # JSON: the English text
 
 
 def test_budget_commands_in_the_language(org: Cli) -> None:

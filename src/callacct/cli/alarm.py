@@ -19,7 +19,7 @@ from callacct.cli._context import language_of, split_values, workspace_from
 from callacct.cli._options import LangOption, count_option
 from callacct.cli._output import console, marked, print_json, styled, value_text
 from callacct.errors import UsageError
-from callacct.i18n import Message, catalogue, format_number, t
+from callacct.i18n import Message, catalogue, format_number, said_in, t
 from callacct.query.calls import parse_when
 
 alarm_app = typer.Typer(
@@ -421,9 +421,8 @@ def show_run(result: AlarmRun, as_json: bool, *, due: bool = True, language: str
             what += " " + t("cli.alarm.run.more", language, count=more)
         style = {"fired": "bold yellow", "failed": "red"}.get(outcome.status, "")
         status = value_text("cli.alarm.status", outcome.status, language)
-        table.add_row(
-            outcome.alarm, outcome.kind, status, window, what, outcome.mail or "", style=style
-        )
+        mail = said_in(outcome.mail, language) if outcome.mail else ""
+        table.add_row(outcome.alarm, outcome.kind, status, window, what, mail, style=style)
     console.print(table)
 
 
