@@ -86,7 +86,9 @@ def test_unknown_budget_and_non_admins(cli: Cli, workspace: Workspace) -> None:
     missing = cli("budget", "show", "9")
     assert missing.exit_code == 2
     assert "no budget 9" in missing.output
-    refused = cli("--as", "carol", "budget", "set", "--user", "alice", "--amount", "9")
+    refused = cli(
+        "--as", "carol", "--lang", "en", "budget", "set", "--user", "alice", "--amount", "9"
+    )
     assert refused.exit_code == 2
     assert "budget set needs an admin; 'carol' is a supervisor" in refused.output
     assert cli("--as", "alice", "budget", "remove", "1").exit_code == 2
@@ -132,7 +134,7 @@ def test_status_calls_history_and_home(cli: Cli, workspace: Workspace, calls: Ca
         ("department", "13.00", "87.00"),
     ]
     assert status[0]["locks"] == {"2001": "unlocked"}
-    table = cli("--as", "alice", "budget", "status")
+    table = cli("--as", "alice", "--lang", "en", "budget", "status")
     assert table.exit_code == 0, table.output
     assert "2001 unlocked" in table.output
     # alice's calls against the group budget: her own only; the operator sees both.
@@ -143,9 +145,13 @@ def test_status_calls_history_and_home(cli: Cli, workspace: Workspace, calls: Ca
     assert every["total"] == 2
     _, api_calls = workspace.budget_calls(2)
     assert every["calls"] == _plain(api_calls.to_dicts())
-    mine = cli("--as", "alice", "budget", "calls")
+    mine = cli("--as", "alice", "budget", "calls")  # in alice's language, French
     assert mine.exit_code == 0, mine.output
-    assert "1 call(s) counted; spent 6.00 EUR" in mine.output
+    assert "1 appel(s) imputé(s) ; dépensé 6.00 EUR" in mine.output
+    assert (
+        "1 call(s) counted; spent 6.00 EUR"
+        in cli("--as", "alice", "--lang", "en", "budget", "calls").output
+    )
     history = cli.json("budget", "history")
     assert [(e["action"], e["threshold"], e["login"]) for e in history] == [("warned", 50, "alice")]
     assert cli.json("--as", "bob", "budget", "history") == []  # alice's own budget
@@ -186,7 +192,7 @@ def test_status_and_calls_without_a_person_say_what_to_give(cli: Cli) -> None:
 
 
 def test_an_empty_list_says_who_gives_budgets(cli: Cli) -> None:
-    empty = cli("--as", "alice", "budget", "list")
+    empty = cli("--as", "alice", "budget", "list", "--lang", "en")
     assert empty.exit_code == 0, empty.output
     assert "No budget you may see. An admin gives one with" in empty.stdout
 

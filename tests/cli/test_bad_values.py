@@ -91,6 +91,7 @@ GOOD: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # Servers stop by themselves: a check, or a short run on any free port.
     "lock serve": ((), ("--check",)),
     "lock stand-in": ((), ("--port", "0", "--run-for", "0.2")),
+    "scheduler run": ((), ("--once",)),
 }
 FALLBACK = {"int": "1", "float": "1", "Path": "{missing}", "str": "x"}
 

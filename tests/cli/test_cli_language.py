@@ -1,11 +1,13 @@
 """The command line speaks the person's language (F-ACCESS-4): `calls`, `ingest`, `rate`,
-`tariff` and `directory` summaries, table headers, warnings and errors come from the catalogues,
-in the language of the command's `--lang`, else the global `--lang`, else the `--as` person's,
-else the workspace's — the rule reports follow. A text missing in a language is said in English."""
+`tariff`, `directory`, `alarm`, `budget`, `schedule` and `lock` summaries, table headers,
+warnings and errors come from the catalogues, in the language of the command's `--lang`, else
+the global `--lang`, else the `--as` person's, else the workspace's — the rule reports follow.
+A text missing in a language is said in English. JSON output is the same in every language."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from pathlib import Path
 
@@ -211,3 +213,179 @@ def test_a_message_is_its_english_text_until_said_in_a_language() -> None:
     assert said_in(message, "fr") == "rate demande un administrateur ; 'x' est utilisateur"
     assert said_in(ValueError(message), "de").endswith("'x' ist Benutzer")
     assert said_in("plain text", "ar") == "plain text"
+
+
+# -- alarm, budget, schedule and lock ---------------------------------------------------------
+
+
+def _flat(text: str) -> str:
+    """`text` with its runs of white space made one space (rich wraps long lines)."""
+    return " ".join(text.split())
+
+
+def _has(text: str, *keys: str, language: str) -> None:
+    for key in keys:
+        assert _flat(t(key, language)) in _flat(text), (key, language)
+
+
+def test_alarm_commands_in_the_language(org: Cli) -> None:
+    added = org("--lang", "fr", "alarm", "add", "--name", "abroad", "--kind", "international")
+    assert added.exit_code == 0, added.output
+    assert added.stdout.strip() == t(
+        "cli.alarm.entry.added", "fr", name="abroad", kind="international", every="ingest"
+    )
+    listed = org("alarm", "list", "--lang", "de")
+    columns = ("name", "kind", "owner", "every", "state", "last_run", "recipients")
+    _has(listed.stdout, "cli.alarm.title", "cli.alarm.active", language="de")
+    _has(listed.stdout, *(f"cli.alarm.{column}" for column in columns), language="de")
+    shown = org("alarm", "show", "abroad", "--lang", "it")
+    assert t("alarm.kind.international", "it") in shown.stdout
+    assert _flat(shown.stdout.splitlines()[1]).startswith(
+        _flat(t("cli.alarm.state_line", "it", state=t("cli.alarm.active", "it"), every="ingest",
+                last_run=t("alarm.never", "it"), watermark=0).split(";")[0])
+    )  # fmt: skip
+    ran = org("alarm", "run", "--lang", "fr")
+    assert ran.exit_code == 0, ran.output
+    _has(ran.stdout, "cli.alarm.run.title", "cli.alarm.status.silent", language="fr")
+    _has(ran.stdout, *(f"cli.alarm.run.{c}" for c in ("alarm", "result", "mail")), language="fr")
+    assert "silent" not in ran.stdout
+    none = org("alarm", "events", "--alarm", "abroad", "--lang", "ar")
+    assert none.stdout.strip() == t("cli.alarm.events.none_of", "ar", alarm="abroad")
+    paused = org("--as", "amal", "alarm", "pause", "abroad")  # Amal (admin) reads Arabic
+    assert paused.stdout.strip() == t(
+        "cli.alarm.entry.paused", "ar", name="abroad", kind="international", every="ingest"
+    )
+    _error(org("alarm", "run", "abroad", "--due", "--lang", "de"), "de",
+           t("error.alarm_name_or_due", "de"))  # fmt: skip
+    _error(org("--as", "hans", "alarm", "add", "--name", "x"), "de",
+           t("error.alarm_name_and_kind", "de"))  # fmt: skip
+    # The JSON does not change with the language.
+    assert org.json("alarm", "list", "--lang", "ar") == org.json("alarm", "list")
+    removed = org("alarm", "remove", "abroad", "--lang", "es")
+    assert removed.stdout.strip() == t("cli.alarm.removed", "es", name="abroad")
+
+
+def test_the_alarm_run_table_writes_numbers_as_the_language_does(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from callacct.api.alarms import AlarmOutcome, AlarmRun
+    from callacct.cli.alarm import show_run
+
+    mailed = Message("alarm.note.mailed", count=3)
+    run = AlarmRun(
+        outcomes=(AlarmOutcome("abroad", "international", "silent", 10, 125741, mail=mailed),)
+    )
+    for language in ("en", "fr", "de"):
+        show_run(run, False, language=language)
+        shown = _flat(capsys.readouterr().out)
+        assert _flat(format_number(125731, language)) in shown, language
+        assert t("cli.alarm.status.silent", language) in shown
+        assert _flat(t("alarm.note.mailed", language, count=3)) in shown
+    assert format_number(125731, "en") == "125,731"
+    assert "mailed: 3 message(s)" in json.dumps(run.to_dict())  # JSON: the English text
+
+
+def test_budget_commands_in_the_language(org: Cli) -> None:
+    budget = ("budget", "set", "--user", "pierre", "--amount", "50", "--warn", "80")
+    done = org("--lang", "es", *budget)
+    assert done.exit_code == 0, done.output
+    assert _flat(done.stdout).startswith(_flat(t("cli.budget.set", "es", id=1, summary="")))
+    assert _flat(t("cli.budget.whose.user", "es", target="pierre")) in _flat(done.stdout)
+    assert _flat(t("cli.budget.option.never_locks", "es")) not in _flat(done.stdout)
+    listed = org("budget", "list", "--lang", "de")
+    columns = ("whose", "allowance", "spent", "left", "warn", "lock_at")
+    _has(listed.stdout, "cli.budget.title", *(f"cli.budget.{c}" for c in columns), language="de")
+    shown = org("budget", "show", "1", "--lang", "it")
+    assert t("cli.budget.budget", "it", id=1) in shown.stdout
+    assert "allowance" not in shown.stdout
+    status = org("--as", "pierre", "budget", "status")  # Pierre reads French
+    _has(status.stdout, "cli.budget.spent", "cli.budget.left", language="fr")
+    assert _flat(t("cli.budget.title_of", "fr", who="pierre")) in _flat(status.stdout)
+    calls = org("--as", "pierre", "budget", "calls")
+    assert _said(calls.stdout.splitlines()[-1], "cli.budget.counted", "fr", calls="0")
+    history = org("budget", "history", "--lang", "ar")
+    _has(history.stdout, "cli.budget.history", "cli.budget.event.action", language="ar")
+    evaluated = org("budget", "evaluate", "--lang", "fr")
+    assert _said(evaluated.stdout.splitlines()[-1], "cli.budget.evaluated", "fr", budgets="1")
+    role = t("value.role.user", "de")
+    _error(
+        org("--as", "hans", *budget),
+        "de",
+        t("error.needs_admin", "de", what="budget set", login="'hans'", role=role),
+    )
+    _error(
+        org("budget", "show", "9", "--lang", "fr"),
+        "fr",
+        t("error.no_budget", "fr", budget_id=9),
+        code=NOT_FOUND_EXIT,
+    )
+    _error(org("budget", "status", "--lang", "it"), "it", t("error.whose_budgets", "it"))
+    _error(
+        org("budget", "set", "--user", "pierre", "--amount", "beaucoup", "--lang", "fr"),
+        "fr",
+        t("error.not_an_amount", "fr", value="'beaucoup'"),
+    )
+    assert org.json("budget", "list", "--lang", "fr") == org.json("budget", "list")
+
+
+def test_schedule_commands_in_the_language(org: Cli) -> None:
+    add = ("schedule", "add", "weekly", "--report", "calls-detail", "--every", "week")
+    added = org("--lang", "fr", *add, "--to", "boss@example.com")
+    assert added.exit_code == 0, added.output
+    assert added.stdout.startswith(t("cli.schedule.added", "fr") + " weekly")
+    listed = org("schedule", "list", "--lang", "de")
+    columns = ("name", "report", "when", "to", "next_run", "last_run", "status")
+    _has(listed.stdout, "cli.schedule.title", *(f"cli.schedule.{c}" for c in columns),
+         language="de")  # fmt: skip
+    shown = org("schedule", "show", "weekly", "--lang", "it")
+    for field in ("report", "next_run", "recipients", "paused"):
+        assert f"{t(f'cli.schedule.field.{field}', 'it')}:" in shown.stdout, field
+    assert (
+        f"{t('cli.schedule.field.recipients', 'it')}: "
+        + t("cli.schedule.recipients.addresses", "it")
+        in shown.stdout
+    )
+    paused = org("schedule", "pause", "weekly", "--lang", "ar")
+    assert paused.stdout.strip() == f"{t('cli.schedule.paused', 'ar')} weekly"
+    resumed = org("--lang", "es", "schedule", "resume", "weekly")
+    assert resumed.stdout.startswith(t("cli.schedule.resumed", "es") + " weekly: ")
+    history = org("schedule", "history", "--lang", "fr")
+    _has(history.stdout, "cli.schedule.runs", "cli.schedule.messages", "cli.schedule.run.sent",
+         language="fr")  # fmt: skip
+    _error(org("--lang", "de", *add), "de", t("error.schedule_recipients", "de"))
+    _error(
+        org("--lang", "it", *add, "--to", "x@example.com", "--now", "soon"),
+        "it",
+        t("error.not_a_moment", "it", option="--now", value="'soon'"),
+    )
+    _error(
+        org("schedule", "show", "nope", "--lang", "ar"),
+        "ar",
+        t("error.no_schedule", "ar", name="'nope'"),
+        code=NOT_FOUND_EXIT,
+    )
+    removed = org("schedule", "remove", "weekly", "--lang", "fr")
+    assert removed.stdout.strip() == f"{t('cli.schedule.removed', 'fr')} weekly"
+    assert org("schedule", "list").stdout.strip() == t("cli.schedule.none", "en")
+
+
+def test_lock_commands_in_the_language(org: Cli) -> None:
+    locked = org("lock", "on", "2001", "--lang", "fr")
+    assert locked.exit_code == 0, locked.output
+    _has(locked.stdout, "cli.lock.change.lock", "cli.lock.result.changed", language="fr")
+    _has(locked.stdout, "cli.lock.state.unlocked", "cli.lock.state.locked", language="fr")
+    assert locked.stdout.strip().endswith(f"1 {t('cli.lock.result.changed', 'fr')}")
+    status = org("lock", "status", "--lang", "de")
+    columns = ("extension", "person", "state", "since", "reason", "backend")
+    _has(status.stdout, "cli.lock.status", *(f"cli.lock.{c}" for c in columns), language="de")
+    assert t("cli.lock.state.locked", "de") in status.stdout
+    mine = org("--as", "pierre", "lock", "history")  # Pierre reads French
+    _has(mine.stdout, "cli.lock.history", "cli.lock.action.lock", "cli.lock.how.cli",
+         language="fr")  # fmt: skip
+    unlocked = org("--lang", "it", "lock", "off", "2001")
+    _has(unlocked.stdout, "cli.lock.change.unlock", "cli.lock.state.unlocked", language="it")
+    _error(org("lock", "pin", "set", "--lang", "es"), "es", t("error.whose_pin", "es"))
+    assert org.json("lock", "status", "--lang", "ar") == org.json("lock", "status")
+    english = org("lock", "status")
+    assert "lock status" in english.stdout
+    assert "unlocked" in english.stdout

@@ -237,7 +237,7 @@ def test_run_due_dry_run_writes_eml(cli: Cli, org: Workspace, server: MailServer
 
 def test_a_supervisor_may_not_run_the_scheduler(cli: Cli) -> None:
     for args in (["schedule", "run-due"], ["scheduler", "run", "--once"]):
-        result = cli("--as", "sam", *args)
+        result = cli("--as", "sam", "--lang", "en", *args)
         assert result.exit_code == 2
         assert "needs an admin; 'sam' is a supervisor" in result.output
 

@@ -55,20 +55,20 @@ def test_lock_and_unlock_as_the_person(lock_cli: Cli) -> None:
         "css_before": None,
         "css_after": None,
     }
-    result = lock_cli("--as", "alice", "lock", "off", "2001")
+    result = lock_cli("--as", "alice", "lock", "off", "2001", "--lang", "en")
     assert result.exit_code == 0, result.output
     assert "unlocked" in result.stdout
 
 
 def test_refusals_are_one_line_and_exit_1(lock_cli: Cli) -> None:
     assert lock_cli("lock", "on", "2001", "--admin", "--reason", "audit").exit_code == 0
-    result = lock_cli("--as", "alice", "lock", "off", "2001")
+    result = lock_cli("--as", "alice", "--lang", "en", "lock", "off", "2001")
     assert result.exit_code == 1
     assert result.stderr.strip() == (
         "error: 2001: locked by an administrator; an admin or a supervisor of the person lifts "
         "it with --admin"
     )
-    result = lock_cli("--as", "dave", "lock", "on", "2001")
+    result = lock_cli("--as", "dave", "--lang", "en", "lock", "on", "2001")
     assert result.exit_code == 1
     assert result.stderr.strip() == "error: dave may not lock or unlock 2001 (alice's extension)"
     assert lock_cli("--as", "carol", "lock", "off", "2001", "--admin").exit_code == 0

@@ -33,6 +33,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from callacct import i18n
 from callacct.alarms import (
     Alarm,
     Context,
@@ -382,7 +383,7 @@ class Alarms:
             return outcomes
         delivery = self.workspace.settings.delivery
         if not delivery.dry_run and not delivery.smtp.host:
-            note = "not mailed: no mail server; set delivery.smtp.host in callacct.toml"
+            note = i18n.Message("alarm.note.no_server")
             return [replace(o, mail=note) if o.events else o for o in outcomes]
         keys: dict[int, list[str]] = {}
         items: list[Outgoing] = []
@@ -648,18 +649,19 @@ def _mail_note(
     done: list[int],
     now: dt.datetime,
 ) -> AlarmOutcome:
-    """What became of the mails of `outcome`'s firings, in a few words."""
+    """What became of the mails of `outcome`'s firings, in a few words (a `Message`, which
+    the command line says in the reader's language)."""
     if not outcome.events:
         return outcome
     ids = [event.event_id for event in outcome.events]
     mails = [status[key] for event_id in ids for key in keys.get(event_id, ()) if key in status]
     failed = [d for d in mails if d.status == "failed"]
     if failed:
-        note = f"mail failed: {failed[0].error}; sent again at the next run"
+        note = i18n.Message("alarm.note.failed", error=failed[0].error)
     elif not mails:
-        note = "no one to mail"
+        note = i18n.Message("alarm.note.no_one")
     else:
-        note = f"mailed: {len(mails)} message(s)"
+        note = i18n.Message("alarm.note.mailed", count=len(mails))
     events = tuple(
         replace(event, mailed_at=now) if event.event_id in done else event
         for event in outcome.events

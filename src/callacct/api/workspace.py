@@ -978,7 +978,7 @@ class Workspace:
 
         who = login or self.as_login
         if who is None:
-            raise UsageError("whose budgets? name a person: callacct budget status --as LOGIN")
+            raise UsageError(Message("error.whose_budgets"))
         with self._store() as store:
             person_view(store.con, self._reader(store), who, self.settings)  # may the reader?
             found = budgets.status(store, self.settings, budgets.budgets_of(store, who), _now(now))
@@ -1012,14 +1012,11 @@ class Workspace:
             else:
                 who = login or self.as_login
                 if who is None:
-                    raise UsageError(
-                        "which budget? give its id (callacct budget calls ID) or a person "
-                        "with --as LOGIN"
-                    )
+                    raise UsageError(Message("error.which_budget"))
                 person_view(store.con, scope, who, self.settings)
                 mine = budgets.budgets_of(store, who)
                 if not mine:
-                    raise NotFoundError(f"{who!r} has no budget; see 'callacct budget list'")
+                    raise NotFoundError(Message("error.has_no_budget", login=repr(who)))
                 found = next((b for b in mine if b.kind == "user"), mine[0])
             status, frame, total = budgets.calls_of(
                 store, self.settings, found, scope, _now(now), last=last

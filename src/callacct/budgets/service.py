@@ -27,6 +27,7 @@ from callacct.budgets.records import Person
 from callacct.call_codes import DEST_CLASSES
 from callacct.config import Settings, check_currency, check_thresholds
 from callacct.errors import NotFoundError, UsageError
+from callacct.i18n import Message
 from callacct.query.scope import Scope
 from callacct.query.spend import counted_calls
 from callacct.store import Store
@@ -40,7 +41,7 @@ def parse_amount(text: str | Decimal) -> Decimal:
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
-        raise UsageError(f"--amount: {text!r} is not a number such as 50 or 49.90") from None
+        raise UsageError(Message("error.not_an_amount", value=repr(text))) from None
     if not value.is_finite() or value <= 0:
         raise UsageError(f"--amount: {text!r} must be above 0")
     if value.as_tuple().exponent < -6 or value >= Decimal(10) ** 12:  # type: ignore[operator]
@@ -195,7 +196,7 @@ def one_budget(store: Store, scope: Scope, budget_id: int) -> Budget:
     found = records.load_budgets(store.con, [budget_id])
     people = records.current_people(store.con)
     if not found or not visible(found[0], scope, people):
-        raise NotFoundError(f"no budget {budget_id}; see 'callacct budget list'")
+        raise NotFoundError(Message("error.no_budget", budget_id=budget_id))
     return found[0]
 
 

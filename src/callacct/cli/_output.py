@@ -27,7 +27,7 @@ from rich.progress import (
 from rich.text import Text
 
 from callacct.errors import UsageError
-from callacct.i18n import format_number, t
+from callacct.i18n import catalogue, format_number, t
 from callacct.progress import (
     ALARMS,
     APPLYING,
@@ -67,6 +67,31 @@ def styled(template: str, *values: object) -> Text:
     ['bold']
     """
     return Text.from_markup(template.format(*(escape(str(value)) for value in values)))
+
+
+def marked(text: str, part: str, style: str = "bold") -> Text:
+    """`text` as plain text, with the first `part` in it in `style` (a name in a translated
+    line).
+
+    >>> [(span.start, span.end, span.style) for span in marked("alarm x added", "x").spans]
+    [(6, 7, 'bold')]
+    """
+    result = Text(text)
+    start = text.find(part) if part else -1
+    if start >= 0:
+        result.stylize(style, start, start + len(part))
+    return result
+
+
+def value_text(prefix: str, value: str, language: str) -> str:
+    """A value the command line shows (a state, a result, an action) in `language` when the
+    catalogues name it (`{prefix}.{value}`), else as it is.
+
+    >>> value_text("cli.lock.state", "locked", "de"), value_text("cli.lock.state", "odd", "de")
+    ('gesperrt', 'odd')
+    """
+    key = f"{prefix}.{value}"
+    return t(key, language) if key in catalogue("en") else value
 
 
 def print_error(label: str, message: object, style: str = "bold red") -> None:

@@ -16,9 +16,10 @@ from callacct.alarms.spec import apply_options
 from callacct.api.alarms import AlarmEntry, AlarmEvent, AlarmRun
 from callacct.cli._app import app
 from callacct.cli._context import language_of, split_values, workspace_from
-from callacct.cli._options import count_option
-from callacct.cli._output import console, print_json, styled
+from callacct.cli._options import LangOption, count_option
+from callacct.cli._output import console, marked, print_json, styled, value_text
 from callacct.errors import UsageError
+from callacct.i18n import Message, catalogue, format_number, said_in, t
 from callacct.query.calls import parse_when
 
 alarm_app = typer.Typer(
@@ -84,7 +85,13 @@ Xlsx = Annotated[
     bool | None,
     typer.Option("--xlsx/--no-xlsx", help="Attach the rows found as an Excel workbook."),
 ]
-Language = Annotated[str | None, typer.Option("--lang", help="Language of its mails.")]
+Language = Annotated[
+    str | None,
+    typer.Option(
+        "--lang",
+        help="Language of its mails (the command's own messages follow the global --lang).",
+    ),
+]
 
 
 def _definition(
@@ -131,7 +138,7 @@ def _file_data(path: Path) -> dict[str, Any]:
 
     data = read_yaml(path).data
     if not isinstance(data, dict):
-        raise UsageError(f"{path}: an alarm is a mapping: name, kind, ...")
+        raise UsageError(Message("error.alarm_not_mapping", path=str(path)))
     return data
 
 
@@ -167,7 +174,9 @@ def add_command(
     Example: callacct alarm add --name night --kind out-of-hours --param
     'hours={days: {mon-fri: ["08:00-12:30", "13:30-18:00"]}}' --to security@example.com
     """
-    alarms = workspace_from(ctx).alarms()
+    ws = workspace_from(ctx)
+    spoken = language_of(ctx, ws)
+    alarms = ws.alarms()
     scope = (departments, cost_centers, sites, extensions, people)
     flags = (supervisors, xlsx)
     texts = (name, kind, description, every, language)
@@ -176,7 +185,7 @@ def add_command(
     else:
         base = _file_data(file) if file is not None else None
         if base is None and (name is None or kind is None):
-            raise UsageError("give a YAML file, or at least --name and --kind")
+            raise UsageError(Message("error.alarm_name_and_kind"))
         data = _definition(
             base,
             name=name,
@@ -195,7 +204,7 @@ def add_command(
             language=language,
         )
         entry = alarms.add(data, source=str(file) if file else "(options)", backfill=backfill)
-    _show_entry(entry, as_json, "added")
+    _show_entry(entry, as_json, "added", spoken)
 
 
 @alarm_app.command("edit")
@@ -224,7 +233,9 @@ def edit_command(
 
     Example: callacct alarm edit abroad --param min_duration_s=600
     """
-    alarms = workspace_from(ctx).alarms()
+    ws = workspace_from(ctx)
+    spoken = language_of(ctx, ws)
+    alarms = ws.alarms()
     base = _file_data(file) if file is not None else dict(alarms.show(name).alarm.data)
     data = _definition(
         base,
@@ -244,89 +255,115 @@ def edit_command(
         language=language,
     )
     entry = alarms.edit(name, data, source=str(file) if file else f"alarm {name}")
-    _show_entry(entry, as_json, "changed")
+    _show_entry(entry, as_json, "changed", spoken)
 
 
 @alarm_app.command("list")
-def list_command(ctx: typer.Context, as_json: Json = False) -> None:
+def list_command(ctx: typer.Context, lang: LangOption = None, as_json: Json = False) -> None:
     """List the alarms you may see (yours; an admin's: all).
 
     Example: callacct alarm list --json
     """
     ws = workspace_from(ctx)
+    language = language_of(ctx, ws, lang)
     zone = ZoneInfo(ws.settings.general.timezone)
     entries = ws.alarms().all()
     if as_json:
         print_json([entry.to_dict() for entry in entries])
         return
     if not entries:
-        console.print("No alarms. Add one with 'callacct alarm add'.")
+        console.print(t("cli.alarm.none", language))
         return
-    table = Table(title="alarms")
-    for column in ("name", "kind", "owner", "every", "state", "last run", "recipients"):
-        table.add_column(column)
+    table = Table(title=t("cli.alarm.title", language))
+    for column in ("name", "kind", "owner", "every", "state", "last_run", "recipients"):
+        table.add_column(t(f"cli.alarm.{column}", language))
     for entry in entries:
         table.add_row(
             entry.name,
             entry.alarm.kind.name,
             entry.owner,
             entry.alarm.every,
-            "paused" if entry.paused else "active",
-            _when(entry.last_run_at, zone),
-            _recipients(entry),
+            _state(entry, language),
+            _when(entry.last_run_at, zone, language),
+            _recipients(entry, language),
         )
     console.print(table)
 
 
 @alarm_app.command("show")
-def show_command(ctx: typer.Context, name: Name, as_json: Json = False) -> None:
+def show_command(
+    ctx: typer.Context, name: Name, lang: LangOption = None, as_json: Json = False
+) -> None:
     """Show an alarm: its definition (YAML) and state.
 
     Example: callacct alarm show abroad
     """
     ws = workspace_from(ctx)
+    language = language_of(ctx, ws, lang)
     entry = ws.alarms().show(name)
     if as_json:
         print_json(entry.to_dict())
         return
-    console.print(styled("[bold]{}[/] ({}, {})", entry.name, entry.alarm.kind.title, entry.owner))
+    known = f"alarm.kind.{entry.alarm.kind.name}" in catalogue("en")
+    title = t(f"alarm.kind.{entry.alarm.kind.name}", language) if known else entry.alarm.kind.title
+    console.print(styled("[bold]{}[/] ({}, {})", entry.name, title, entry.owner))
+    zone = ZoneInfo(ws.settings.general.timezone)
     console.print(
-        f"state: {'paused' if entry.paused else 'active'}; every: {entry.alarm.every}; "
-        f"last run: {_when(entry.last_run_at, ZoneInfo(ws.settings.general.timezone))}; "
-        f"calls evaluated up to id {entry.watermark}"
+        t(
+            "cli.alarm.state_line",
+            language,
+            state=_state(entry, language),
+            every=entry.alarm.every,
+            last_run=_when(entry.last_run_at, zone, language),
+            watermark=entry.watermark,
+        ),
+        markup=False,
+        highlight=False,
     )
     console.print(entry.alarm.to_yaml().rstrip())
 
 
 @alarm_app.command("remove")
-def remove_command(ctx: typer.Context, name: Name, as_json: Json = False) -> None:
+def remove_command(
+    ctx: typer.Context, name: Name, lang: LangOption = None, as_json: Json = False
+) -> None:
     """Remove an alarm (its firings stay on record).
 
     Example: callacct alarm remove abroad
     """
-    workspace_from(ctx).alarms().remove(name)
+    ws = workspace_from(ctx)
+    language = language_of(ctx, ws, lang)
+    ws.alarms().remove(name)
     if as_json:
         print_json({"removed": name})
         return
-    console.print(f"alarm {name} removed")
+    console.print(t("cli.alarm.removed", language, name=name), markup=False, highlight=False)
 
 
 @alarm_app.command("pause")
-def pause_command(ctx: typer.Context, name: Name, as_json: Json = False) -> None:
+def pause_command(
+    ctx: typer.Context, name: Name, lang: LangOption = None, as_json: Json = False
+) -> None:
     """Pause an alarm: it is not evaluated until resumed.
 
     Example: callacct alarm pause abroad
     """
-    _show_entry(workspace_from(ctx).alarms().pause(name), as_json, "paused")
+    ws = workspace_from(ctx)
+    language = language_of(ctx, ws, lang)
+    _show_entry(ws.alarms().pause(name), as_json, "paused", language)
 
 
 @alarm_app.command("resume")
-def resume_command(ctx: typer.Context, name: Name, as_json: Json = False) -> None:
+def resume_command(
+    ctx: typer.Context, name: Name, lang: LangOption = None, as_json: Json = False
+) -> None:
     """Resume a paused alarm; the calls that arrived meanwhile are evaluated at its next run.
 
     Example: callacct alarm resume abroad
     """
-    _show_entry(workspace_from(ctx).alarms().resume(name), as_json, "resumed")
+    ws = workspace_from(ctx)
+    language = language_of(ctx, ws, lang)
+    _show_entry(ws.alarms().resume(name), as_json, "resumed", language)
 
 
 @alarm_app.command("run")
@@ -338,6 +375,7 @@ def run_command(
     due: Annotated[
         bool, typer.Option("--due", help="Only the alarms that are due (for cron).")
     ] = False,
+    lang: LangOption = None,
     as_json: Json = False,
 ) -> None:
     """Evaluate alarms on the calls that arrived since their last run; exit code 1 if one fired.
@@ -347,44 +385,44 @@ def run_command(
 
     Example: callacct alarm run --due || echo 'an alarm fired'
     """
+    ws = workspace_from(ctx)
+    language = language_of(ctx, ws, lang)
     if name is not None and due:
-        raise UsageError("give an alarm's name or --due, not both")
-    result = workspace_from(ctx).alarms().run(name, due=due)
-    show_run(result, as_json, due=due)
+        raise UsageError(Message("error.alarm_name_or_due"))
+    result = ws.alarms().run(name, due=due)
+    show_run(result, as_json, due=due, language=language)
     if result.fired or result.failed:
         raise typer.Exit(1)
 
 
-def show_run(result: AlarmRun, as_json: bool, *, due: bool = True) -> None:
+def show_run(result: AlarmRun, as_json: bool, *, due: bool = True, language: str = "en") -> None:
     """An alarm run: a table of the alarms evaluated, then what each firing found (`due`:
-    only the alarms that were due were asked for)."""
+    only the alarms that were due were asked for), in `language`."""
     if as_json:
         print_json(result.to_dict())
         return
     if not result.outcomes:
-        console.print(
-            "No alarm was due."
-            if due
-            else "No active alarm to run; add one with 'callacct alarm add' or resume one."
-        )
+        console.print(t("cli.alarm.run.none_due" if due else "cli.alarm.run.none_active", language))
         return
-    table = Table(title="alarms evaluated")
-    for column in ("alarm", "kind", "result", "calls evaluated", "what fired", "mail"):
-        table.add_column(column)
+    table = Table(title=t("cli.alarm.run.title", language))
+    for column in ("alarm", "kind", "result", "calls", "what", "mail"):
+        table.add_column(
+            t(f"cli.alarm.run.{column}", language), justify="right" if column == "calls" else "left"
+        )
     for outcome in result.outcomes:
         window = (
             ""
             if outcome.calls_after is None or outcome.calls_upto is None
-            else str(outcome.calls_upto - outcome.calls_after)
+            else format_number(outcome.calls_upto - outcome.calls_after, language)
         )
         what = outcome.error or "; ".join(event.summary for event in outcome.events[:2])
         if len(outcome.events) > 2:
-            what += f" (and {len(outcome.events) - 2} more periods: 'callacct alarm events')"
+            more = format_number(len(outcome.events) - 2, language)
+            what += " " + t("cli.alarm.run.more", language, count=more)
         style = {"fired": "bold yellow", "failed": "red"}.get(outcome.status, "")
-        table.add_row(
-            outcome.alarm, outcome.kind, outcome.status, window, what, outcome.mail or "",
-            style=style,
-        )  # fmt: skip
+        status = value_text("cli.alarm.status", outcome.status, language)
+        mail = said_in(outcome.mail, language) if outcome.mail else ""
+        table.add_row(outcome.alarm, outcome.kind, status, window, what, mail, style=style)
     console.print(table)
 
 
@@ -398,6 +436,7 @@ def events_command(
     alarm: Annotated[str | None, typer.Option("--alarm", help="Only this alarm's.")] = None,
     limit: Annotated[int, count_option("--limit", "At most this many, newest first.")] = 100,
     rows: Annotated[bool, typer.Option("--rows", help="Also show the rows each found.")] = False,
+    lang: LangOption = None,
     as_json: Json = False,
 ) -> None:
     """List alarm firings (of your alarms; an admin's: all), newest first.
@@ -405,6 +444,7 @@ def events_command(
     Example: callacct alarm events --since 2026-11-01 --alarm abroad --rows
     """
     ws = workspace_from(ctx)
+    language = language_of(ctx, ws, lang)
     zone = ZoneInfo(ws.settings.general.timezone)
     start = None if since is None else parse_when(since, zone)
     events = ws.alarms().events(since=start, alarm=alarm, limit=limit)
@@ -412,26 +452,28 @@ def events_command(
         print_json([event.to_dict() for event in events])
         return
     if not events:
-        which = f"Alarm {alarm} has not fired" if alarm else "No alarm has fired"
-        console.print(which + (f" since {since}." if since else "."))
+        key = "cli.alarm.events.none" + ("_of" if alarm else "") + ("_since" if since else "")
+        console.print(t(key, language, alarm=alarm, since=since), markup=False, highlight=False)
         return
-    table = Table(title="alarm firings")
+    table = Table(title=t("cli.alarm.events.title", language))
     for column in ("id", "fired", "alarm", "kind", "period", "found", "summary", "mailed"):
-        table.add_column(column)
+        table.add_column(
+            t(f"cli.alarm.events.{column}", language),
+            justify="right" if column in ("id", "found") else "left",
+        )
     for event in events:
         table.add_row(
             str(event.event_id),
-            _when(event.fired_at, zone),
+            _when(event.fired_at, zone, language),
             event.alarm,
             event.kind,
             event.period or "",
-            str(event.found),
+            format_number(event.found, language),
             event.summary,
-            _when(event.mailed_at, zone) if event.mailed_at else "no",
+            _when(event.mailed_at, zone, language) if event.mailed_at else t("filter.no", language),
         )
     console.print(table)
     if rows:
-        language = language_of(ctx, ws)
         for event in events:
             _show_rows(event, language)
 
@@ -448,7 +490,9 @@ def _show_rows(event: AlarmEvent, language: str) -> None:
     currency's decimals, durations h:mm:ss, directions and classes in `language`."""
     title = f"#{event.event_id} {event.alarm}: {event.summary}"
     if event.found > len(event.rows):
-        title += f" ({len(event.rows)} of {event.found} kept)"
+        kept = format_number(len(event.rows), language)
+        found = format_number(event.found, language)
+        title += " " + t("cli.alarm.rows_kept", language, kept=kept, found=found)
     table = Table(title=title)
     for column in event.columns:
         table.add_column(
@@ -459,24 +503,34 @@ def _show_rows(event: AlarmEvent, language: str) -> None:
     console.print(table)
 
 
-def _show_entry(entry: AlarmEntry, as_json: bool, what: str) -> None:
+def _show_entry(entry: AlarmEntry, as_json: bool, what: str, language: str) -> None:
     if as_json:
         print_json(entry.to_dict())
         return
-    console.print(
-        styled("alarm [bold]{}[/] {} ({}, every {})", entry.name, what, entry.alarm.kind.name,
-               entry.alarm.every)
-    )  # fmt: skip
+    text = t(
+        f"cli.alarm.entry.{what}",
+        language,
+        name=entry.name,
+        kind=entry.alarm.kind.name,
+        every=entry.alarm.every,
+    )
+    console.print(marked(text, entry.name))
 
 
-def _recipients(entry: AlarmEntry) -> str:
+def _state(entry: AlarmEntry, language: str) -> str:
+    return t("cli.alarm.paused" if entry.paused else "cli.alarm.active", language)
+
+
+def _recipients(entry: AlarmEntry, language: str) -> str:
     recipients = entry.alarm.recipients
     parts = list(recipients.to)
     if recipients.supervisors:
-        parts.append("supervisors")
+        parts.append(t("cli.alarm.supervisors", language))
     return ", ".join(parts)
 
 
-def _when(moment: dt.datetime | None, zone: ZoneInfo) -> str:
+def _when(moment: dt.datetime | None, zone: ZoneInfo, language: str = "en") -> str:
     """A moment in the workspace's zone, to the minute."""
-    return "never" if moment is None else moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    if moment is None:
+        return t("alarm.never", language)
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")

@@ -11,11 +11,11 @@ from rich.table import Table
 
 from callacct.budgets import PERIOD_KINDS, BudgetEvent, BudgetStatus, Evaluation
 from callacct.cli._app import app
-from callacct.cli._context import as_login_of, workspace_from
-from callacct.cli._options import bounded, count_option, id_argument, whole_option
-from callacct.cli._output import console, duration_text, print_json, styled
+from callacct.cli._context import as_login_of, language_of, workspace_from
+from callacct.cli._options import LangOption, bounded, count_option, id_argument, whole_option
+from callacct.cli._output import console, duration_text, marked, print_json, value_text
 from callacct.formats import money_text
-from callacct.i18n import t
+from callacct.i18n import format_number, t
 
 budget_app = typer.Typer(
     name="budget",
@@ -88,6 +88,7 @@ def set_command(
             "priced class).",
         ),
     ] = None,
+    lang: LangOption = None,
     as_json: Json = False,
 ) -> None:
     """Give a person, a department or a cost centre a budget (admins), or change it.
@@ -101,6 +102,7 @@ def set_command(
       callacct budget set --user bob --amount 30 --classes international,mobile --lock-at 0
     """
     workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
     budget = workspace.set_budget(
         user=user,
         department=department,
@@ -117,40 +119,68 @@ def set_command(
     if as_json:
         print_json(status.to_dict())
         return
-    console.print(styled("budget [bold]{}[/] set: {}", budget.budget_id, _summary(status)))
+    text = t("cli.budget.set", language, id=budget.budget_id, summary=_summary(status, language))
+    console.print(marked(text, str(budget.budget_id)))
 
 
-def _summary(status: BudgetStatus) -> str:
+def _whose(kind: str, target: str, language: str) -> str:
+    """Whose a budget is: `Sales (department)`."""
+    return t(f"cli.budget.whose.{kind}", language, target=target)
+
+
+def _summary(status: BudgetStatus, language: str) -> str:
     b = status.budget
-    lock = f", lock at {b.lock_at}%" if b.lock_at else ", never locks"
-    warn = f", warn at {', '.join(f'{t}%' for t in b.warn_at)}" if b.warn_at else ""
-    carry = ", carried over" if b.carry_over else ""
-    classes = f", classes {', '.join(b.classes)}" if b.classes else ""
-    return (
-        f"{b.describe()}: {money_text(b.amount, b.currency)} per {b.period}{carry}{warn}{lock}"
-        f"{classes}; {status.period.label}: {money_text(status.spent, b.currency)} spent, "
-        f"{money_text(status.remaining, b.currency)} left"
+
+    def money(amount: Decimal) -> str:
+        return money_text(amount, b.currency)
+
+    options = ""
+    if b.carry_over:
+        options += t("cli.budget.option.carried", language)
+    if b.warn_at:
+        thresholds = ", ".join(f"{threshold}%" for threshold in b.warn_at)
+        options += t("cli.budget.option.warn_at", language, thresholds=thresholds)
+    options += (
+        t("cli.budget.option.lock_at", language, percent=b.lock_at)
+        if b.lock_at
+        else t("cli.budget.option.never_locks", language)
+    )
+    if b.classes:
+        options += t("cli.budget.option.classes", language, classes=", ".join(b.classes))
+    return t(
+        "cli.budget.summary",
+        language,
+        whose=_whose(b.kind, b.target, language),
+        amount=money(b.amount),
+        period=value_text("cli.budget.period", b.period, language),
+        options=options,
+        label=status.period.label,
+        spent=money(status.spent),
+        remaining=money(status.remaining),
     )
 
 
-def _table(title: str, statuses: list[BudgetStatus]) -> Table:
+def _table(title: str, statuses: list[BudgetStatus], language: str) -> Table:
     table = Table(title=title)
-    for column in ("id", "whose", "period", "allowance", "spent", "left", "%", "warn", "lock at"):
+    money_columns = ("allowance", "spent", "left", "percent")
+    for column in ("id", "whose", "period", "allowance", "spent", "left", "percent", "warn",
+                   "lock_at"):  # fmt: skip
         table.add_column(
-            column, justify="right" if column in ("allowance", "spent", "left", "%") else "left"
+            t(f"cli.budget.{column}", language),
+            justify="right" if column in money_columns else "left",
         )
     for s in statuses:
         b = s.budget
         over = b.lock_due(s.spent, s.allowance)
         table.add_row(
             str(b.budget_id),
-            b.describe(),
+            _whose(b.kind, b.target, language),
             f"{s.period.label} ({s.period.zone})",
             money_text(s.allowance, b.currency),
             money_text(s.spent, b.currency),
             money_text(s.remaining, b.currency),
-            f"{s.percent:f}",
-            ",".join(str(t) for t in b.warn_at) or "-",
+            format_number(s.percent, language),
+            ",".join(str(threshold) for threshold in b.warn_at) or "-",
             "-" if b.lock_at is None else str(b.lock_at),
             style="red" if over else ("yellow" if b.crossed(s.spent, s.allowance) else ""),
         )
@@ -158,7 +188,7 @@ def _table(title: str, statuses: list[BudgetStatus]) -> Table:
 
 
 @budget_app.command("list")
-def list_command(ctx: typer.Context, as_json: Json = False) -> None:
+def list_command(ctx: typer.Context, lang: LangOption = None, as_json: Json = False) -> None:
     """The budgets you may see, each in its current period.
 
     Allowance (amount + carried over), spent, left, the thresholds.
@@ -166,48 +196,72 @@ def list_command(ctx: typer.Context, as_json: Json = False) -> None:
     Examples:
       callacct budget list
       callacct --as carol budget list --json
+      callacct budget list --lang fr
     """
-    statuses = workspace_from(ctx).budgets()
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    statuses = workspace.budgets()
     if as_json:
         print_json([s.to_dict() for s in statuses])
         return
     if not statuses:
-        console.print(
-            "No budget you may see. An admin gives one with "
-            "'callacct budget set --user LOGIN --amount 50'."
-        )
+        console.print(t("cli.budget.none", language), markup=False, highlight=False)
         return
-    console.print(_table("budgets", statuses))
+    console.print(_table(t("cli.budget.title", language), statuses, language))
 
 
 @budget_app.command("show")
-def show_command(ctx: typer.Context, budget_id: BudgetId, as_json: Json = False) -> None:
+def show_command(
+    ctx: typer.Context, budget_id: BudgetId, lang: LangOption = None, as_json: Json = False
+) -> None:
     """One budget: its settings and its current period.
 
     Example:
       callacct budget show 3 --json
     """
-    status = workspace_from(ctx).budget(budget_id)
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    status = workspace.budget(budget_id)
     if as_json:
         print_json(status.to_dict())
         return
     b = status.budget
-    console.print(styled("[bold]budget {}[/]: {}", b.budget_id, _summary(status)))
-    console.print(
-        f"  period {status.period.label} ({status.period.zone}), "
-        f"{status.period.starts_at:%Y-%m-%d %H:%M} to {status.period.ends_at:%Y-%m-%d %H:%M} UTC"
+    title = t("cli.budget.budget", language, id=b.budget_id)
+    console.print(marked(f"{title}: {_summary(status, language)}", title))
+    lines = (
+        t(
+            "cli.budget.period_line",
+            language,
+            label=status.period.label,
+            zone=status.period.zone,
+            start=f"{status.period.starts_at:%Y-%m-%d %H:%M}",
+            end=f"{status.period.ends_at:%Y-%m-%d %H:%M}",
+        ),
+        t(
+            "cli.budget.allowance_line",
+            language,
+            allowance=money_text(status.allowance, b.currency),
+            amount=money_text(b.amount, b.currency),
+            carried=money_text(status.carried_in, b.currency),
+        ),
+        *(
+            t(
+                "cli.budget.not_counted",
+                language,
+                currency=currency,
+                amount=money_text(amount, currency),
+            )
+            for currency, amount in status.other_currencies.items()
+        ),
     )
-    console.print(
-        f"  allowance {money_text(status.allowance, b.currency)} = "
-        f"{money_text(b.amount, b.currency)} + carried over "
-        f"{money_text(status.carried_in, b.currency)}"
-    )
-    for currency, amount in status.other_currencies.items():
-        console.print(f"  not counted (priced in {currency}): {money_text(amount, currency)}")
+    for line in lines:
+        console.print("  " + line, markup=False, highlight=False)
 
 
 @budget_app.command("remove")
-def remove_command(ctx: typer.Context, budget_id: BudgetId, as_json: Json = False) -> None:
+def remove_command(
+    ctx: typer.Context, budget_id: BudgetId, lang: LangOption = None, as_json: Json = False
+) -> None:
     """Remove a budget (admins); its history stays.
 
     Its budget locks are lifted unless another budget of the person is spent.
@@ -215,11 +269,13 @@ def remove_command(ctx: typer.Context, budget_id: BudgetId, as_json: Json = Fals
     Example:
       callacct budget remove 3
     """
-    evaluation = workspace_from(ctx).remove_budget(budget_id)
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    evaluation = workspace.remove_budget(budget_id)
     if as_json:
         print_json({"removed": budget_id, **evaluation.to_dict()})
         return
-    console.print(f"budget {budget_id} removed")
+    console.print(t("cli.budget.removed", language, id=budget_id), highlight=False)
     _print_lines(evaluation)
 
 
@@ -234,6 +290,7 @@ def status_command(
             help="Whose budgets (default: the global --as): yourself, or a person in your scope.",
         ),
     ] = None,
+    lang: LangOption = None,
     as_json: Json = False,
 ) -> None:
     """A person's budgets (their own and their group's): spent, left, the line's lock state.
@@ -245,19 +302,23 @@ def status_command(
       callacct budget status --as alice --json
     """
     who = login or as_login_of(ctx)
-    statuses = workspace_from(ctx).budget_status(who)
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    statuses = workspace.budget_status(who)
     if as_json:
         print_json([s.to_dict() for s in statuses])
         return
     if not statuses:
-        console.print(f"{who} has no budget")
+        console.print(t("cli.budget.no_budget", language, who=who), markup=False, highlight=False)
         return
-    console.print(_table(f"budgets of {who}", statuses))
+    console.print(_table(t("cli.budget.title_of", language, who=who), statuses, language))
     locks = statuses[0].locks
     if locks:
-        console.print(
-            "line: " + ", ".join(f"{ext} {state}" for ext, state in sorted(locks.items()))
+        states = ", ".join(
+            f"{ext} {value_text('cli.lock.state', state, language)}"
+            for ext, state in sorted(locks.items())
         )
+        console.print(t("cli.budget.line", language, states=states), markup=False)
 
 
 @budget_app.command("calls")
@@ -276,6 +337,7 @@ def calls_command(
         typer.Option("--as", metavar="LOGIN", help="Whose budget (default: the global --as)."),
     ] = None,
     last: Annotated[int, count_option("--last", "How many of the latest calls.")] = 20,
+    lang: LangOption = None,
     as_json: Json = False,
 ) -> None:
     """The latest calls counted against a budget in its current period (those you may see).
@@ -284,29 +346,45 @@ def calls_command(
       callacct --as alice budget calls
       callacct budget calls 3 --last 50 --json
     """
-    status, calls = workspace_from(ctx).budget_calls(
-        budget_id, login=login or as_login_of(ctx), last=last
-    )
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    status, calls = workspace.budget_calls(budget_id, login=login or as_login_of(ctx), last=last)
     if as_json:
         print_json({"budget": status.to_dict(), "total": calls.total, "calls": calls.to_dicts()})
         return
     b = status.budget
-    table = Table(
-        title=f"calls counted against budget {b.budget_id} ({b.describe()}, {status.period.label})"
+    title = t(
+        "cli.budget.calls_title",
+        language,
+        id=b.budget_id,
+        whose=_whose(b.kind, b.target, language),
+        period=status.period.label,
     )
+    table = Table(title=title)
     for column in ("started", "extension", "number", "class", "duration", "cost"):
-        table.add_column(column, justify="right" if column in ("duration", "cost") else "left")
+        table.add_column(
+            t(f"cli.budget.call.{column}", language),
+            justify="right" if column in ("duration", "cost") else "left",
+        )
     for row in calls.frame.iter_rows(named=True):
         table.add_row(
             row["started_at"].strftime("%Y-%m-%d %H:%M"),
             row["extension"] or "",
             row["remote_number"] or "",
-            row["dest_class"] or "",
+            value_text("value.dest_class", row["dest_class"], language)
+            if row["dest_class"]
+            else "",
             duration_text(row["duration_s"]),
             money_text(row["cost"], row["currency"]),
         )
     console.print(table)
-    console.print(f"{calls.total} call(s) counted; spent {money_text(status.spent, b.currency)}")
+    counted = t(
+        "cli.budget.counted",
+        language,
+        calls=format_number(calls.total, language),
+        spent=money_text(status.spent, b.currency),
+    )
+    console.print(counted, markup=False, highlight=False)
 
 
 @budget_app.command("history")
@@ -319,6 +397,7 @@ def history_command(
         str | None, typer.Option("--user", metavar="LOGIN", help="About this person.")
     ] = None,
     limit: Annotated[int, count_option("--limit", "Events shown, newest first.")] = 50,
+    lang: LangOption = None,
     as_json: Json = False,
 ) -> None:
     """What the budget module did: warned, locked, unlocked, carried over, late spend.
@@ -327,33 +406,30 @@ def history_command(
       callacct budget history
       callacct --as carol budget history --user alice --json
     """
-    events = workspace_from(ctx).budget_history(budget_id=budget_id, login=user, limit=limit)
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    events = workspace.budget_history(budget_id=budget_id, login=user, limit=limit)
     if as_json:
         print_json([e.to_dict() for e in events])
         return
-    _events_table(events)
+    _events_table(events, language)
 
 
-def _events_table(events: list[BudgetEvent]) -> None:
-    table = Table(title="budget history")
-    for column in (
-        "when (UTC)",
-        "budget",
-        "whose",
-        "person",
-        "period from",
-        "action",
-        "amounts",
-        "note",
-    ):
-        table.add_column(column)
+def _events_table(events: list[BudgetEvent], language: str) -> None:
+    table = Table(title=t("cli.budget.history", language))
+    for column in ("when", "budget", "whose", "person", "period_from", "action", "amounts",
+                   "note"):  # fmt: skip
+        table.add_column(t(f"cli.budget.event.{column}", language))
     for e in events:
         amounts = ""
         if e.action == "carried-over" and e.amount is not None:
             amounts = money_text(e.amount, e.currency)
         elif e.spent is not None and e.allowance is not None:
-            amounts = f"{money_text(e.spent, e.currency)} / {money_text(e.allowance, e.currency)}"
-        action = e.action + (f" {e.threshold}%" if e.action == "warned" else "")
+            spent = money_text(e.spent, e.currency)
+            amounts = f"{spent} / {money_text(e.allowance, e.currency)}"
+        action = value_text("cli.budget.action", e.action, language)
+        if e.action == "warned":
+            action += f" {e.threshold}%"
         table.add_row(
             e.happened_at.strftime("%Y-%m-%d %H:%M"),
             str(e.budget_id),
@@ -369,7 +445,7 @@ def _events_table(events: list[BudgetEvent]) -> None:
 
 
 @budget_app.command("evaluate")
-def evaluate_command(ctx: typer.Context, as_json: Json = False) -> None:
+def evaluate_command(ctx: typer.Context, lang: LangOption = None, as_json: Json = False) -> None:
     """Evaluate every budget now (admins), as ingest and the scheduler do.
 
     Warnings, locks, unlocks at a new period, carry-over. Running it again changes nothing.
@@ -378,14 +454,20 @@ def evaluate_command(ctx: typer.Context, as_json: Json = False) -> None:
     Example:
       callacct budget evaluate
     """
-    evaluation = workspace_from(ctx).evaluate_budgets()
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    evaluation = workspace.evaluate_budgets()
     if as_json:
         print_json(evaluation.to_dict())
     else:
         _print_lines(evaluation)
-        console.print(
-            f"{evaluation.budgets} budget(s) evaluated, {len(evaluation.events)} action(s)"
+        done = t(
+            "cli.budget.evaluated",
+            language,
+            budgets=format_number(evaluation.budgets, language),
+            actions=format_number(len(evaluation.events), language),
         )
+        console.print(done, highlight=False)
     if any(e.result != "done" for e in evaluation.events):
         raise typer.Exit(1)
 

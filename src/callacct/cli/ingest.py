@@ -131,7 +131,7 @@ def ingest_command(
     else:
         _show_report(result.ingest, language)
         if result.alarms is not None:
-            show_run(result.alarms, as_json=False)
+            show_run(result.alarms, as_json=False, language=language)
         if result.budgets is not None and result.budgets.events:
             for text in result.budgets.lines():
                 console.print(text)

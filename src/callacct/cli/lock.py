@@ -14,10 +14,11 @@ import typer
 from rich.table import Table
 
 from callacct.cli._app import app
-from callacct.cli._context import as_login_of, workspace_from
-from callacct.cli._options import count_option
-from callacct.cli._output import ProgressLine, console, err_console, print_json, styled
+from callacct.cli._context import as_login_of, language_of, workspace_from
+from callacct.cli._options import LangOption, count_option
+from callacct.cli._output import ProgressLine, console, err_console, print_json, styled, value_text
 from callacct.errors import LockError, UsageError
+from callacct.i18n import Message, format_number, t
 from callacct.lock import ChangeReport, LockService
 from callacct.lock.backends import backend_names
 from callacct.lock.devices import (
@@ -86,6 +87,14 @@ def _service(ctx: typer.Context, *, write: bool) -> AbstractContextManager[LockS
     return workspace_from(ctx).lock_service(write=write)
 
 
+def _spoken(
+    ctx: typer.Context, lang: str | None, *, write: bool
+) -> tuple[str, AbstractContextManager[LockService]]:
+    """The language the command speaks (`language_of`) and the lock service acting as --as."""
+    workspace = workspace_from(ctx)
+    return language_of(ctx, workspace, lang), workspace.lock_service(write=write)
+
+
 def _change(
     ctx: typer.Context,
     action: str,
@@ -94,10 +103,12 @@ def _change(
     department: str | None,
     admin: bool,
     reason: str | None,
+    lang: str | None,
     as_json: bool,
 ) -> None:
-    line = ProgressLine()
-    with _service(ctx, write=True) as service, line.running():
+    language, opened = _spoken(ctx, lang, write=True)
+    line = ProgressLine(language, quiet=as_json)
+    with opened as service, line.running():
         service.progress = line
         do = service.lock if action == "lock" else service.unlock
         report = do(
@@ -107,10 +118,10 @@ def _change(
             kind="admin" if admin else "user",
             reason=reason,
         )
-    _show_change(report, as_json)
+    _show_change(report, as_json, language)
 
 
-def _show_change(report: ChangeReport, as_json: bool) -> None:
+def _show_change(report: ChangeReport, as_json: bool, language: str) -> None:
     if as_json:
         print_json(report.to_dict())
         if not report.ok:
@@ -119,23 +130,27 @@ def _show_change(report: ChangeReport, as_json: bool) -> None:
     if len(report.outcomes) == 1 and not report.ok:
         outcome = report.outcomes[0]
         raise LockError(f"{outcome.extension}: {outcome.message}")
-    table = Table(title=f"lock: {report.action}")
+    table = Table(title=value_text("cli.lock.change", report.action, language))
     for column in ("extension", "person", "result", "before", "after", "message"):
-        table.add_column(column)
+        table.add_column(t(f"cli.lock.{column}", language))
     for o in report.outcomes:
         style = "" if o.ok else "red"
         table.add_row(
             o.extension,
             o.login or "",
-            o.result,
-            o.state_before,
-            o.state_after,
+            value_text("cli.lock.result", o.result, language),
+            value_text("cli.lock.state", o.state_before, language),
+            value_text("cli.lock.state", o.state_after, language),
             o.message,
             style=style,
         )
     console.print(table)
-    counts = ", ".join(f"{n} {name}" for name, n in report.counts().items() if n)
-    console.print(counts)
+    counts = ", ".join(
+        f"{format_number(n, language)} {value_text('cli.lock.result', name, language)}"
+        for name, n in report.counts().items()
+        if n
+    )
+    console.print(counts, highlight=False)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -148,6 +163,7 @@ def on_command(
     department: Department = None,
     admin: Admin = False,
     reason: Reason = None,
+    lang: LangOption = None,
     as_json: Json = False,
 ) -> None:
     """Lock extensions: outgoing external calls are blocked, emergency numbers still work.
@@ -161,7 +177,7 @@ def on_command(
       callacct --as helpdesk lock on --user bob --admin --reason "left the company"
       callacct lock on --department Sales --admin --reason audit
     """
-    _change(ctx, "lock", extensions, users, department, admin, reason, as_json)
+    _change(ctx, "lock", extensions, users, department, admin, reason, lang, as_json)
 
 
 @lock_app.command("off")
@@ -172,6 +188,7 @@ def off_command(
     department: Department = None,
     admin: Admin = False,
     reason: Reason = None,
+    lang: LangOption = None,
     as_json: Json = False,
 ) -> None:
     """Unlock extensions: the line gets back exactly the setting it had before the lock.
@@ -183,7 +200,7 @@ def off_command(
       callacct --as alice lock off 2001
       callacct --as helpdesk lock off 2002 --admin --reason "back at work"
     """
-    _change(ctx, "unlock", extensions, users, department, admin, reason, as_json)
+    _change(ctx, "unlock", extensions, users, department, admin, reason, lang, as_json)
 
 
 @lock_app.command("status")
@@ -191,6 +208,7 @@ def status_command(
     ctx: typer.Context,
     department: Department = None,
     users: Users = None,
+    lang: LangOption = None,
     as_json: Json = False,
 ) -> None:
     """Everyone in your scope with the lock state of each extension.
@@ -198,34 +216,30 @@ def status_command(
     Examples:
       callacct --as carol lock status
       callacct lock status --department Sales --json
+      callacct lock status --lang it
     """
-    with _service(ctx, write=False) as service:
+    language, opened = _spoken(ctx, lang, write=False)
+    with opened as service:
         rows = service.status(department=department, logins=users or [])
     if as_json:
         print_json([row.to_dict() for row in rows])
         return
-    table = Table(title="lock status")
-    for column in (
-        "extension",
-        "person",
-        "name",
-        "department",
-        "state",
-        "since",
-        "by",
-        "reason",
-        "backend",
-        "PIN",
-    ):
-        table.add_column(column)
+    table = Table(title=t("cli.lock.status", language))
+    for column in ("extension", "person", "name", "department", "state", "since", "by",
+                   "reason", "backend", "pin"):  # fmt: skip
+        table.add_column(t(f"cli.lock.{column}", language))
     for row in rows:
-        pin = "blocked" if row.pin_blocked_until else ("set" if row.pin_set else "-")
+        pin = (
+            t("cli.lock.pin_blocked", language)
+            if row.pin_blocked_until
+            else (t("cli.lock.pin_set", language) if row.pin_set else "-")
+        )
         table.add_row(
             row.extension,
             row.login or "",
             row.name or "",
             row.department or "",
-            row.state,
+            value_text("cli.lock.state", row.state, language),
             _when(row.since),
             row.changed_by or "",
             row.reason or "",
@@ -246,6 +260,7 @@ def history_command(
     user: Annotated[str | None, typer.Option("--user", metavar="LOGIN", help="Whose.")] = None,
     extension: Annotated[str | None, typer.Option("--ext", help="Which extension.")] = None,
     limit: Annotated[int, count_option("--limit", "Events shown, newest first.")] = 50,
+    lang: LangOption = None,
     as_json: Json = False,
 ) -> None:
     """Lock events (changes, refusals, failures) within your scope, newest first.
@@ -253,37 +268,31 @@ def history_command(
     Examples:
       callacct lock history --ext 2001
       callacct --as carol lock history --json
+      callacct lock history --lang ar
     """
-    with _service(ctx, write=False) as service:
+    language, opened = _spoken(ctx, lang, write=False)
+    with opened as service:
         events = service.history(extension=extension, login=user, limit=limit)
     if as_json:
         print_json([event.to_dict() for event in events])
         return
-    table = Table(title="lock history")
-    for column in (
-        "when",
-        "extension",
-        "person",
-        "by",
-        "how",
-        "action",
-        "result",
-        "state",
-        "CSS",
-        "reason / message",
-    ):
-        table.add_column(column)
+    table = Table(title=t("cli.lock.history", language))
+    for column in ("when", "extension", "person", "by", "how", "action", "result", "state",
+                   "css", "reason_message"):  # fmt: skip
+        table.add_column(t(f"cli.lock.{column}", language))
     for e in events:
         css = f"{e.css_before or ''} → {e.css_after or ''}" if e.css_before or e.css_after else ""
+        before = value_text("cli.lock.state", e.state_before, language)
+        after = value_text("cli.lock.state", e.state_after, language)
         table.add_row(
             _when(e.happened_at),
             e.extension,
             e.login or "",
             e.actor,
-            e.how,
-            e.action,
-            e.result,
-            f"{e.state_before} → {e.state_after}",
+            value_text("cli.lock.how", e.how, language),
+            value_text("cli.lock.action", e.action, language),
+            value_text("cli.lock.result", e.result, language),
+            f"{before} → {after}",
             css,
             " / ".join(x for x in (e.reason, e.message) if x),
             style="" if e.result == "changed" else "red",
@@ -337,6 +346,7 @@ def pin_set_command(
     user: Annotated[
         str | None, typer.Option("--user", metavar="LOGIN", help="Whose PIN (default: yours).")
     ] = None,
+    lang: LangOption = None,
 ) -> None:
     """Set a PIN for the phone menu, typed twice without being shown. Changing your own PIN
     asks for the current one; admins and supervisors set the PIN of people in their scope.
@@ -346,16 +356,17 @@ def pin_set_command(
       callacct --as helpdesk lock pin set --user bob
     """
     login = user or as_login_of(ctx)
+    language, opened = _spoken(ctx, lang, write=True)
     if login is None:
-        raise UsageError("whose PIN? give --user LOGIN (or run as the person with --as)")
-    with _service(ctx, write=True) as service:
+        raise UsageError(Message("error.whose_pin"))
+    with opened as service:
         own = login == service.actor.scope.login and service.actor.scope.role != "admin"
-        old = _ask_pin("Current PIN") if own else None
-        new = _ask_pin("New PIN")
-        if _ask_pin("New PIN again") != new:
-            raise UsageError("the two new PINs differ; nothing was changed")
+        old = _ask_pin(t("lock.input.old_pin", language)) if own else None
+        new = _ask_pin(t("lock.input.new_pin", language))
+        if _ask_pin(t("lock.input.again", language)) != new:
+            raise UsageError(Message("error.pins_differ"))
         service.set_pin(login, new, old_pin=old)
-    console.print(f"PIN of {login} set.")
+    console.print(t("cli.lock.pin_done", language, login=login), markup=False, highlight=False)
 
 
 @pin_app.command("reset")

@@ -10,10 +10,11 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from callacct.cli._app import app
-from callacct.cli._context import global_lang, split_values, workspace_from
-from callacct.cli._options import count_option
+from callacct.cli._context import language_of, split_values, workspace_from
+from callacct.cli._options import LangOption, count_option
 from callacct.cli._output import ProgressLine, console, print_json, styled
 from callacct.cli.report import (
     Answered,
@@ -36,7 +37,7 @@ from callacct.cli.report import (
     _filters,
 )
 from callacct.errors import UsageError
-from callacct.i18n import LANGUAGES
+from callacct.i18n import LANGUAGES, Message, format_number, t
 from callacct.outcomes import any_failed, lines_of
 
 schedule_app = typer.Typer(
@@ -64,7 +65,7 @@ def _now(value: str | None) -> dt.datetime | None:
     try:
         when = dt.datetime.fromisoformat(value)
     except ValueError:
-        raise UsageError(f"--now: {value!r} is not a date-time such as 2026-12-07T07:00") from None
+        raise UsageError(Message("error.not_a_moment", option="--now", value=repr(value))) from None
     return when if when.tzinfo else when.replace(tzinfo=dt.UTC)
 
 
@@ -117,7 +118,11 @@ def add_command(
     ] = False,
     lang: Annotated[
         str | None,
-        typer.Option("--lang", help=f"Language ({', '.join(LANGUAGES)}); default: each reader's."),
+        typer.Option(
+            "--lang",
+            help=f"Language of the reports ({', '.join(LANGUAGES)}); default: each reader's "
+            "(the command's own messages follow the global --lang).",
+        ),
     ] = None,
     subject: Annotated[
         str | None, typer.Option("--subject", help="Subject (default: report and period).")
@@ -169,17 +174,18 @@ def add_command(
         --to boss@example.com,cfo@example.com --class international --subject "Daily intl"
       callacct --as sue schedule add my-team --report calls-detail --every week --to sue@example.com
     """
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace)
     targets = split_values(to)
     chosen = [bool(targets), to_supervisors, to_users]
     if sum(chosen) != 1:
-        raise UsageError("give one of --to ADDRESSES, --to-supervisors or --to-users")
+        raise UsageError(Message("error.schedule_recipients"))
     recipients = "supervisors" if to_supervisors else "users" if to_users else "addresses"
     filters = _filters(
         None, None, None, call_type, ext, user, department, cost_center, site, gateway,
         direction, answered, dest_class, country, number, min_duration, max_duration, min_cost,
         max_cost, where,
     )  # fmt: skip
-    workspace = workspace_from(ctx)
     added = workspace.add_schedule(
         name,
         report=report,
@@ -198,15 +204,21 @@ def add_command(
     if as_json:
         print_json(added.to_dict())
         return
-    console.print(
-        styled(
-            "[green]added[/] {}: {} {}, first run {}",
-            added.name,
-            added.report,
-            added.frequency.describe(),
-            _local(added.next_run, added.timezone),
-        )
+    line = t(
+        "cli.schedule.added_line",
+        language,
+        name=added.name,
+        report=added.report,
+        when=added.frequency.describe(),
+        first=_local(added.next_run, added.timezone),
     )
+    console.print(_done("added", line, language))
+
+
+def _done(what: str, line: str, language: str) -> Text:
+    """What a command did to a schedule, its word in colour: `added sales-weekly: ...`."""
+    style = "yellow" if what == "paused" else "green"
+    return Text.assemble((t(f"cli.schedule.{what}", language), style), " ", line)
 
 
 def _local(when: dt.datetime | None, zone: str) -> str:
@@ -217,14 +229,14 @@ def _local(when: dt.datetime | None, zone: str) -> str:
     return when.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M %Z")
 
 
-def _recipients(item: dict[str, Any]) -> str:
+def _recipients(item: dict[str, Any], language: str) -> str:
     if item["recipients"] == "addresses":
         return ", ".join(item["addresses"])
-    return f"each of the {item['recipients']}"
+    return t(f"cli.schedule.each.{item['recipients']}", language)
 
 
 @schedule_app.command("list")
-def list_command(ctx: typer.Context, as_json: AsJson = False) -> None:
+def list_command(ctx: typer.Context, lang: LangOption = None, as_json: AsJson = False) -> None:
     """List the schedules (yours; every schedule for an admin).
 
     Report, frequency, recipients, next run, last run and its status.
@@ -232,17 +244,20 @@ def list_command(ctx: typer.Context, as_json: AsJson = False) -> None:
     Examples:
       callacct schedule list
       callacct schedule list --json
+      callacct schedule list --lang de
     """
-    found = workspace_from(ctx).schedules()
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    found = workspace.schedules()
     if as_json:
         print_json([s.to_dict() for s in found])
         return
     if not found:
-        console.print("no schedules; add one with 'callacct schedule add'")
+        console.print(t("cli.schedule.none", language), markup=False, highlight=False)
         return
-    table = Table(title="Schedules")
-    for column in ("name", "report", "when", "format", "to", "next run", "last run", "status"):
-        table.add_column(column)
+    table = Table(title=t("cli.schedule.title", language))
+    for column in ("name", "report", "when", "format", "to", "next_run", "last_run", "status"):
+        table.add_column(t(f"cli.schedule.{column}", language))
     for s in found:
         item = s.to_dict()
         table.add_row(
@@ -250,8 +265,8 @@ def list_command(ctx: typer.Context, as_json: AsJson = False) -> None:
             s.report,
             s.frequency.describe(),
             s.format,
-            _recipients(item),
-            "paused" if s.paused else _local(s.next_run, s.timezone),
+            _recipients(item, language),
+            t("cli.schedule.paused", language) if s.paused else _local(s.next_run, s.timezone),
             "-" if s.last_run is None else f"{s.last_period} ({_local(s.last_run, s.timezone)})",
             s.last_status or "-",
         )
@@ -259,12 +274,16 @@ def list_command(ctx: typer.Context, as_json: AsJson = False) -> None:
 
 
 @schedule_app.command("show")
-def show_command(ctx: typer.Context, name: Name, as_json: AsJson = False) -> None:
+def show_command(
+    ctx: typer.Context, name: Name, lang: LangOption = None, as_json: AsJson = False
+) -> None:
     """One schedule in full.
 
     Example: callacct schedule show sales-weekly
     """
-    found = workspace_from(ctx).schedule(name)
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    found = workspace.schedule(name)
     item = found.to_dict()
     if as_json:
         print_json(item)
@@ -272,45 +291,56 @@ def show_command(ctx: typer.Context, name: Name, as_json: AsJson = False) -> Non
     for key, value in item.items():
         if key in ("next_run", "last_run", "created_at") and value is not None:
             value = _local(dt.datetime.fromisoformat(value), found.timezone)
+        elif key == "recipients":
+            value = t(f"cli.schedule.recipients.{value}", language)
+        elif isinstance(value, bool):
+            value = t("filter.yes" if value else "filter.no", language)
         if isinstance(value, list | dict):
             value = (
                 ", ".join(f"{k}={v}" for k, v in value.items())
                 if isinstance(value, dict)
                 else ", ".join(map(str, value))
             )
-        console.print(styled("[bold]{}[/]: {}", key, "-" if value in (None, "") else value))
+        label = t(f"cli.schedule.field.{key}", language)
+        console.print(styled("[bold]{}[/]: {}", label, "-" if value in (None, "") else value))
 
 
 @schedule_app.command("remove")
-def remove_command(ctx: typer.Context, name: Name) -> None:
+def remove_command(ctx: typer.Context, name: Name, lang: LangOption = None) -> None:
     """Remove a schedule; what it sent stays in its history.
 
     Example: callacct schedule remove sales-weekly
     """
-    workspace_from(ctx).remove_schedule(name)
-    console.print(styled("[green]removed[/] {}", name))
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    workspace.remove_schedule(name)
+    console.print(_done("removed", name, language))
 
 
 @schedule_app.command("pause")
-def pause_command(ctx: typer.Context, name: Name) -> None:
+def pause_command(ctx: typer.Context, name: Name, lang: LangOption = None) -> None:
     """Pause a schedule: nothing is sent until it is resumed.
 
     Example: callacct schedule pause sales-weekly
     """
-    workspace_from(ctx).pause_schedule(name, True)
-    console.print(styled("[yellow]paused[/] {}", name))
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    workspace.pause_schedule(name, True)
+    console.print(_done("paused", name, language))
 
 
 @schedule_app.command("resume")
-def resume_command(ctx: typer.Context, name: Name) -> None:
+def resume_command(ctx: typer.Context, name: Name, lang: LangOption = None) -> None:
     """Resume a paused schedule from its next run (periods while paused are not sent).
 
     Example: callacct schedule resume sales-weekly
     """
-    found = workspace_from(ctx).pause_schedule(name, False)
-    console.print(
-        styled("[green]resumed[/] {}: next run {}", name, _local(found.next_run, found.timezone))
-    )
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    found = workspace.pause_schedule(name, False)
+    next_run = _local(found.next_run, found.timezone)
+    line = t("cli.schedule.resumed_line", language, name=name, next=next_run)
+    console.print(_done("resumed", line, language))
 
 
 @schedule_app.command("history")
@@ -318,6 +348,7 @@ def history_command(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Argument(help="Schedule name (default: all).")] = None,
     last: Annotated[int, count_option("--last", "The N most recent.")] = 20,
+    lang: LangOption = None,
     as_json: AsJson = False,
 ) -> None:
     """What schedules sent: their runs and messages.
@@ -328,22 +359,29 @@ def history_command(
       callacct schedule history sales-weekly
       callacct schedule history --last 100 --json
     """
-    found = workspace_from(ctx).schedule_history(name, last=last)
+    workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
+    found = workspace.schedule_history(name, last=last)
     if as_json:
         print_json({key: [item.to_dict() for item in items] for key, items in found.items()})
         return
-    runs = Table(title="Runs")
-    for column in ("schedule", "period", "status", "sent", "skipped", "failed", "note"):
-        runs.add_column(column)
+    runs = Table(title=t("cli.schedule.runs", language))
+    counted = ("sent", "skipped", "failed")
+    for column in ("schedule", "period", "status", *counted, "note"):
+        runs.add_column(
+            t(f"cli.schedule.run.{column}", language),
+            justify="right" if column in counted else "left",
+        )
     for run in found["runs"]:
         runs.add_row(
-            run.schedule, run.period, run.status, str(run.sent), str(run.skipped),
-            str(run.failed), run.note or "",
+            run.schedule, run.period, run.status,
+            *(format_number(getattr(run, column), language) for column in counted),
+            run.note or "",
         )  # fmt: skip
     console.print(runs)
-    sent = Table(title="Messages")
+    sent = Table(title=t("cli.schedule.messages", language))
     for column in ("when", "schedule", "to", "subject", "status", "error"):
-        sent.add_column(column)
+        sent.add_column(t(f"cli.schedule.message.{column}", language))
     for row in found["deliveries"]:
         when = row.sent_at or row.created_at
         sent.add_row(
@@ -365,6 +403,7 @@ def run_due_command(
         ),
     ] = False,
     now: Now = None,
+    lang: LangOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the outcomes as JSON, one object each.")
     ] = False,
@@ -386,7 +425,7 @@ def run_due_command(
     """
     workspace = workspace_from(ctx)
     # The progress line speaks the reader's language; the log lines stay as logged.
-    line = ProgressLine(workspace.language(global_lang(ctx)), quiet=as_json)
+    line = ProgressLine(language_of(ctx, workspace, lang), quiet=as_json)
     with line.running():
         outcomes = workspace.run_due(_now(now), dry_run=dry_run, progress=line)
     if as_json:
@@ -406,6 +445,7 @@ def scheduler_run_command(
         count_option("--tick", "Seconds between looks for due work (default delivery.tick_s)."),
     ] = None,
     once: Annotated[bool, typer.Option("--once", help="Run one tick and exit.")] = False,
+    lang: LangOption = None,
 ) -> None:
     """Run the scheduler until stopped (SIGTERM or Ctrl-C).
 
@@ -419,6 +459,7 @@ def scheduler_run_command(
     from callacct.delivery.scheduler import run_scheduler
 
     workspace = workspace_from(ctx)
+    language = language_of(ctx, workspace, lang)
     with workspace.admin_store("scheduler run"):
         pass  # refused at once for anyone but an admin, not at every tick
     stop = threading.Event()
@@ -427,7 +468,7 @@ def scheduler_run_command(
         stop.set()
 
     previous = {sig: signal.signal(sig, stopping) for sig in (signal.SIGTERM, signal.SIGINT)}
-    console.print(styled("[dim]scheduler started; stop with Ctrl-C or SIGTERM[/]"))
+    console.print(styled("[dim]{}[/]", t("cli.schedule.scheduler_started", language)))
     try:
         run_scheduler(
             lambda now: lines_of(workspace.run_due(now)),
@@ -440,4 +481,4 @@ def scheduler_run_command(
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    console.print(styled("[dim]scheduler stopped[/]"))
+    console.print(styled("[dim]{}[/]", t("cli.schedule.scheduler_stopped", language)))

@@ -42,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 import duckdb
 
+from callacct import i18n
 from callacct.config import Settings
 from callacct.delivery.mail import Message, check_addresses, check_header
 from callacct.delivery.outbox import Delivery, Outbox, Outgoing
@@ -265,7 +266,7 @@ def get_schedule(con: duckdb.DuckDBPyConnection, name: str) -> Schedule:
         [name],
     ).fetchone()
     if row is None:
-        raise NotFoundError(f"no schedule {name!r}; see 'callacct schedule list'")
+        raise NotFoundError(i18n.Message("error.no_schedule", name=repr(name)))
     return _schedule(row)
 
 
