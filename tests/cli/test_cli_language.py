@@ -177,6 +177,11 @@ def test_errors_are_said_in_the_language(org: Cli) -> None:
         "en",
         "--lang: 'tlh' is not one of en, de, fr, es, ar, it",
     )
+    # An empty one is refused as well, not taken for "no --lang".
+    _error(org("--lang", "", "calls"), "en", "--lang: '' is not one of en, de, fr, es, ar, it")
+    empty = org("calls", "--lang", "")
+    assert empty.exit_code == 2, empty.output
+    assert "'' " in empty.stderr
     # The English of a message is the text it always was.
     _error(
         org("calls", "explain", "999"), "en", "no call with id 999; find ids with 'callacct calls'"

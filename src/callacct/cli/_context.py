@@ -48,7 +48,7 @@ def language_of(ctx: typer.Context, workspace: Workspace, lang: str | None = Non
     person's, else the workspace's — the rule of reports (`Workspace.language`). Errors and
     warnings that follow are said in it too."""
     root = ctx.find_root()
-    language = workspace.language(lang or global_lang(ctx))
+    language = workspace.language(lang if lang is not None else global_lang(ctx))
     if root.obj is not None:
         root.obj["language"] = language
     return language
