@@ -284,16 +284,16 @@ def test_calls_a_failed_run_left_pending_are_finished_by_the_next_ingest(
 ) -> None:
     from callacct.api import chain
 
-    original = chain.rate_calls
-
     def refusing(*args: object, **kwargs: object) -> None:
         raise ConfigError("general.country: 'XX' is not a country")
 
-    monkeypatch.setattr(chain, "rate_calls", refusing)
-    failed = cli("ingest", str(cucm_files))
+    # Rating fails both as the calls are stored (rate_new) and after the ingest (rate_calls).
+    with monkeypatch.context() as patched:
+        patched.setattr(chain, "rate_new", refusing)
+        patched.setattr(chain, "rate_calls", refusing)
+        failed = cli("ingest", str(cucm_files))
     assert failed.exit_code == 2
     assert _pending(cli) == (23, 0, 23)  # stored and attributed, not rated
-    monkeypatch.setattr(chain, "rate_calls", original)
     again = cli.json("ingest", str(cucm_files))
     assert (again["files_skipped"], again["stored"]) == (5, 0)
     assert again["rating"]["calls"] == 23
