@@ -31,8 +31,12 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# Two worker processes (pytest-xdist): the suite takes about half the time on two cores.
+# TEST_WORKERS=0 runs it in one process.
+TEST_WORKERS ?= 2
+
 pytest: setup
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS)
 
 test: lint typecheck pytest
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import sys
 import textwrap
 from collections.abc import Iterator
@@ -12,6 +13,11 @@ from typing import Any
 
 import pytest
 from typer.testing import CliRunner
+
+# Test worker processes (pytest-xdist) are given COLUMNS=80; the command line's console then
+# wraps its tables at 80 columns where a plain run prints them at its 160-column default.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
 
 from callacct import registry
 from callacct.cli import app
