@@ -217,6 +217,20 @@ WEEK_START = dt.datetime(2026, 11, 23, 9, 0)  # Monday, naive UTC (10:00 in Pari
 WEEKLY_DUE = dt.datetime(2026, 11, 30, 6, 0, tzinfo=dt.UTC)
 
 
+def weekly_to_supervisors(org: Workspace) -> None:
+    """A weekly calls-detail schedule (xlsx) to each supervisor, added before WEEKLY_DUE."""
+    org.add_schedule(
+        "dept-weekly",
+        report="calls-detail",
+        every="week",
+        on="mon",
+        at="07:00",
+        format="xlsx",
+        recipients="supervisors",
+        now=WEEKLY_DUE - dt.timedelta(days=3),
+    )
+
+
 def org_workspace(root: Path, smtp: dict[str, Any] | None = None, **delivery: Any) -> Workspace:
     """The organisation's workspace (operator), calls attributed and rated."""
     from callacct.store import open_store

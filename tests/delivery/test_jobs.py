@@ -17,7 +17,7 @@ from callacct.delivery.schedules import run_due
 from callacct.errors import ConfigError, DeliveryError
 from callacct.outcomes import JobOutcome, any_failed, lines_of
 from callacct.progress import Progress, Step
-from tests.delivery.conftest import WEEKLY_DUE, MailServer, org_workspace
+from tests.delivery.conftest import WEEKLY_DUE, MailServer, org_workspace, weekly_to_supervisors
 
 NOW = dt.datetime(2026, 12, 7, 6, 0, tzinfo=dt.UTC)
 
@@ -32,19 +32,6 @@ def quiet_job(
     if progress is not None:
         progress(Step("budgets"))
     return [JobOutcome("quiet", f"quiet at {now:%H:%M}", subject="all")]
-
-
-def _weekly_to_supervisors(org: Workspace) -> None:
-    org.add_schedule(
-        "dept-weekly",
-        report="calls-detail",
-        every="week",
-        on="mon",
-        at="07:00",
-        format="xlsx",
-        recipients="supervisors",
-        now=WEEKLY_DUE - dt.timedelta(days=3),
-    )
 
 
 def test_a_job_that_raises_is_a_failed_outcome_and_the_next_job_runs() -> None:
@@ -88,7 +75,7 @@ def test_an_outcome_with_failed_messages_is_failed() -> None:
 
 
 def test_the_schedules_outcomes_and_progress(org: Workspace, server: MailServer) -> None:
-    _weekly_to_supervisors(org)
+    weekly_to_supervisors(org)
     seen: list[Step] = []
     [outcome] = run_due(org, WEEKLY_DUE, progress=seen.append)
     assert outcome.to_dict() == {
@@ -110,7 +97,7 @@ def test_the_schedules_outcomes_and_progress(org: Workspace, server: MailServer)
 def test_a_failed_delivery_is_a_failed_outcome(tmp_path: Any) -> None:
     smtp = {"host": "127.0.0.1", "port": 9, "security": "plain", "retries": 0}
     org = org_workspace(tmp_path / "org", smtp)
-    _weekly_to_supervisors(org)
+    weekly_to_supervisors(org)
     [outcome] = run_due(org, WEEKLY_DUE)
     assert (outcome.status, outcome.sent, outcome.failed) == ("failed", 0, 2)
     assert outcome.error is not None
@@ -144,7 +131,7 @@ def test_missed_periods_are_skipped_outcomes(org: Workspace, server: MailServer)
 def test_a_schedule_that_cannot_run_fails_and_the_others_run(
     org: Workspace, server: MailServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _weekly_to_supervisors(org)
+    weekly_to_supervisors(org)
     org.add_schedule(
         "ops-weekly",
         report="calls-detail",
@@ -172,7 +159,7 @@ def test_a_schedule_that_cannot_run_fails_and_the_others_run(
 def test_run_due_of_the_workspace_returns_every_jobs_outcomes(
     org: Workspace, server: MailServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _weekly_to_supervisors(org)
+    weekly_to_supervisors(org)
     seen: list[Step] = []
     outcomes = org.run_due(WEEKLY_DUE, progress=seen.append)
     assert [(o.job, o.status) for o in outcomes] == [("schedules", "done")]

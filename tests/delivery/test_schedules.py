@@ -30,6 +30,7 @@ from tests.delivery.conftest import (
     ServerFactory,
     free_port,
     org_workspace,
+    weekly_to_supervisors,
 )
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -56,23 +57,10 @@ def _xlsx_rows(got: Received) -> list[list[object]]:
     return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
 
 
-def _weekly_to_supervisors(org: Workspace) -> None:
-    org.add_schedule(
-        "dept-weekly",
-        report="calls-detail",
-        every="week",
-        on="mon",
-        at="07:00",
-        format="xlsx",
-        recipients="supervisors",
-        now=WEEKLY_DUE - dt.timedelta(days=3),
-    )
-
-
 def test_each_supervisor_gets_only_their_department_in_their_language(
     org: Workspace, server: MailServer
 ) -> None:
-    _weekly_to_supervisors(org)
+    weekly_to_supervisors(org)
     lines = due_lines(org, WEEKLY_DUE)
     assert lines == ["schedule dept-weekly 2026-W48: 2 sent, 0 skipped (empty), 0 failed"]
     got = _by_recipient(server.received)
@@ -197,7 +185,7 @@ def test_smtp_down_is_retried_next_tick_and_sent_once(
     smtp = {"host": "127.0.0.1", "port": port, "security": "plain", "retries": 0,
             "from_address": "callacct@example.com"}  # fmt: skip
     org = org_workspace(tmp_path / "org", smtp)
-    _weekly_to_supervisors(org)
+    weekly_to_supervisors(org)
     [line] = due_lines(org, WEEKLY_DUE)
     assert line.startswith("schedule dept-weekly 2026-W48: 0 sent, 0 skipped (empty), 2 failed")
     assert "cannot reach the SMTP server" in line
@@ -216,7 +204,7 @@ def test_smtp_down_is_retried_next_tick_and_sent_once(
 def test_a_run_killed_after_sending_is_not_sent_again(
     org: Workspace, server: MailServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _weekly_to_supervisors(org)
+    weekly_to_supervisors(org)
     original = schedules_module.finish_run
 
     def killed(*args: object, **kwargs: object) -> None:
@@ -236,7 +224,7 @@ def test_a_run_killed_after_sending_is_not_sent_again(
 
 
 def test_two_runners_at_once_send_once(org: Workspace, server: MailServer) -> None:
-    _weekly_to_supervisors(org)
+    weekly_to_supervisors(org)
     script = textwrap.dedent(
         f"""
         import datetime as dt
@@ -264,7 +252,7 @@ def test_two_runners_at_once_send_once(org: Workspace, server: MailServer) -> No
 def test_a_paused_schedule_sends_nothing_and_resumes_from_its_next_run(
     org: Workspace, server: MailServer
 ) -> None:
-    _weekly_to_supervisors(org)
+    weekly_to_supervisors(org)
     org.pause_schedule("dept-weekly", now=WEEKLY_DUE - dt.timedelta(days=1))
     assert due_lines(org, WEEKLY_DUE) == []
     resumed = org.pause_schedule("dept-weekly", False, now=WEEKLY_DUE + dt.timedelta(hours=1))
@@ -274,7 +262,7 @@ def test_a_paused_schedule_sends_nothing_and_resumes_from_its_next_run(
 
 
 def test_a_dry_run_writes_eml_files_and_records_no_run(org: Workspace, server: MailServer) -> None:
-    _weekly_to_supervisors(org)
+    weekly_to_supervisors(org)
     lines = due_lines(org, WEEKLY_DUE + dt.timedelta(days=2), dry_run=True)
     assert lines == ["schedule dept-weekly 2026-W48: 2 written, 0 skipped (empty), 0 failed"]
     files = sorted(p.name for p in (org.root / "outbox").glob("*.eml"))

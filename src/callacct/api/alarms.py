@@ -487,7 +487,7 @@ class Alarms:
                 alarm=alarm.name,
                 owner=entry.owner,
                 kind=alarm.kind.name,
-                fired_at=_aware(now.astimezone(dt.UTC).replace(tzinfo=None)),
+                fired_at=now.astimezone(dt.UTC),
                 period=firing.period,
                 summary=firing.summary,
                 found=firing.found,
