@@ -17,7 +17,7 @@ from callacct.api.alarms import AlarmEntry, AlarmEvent, AlarmRun
 from callacct.cli._app import app
 from callacct.cli._context import language_of, split_values, workspace_from
 from callacct.cli._options import LangOption, count_option
-from callacct.cli._output import console, marked, print_json, styled, value_text
+from callacct.cli._output import ProgressLine, console, marked, print_json, styled, value_text
 from callacct.errors import UsageError
 from callacct.i18n import Message, catalogue, format_number, said_in, t
 from callacct.query.calls import parse_when
@@ -389,7 +389,9 @@ def run_command(
     language = language_of(ctx, ws, lang)
     if name is not None and due:
         raise UsageError(Message("error.alarm_name_or_due"))
-    result = ws.alarms().run(name, due=due)
+    line = ProgressLine(language, quiet=as_json)
+    with line.running():
+        result = ws.alarms().run(name, due=due, progress=line)
     show_run(result, as_json, due=due, language=language)
     if result.fired or result.failed:
         raise typer.Exit(1)
