@@ -5,6 +5,7 @@ counts; a rating that fails leaves the calls pending for the next run."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -208,3 +209,48 @@ def test_a_rating_that_fails_leaves_the_calls_pending(
     assert again.rating is not None
     assert again.rating.calls == stored.height - rated
     assert _calls(workspace)["dest_class"].is_not_null().all()
+
+
+def test_the_rating_thread_warms_up_before_the_first_calls(
+    demo_files: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each site's dial plan is loaded in the rating thread, before any call is rated there."""
+    cdr, people = demo_files
+    workspace = _workspace(tmp_path / "ws", people)
+    seen: list[tuple[str, str]] = []
+    original_warm_up, original_rate = chain.warm_up, chain.rate_new
+
+    def warming(plan: Any) -> None:
+        seen.append(("warm", threading.current_thread().name))
+        original_warm_up(plan)
+
+    def rating(con: Any, settings: Any, new: pl.DataFrame, **kwargs: Any) -> Any:
+        seen.append(("rate", threading.current_thread().name))
+        return original_rate(con, settings, new, **kwargs)
+
+    monkeypatch.setattr(chain, "warm_up", warming)
+    monkeypatch.setattr(chain, "rate_new", rating)
+    workspace.ingest([cdr], workers=1)
+    sites = len(workspace.settings.sites)
+    assert sites >= 2
+    assert [what for what, _ in seen[:sites]] == ["warm"] * sites
+    assert "rate" in {what for what, _ in seen[sites:]}
+    assert {thread for _, thread in seen} == {seen[0][1]}
+    assert seen[0][1].startswith("rating")
+
+
+def test_a_warm_up_that_fails_changes_nothing(
+    demo_files: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cdr, people = demo_files
+    expected = _workspace(tmp_path / "expected", people)
+    expected.ingest([cdr], workers=1)
+    workspace = _workspace(tmp_path / "ws", people)
+
+    def broken(plan: Any) -> None:
+        raise RuntimeError("no metadata today")
+
+    monkeypatch.setattr(chain, "warm_up", broken)
+    result = workspace.ingest([cdr], workers=1)
+    assert result.rating.calls == result.ingest.calls > 0
+    assert _calls(workspace).drop("file_id").equals(_calls(expected).drop("file_id"))

@@ -53,8 +53,9 @@ from callacct.ingest.moving import move_processed
 from callacct.ingest.staging import Append, insert_into
 from callacct.progress import FINISHING, Progress, Step
 from callacct.rating import RateReport, Tariffs, rate_calls, rate_new
-from callacct.rating.classify import PendingNumbers
+from callacct.rating.classify import PendingNumbers, warm_up
 from callacct.rating.pending import rerate_pending
+from callacct.rating.sites import rating_sites
 from callacct.store import Store, transaction
 
 log = logging.getLogger(__name__)
@@ -129,6 +130,14 @@ class _FinishAsStored:
         self.failed = False
         # Numbers classified, written to the store's cache with the calls rated with them.
         self.numbers = PendingNumbers()
+
+    def warm_up(self) -> None:
+        """Classify a few numbers under each site's dial plan (see `classify.warm_up`)."""
+        try:
+            for site in rating_sites(self.settings):
+                warm_up(site.plan)
+        except Exception as exc:  # the first calls rated meet it again, and report it
+            log.debug("warming up the classification failed: %s", exc)
 
     def __call__(self, con: duckdb.DuckDBPyConnection, calls: pl.DataFrame) -> Append:
         if self.failed:

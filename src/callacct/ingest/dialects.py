@@ -67,8 +67,25 @@ class Layout:
             self.options,
         )
 
+    @cached_property
+    def parsed(self) -> list[str]:
+        """The columns parsed into typed values, in file order: those accounting reads and the
+        first and last (blank and short lines are told by them), or every column when the
+        dialect declares none. The others may hold anything: they are never typed or stored
+        (the raw archive keeps them), so a line is not rejected for what they hold."""
+        if self.accounting is None:
+            return self.columns
+        ends = {self.columns[0], self.columns[-1]}
+        return [c for c in self.columns if c in self.accounting or c in ends]
+
     def integer_columns(self) -> list[int]:
-        return [i for i, dtype in enumerate(self.schema.values()) if dtype == pl.Int64]
+        """The indexes of the parsed columns typed as integers."""
+        parsed = set(self.parsed)
+        return [
+            i
+            for i, (name, dtype) in enumerate(self.schema.items())
+            if dtype == pl.Int64 and name in parsed
+        ]
 
 
 @dataclass(frozen=True)

@@ -1,10 +1,12 @@
 """Parse CDR text into typed columns, setting aside every line that is not a valid record.
 
-The fast path hands a whole chunk of lines to Polars' CSV reader with the layout's schema. It is
-trusted only when its result provably matches the lines: one row per line, and no short line
-padded with nulls. Anything else (a bad integer, broken quoting, undecodable bytes, a wrong
-number of fields) sends the chunk through `validate_lines`, which checks each line with Python's
-`csv` module and names the exact problem, then the good lines go back through Polars.
+The fast path hands a whole chunk of lines to Polars' CSV reader with the layout's schema, which
+types only the columns accounting reads (`Layout.parsed`; the others may hold anything). It is
+trusted only when its result provably matches the lines: one row per line, no short line padded
+with nulls, and no line with more fields than the header. Anything else (a bad integer, broken
+quoting, undecodable bytes, a wrong number of fields) sends the chunk through `validate_lines`,
+which checks each line with Python's `csv` module and names the exact problem, then the good
+lines go back through Polars.
 
 The text of a line is looked up in the chunk only when it is needed (a reject, a blank-line
 check): the raw archive keeps whole files, not lines (store/archive.py).
@@ -56,8 +58,8 @@ class Reject:
 class ParsedChunk:
     """The records of one chunk.
 
-    `frame` has one row per non-blank valid line with the layout's columns plus `_line`, the
-    0-based index of the line in the chunk (`text`).
+    `frame` has one row per non-blank valid line with the layout's parsed columns
+    (`Layout.parsed`) plus `_line`, the 0-based index of the line in the chunk (`text`).
     """
 
     frame: pl.DataFrame
@@ -177,23 +179,34 @@ def _join(left: ParsedChunk, right: ParsedChunk) -> ParsedChunk:
     )
 
 
-def _read(chunk: bytes, layout: Layout) -> pl.DataFrame:
-    return pl.read_csv(
+def _read(chunk: bytes, layout: Layout, *, every_column: bool = False) -> pl.DataFrame:
+    """`chunk` read by Polars: the parsed columns (`Layout.parsed`), or `every_column` of the
+    header, which also refuses a line with more fields than the header. Only the parsed columns
+    are returned."""
+    parsed = layout.parsed
+    wanted = set(parsed) if not every_column and len(parsed) < len(layout.schema) else None
+    frame = pl.read_csv(
         io.BytesIO(chunk),
         has_header=False,
         schema=layout.schema,
+        columns=None
+        if wanted is None
+        else [i for i, c in enumerate(layout.columns) if c in wanted],
         separator=layout.separator,
         quote_char=layout.quote_char,
         encoding="utf8",
         raise_if_empty=False,
     )
+    return frame if len(parsed) == frame.width else frame.select(parsed)
 
 
-def _fast_parse(chunk: bytes, layout: Layout, lines: int) -> ParsedChunk | None:
+def _fast_parse(
+    chunk: bytes, layout: Layout, lines: int, *, every_column: bool = False
+) -> ParsedChunk | None:
     if _RAW_SEPARATOR.encode() in chunk:
         return None  # the careful path rejects such lines (normalise joins fields with it)
     try:
-        frame = _read(chunk, layout)
+        frame = _read(chunk, layout, every_column=every_column)
     except (pl.exceptions.PolarsError, ValueError):
         return None
     if frame.height != lines:
@@ -203,16 +216,24 @@ def _fast_parse(chunk: bytes, layout: Layout, lines: int) -> ParsedChunk | None:
     # Rows whose last column is null are looked at in the text (rarely any): blank lines are
     # dropped; any other one, where the last column must be quoted, is a short line.
     last = frame.get_column(layout.columns[-1])
-    if not last.null_count():
-        return ParsedChunk(frame, chunk, [], lines, 0)
-    suspect = last.is_null()
-    if not layout.last_column_quoted:
-        suspect &= frame.get_column(layout.columns[0]).is_null()
-    suspects = frame.filter(suspect).get_column("_line").to_list()
-    texts = _raw_lines(chunk, suspects)
-    blank = [i for i, text in zip(suspects, texts, strict=True) if not text.strip()]
-    if layout.last_column_quoted and len(blank) < len(suspects):
-        return None  # a line too short: its last (quoted) column is missing
+    blank: list[int] = []
+    if last.null_count():
+        suspect = last.is_null()
+        if not layout.last_column_quoted:
+            suspect &= frame.get_column(layout.columns[0]).is_null()
+        suspects = frame.filter(suspect).get_column("_line").to_list()
+        texts = _raw_lines(chunk, suspects)
+        blank = [i for i, text in zip(suspects, texts, strict=True) if not text.strip()]
+        if layout.last_column_quoted and len(blank) < len(suspects):
+            return None  # a line too short: its last (quoted) column is missing
+    if not every_column and len(layout.parsed) < len(layout.schema):
+        # Polars does not count the fields of columns it skips: a line with more fields than
+        # the header would pass. As many separators as the header asks of every line proves
+        # there is none (short lines are caught above); otherwise (a separator inside quotes,
+        # say) every column is read.
+        separators = (len(layout.schema) - 1) * (lines - len(blank))
+        if chunk.count(layout.separator.encode()) != separators:
+            return _fast_parse(chunk, layout, lines, every_column=True)
     if blank:
         frame = frame.filter(~pl.col("_line").is_in(blank))
     return ParsedChunk(frame, chunk, [], lines, len(blank))
@@ -233,7 +254,7 @@ def _careful_parse(chunk: bytes, layout: Layout, lines: int) -> ParsedChunk:
     else:
         frame = _empty(layout).drop("_line")
     frame = frame.with_columns(pl.Series("_line", good_index, pl.UInt32)).select(
-        "_line", *layout.columns
+        "_line", *layout.parsed
     )
     return ParsedChunk(frame, chunk, rejects, lines, blank, replaced)
 
@@ -245,7 +266,8 @@ def validate_lines(
 
     Bytes that are not UTF-8 reject a line when they are in a column accounting reads
     (`layout.accounting`); elsewhere they are replaced by U+FFFD and the line is good: the
-    last list names those lines and columns.
+    last list names those lines and columns. Only the parsed columns must hold integers where
+    the header says so (`Layout.integer_columns`).
     """
     expected = len(layout.schema)
     int_columns = layout.integer_columns()
@@ -346,4 +368,4 @@ def _well_quoted(separator: str, quote: str) -> re.Pattern[str]:
 
 
 def _empty(layout: Layout) -> pl.DataFrame:
-    return pl.DataFrame(schema={"_line": pl.UInt32, **layout.schema})
+    return pl.DataFrame(schema={"_line": pl.UInt32, **{c: layout.schema[c] for c in layout.parsed}})

@@ -26,6 +26,7 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Protocol
 
 import duckdb
 import polars as pl
@@ -38,10 +39,20 @@ STAGED_TABLES = ("calls", "call_quality")
 Window = tuple[dt.datetime, dt.datetime]  # a span of record times (UTC)
 # Appends rows with the writer's connection, in one statement: all of them or none.
 Append = Callable[[duckdb.DuckDBPyConnection], None]
-# Prepares a frame of new calls (the `calls` table's columns as the dialect normalised them)
-# with the rating thread's connection, and returns their `Append`; it writes nothing else
-# that a failed ingest would have to take back.
-CallWriter = Callable[[duckdb.DuckDBPyConnection, pl.DataFrame], Append]
+
+
+class CallWriter(Protocol):
+    """Prepares a frame of new calls (the `calls` table's columns as the dialect normalised
+    them) with the rating thread's connection, and returns their `Append`; it writes nothing
+    else that a failed ingest would have to take back."""
+
+    def __call__(self, con: duckdb.DuckDBPyConnection, calls: pl.DataFrame, /) -> Append: ...
+
+    def warm_up(self) -> None:
+        """Load what preparing the first calls would wait for (run in the rating thread
+        while they are read); a failure is for the first call to meet and report."""
+
+
 # What a write appends, per table: rows as they are, or a `CallWriter`'s append.
 Staged = pl.DataFrame | Append
 
@@ -63,6 +74,7 @@ class CallStaging:
         self._rater: ThreadPoolExecutor | None = None
         if write_calls is not None:
             self._rater = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rating")
+            self._rater.submit(write_calls.warm_up)
         # Writes handed over and not waited for, oldest first, with their windows.
         self._inflight: list[tuple[Future[None], Window | None]] = []
         self._depth = 1 if self._rater is None else 2  # writes in flight at most

@@ -413,6 +413,30 @@ class PendingNumbers:
             self._rows = kept
 
 
+def warm_up(plan: DialPlan) -> None:
+    """Load what classifying numbers under `plan` needs the first time, once per process:
+    phonenumbers' metadata, the column path's tables and expressions, and its check of the
+    plan's calling code (a few of the region's example numbers are classified and forgotten).
+    A first load calls it while its first calls are read, so their rating does not wait.
+
+    >>> warm_up(DialPlan.for_region("FR"))
+    """
+    examples = [
+        phonenumbers.example_number_for_type(plan.region, kind)
+        for kind in (PhoneNumberType.FIXED_LINE, PhoneNumberType.MOBILE, PhoneNumberType.TOLL_FREE)
+    ]
+    numbers = [
+        text
+        for example in examples
+        if example is not None
+        for text in (
+            _e164(example),
+            phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.NATIONAL),
+        )
+    ]
+    classify_numbers(pl.Series(numbers, dtype=pl.String), plan, columns_from=0)
+
+
 def classify_with_cache(
     con: duckdb.DuckDBPyConnection,
     numbers: pl.Series,
