@@ -1,5 +1,6 @@
-"""Whole-number options shared by several commands (`cli/_options.py`): below their minimum or
-beyond DuckDB's BIGINT they are one-line usage errors naming the option."""
+"""Whole-number options and ids shared by several commands (`cli/_options.py`): below their
+minimum, beyond DuckDB's BIGINT or not a number at all, they are one-line usage errors naming
+the option."""
 
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ TOO_LARGE = "99999999999999999999"
         (("tariff", "show", "x", "--limit", "-1"), "--limit must be at least 1"),
         (("report", "run", "top-numbers", "--limit", TOO_LARGE), "at most 9223372036854775807"),
         (("report", "run", "top-numbers", "--min-duration", "-5"), "must be at least 0"),
+        (("calls", "explain", "0"), "ID must be at least 1"),
+        (("calls", "explain", TOO_LARGE), f"ID: {TOO_LARGE} is too large"),
+        (("calls", "explain", "abc"), "ID: 'abc' is not a whole number"),
+        (("calls", "raw", "1.5"), "ID: '1.5' is not a whole number"),
+        (("budget", "show", "abc"), "ID: 'abc' is not a whole number"),
+        (("budget", "remove", "x1"), "ID: 'x1' is not a whole number"),
     ],
 )
 def test_out_of_range(cli: Cli, args: tuple[str, ...], message: str) -> None:

@@ -49,9 +49,35 @@ def seconds_option(option: str, help: str) -> Any:
     return typer.Option(option, help=help, callback=bounded(option, 0))
 
 
+def whole_number(name: str) -> Callable[[str], int]:
+    """A typer parser of whole numbers: text that is not one is a one-line usage error
+    naming `name`, as every other error of the command line (not click's boxed message).
+
+    >>> whole_number("ID")("42")
+    42
+    >>> whole_number("ID")("abc")
+    Traceback (most recent call last):
+    ...
+    callacct.errors.UsageError: ID: 'abc' is not a whole number
+    """
+
+    def parse(text: str) -> int:
+        try:
+            return int(text)
+        except ValueError:
+            raise UsageError(f"{name}: {text!r} is not a whole number") from None
+
+    return parse
+
+
 def id_argument(help: str) -> Any:
     """An id (a call's): a whole number from 1."""
-    return typer.Argument(help=help, show_default=False, callback=bounded("ID", 1))
+    return typer.Argument(
+        help=help,
+        show_default=False,
+        parser=whole_number("ID"),
+        callback=bounded("ID", 1),
+    )
 
 
 def whole_option(option: str, help: str, minimum: int = 0) -> Any:
