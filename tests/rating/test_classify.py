@@ -164,15 +164,8 @@ def test_classify_numbers_one_row_per_distinct_number() -> None:
     assert classify_numbers(pl.Series([], dtype=pl.String), PARIS).height == 0
 
 
-def test_cache_classifies_each_distinct_number_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    seen: list[str] = []
-    real = classify_module.classify_number
-
-    def counting(raw: str, plan: DialPlan) -> Classification:
-        seen.append(raw)
-        return real(raw, plan)
-
-    monkeypatch.setattr(classify_module, "classify_number", counting)
+def test_cache_classifies_each_distinct_number_once(classified_one_by_one: list[str]) -> None:
+    seen = classified_one_by_one
     con = duckdb.connect()
     first = classify_with_cache(con, pl.Series(["00612345678", "112", "00612345678"]), PARIS)
     assert sorted(seen) == ["00612345678", "112"]
@@ -196,16 +189,9 @@ def test_cache_classifies_each_distinct_number_once(monkeypatch: pytest.MonkeyPa
 
 
 def test_numbers_classified_and_not_written_yet_are_found_and_not_written_twice(
-    monkeypatch: pytest.MonkeyPatch,
+    classified_one_by_one: list[str],
 ) -> None:
-    seen: list[str] = []
-    original = classify_module.classify_number
-
-    def counting(raw: str, plan: DialPlan) -> Classification:
-        seen.append(raw)
-        return original(raw, plan)
-
-    monkeypatch.setattr(classify_module, "classify_number", counting)
+    seen = classified_one_by_one
     con = duckdb.connect()
     pending = classify_module.PendingNumbers()
     first = classify_with_cache(con, pl.Series(["112", "00612345678"]), PARIS, pending=pending)

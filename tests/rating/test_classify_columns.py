@@ -25,7 +25,6 @@ from callacct.rating import classify as classify_module
 from callacct.rating import classify_columns as columns_module
 from callacct.rating import metadata as metadata_module
 from callacct.rating.classify import (
-    Classification,
     classify_number,
     classify_numbers,
     classify_with_cache,
@@ -277,18 +276,11 @@ def test_any_text_is_read_alike(values: list[str], region: str) -> None:
 
 
 def test_classify_numbers_reads_by_column_from_a_thousand_numbers(
-    monkeypatch: pytest.MonkeyPatch,
+    classified_one_by_one: list[str],
 ) -> None:
     plan = PLANS["US"]
     numbers = dialled(plan, random.Random("many"), 1_500)
-    seen: list[str] = []
-    real = classify_module.classify_number
-
-    def counting(raw: str, plan: DialPlan) -> Classification:
-        seen.append(raw)
-        return real(raw, plan)
-
-    monkeypatch.setattr(classify_module, "classify_number", counting)
+    seen = classified_one_by_one
     progress: list[tuple[int, int]] = []
     frame = classify_numbers(
         pl.Series([*numbers, *numbers[:10], None]),
