@@ -78,6 +78,11 @@ class Layout:
         ends = {self.columns[0], self.columns[-1]}
         return [c for c in self.columns if c in self.accounting or c in ends]
 
+    @property
+    def skips_columns(self) -> bool:
+        """Whether some columns are not parsed (see `parsed`)."""
+        return len(self.parsed) < len(self.schema)
+
     def integer_columns(self) -> list[int]:
         """The indexes of the parsed columns typed as integers."""
         parsed = set(self.parsed)

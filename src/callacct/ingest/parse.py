@@ -184,7 +184,7 @@ def _read(chunk: bytes, layout: Layout, *, every_column: bool = False) -> pl.Dat
     header, which also refuses a line with more fields than the header. Only the parsed columns
     are returned."""
     parsed = layout.parsed
-    wanted = set(parsed) if not every_column and len(parsed) < len(layout.schema) else None
+    wanted = None if every_column or not layout.skips_columns else set(parsed)
     frame = pl.read_csv(
         io.BytesIO(chunk),
         has_header=False,
@@ -226,7 +226,7 @@ def _fast_parse(
         blank = [i for i, text in zip(suspects, texts, strict=True) if not text.strip()]
         if layout.last_column_quoted and len(blank) < len(suspects):
             return None  # a line too short: its last (quoted) column is missing
-    if not every_column and len(layout.parsed) < len(layout.schema):
+    if not every_column and layout.skips_columns:
         # Polars does not count the fields of columns it skips: a line with more fields than
         # the header would pass. As many separators as the header asks of every line proves
         # there is none (short lines are caught above); otherwise (a separator inside quotes,

@@ -371,7 +371,7 @@ class PendingNumbers:
     def add(self, key: str, fresh: pl.DataFrame) -> None:
         if fresh.height:
             with self._lock:
-                self._rows.append(fresh.select(pl.lit(key).alias("plan_key"), pl.all()))
+                self._rows.append(_keyed(key, fresh))
 
     def find(self, key: str, wanted: pl.DataFrame) -> pl.DataFrame:
         """The pending classifications of `wanted`'s numbers for `key`."""
@@ -394,15 +394,8 @@ class PendingNumbers:
     @staticmethod
     def write(con: duckdb.DuckDBPyConnection, taken: list[pl.DataFrame]) -> None:
         """Write classifications `take` gave into `number_classes`."""
-        for frame in taken:
-            con.register("_rating_fresh", frame.to_arrow())
-            try:
-                con.execute(
-                    "INSERT INTO number_classes "
-                    "SELECT plan_key, number, e164, dest_class, dest_country FROM _rating_fresh"
-                ).fetchall()
-            finally:
-                con.unregister("_rating_fresh")
+        if taken:
+            _insert_classes(con, pl.concat(taken))
 
     def written(self, taken: list[pl.DataFrame]) -> None:
         """`taken` is in the store: no longer pending."""
@@ -485,13 +478,22 @@ def classify_with_cache(
     if pending is not None:
         pending.add(key, fresh)
     elif fresh.height and writable:
-        con.register("_rating_fresh", fresh.to_arrow())
-        try:
-            con.execute(
-                "INSERT INTO number_classes "
-                "SELECT ?, number, e164, dest_class, dest_country FROM _rating_fresh",
-                [key],
-            ).fetchall()
-        finally:
-            con.unregister("_rating_fresh")
+        _insert_classes(con, _keyed(key, fresh))
     return pl.concat([cached.select(RESULT_SCHEMA.keys()), fresh])
+
+
+def _keyed(key: str, classes: pl.DataFrame) -> pl.DataFrame:
+    """`classes` (`RESULT_SCHEMA`'s columns) behind their plan's cache key, as stored."""
+    return classes.select(pl.lit(key).alias("plan_key"), pl.all())
+
+
+def _insert_classes(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> None:
+    """Insert `rows` (`plan_key` and `RESULT_SCHEMA`'s columns) into `number_classes`."""
+    con.register("_rating_fresh", rows.to_arrow())
+    try:
+        con.execute(
+            "INSERT INTO number_classes "
+            "SELECT plan_key, number, e164, dest_class, dest_country FROM _rating_fresh"
+        ).fetchall()
+    finally:
+        con.unregister("_rating_fresh")
