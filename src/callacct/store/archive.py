@@ -16,9 +16,9 @@ this module reads: reading it is a one-line error, and files under `archive/` th
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pyarrow as pa
 
@@ -26,54 +26,55 @@ from callacct.errors import CallacctError
 from callacct.store.connection import Store
 
 SUFFIX = ".csv.zst"
+_CODEC = pa.Codec("zstd")
 
 
 class ArchiveFile:
-    """One archive being written: whole files appended to one zstd stream (Arrow's default
-    zstd level, 1; its ratio and speed on CDR text are in docs/benchmarks.md, Ingest).
+    """One archive being written: whole files appended as zstd frames, one a hand-over (a
+    piece of a large file, or the files of a batch), at Arrow's default zstd level, 1 (its
+    ratio and speed on CDR text are in docs/benchmarks.md, Ingest). A piece compressed in one
+    call costs less than the same bytes through a compressing stream, for the same ratio;
+    the frames read back as one stream.
 
     Not thread-safe: the ingest appends from one writer thread, in order.
     """
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._stream: pa.CompressedOutputStream | None = None
+        self._file: BinaryIO | None = None
 
     def append(self, parts: list[bytes | memoryview]) -> None:
         """Append `parts` (the bytes of whole files, or of a large file in order).
 
         A failure (a full disk, a read-only folder) is an `OSError` naming the archive.
         """
+        data = parts[0] if len(parts) == 1 else b"".join(parts)
         try:
-            if self._stream is None:
+            if self._file is None:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
-                self._stream = pa.CompressedOutputStream(str(self.path), "zstd")
-            for part in parts:
-                self._stream.write(part)
+                self._file = self.path.open("wb")
+            self._file.write(_CODEC.compress(data, asbytes=False))
         except OSError as exc:
             self._abandon()
             raise self._error(exc) from exc
 
     def close(self) -> None:
-        if self._stream is not None:
-            stream, self._stream = self._stream, None
+        if self._file is not None:
+            file, self._file = self._file, None
             try:
-                stream.close()
+                file.close()
             except OSError as exc:
                 raise self._error(exc) from exc
 
     def _abandon(self) -> None:
-        """Close the stream, ignoring a second failure: Arrow would otherwise print one when
-        the stream is collected."""
-        if self._stream is not None:
-            stream, self._stream = self._stream, None
+        """Close the file, ignoring a second failure (its buffer cannot be written either)."""
+        if self._file is not None:
+            file, self._file = self._file, None
             with contextlib.suppress(OSError):
-                stream.close()
+                file.close()
 
     def _error(self, exc: OSError) -> OSError:
         reason = exc.strerror or str(exc)
-        if exc.errno is not None and "Detail: [errno" in reason:
-            reason = os.strerror(exc.errno)  # Arrow's own wording around the system's
         return OSError(exc.errno, reason, str(self.path))
 
 
