@@ -5,21 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from callacct.cli import (  # noqa: F401  (registers the commands)
-    alarm,
-    auth,
-    budget,
-    calls,
-    demo,
-    directory,
-    home,
-    ingest,
-    init,
-    lock,
-    report,
-    schedule,
-    tariff,
-)
+# Each command's module is imported when the command is looked up (`_app.COMMAND_MODULES`).
 from callacct.cli._app import app
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import errno
+import importlib
 import logging
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,10 +18,70 @@ from callacct.errors import CallacctError
 from callacct.i18n import LANGUAGES, said_in, t
 from callacct.store.disk import write_failure
 
+# The module (`callacct.cli.<module>`) that registers each command of the root. A command's
+# module is imported when the command is looked up: a command loads what it runs, not what
+# every other command needs (`callacct ingest` starts without the reports, the lock, ...).
+COMMAND_MODULES = {
+    "alarm": "alarm",
+    "auth": "auth",
+    "budget": "budget",
+    "calls": "calls",
+    "demo": "demo",
+    "directory": "directory",
+    "home": "home",
+    "ingest": "ingest",
+    "init": "init",
+    "lock": "lock",
+    "rate": "tariff",
+    "report": "report",
+    "schedule": "schedule",
+    "scheduler": "schedule",
+    "tariff": "tariff",
+}
+
+
+class _Commands(MutableMapping[str, Any]):  # click commands (typer's own click)
+    """The root's commands by name: every name is listed, a command is built (its module
+    imported) when it is first looked up."""
+
+    def __init__(self, built: MutableMapping[str, Any]) -> None:
+        self._built = dict(built)
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._built and name in COMMAND_MODULES:
+            importlib.import_module(f"callacct.cli.{COMMAND_MODULES[name]}")
+            # The root as typer builds it now, with the commands registered so far.
+            root = typer.main.get_command(app)
+            assert isinstance(root, _Group)
+            assert isinstance(root.commands, _Commands)
+            for key, command in root.commands.built().items():
+                self._built.setdefault(key, command)
+        return self._built[name]
+
+    def built(self) -> dict[str, Any]:
+        return self._built
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._built[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self._built[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(sorted(set(COMMAND_MODULES) | set(self._built)))
+
+    def __len__(self) -> int:
+        return len(set(COMMAND_MODULES) | set(self._built))
+
 
 class _Group(TyperGroup):
-    """Turns `CallacctError` from any command into a one-line message and its exit code; an
-    operating-system error about a file (missing, a folder, not writable, a full disk) too."""
+    """The root: its commands loaded on first use (`_Commands`). Turns `CallacctError` from
+    any command into a one-line message and its exit code; an operating-system error about
+    a file (missing, a folder, not writable, a full disk) too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _Commands(self.commands)
 
     def invoke(self, ctx: Any) -> Any:
         try:
