@@ -14,9 +14,19 @@ from callacct.config import GeneralSettings
 from callacct.directory.model import normalise_language
 from callacct.i18n import LANGUAGES, Language, catalogue, t
 from callacct.reports import spec
+from callacct.yamlfile import read_yaml
 
 MESSAGES = Path(callacct.i18n.__file__).parent / "messages"
 SOURCE = Path(callacct.__file__).parent
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_catalogue_passes_the_checks_of_a_settings_file(language: str) -> None:
+    """Duplicate keys, aliases, values that are not text: refused as in any file a person
+    writes; what the command line reads (libyaml, every value as text) is the same."""
+    path = MESSAGES / f"{language}.yaml"
+    checked = read_yaml(path, text_scalars=True).data
+    assert {str(k): str(v) for k, v in checked.items()} == catalogue(language)
 
 
 def test_there_is_one_catalogue_per_language() -> None:
