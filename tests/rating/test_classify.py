@@ -221,6 +221,33 @@ def test_numbers_classified_and_not_written_yet_are_found_and_not_written_twice(
     con.close()
 
 
+def test_pending_numbers_are_taken_in_whole_multiples_the_rest_stays_found(
+    classified_one_by_one: list[str],
+) -> None:
+    con = duckdb.connect()
+    pending = classify_module.PendingNumbers()
+    numbers = ["4321", "4322", "4323", "4324", "4325"]
+    classify_with_cache(con, pl.Series(numbers[:2]), PARIS, pending=pending)
+    assert pending.take(whole=3) == []  # two: not a whole three yet
+    classify_with_cache(con, pl.Series(numbers[2:]), PARIS, pending=pending)
+    (taken,) = pending.take(whole=3)
+    assert taken.height == 3
+    assert pending.take(whole=3) == []  # two left, found while pending
+    classified_one_by_one.clear()
+    found = classify_with_cache(con, pl.Series(numbers), PARIS, pending=pending)
+    assert sorted(found["number"].to_list()) == numbers
+    assert classified_one_by_one == []
+    classify_module.PendingNumbers.write(con, [taken])
+    pending.written([taken])
+    rest = pending.take()
+    assert sum(frame.height for frame in rest) == 2
+    classify_module.PendingNumbers.write(con, rest)
+    pending.written(rest)
+    count = "SELECT count(*), count(DISTINCT number) FROM number_classes"
+    assert con.execute(count).fetchall() == [(5, 5)]
+    con.close()
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     st.lists(

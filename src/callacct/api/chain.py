@@ -47,6 +47,7 @@ from callacct.directory import (
     attribute_calls,
     attribute_frame,
 )
+from callacct.ingest import staging
 from callacct.ingest.dialects import Dialect
 from callacct.ingest.engine import StoreBreak, ingest_paths
 from callacct.ingest.moving import move_processed
@@ -104,6 +105,8 @@ def load_files(
         raise
     if dry_run:
         return IngestResult(report)
+    if finisher is not None:
+        finisher.write_numbers(store.con)
     if progress is not None:
         progress(Step(FINISHING))
     attribution, rating = finish_pending(store, settings, progress=progress, workers=workers)
@@ -128,8 +131,18 @@ class _FinishAsStored:
         self.attribution = AttributionResult(calls=0, attributed=0, undefined=0)
         self.rating = RateReport(no_tariff=self.tariffs.empty)
         self.failed = False
-        # Numbers classified, written to the store's cache with the calls rated with them.
+        # Numbers classified, written to the store's cache with the calls rated with them, in
+        # whole row groups (DuckDB merges partly filled ones at its next checkpoint, which
+        # the command would wait for at its end); the rest after the ingest (`write_numbers`).
         self.numbers = PendingNumbers()
+
+    def write_numbers(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Write the numbers classified and not written yet (fewer than a row group)."""
+        numbers = self.numbers.take()
+        if numbers:
+            with transaction(con):
+                PendingNumbers.write(con, numbers)
+            self.numbers.written(numbers)
 
     def warm_up(self) -> None:
         """Classify a few numbers under each site's dial plan (see `classify.warm_up`)."""
@@ -161,7 +174,7 @@ class _FinishAsStored:
         except Exception as exc:  # the same: the calls are stored pending
             self._give_up("rated", exc)
             return partial(insert_into, table="calls", frame=attributed)
-        numbers = self.numbers.take()
+        numbers = self.numbers.take(whole=staging.ROW_GROUP_ROWS)
 
         def append(writer: duckdb.DuckDBPyConnection) -> None:
             # One commit for both (each commit is a write to disk).

@@ -383,13 +383,23 @@ class PendingNumbers:
         ]
         return pl.concat(found) if found else pl.DataFrame(schema=RESULT_SCHEMA)
 
-    def take(self) -> list[pl.DataFrame]:
-        """The classifications added since the last `take`, to write; they stay found until
-        `written` says so."""
+    def take(self, whole: int = 1) -> list[pl.DataFrame]:
+        """The classifications added since the last `take`, to write: as many as make whole
+        multiples of `whole` rows (a DuckDB row group, say; none when fewer), the rest left
+        for a later `take`. They stay found until `written` says so."""
         with self._lock:
-            taken = self._rows[self._taken :]
-            self._taken = len(self._rows)
-        return taken
+            fresh = self._rows[self._taken :]
+            count = sum(frame.height for frame in fresh)
+            cut = count - count % whole
+            if cut == 0:
+                return []
+            if cut < count:
+                together = pl.concat(fresh)
+                fresh = [together.head(cut), together.tail(count - cut)]
+                self._rows[self._taken :] = fresh
+                fresh = fresh[:1]
+            self._taken += len(fresh)
+        return fresh
 
     @staticmethod
     def write(con: duckdb.DuckDBPyConnection, taken: list[pl.DataFrame]) -> None:
