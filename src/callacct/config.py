@@ -245,8 +245,9 @@ class IngestSettings(_Section):
     commit_rows: int = Field(
         250_000,
         ge=1,
-        description="records written per commit of a large file (bounds memory; the file "
-        "counts as loaded only once all of it is in)",
+        description="records written per commit of a large file, rounded down to whole "
+        "row groups of 122,880 (bounds memory; the file counts as loaded only once all of it "
+        "is in)",
     )
 
     @field_validator("source_timezone")

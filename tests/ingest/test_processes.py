@@ -233,6 +233,43 @@ def test_calls_held_back_for_whole_row_groups_are_all_written(
     store.close()
 
 
+def test_records_are_committed_in_whole_row_groups(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each commit of a large file ends on a whole row group of records; the piece that
+    fills one leaves its other records to the next commit, deduplicated as if it had not."""
+    from callacct.config import Settings
+    from callacct.ingest import engine, staging
+
+    big = tmp_path / "cdr_StandAloneCluster_01_202112131408_12"
+    _big_cdr_file(big, 3_000, seed=8)
+    lines = big.read_bytes().split(b"\n")
+    # The first 400 records again at the end: duplicates of records of the first commits.
+    big.write_bytes(b"\n".join([*lines[:-1], *lines[2:402]]) + b"\n")
+    monkeypatch.setattr(staging, "ROW_GROUP_ROWS", 7)
+    settings = Settings.model_validate(
+        {"ingest": {"batch_bytes": 64 * 1024, "parse_bytes": 64 * 1024, "commit_rows": 250}}
+    )
+    committed: list[int] = []
+    original = engine._Run._before_commit
+
+    def counting(self: engine._Run, *, end_of_batch: bool) -> object:
+        committed.append(scalar(self.store.con, "SELECT count(*) FROM records"))
+        return original(self, end_of_batch=end_of_batch)
+
+    monkeypatch.setattr(engine._Run, "_before_commit", counting)
+    store = open_store(tmp_path / "s.duckdb")
+    report = engine.ingest_paths(store, settings, [big])
+    assert (report.rows_read, report.stored, report.duplicates) == (3_400, 3_000, 400)
+    sizes = [after - before for before, after in zip([0, *committed], committed, strict=False)]
+    assert len(sizes) > 5
+    assert sizes[:-1] == [245] * (len(sizes) - 1)  # 250 rounded down to whole groups of 7
+    assert 0 < sizes[-1] <= 245
+    keys = "SELECT count(*), count(DISTINCT (record_key, record_time)) FROM records"
+    assert store.con.execute(keys).fetchall() == [(3_000, 3_000)]
+    store.close()
+
+
 def test_a_failure_discards_calls_held_back_and_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

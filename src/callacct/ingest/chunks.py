@@ -7,6 +7,12 @@ line; duplicates are dropped on (record key, record time), within the piece with
 window (zone maps keep it cheap); the new records are inserted at once (dedupe must see them),
 and their calls and quality rows, normalised by the dialect, are staged (`staging.py`). Every
 step works on columns.
+
+A large file is committed in whole DuckDB row groups of records (`commit_due`): the piece that
+fills a commit's last row group leaves the rest of its records to the next transaction, which
+inserts them before anything else (`begin`). A commit that ended on a partly filled row group
+would leave DuckDB to merge it with the next one at its next checkpoint, which the command
+waits for at its end.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import duckdb
 import polars as pl
 
 from callacct.config import Settings
+from callacct.ingest import staging as staging_module
 from callacct.ingest.dialects import Dialect
 from callacct.ingest.parse import ParsedChunk
 from callacct.ingest.plan import LoadFile
@@ -53,6 +60,26 @@ class ChunkLoader:
         self.next_call_id = next_call_id
         self.dry_run = dry_run
         self.rows_since_commit = 0  # records inserted in the open transaction
+        rows, group = settings.ingest.commit_rows, staging_module.ROW_GROUP_ROWS
+        # Records a commit holds: whole row groups, unless told to commit fewer.
+        self.commit_rows = rows - rows % group if rows >= group else rows
+        self._carried: pl.DataFrame | None = None  # records for the next transaction
+
+    def commit_due(self) -> bool:
+        """Whether the open transaction holds the records of a commit."""
+        return self.rows_since_commit >= self.commit_rows
+
+    def begin(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Start a transaction's records with those the last commit left for it."""
+        carried, self._carried = self._carried, None
+        if carried is not None:
+            self._insert(con, "records", carried)
+            self.rows_since_commit += carried.height
+
+    def forget(self) -> None:
+        """After a failure, or a dry run: nothing waits for the next transaction."""
+        self.rows_since_commit = 0
+        self._carried = None
 
     def load(
         self,
@@ -175,6 +202,11 @@ class ChunkLoader:
         records = keys.select("file_id", "line_no", "record_key", "record_time").with_columns(
             kind.alias("kind")
         )
+        room = self.commit_rows - self.rows_since_commit
+        if not self.dry_run and 0 < room < records.height:
+            # Deduplication has seen them all: the rest goes in first thing next transaction.
+            self._carried = records.slice(room)
+            records = records.head(room)
         self._insert(con, "records", records)
         self.rows_since_commit += records.height
         if normalised.calls is not None and normalised.calls.height:

@@ -291,7 +291,7 @@ class _Run:
                     self.progress(size)
         finally:
             self.staging.drop()
-            self.loader.rows_since_commit = 0
+            self.loader.forget()
             self.loader.next_call_id = first_call_id
         for item in files:
             self.report.add(item.result)
@@ -300,10 +300,11 @@ class _Run:
         """Store pieces until `commit_rows` records wait for a commit (then True: more may
         follow) or none is left (False). Calls are handed to the writer as soon as they fill
         a row group: fewer rows wait in memory."""
+        self.loader.begin(self.store.con)
         for dialect, parsed, segments, size in pieces:
             self.loader.load(self.store.con, dialect, parsed, segments)
             self.progress(size)
-            if self.loader.rows_since_commit >= self.settings.ingest.commit_rows:
+            if self.loader.commit_due():
                 # A huge DuckDB transaction would hold all its rows in memory. The file stays
                 # 'loading' in the ledger until its last rows are in.
                 return True
@@ -338,7 +339,7 @@ class _Run:
         """After a failure: roll back, discard `files` and those waiting for their calls."""
         cleanup.rollback(self.store.con)  # a failed commit may leave its transaction open
         self.staging.drop()
-        self.loader.rows_since_commit = 0
+        self.loader.forget()
         self.loader.next_call_id = first_call_id
         self.archive.close()
         self.archive.finish(raise_errors=False)
