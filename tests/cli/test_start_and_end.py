@@ -1,12 +1,15 @@
-"""A command loads its own module when it is looked up, not every command's."""
+"""A command loads its own module when it is looked up, not every command's; the process ends
+without a last collection of every object."""
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import subprocess
 import sys
 
+import pytest
 import typer
 
 from callacct.cli import app
@@ -70,3 +73,15 @@ def test_the_root_help_lists_every_command() -> None:
     )
     listed = {line.strip("│ ").split()[0] for line in done.stdout.splitlines() if "│ " in line}
     assert set(COMMAND_MODULES) <= listed
+
+
+def test_the_command_line_skips_the_last_collection(monkeypatch: pytest.MonkeyPatch) -> None:
+    from callacct.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["callacct", "--version"])
+    try:
+        with pytest.raises(SystemExit):
+            main()
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
