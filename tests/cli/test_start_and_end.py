@@ -8,12 +8,14 @@ import importlib
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import typer
 
 from callacct.cli import app
 from callacct.cli._app import COMMAND_MODULES
+from tests.conftest import DENIKOND
 
 CLI_MODULES = sorted(set(COMMAND_MODULES.values()))
 
@@ -41,15 +43,15 @@ def test_every_command_is_in_the_module_the_table_names() -> None:
         assert _module_of(root.commands[name]) == f"callacct.cli.{module}", name
 
 
-def _modules_after(*args: str) -> set[str]:
-    """The command-line modules a fresh interpreter has loaded after running `args`."""
+def _modules_after(*args: str, prefix: str = "callacct.cli.") -> set[str]:
+    """The modules (named `prefix`...) a fresh interpreter has loaded after running `args`."""
     script = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
         "from callacct.cli import app\n"
         f"result = CliRunner().invoke(app, {list(args)!r})\n"
         "assert result.exit_code == 0, result.output\n"
-        "print(' '.join(m for m in sys.modules if m.startswith('callacct.cli.')))\n"
+        f"print(' '.join(m for m in sys.modules if m.startswith({prefix!r})))\n"
     )
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
@@ -61,6 +63,15 @@ def test_a_command_loads_its_module_only() -> None:
     loaded = _modules_after("init", "--help")
     assert "callacct.cli.init" in loaded
     assert not {"callacct.cli.lock", "callacct.cli.report", "callacct.cli.budget"} & loaded
+
+
+def test_an_ingest_without_budgets_loads_no_mailing(tmp_path: Path) -> None:
+    workspace = tmp_path / "ws"
+    assert _modules_after("init", str(workspace))
+    cdr = next(p for p in sorted(DENIKOND.iterdir()) if p.name.startswith("cdr_"))
+    loaded = _modules_after("-w", str(workspace), "ingest", str(cdr), prefix="callacct.")
+    assert "callacct.ingest.engine" in loaded
+    assert not {"callacct.api.budgeting", "callacct.delivery", "callacct.cli.lock"} & loaded
 
 
 def test_the_root_help_lists_every_command() -> None:

@@ -1064,10 +1064,10 @@ class Workspace:
         """Send an evaluation's e-mails once the store it ran in is released: through
         `budget_notifier` when set, else the outbox (one SMTP conversation). A failure is a
         warning: the outbox records it, and the key is sent again if asked again."""
+        if evaluation is None or not evaluation.mails:
+            return  # before importing the mailing: most ingests have none to send
         from callacct.api.budgeting import send_budget_mails
 
-        if evaluation is None or not evaluation.mails:
-            return
         try:
             if self.budget_notifier is not None:
                 self.budget_notifier(evaluation.mails)
