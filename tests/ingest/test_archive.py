@@ -72,12 +72,13 @@ def test_a_large_file_read_in_pieces_comes_back_exactly(tmp_path: Path, store: S
     # One zstd frame a piece; other tools read the frames as one stream (DuckDB here).
     (archive,) = archive_files(store.archive_dir)
     assert archive.read_bytes().count(ZSTD_FRAME) > 1
-    lines = duckdb.execute(
-        "SELECT count(*) FROM read_csv(?, compression = 'zstd', header = false, "
-        "columns = {'line': 'VARCHAR'}, delim = '\x01', quote = '', escape = '')",
-        [str(archive)],
-    ).fetchone()
-    assert lines == (len(records) + 2,)  # and the two header lines
+    with duckdb.connect() as con:  # its own: the module's default one is shared
+        lines = con.execute(
+            "SELECT count(*) FROM read_csv(?, compression = 'zstd', header = false, "
+            "columns = {'line': 'VARCHAR'}, delim = '\x01', quote = '', escape = '')",
+            [str(archive)],
+        ).fetchall()
+    assert lines == [(len(records) + 2,)]  # and the two header lines
 
 
 def test_a_dry_run_archives_nothing(tmp_path: Path, store: Store) -> None:
