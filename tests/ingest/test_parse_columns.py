@@ -6,6 +6,7 @@ without counting the fields of the others: these tests pin what must not change 
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,7 @@ import pytest
 from callacct.config import Settings
 from callacct.ingest.cucm import CDR_ACCOUNTING, CucmCdr
 from callacct.ingest.dialects import Layout
-from callacct.ingest.parse import ParsedChunk, parse_chunk
+from callacct.ingest.parse import ParsedChunk, count_byte, count_lines, parse_chunk
 from tests.conftest import DENIKOND
 
 SAMPLE = DENIKOND / "cdr_StandAloneCluster_02_202112131407_515358"
@@ -100,3 +101,12 @@ def test_a_column_accounting_reads_is_still_typed() -> None:
     parsed = _parse(*RECORDS[:3], _with(GOOD, "duration", b"12x"))
     assert _reasons(parsed) == {3: "not_integer"}
     assert "duration" in parsed.rejects[0].message
+
+
+@pytest.mark.parametrize("size", [0, 1, 1000, 64 * 1024 - 1, 64 * 1024, 300_000])
+def test_bytes_are_counted_as_python_counts_them(size: int) -> None:
+    rnd = random.Random(size)
+    data = bytes(rnd.choice(b"ab,\n\x00\xff") for _ in range(size))
+    for byte in (b",", b"\n", b"\x00", b"\xff", b";"):
+        assert count_byte(data, byte) == data.count(byte)
+    assert count_lines(data) == data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)
