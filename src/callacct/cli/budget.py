@@ -132,7 +132,7 @@ def _summary(status: BudgetStatus, language: str) -> str:
     b = status.budget
 
     def money(amount: Decimal) -> str:
-        return money_text(amount, b.currency)
+        return money_text(amount, b.currency, language)
 
     options = ""
     if b.carry_over:
@@ -176,9 +176,9 @@ def _table(title: str, statuses: list[BudgetStatus], language: str) -> Table:
             str(b.budget_id),
             _whose(b.kind, b.target, language),
             f"{s.period.label} ({s.period.zone})",
-            money_text(s.allowance, b.currency),
-            money_text(s.spent, b.currency),
-            money_text(s.remaining, b.currency),
+            money_text(s.allowance, b.currency, language),
+            money_text(s.spent, b.currency, language),
+            money_text(s.remaining, b.currency, language),
             format_number(s.percent, language),
             ",".join(str(threshold) for threshold in b.warn_at) or "-",
             "-" if b.lock_at is None else str(b.lock_at),
@@ -240,16 +240,16 @@ def show_command(
         t(
             "cli.budget.allowance_line",
             language,
-            allowance=money_text(status.allowance, b.currency),
-            amount=money_text(b.amount, b.currency),
-            carried=money_text(status.carried_in, b.currency),
+            allowance=money_text(status.allowance, b.currency, language),
+            amount=money_text(b.amount, b.currency, language),
+            carried=money_text(status.carried_in, b.currency, language),
         ),
         *(
             t(
                 "cli.budget.not_counted",
                 language,
                 currency=currency,
-                amount=money_text(amount, currency),
+                amount=money_text(amount, currency, language),
             )
             for currency, amount in status.other_currencies.items()
         ),
@@ -382,7 +382,7 @@ def calls_command(
         "cli.budget.counted",
         language,
         calls=format_number(calls.total, language),
-        spent=money_text(status.spent, b.currency),
+        spent=money_text(status.spent, b.currency, language),
     )
     console.print(counted, markup=False, highlight=False)
 
@@ -423,10 +423,10 @@ def _events_table(events: list[BudgetEvent], language: str) -> None:
     for e in events:
         amounts = ""
         if e.action == "carried-over" and e.amount is not None:
-            amounts = money_text(e.amount, e.currency)
+            amounts = money_text(e.amount, e.currency, language)
         elif e.spent is not None and e.allowance is not None:
-            spent = money_text(e.spent, e.currency)
-            amounts = f"{spent} / {money_text(e.allowance, e.currency)}"
+            spent = money_text(e.spent, e.currency, language)
+            amounts = f"{spent} / {money_text(e.allowance, e.currency, language)}"
         action = value_text("cli.budget.action", e.action, language)
         if e.action == "warned":
             action += f" {e.threshold}%"
