@@ -46,20 +46,26 @@ class _Commands(MutableMapping[str, Any]):  # click commands (typer's own click)
 
     def __init__(self, built: MutableMapping[str, Any]) -> None:
         self._built = dict(built)
+        # The registrations built so far (those of the modules imported before the root).
+        self._seen = {id(info) for info in (*app.registered_commands, *app.registered_groups)}
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._built and name in COMMAND_MODULES:
             importlib.import_module(f"callacct.cli.{COMMAND_MODULES[name]}")
-            # The root as typer builds it now, with the commands registered so far.
-            root = typer.main.get_command(app)
-            assert isinstance(root, _Group)
-            assert isinstance(root.commands, _Commands)
-            for key, command in root.commands.built().items():
+            for key, command in self._build_new().items():
                 self._built.setdefault(key, command)
         return self._built[name]
 
-    def built(self) -> dict[str, Any]:
-        return self._built
+    def _build_new(self) -> dict[str, Any]:
+        """The commands registered since the last build, built as typer builds the root's."""
+        new = typer.Typer(rich_markup_mode=app.rich_markup_mode)
+        new.registered_commands = [i for i in app.registered_commands if id(i) not in self._seen]
+        new.registered_groups = [i for i in app.registered_groups if id(i) not in self._seen]
+        self._seen |= {id(i) for i in (*new.registered_commands, *new.registered_groups)}
+        new.callback()(_no_options)  # a group, even of one command
+        group = typer.main.get_command(new)
+        assert isinstance(group, TyperGroup)
+        return dict(group.commands)
 
     def __setitem__(self, name: str, command: Any) -> None:
         self._built[name] = command
@@ -72,6 +78,10 @@ class _Commands(MutableMapping[str, Any]):  # click commands (typer's own click)
 
     def __len__(self) -> int:
         return len(set(COMMAND_MODULES) | set(self._built))
+
+
+def _no_options() -> None:
+    """The callback of a group built only for its commands."""
 
 
 class _Group(TyperGroup):
