@@ -22,7 +22,7 @@ from callacct.demo.workspace import DEMO_SETTINGS
 from callacct.errors import StoreError
 from callacct.ingest import staging
 from callacct.ingest.engine import ingest_paths
-from callacct.rating import RatedNew
+from callacct.rating import RatedNew, classify
 from callacct.rating.tariff import EXAMPLE_TARIFFS
 from callacct.store import fetch_frame, open_store, scalar
 
@@ -254,3 +254,29 @@ def test_a_warm_up_that_fails_changes_nothing(
     result = workspace.ingest([cdr], workers=1)
     assert result.rating.calls == result.ingest.calls > 0
     assert _calls(workspace).drop("file_id").equals(_calls(expected).drop("file_id"))
+
+
+def test_numbers_left_uncached_do_not_fail_the_load(
+    demo_files: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The numbers classified after the last whole row group are written after the ingest;
+    they are a cache: a failure there leaves the load done and its calls rated."""
+    cdr, people = demo_files
+    workspace = _workspace(tmp_path / "ws", people)
+    written: list[int] = []
+    original = classify.PendingNumbers.write
+
+    def refused(con: Any, taken: list[pl.DataFrame]) -> None:
+        if written or not taken:  # the leftover is the first: no row group of numbers here
+            original(con, taken)
+            return
+        written.append(sum(frame.height for frame in taken))
+        raise duckdb.IOException("disk went away")
+
+    monkeypatch.setattr(classify.PendingNumbers, "write", staticmethod(refused))
+    result = workspace.ingest([cdr], workers=1)
+    assert len(written) == 1
+    assert written[0] > 100
+    assert result.ingest.stored > 1000
+    calls = _calls(workspace)
+    assert calls["dest_class"].is_not_null().all()

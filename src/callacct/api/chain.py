@@ -137,12 +137,19 @@ class _FinishAsStored:
         self.numbers = PendingNumbers()
 
     def write_numbers(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Write the numbers classified and not written yet (fewer than a row group)."""
+        """Write the numbers classified and not written yet (fewer than a row group). They are
+        a cache: if they cannot be written, the calls are stored all the same, and a store
+        that refuses writes fails `finish_pending` next, which reports it."""
         numbers = self.numbers.take()
-        if numbers:
+        if not numbers:
+            return
+        try:
             with transaction(con):
                 PendingNumbers.write(con, numbers)
-            self.numbers.written(numbers)
+        except duckdb.Error as exc:
+            log.info("classified numbers not cached (%s)", exc)
+            return
+        self.numbers.written(numbers)
 
     def warm_up(self) -> None:
         """Classify a few numbers under each site's dial plan (see `classify.warm_up`)."""
