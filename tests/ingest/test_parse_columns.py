@@ -109,4 +109,7 @@ def test_bytes_are_counted_as_python_counts_them(size: int) -> None:
     data = bytes(rnd.choice(b"ab,\n\x00\xff") for _ in range(size))
     for byte in (b",", b"\n", b"\x00", b"\xff", b";"):
         assert count_byte(data, byte) == data.count(byte)
+    for start in {0, 1, size // 2, max(size - 1, 0)}:  # a file's body, after its header
+        assert count_byte(data, b"\n", start) == data.count(b"\n", start)
+    assert count_byte(data, b"a,") == data.count(b"a,")  # more than one byte: as Python does
     assert count_lines(data) == data.count(b"\n") + (0 if not data or data.endswith(b"\n") else 1)

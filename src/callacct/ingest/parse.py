@@ -86,19 +86,20 @@ def count_lines(chunk: bytes) -> int:
     return count_byte(chunk, b"\n") + (0 if chunk.endswith(b"\n") else 1)
 
 
-def count_byte(data: bytes, byte: bytes) -> int:
-    """How many times `byte` occurs in `data`.
+def count_byte(data: bytes, byte: bytes, start: int = 0) -> int:
+    """How many times `byte` (one byte) occurs in `data` from `start`, as `data.count`.
 
-    The reading thread counts every byte of a large file twice (lines, separators): Arrow
-    counts without holding the interpreter's lock, which `bytes.count` holds throughout,
-    so the other threads' Python code goes on meanwhile. Small pieces are counted in Python.
+    The reading thread counts every byte it reads (lines, separators): Arrow counts without
+    holding the interpreter's lock, which `bytes.count` holds throughout, so the other
+    threads' Python code goes on meanwhile. Small pieces are counted in Python.
 
-    >>> count_byte(b"a,b,c", b","), count_byte(b"x" * 100_000 + b",", b",")
-    (2, 1)
-    """
-    if len(data) < _ARROW_COUNT_FROM:
-        return data.count(byte)
-    values = pa.Array.from_buffers(pa.uint8(), len(data), [None, pa.py_buffer(data)])
+    >>> count_byte(b"a,b,c", b","), count_byte(b"x" * 100_000 + b",", b","), count_byte(b",a,", b",", 1)
+    (2, 1, 1)
+    """  # noqa: E501
+    size = len(data) - start
+    if size < _ARROW_COUNT_FROM or len(byte) != 1:
+        return data.count(byte, start)
+    values = pa.Array.from_buffers(pa.uint8(), size, [None, pa.py_buffer(data)], offset=start)
     found = pc.sum(pc.equal(values, pa.scalar(byte[0], pa.uint8()))).as_py()
     return int(found or 0)
 

@@ -16,7 +16,7 @@ from callacct.ingest.archiving import RunArchive
 from callacct.ingest.chunks import Segment
 from callacct.ingest.dialects import Dialect
 from callacct.ingest.files import body_start, read_chunks
-from callacct.ingest.parse import ParsedChunk, parse_chunk
+from callacct.ingest.parse import ParsedChunk, count_byte, parse_chunk
 from callacct.ingest.plan import LoadFile
 
 # A parsed piece: its dialect, the piece, its files' segments and its size in bytes.
@@ -41,7 +41,7 @@ def batch_pieces(files: list[LoadFile], settings: Settings, archive: RunArchive)
         segments.append((item, line, layout.header_lines + 1))
         if start < len(data):
             bodies.append(memoryview(data)[start:])
-            line += data.count(b"\n", start)
+            line += count_byte(data, b"\n", start)
             length += len(data) - start
             if not data.endswith(b"\n"):
                 bodies.append(b"\n")
