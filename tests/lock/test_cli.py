@@ -169,3 +169,148 @@ def test_a_locked_css_that_is_a_normal_one_is_refused(lock_cli: Cli) -> None:
     line = next(n for n, t in enumerate(text.splitlines(), 1) if t == "[lock.axl]")
     assert result.stderr.startswith(f"error: {settings}:{line}: lock.axl: ")
     assert "locked_css 'CSS_Locked' is also one of normal_css" in result.stderr
+
+
+def _flat(text: str) -> str:
+    """`text` with its runs of white space made one space (rich wraps long lines)."""
+    return " ".join(text.split())
+
+
+def test_pins_phones_workstations_and_sync_speak_french(lock_cli: Cli) -> None:
+    assert lock_cli("lock", "pin", "set", "--user", "bob", input="2580\n2580\n").exit_code == 0
+    reset = lock_cli("lock", "pin", "reset", "--user", "bob", "--lang", "fr")
+    assert (reset.exit_code, reset.stdout) == (0, "PIN de bob supprimé.\n")
+    again = lock_cli("--lang", "fr", "lock", "pin", "reset", "--user", "bob")
+    assert again.stdout == "bob n'avait pas de PIN.\n"
+
+    tied = lock_cli("lock", "device", "set", "SEP001122334455", "2001", "--lang", "fr")
+    assert (tied.exit_code, tied.stdout) == (0, "SEP001122334455 → poste 2001\n")
+    learnt = lock_cli("lock", "device", "learn", "--lang", "fr")
+    assert learnt.stdout == "0 téléphones associés d'après les CDR.\n"
+    assert lock_cli.json("lock", "device", "learn", "--lang", "fr") == {"learnt": 0}
+    phones = _flat(lock_cli("lock", "device", "list", "--lang", "fr").stdout)
+    for word in ("téléphones", "appareil", "poste", "mis à jour le"):
+        assert word in phones, word
+    assert "updated_at" not in phones
+    unknown = lock_cli("lock", "device", "remove", "SEP999", "--lang", "fr")
+    assert (unknown.exit_code, unknown.stderr) == (
+        2,
+        "erreur : 'SEP999' n'est pas dans la table des téléphones ; "
+        "voir 'callacct lock device list'\n",
+    )
+    bad = lock_cli("lock", "device", "set", "SEP<x>", "2001", "--lang", "fr")
+    assert bad.exit_code == 2
+    assert "n'est pas un nom d'appareil (lettres, chiffres" in bad.stderr
+    removed = lock_cli("lock", "device", "remove", "SEP001122334455", "--lang", "fr")
+    assert removed.stdout == "Téléphone SEP001122334455 retiré.\n"
+
+    added = lock_cli("lock", "workstation", "add", "PC-1", "--user", "alice", "--lang", "fr")
+    assert added.exit_code == 0, added.output
+    assert added.stderr == "jeton de PC-1 (affiché une seule fois ; gardez-le secret) :\n"
+    token = added.stdout.strip()
+    assert added.stdout == f"{token}\n"  # the token alone: scripts capture it
+    assert len(token) >= 40
+    listed = _flat(lock_cli("lock", "workstation", "list", "--lang", "fr").stdout)
+    for word in ("postes de travail", "identifiant", "créé par", "dernière utilisation"):
+        assert word in listed, word
+    gone = lock_cli("lock", "workstation", "remove", "PC-1", "--lang", "fr")
+    assert gone.stdout == "Poste de travail PC-1 retiré.\n"
+    missing = lock_cli("lock", "workstation", "remove", "PC-1", "--lang", "fr")
+    assert "'PC-1' n'est pas un poste de travail ; voir" in missing.stderr
+
+    synced = lock_cli("lock", "sync", "--lang", "fr")
+    assert synced.exit_code == 0, synced.output
+    table = _flat(synced.stdout)
+    assert "comparaison des verrouillages : 0 lignes sur 6 diffèrent" in table
+    for word in ("selon callacct", "système téléphonique", "déverrouillé"):
+        assert word in table, word
+    assert "unlocked" not in table
+    assert lock_cli.json("lock", "sync", "--lang", "fr") == lock_cli.json("lock", "sync")
+
+
+def test_the_person_s_language_and_german_or_arabic(
+    lock_cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Carol reads German (the directory); a supervisor resets the PIN of her people.
+    assert lock_cli("lock", "pin", "set", "--user", "alice", input="2580\n2580\n").exit_code == 0
+    reset = lock_cli("--as", "carol", "lock", "pin", "reset", "--user", "alice")
+    assert (reset.exit_code, reset.stdout) == (0, "PIN von alice entfernt.\n")
+    tied = lock_cli("--lang", "de", "lock", "device", "set", "SEP001122334455", "2001")
+    assert tied.stdout == "SEP001122334455 → Nebenstelle 2001\n"
+    synced = _flat(lock_cli("lock", "sync", "--lang", "de").stdout)
+    assert "Sperrabgleich: 0 von 6 Leitungen weichen ab" in synced
+    assert "laut callacct" in synced
+    assert "Telefonanlage" in synced
+    served = lock_cli("lock", "serve", "--port", "0", "--run-for", "0.2", "--lang", "ar")
+    assert served.exit_code == 0, served.output
+    assert served.stderr.startswith("الخدمة تعمل على http://127.0.0.1:")
+    assert "(Ctrl-C للإيقاف)" in served.stderr
+
+    # The stand-in opens no workspace: its --lang, else the global one, else English.
+    monkeypatch.setenv("CALLACCT_AXL_PASSWORD", "pw")
+    standin = ["lock", "stand-in", "--port", "0", "--run-for", "0.2"]
+    result = CliRunner().invoke(app, [*standin, "--lines", "2000-3999", "--lang", "fr"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.startswith("simulateur AXL : 2\u202f000 lignes sur http://127.0.0.1:")
+    result = CliRunner().invoke(app, ["--lang", "de", *standin, "--lines", "2000-2009"])
+    assert result.stderr.startswith("AXL-Ersatzserver: 10 Leitungen unter http://127.0.0.1:")
+    result = CliRunner().invoke(app, ["--lang", "de", *standin, "--lines", "20-1x"])
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Fehler: --lines: '20-1x' ist kein Bereich wie 2000-2099\n",
+    )
+    result = CliRunner().invoke(app, [*standin, "--cert", "c.pem", "--lang", "es"])
+    assert result.stderr == "error: --cert y --key van juntos\n"
+    result = CliRunner().invoke(app, [*standin, "--address", "0.0.0.0", "--lang", "it"])
+    assert result.stderr == (
+        "errore: --address: il simulatore è in ascolto solo su questa macchina (127.0.0.1)\n"
+    )
+    monkeypatch.delenv("CALLACCT_AXL_PASSWORD")
+    result = CliRunner().invoke(app, [*standin, "--lang", "ar"])
+    assert result.exit_code == 2
+    assert "اضبط CALLACCT_AXL_PASSWORD على كلمة المرور" in result.stderr
+
+
+def test_the_english_texts_are_as_before(lock_cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert lock_cli("lock", "pin", "set", "--user", "bob", input="2580\n2580\n").exit_code == 0
+    assert lock_cli("lock", "pin", "reset", "--user", "bob").stdout == "PIN of bob removed.\n"
+    assert lock_cli("lock", "pin", "reset", "--user", "bob").stdout == "bob had no PIN.\n"
+    tied = lock_cli("lock", "device", "set", "SEP001122334455", "2001")
+    assert (tied.exit_code, tied.stdout) == (0, "SEP001122334455 → 2001\n")
+    assert lock_cli("lock", "device", "learn").stdout == "0 phones mapped from the CDRs.\n"
+    phones = _flat(lock_cli("lock", "device", "list").stdout)
+    assert phones.startswith("phones ")
+    assert "┃ device ┃ extension ┃ source ┃ updated_at ┃" in phones
+    unknown = lock_cli("lock", "device", "remove", "SEP999")
+    assert unknown.stderr == (
+        "error: 'SEP999' is not in the phone map; see 'callacct lock device list'\n"
+    )
+    bad = lock_cli("lock", "device", "set", "SEP<x>", "2001")
+    assert bad.stderr == (
+        "error: 'SEP<x>' is not a device name (letters, digits, '_', '-'; at most 64)\n"
+    )
+    removed = lock_cli("lock", "device", "remove", "SEP001122334455")
+    assert removed.stdout == "SEP001122334455 removed.\n"
+    added = lock_cli("lock", "workstation", "add", "PC-1", "--user", "alice")
+    assert added.stderr == "token of PC-1 (shown once; keep it secret):\n"
+    assert lock_cli("lock", "workstation", "remove", "PC-1").stdout == "PC-1 removed.\n"
+    missing = lock_cli("lock", "workstation", "remove", "PC-1")
+    assert missing.stderr == (
+        "error: 'PC-1' is not a workstation; see 'callacct lock workstation list'\n"
+    )
+    synced = _flat(lock_cli("lock", "sync").stdout)
+    assert "lock sync: 0 of 6 lines differ" in synced
+    assert "┃ extension ┃ person ┃ callacct ┃ backend ┃ phone system ┃ message" in synced
+    served = lock_cli("lock", "serve", "--port", "0", "--run-for", "0.2")
+    assert served.stderr.startswith("serving http://127.0.0.1:")
+    assert served.stderr.endswith("/ipps/menu/#DEVICENAME# (Ctrl-C stops)\n")
+    monkeypatch.setenv("CALLACCT_AXL_PASSWORD", "pw")
+    standin = ["lock", "stand-in", "--port", "0", "--run-for", "0.2"]
+    result = CliRunner().invoke(app, [*standin, "--lines", "2000-x"])
+    assert result.stderr == "error: --lines: '2000-x' is not a range such as 2000-2099\n"
+    result = CliRunner().invoke(app, [*standin, "--key", "k.pem"])
+    assert result.stderr == "error: --cert and --key go together\n"
+    result = CliRunner().invoke(app, [*standin, "--address", "0.0.0.0"])
+    assert result.stderr == (
+        "error: --address: the stand-in listens on this machine only (127.0.0.1)\n"
+    )

@@ -757,7 +757,7 @@ class Workspace:
         if format not in RENDERERS:
             raise UsageError(f"--format: {format!r} is not one of {', '.join(RENDERERS.names())}")
         if language is not None:
-            _checked_language(language)
+            checked_language(language)
         zone = self._zone(tz)
         values = _filter_values(filters)
         # An unknown report or filter is refused now, not at 7 am: the report runs once.
@@ -1231,7 +1231,7 @@ class Workspace:
     def _language(self, store: Store | None, language: str | None, login: str | None) -> str:
         """`language`, else the person's language, else the workspace's."""
         if language is not None:
-            return _checked_language(language)
+            return checked_language(language)
         if login is not None and store is not None:
             found = list_users(store.con, logins=[login])
             if found and found[0].get("language") in LANGUAGES:
@@ -1270,7 +1270,8 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now if now.tzinfo is not None else now.replace(tzinfo=dt.UTC)
 
 
-def _checked_language(language: str) -> str:
+def checked_language(language: str) -> str:
+    """`language` when callacct speaks it, else a usage error naming the languages it speaks."""
     if language not in LANGUAGES:
         known = ", ".join(LANGUAGES)
         raise UsageError(Message("error.bad_language", value=repr(language), languages=known))

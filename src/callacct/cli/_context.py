@@ -7,6 +7,7 @@ from pathlib import Path
 import typer
 
 from callacct.api import Workspace
+from callacct.api.workspace import checked_language
 from callacct.cli._app import spoken
 from callacct.cli._output import err_console, print_error, styled
 from callacct.i18n import LANGUAGES, said_in, t
@@ -49,6 +50,17 @@ def language_of(ctx: typer.Context, workspace: Workspace, lang: str | None = Non
     warnings that follow are said in it too."""
     root = ctx.find_root()
     language = workspace.language(lang if lang is not None else global_lang(ctx))
+    if root.obj is not None:
+        root.obj["language"] = language
+    return language
+
+
+def language_without_workspace(ctx: typer.Context, lang: str | None = None) -> str:
+    """The language of a command that opens no workspace (`lock stand-in`): its own `--lang`,
+    else the global one, else English. Errors that follow are said in it too."""
+    given = lang if lang is not None else global_lang(ctx)
+    language = "en" if given is None else checked_language(given)
+    root = ctx.find_root()
     if root.obj is not None:
         root.obj["language"] = language
     return language

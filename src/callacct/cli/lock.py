@@ -13,10 +13,16 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from callacct.api import Workspace
 from callacct.cli._app import app
-from callacct.cli._context import as_login_of, language_of, workspace_from
+from callacct.cli._context import (
+    as_login_of,
+    language_of,
+    language_without_workspace,
+    workspace_from,
+)
 from callacct.cli._options import LangOption, count_option
-from callacct.cli._output import ProgressLine, console, err_console, print_json, styled, value_text
+from callacct.cli._output import ProgressLine, console, err_console, print_json, value_text
 from callacct.errors import LockError, UsageError
 from callacct.i18n import Message, format_number, t
 from callacct.lock import ChangeReport, LockService
@@ -82,17 +88,19 @@ Reason = Annotated[str | None, typer.Option("--reason", help="Why (kept in the h
 Json = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
-def _service(ctx: typer.Context, *, write: bool) -> AbstractContextManager[LockService]:
-    """The lock service acting as --as (else the operator), through the API."""
-    return workspace_from(ctx).lock_service(write=write)
+def _speaking(ctx: typer.Context, lang: str | None) -> tuple[str, Workspace]:
+    """The language the command speaks (`language_of`) and the workspace, read as --as."""
+    workspace = workspace_from(ctx)
+    return language_of(ctx, workspace, lang), workspace
 
 
 def _spoken(
     ctx: typer.Context, lang: str | None, *, write: bool
 ) -> tuple[str, AbstractContextManager[LockService]]:
-    """The language the command speaks (`language_of`) and the lock service acting as --as."""
-    workspace = workspace_from(ctx)
-    return language_of(ctx, workspace, lang), workspace.lock_service(write=write)
+    """The language the command speaks (`language_of`) and the lock service acting as --as
+    (else the operator), through the API."""
+    language, workspace = _speaking(ctx, lang)
+    return language, workspace.lock_service(write=write)
 
 
 def _change(
@@ -301,7 +309,12 @@ def history_command(
 
 
 @lock_app.command("sync")
-def sync_command(ctx: typer.Context, department: Department = None, as_json: Json = False) -> None:
+def sync_command(
+    ctx: typer.Context,
+    department: Department = None,
+    lang: LangOption = None,
+    as_json: Json = False,
+) -> None:
     """Compare each line in your scope with the phone system.
 
     Reads each line from the phone system and reports where it differs from what callacct
@@ -309,19 +322,22 @@ def sync_command(ctx: typer.Context, department: Department = None, as_json: Jso
 
     Example: callacct lock sync --department Sales
     """
-    with _service(ctx, write=False) as service:
+    language, opened = _spoken(ctx, lang, write=False)
+    with opened as service:
         report = service.sync(department=department)
     if as_json:
         print_json(report.to_dict())
     else:
-        table = Table(title=f"lock sync: {len(report.drift)} of {len(report.items)} lines differ")
-        for column in ("extension", "person", "callacct", "backend", "phone system", "message"):
-            table.add_column(column)
+        drift = format_number(len(report.drift), language)
+        lines = format_number(len(report.items), language)
+        table = Table(title=t("cli.lock.sync", language, drift=drift, lines=lines))
+        for column in ("extension", "person", "callacct", "backend", "phone_system", "message"):
+            table.add_column(t(f"cli.lock.{column}", language))
         for item in report.items:
             table.add_row(
                 item.extension,
                 item.login or "",
-                item.state,
+                value_text("cli.lock.state", item.state, language),
                 item.backend,
                 item.actual or "",
                 item.message,
@@ -373,15 +389,18 @@ def pin_set_command(
 def pin_reset_command(
     ctx: typer.Context,
     user: Annotated[str, typer.Option("--user", metavar="LOGIN", help="Whose PIN.")],
+    lang: LangOption = None,
 ) -> None:
     """Remove a person's PIN and any block after wrong PINs (admins and supervisors); they
     have no PIN until one is set again.
 
     Example: callacct --as helpdesk lock pin reset --user bob
     """
-    with _service(ctx, write=True) as service:
+    language, opened = _spoken(ctx, lang, write=True)
+    with opened as service:
         had = service.reset_pin(user)
-    console.print(f"PIN of {user} removed." if had else f"{user} had no PIN.")
+    done = "cli.lock.pin_removed" if had else "cli.lock.had_no_pin"
+    console.print(t(done, language, login=user), markup=False, highlight=False)
 
 
 # -- devices ----------------------------------------------------------------------------------
@@ -392,74 +411,88 @@ def device_set_command(
     ctx: typer.Context,
     device: Annotated[str, typer.Argument(help="Device name, e.g. SEP001122334455.")],
     extension: Annotated[str, typer.Argument(help="Its extension.")],
+    lang: LangOption = None,
 ) -> None:
     """Tie a phone to an extension (overrides what CDRs say).
 
     Example: callacct lock device set SEP001122334455 2001
     """
+    language, workspace = _speaking(ctx, lang)
     check_device(device)
     with (
-        workspace_from(ctx).admin_store("lock device set", write=True) as store,
+        workspace.admin_store("lock device set", write=True) as store,
         store.transaction() as con,
     ):
         set_device(con, device, extension, now=now_utc())
-    console.print(f"{device} → {extension}")
+    done = t("cli.lock.device_set", language, device=device, extension=extension)
+    console.print(done, markup=False, highlight=False)
 
 
 @device_app.command("remove")
 def device_remove_command(
-    ctx: typer.Context, device: Annotated[str, typer.Argument(help="Device name.")]
+    ctx: typer.Context,
+    device: Annotated[str, typer.Argument(help="Device name.")],
+    lang: LangOption = None,
 ) -> None:
     """Forget a phone.
 
     Example: callacct lock device remove SEP001122334455
     """
+    language, workspace = _speaking(ctx, lang)
     with (
-        workspace_from(ctx).admin_store("lock device remove", write=True) as store,
+        workspace.admin_store("lock device remove", write=True) as store,
         store.transaction() as con,
     ):
         found = remove_device(con, device)
     if not found:
-        raise UsageError(f"{device!r} is not in the phone map; see 'callacct lock device list'")
-    console.print(f"{device} removed.")
+        raise UsageError(Message("error.not_in_phone_map", device=repr(device)))
+    done = t("cli.lock.device_removed", language, device=device)
+    console.print(done, markup=False, highlight=False)
 
 
 @device_app.command("learn")
-def device_learn_command(ctx: typer.Context, as_json: Json = False) -> None:
+def device_learn_command(
+    ctx: typer.Context, lang: LangOption = None, as_json: Json = False
+) -> None:
     """Map every phone in the CDRs to the extension of its latest outgoing call (phones set
     by hand are kept).
 
     Example: callacct lock device learn
     """
+    language, workspace = _speaking(ctx, lang)
     with (
-        workspace_from(ctx).admin_store("lock device learn", write=True) as store,
+        workspace.admin_store("lock device learn", write=True) as store,
         store.transaction() as con,
     ):
         count = learn_devices(con, now=now_utc())
     if as_json:
         print_json({"learnt": count})
     else:
-        console.print(f"{count:,} phones mapped from the CDRs.")
+        learnt = t("cli.lock.devices_learnt", language, count=format_number(count, language))
+        console.print(learnt, markup=False, highlight=False)
 
 
 @device_app.command("list")
-def device_list_command(ctx: typer.Context, as_json: Json = False) -> None:
+def device_list_command(ctx: typer.Context, lang: LangOption = None, as_json: Json = False) -> None:
     """The phone map.
 
     Example: callacct lock device list --json
     """
-    with workspace_from(ctx).admin_store("lock device list", write=False) as store:
+    language, workspace = _speaking(ctx, lang)
+    with workspace.admin_store("lock device list", write=False) as store:
         rows = list_devices(store.con)
-    _rows(rows, as_json, "phones")
+    _rows(rows, as_json, "phones", language)
 
 
-def _rows(rows: list[dict[str, Any]], as_json: bool, title: str) -> None:
+def _rows(rows: list[dict[str, Any]], as_json: bool, title: str, language: str) -> None:
+    """The rows of the phone map or of the workstations as JSON, else as a table: its title
+    (`cli.lock.{title}`) and the column names in `language`."""
     if as_json:
         print_json(rows)
         return
-    table = Table(title=title)
+    table = Table(title=t(f"cli.lock.{title}", language))
     for column in rows[0] if rows else ("-",):
-        table.add_column(column)
+        table.add_column(value_text("cli.lock.column", column, language))
     for row in rows:
         table.add_row(*("" if v is None else str(v) for v in row.values()))
     console.print(table)
@@ -473,14 +506,15 @@ def workstation_add_command(
     ctx: typer.Context,
     machine: Annotated[str, typer.Argument(help="Machine name, e.g. PC-0042.")],
     user: Annotated[str, typer.Option("--user", metavar="LOGIN", help="Whose phone it locks.")],
+    lang: LangOption = None,
 ) -> None:
     """Add a workstation and print its token, once: put it in the machine's hook script
     (docs/lock.md). Adding a machine again gives it a new token.
 
     Example: callacct lock workstation add PC-0042 --user alice
     """
+    language, workspace = _speaking(ctx, lang)
     check_machine(machine)
-    workspace = workspace_from(ctx)
     with (
         workspace.holding(write=True),
         workspace.admin_store("lock workstation add", write=True) as store,
@@ -490,37 +524,46 @@ def workstation_add_command(
         with store.transaction() as con:
             by = workspace.as_login or "operator"
             token = add_workstation(con, machine, user, by=by, now=now_utc())
-    err_console.print(f"token of {machine} (shown once; keep it secret):")
-    console.print(token)
+    err_console.print(
+        t("cli.lock.token_of", language, machine=machine), markup=False, highlight=False
+    )
+    console.print(token, markup=False, highlight=False)
 
 
 @workstation_app.command("remove")
 def workstation_remove_command(
-    ctx: typer.Context, machine: Annotated[str, typer.Argument(help="Machine name.")]
+    ctx: typer.Context,
+    machine: Annotated[str, typer.Argument(help="Machine name.")],
+    lang: LangOption = None,
 ) -> None:
     """Remove a workstation: its token no longer works.
 
     Example: callacct lock workstation remove PC-0042
     """
+    language, workspace = _speaking(ctx, lang)
     with (
-        workspace_from(ctx).admin_store("lock workstation remove", write=True) as store,
+        workspace.admin_store("lock workstation remove", write=True) as store,
         store.transaction() as con,
     ):
         found = remove_workstation(con, machine)
     if not found:
-        raise UsageError(f"{machine!r} is not a workstation; see 'callacct lock workstation list'")
-    console.print(f"{machine} removed.")
+        raise UsageError(Message("error.not_a_workstation", machine=repr(machine)))
+    done = t("cli.lock.workstation_removed", language, machine=machine)
+    console.print(done, markup=False, highlight=False)
 
 
 @workstation_app.command("list")
-def workstation_list_command(ctx: typer.Context, as_json: Json = False) -> None:
+def workstation_list_command(
+    ctx: typer.Context, lang: LangOption = None, as_json: Json = False
+) -> None:
     """Workstations and whose phone each locks (tokens are never shown again).
 
     Example: callacct lock workstation list
     """
-    with workspace_from(ctx).admin_store("lock workstation list", write=False) as store:
+    language, workspace = _speaking(ctx, lang)
+    with workspace.admin_store("lock workstation list", write=False) as store:
         rows = list_workstations(store.con)
-    _rows(rows, as_json, "workstations")
+    _rows(rows, as_json, "workstations", language)
 
 
 # -- servers -----------------------------------------------------------------------------------
@@ -544,6 +587,7 @@ def serve_command(
         bool, typer.Option("--check", help="Check the settings and the store, then exit.")
     ] = False,
     run_for: RunFor = None,
+    lang: LangOption = None,
 ) -> None:
     """Serve the IP-phone service and the workstation endpoint.
 
@@ -557,7 +601,7 @@ def serve_command(
     """
     from callacct.web.app import check_serve, serve
 
-    workspace = workspace_from(ctx)
+    language, workspace = _speaking(ctx, lang)
     if check:
         print_json(check_serve(workspace.files))
         return
@@ -565,16 +609,15 @@ def serve_command(
     host = address or workspace.settings.lock.serve.address
 
     def started(bound: int) -> None:
-        scheme = "https" if https else "http"
-        err_console.print(
-            f"serving {scheme}://{host}:{bound}/ipps/menu/#DEVICENAME# (Ctrl-C stops)"
-        )
+        url = f"{'https' if https else 'http'}://{host}:{bound}/ipps/menu/#DEVICENAME#"
+        err_console.print(t("cli.lock.serving", language, url=url), markup=False)
 
     serve(workspace.files, address=address, port=port, run_for=run_for, on_start=started)
 
 
 @lock_app.command("stand-in")
 def standin_command(
+    ctx: typer.Context,
     address: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=0, max=65535, help="Port (0: any free port).")] = 8443,
     lines: Annotated[
@@ -595,6 +638,7 @@ def standin_command(
         float, typer.Option(min=0.1, max=1_000_000.0, help="Queued writes done a second.")
     ] = 100.0,
     run_for: RunFor = None,
+    lang: LangOption = None,
 ) -> None:
     """Run the AXL stand-in, a server that answers like CUCM's AXL service.
 
@@ -607,24 +651,28 @@ def standin_command(
     from callacct.lock.standin import AxlStandIn, parse_patterns
     from callacct.web.runner import serve_forever
 
+    language = language_without_workspace(ctx, lang)
     password = os.environ.get(password_env, "")
     if not password:
-        raise UsageError(f"set {password_env} to the password the stand-in accepts")
+        raise UsageError(Message("error.standin_password", variable=password_env))
     if address not in ("127.0.0.1", "localhost", "::1"):
-        raise UsageError("--address: the stand-in listens on this machine only (127.0.0.1)")
+        raise UsageError(Message("error.standin_address"))
     try:
         numbers = parse_patterns(lines)
     except ValueError as exc:
-        raise UsageError(f"--lines: {exc}") from None
+        reason = exc.args[0] if exc.args else str(exc)
+        raise UsageError(Message("error.option_value", option="--lines", reason=reason)) from None
     tls = None
     if (cert is None) != (key is None):
-        raise UsageError("--cert and --key go together")
+        raise UsageError(Message("error.standin_cert_and_key"))
     if cert is not None and key is not None:
         tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         try:
             tls.load_cert_chain(str(cert), str(key))
         except (OSError, ssl.SSLError) as exc:
-            raise UsageError(f"--cert/--key: cannot load {cert} with {key} ({exc})") from None
+            raise UsageError(
+                Message("error.standin_cert", cert=cert, private_key=key, reason=str(exc))
+            ) from None
     state = AxlStandIn(
         user=axl_user,
         password=password,
@@ -634,15 +682,8 @@ def standin_command(
     state.add_lines(numbers, partition=partition or None, css=css or None)
 
     def started(bound: int) -> None:
-        scheme = "https" if tls else "http"
-        err_console.print(
-            styled(
-                "AXL stand-in: {} lines on {}://{}:{}/axl/ (Ctrl-C stops)",
-                len(numbers),
-                scheme,
-                address,
-                bound,
-            )
-        )
+        url = f"{'https' if tls else 'http'}://{address}:{bound}/axl/"
+        count = format_number(len(numbers), language)
+        err_console.print(t("cli.lock.standin", language, lines=count, url=url), markup=False)
 
     serve_forever(state.app(), address, port, tls, run_for=run_for, on_start=started)

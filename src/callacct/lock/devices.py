@@ -27,13 +27,14 @@ from typing import Any
 import duckdb
 
 from callacct.errors import UsageError
+from callacct.i18n import Message
 
 _DEVICE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def check_device(name: str) -> str:
     if not _DEVICE.fullmatch(name):
-        raise UsageError(f"{name!r} is not a device name (letters, digits, '_', '-'; at most 64)")
+        raise UsageError(Message("error.not_a_device", name=repr(name)))
     return name
 
 

@@ -36,6 +36,7 @@ from xml.etree.ElementTree import Element
 from aiohttp import web
 
 from callacct.config import AXL_VERSIONS
+from callacct.i18n import Message
 from callacct.lock.axl_soap import (
     AXL_NS_PREFIX,
     LINE_TAGS,
@@ -371,12 +372,12 @@ def parse_patterns(text: str) -> list[str]:
         low, sep, high = part.partition("-")
         if sep:
             if not (low.isdigit() and high.isdigit()) or int(high) < int(low):
-                raise ValueError(f"{part!r} is not a range such as 2000-2099")
+                raise ValueError(Message("error.not_a_line_range", part=repr(part)))
             if int(high) - int(low) > 100_000:
-                raise ValueError(f"{part!r}: at most 100,000 lines")
+                raise ValueError(Message("error.too_many_lines", part=repr(part)))
             out += [str(n).zfill(len(low)) for n in range(int(low), int(high) + 1)]
         elif re.fullmatch(r"[0-9+*#]{1,24}", part):
             out.append(part)
         else:
-            raise ValueError(f"{part!r} is not a line number")
+            raise ValueError(Message("error.not_a_line_number", part=repr(part)))
     return out

@@ -22,6 +22,7 @@ from typing import Any
 import duckdb
 
 from callacct.errors import UsageError
+from callacct.i18n import Message
 
 #: Workstation events and what they do to the phone.
 EVENTS = {"logoff": "lock", "lock": "lock", "logon": "unlock", "unlock": "unlock"}
@@ -37,9 +38,7 @@ def workstation_action(event: str) -> str:
 
 def check_machine(name: str) -> str:
     if not _MACHINE.fullmatch(name):
-        raise UsageError(
-            f"{name!r} is not a machine name (letters, digits, '.', '_', '-'; at most 64)"
-        )
+        raise UsageError(Message("error.not_a_machine", name=repr(name)))
     return name
 
 
