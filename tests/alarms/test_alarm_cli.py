@@ -142,6 +142,10 @@ def test_ingest_with_alarms_evaluates_the_due_alarms(org: Workspace, cli: Cli) -
     assert document["alarms"]["alarms"][0]["calls_upto"] == document["calls"]
     plain = cli("ingest", str(SIETE), "--force", "--no-alarms", "--json")
     assert "alarms" not in json.loads(plain.stdout)
+    # Without --json, the ingest's table is followed by the run's (nothing due again yet).
+    table = cli("ingest", str(SIETE), "--force", "--alarms")
+    assert table.exit_code == 0, table.output
+    assert table.stdout.rstrip().endswith("No alarm was due."), table.stdout
 
 
 def test_remove_says_so_in_json(cli: Cli) -> None:

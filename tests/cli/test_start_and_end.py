@@ -72,6 +72,8 @@ def test_an_ingest_without_budgets_loads_no_mailing(tmp_path: Path) -> None:
     loaded = _modules_after("-w", str(workspace), "ingest", str(cdr), prefix="callacct.")
     assert "callacct.ingest.engine" in loaded
     assert not {"callacct.api.budgeting", "callacct.delivery", "callacct.cli.lock"} & loaded
+    # Alarms run after an ingest only when asked (`alarms.after_ingest`, off by default).
+    assert not {"callacct.alarms", "callacct.cli.alarm", "callacct.api.alarms"} & loaded
 
 
 def test_the_root_help_lists_every_command() -> None:

@@ -19,7 +19,6 @@ from callacct.cli._output import (
     print_json,
     styled,
 )
-from callacct.cli.alarm import show_run
 from callacct.errors import UsageError
 from callacct.i18n import Message, format_number, said_in, t
 from callacct.ingest.dialects import DIALECTS
@@ -131,6 +130,9 @@ def ingest_command(
     else:
         _show_report(result.ingest, language)
         if result.alarms is not None:
+            # Imported here: an ingest runs no alarms unless asked (`alarms.after_ingest`).
+            from callacct.cli.alarm import show_run
+
             show_run(result.alarms, as_json=False, language=language)
         if result.budgets is not None and result.budgets.events:
             for text in result.budgets.lines():
