@@ -654,7 +654,7 @@ def standin_command(
     language = language_without_workspace(ctx, lang)
     password = os.environ.get(password_env, "")
     if not password:
-        raise UsageError(Message("error.standin_password", variable=password_env))
+        raise UsageError(Message("error.standin_login_variable", variable=password_env))
     if address not in ("127.0.0.1", "localhost", "::1"):
         raise UsageError(Message("error.standin_address"))
     try:
