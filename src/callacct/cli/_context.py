@@ -48,18 +48,23 @@ def language_of(ctx: typer.Context, workspace: Workspace, lang: str | None = Non
     """The language a command speaks: its own `--lang`, else the global one, else the `--as`
     person's, else the workspace's — the rule of reports (`Workspace.language`). Errors and
     warnings that follow are said in it too."""
-    root = ctx.find_root()
-    language = workspace.language(lang if lang is not None else global_lang(ctx))
-    if root.obj is not None:
-        root.obj["language"] = language
-    return language
+    return _spoken_from_now(ctx, workspace.language(_given_lang(ctx, lang)))
 
 
 def language_without_workspace(ctx: typer.Context, lang: str | None = None) -> str:
     """The language of a command that opens no workspace (`lock stand-in`): its own `--lang`,
     else the global one, else English. Errors that follow are said in it too."""
-    given = lang if lang is not None else global_lang(ctx)
-    language = "en" if given is None else checked_language(given)
+    given = _given_lang(ctx, lang)
+    return _spoken_from_now(ctx, "en" if given is None else checked_language(given))
+
+
+def _given_lang(ctx: typer.Context, lang: str | None) -> str | None:
+    """The command's own `--lang`, else the global one, if any."""
+    return lang if lang is not None else global_lang(ctx)
+
+
+def _spoken_from_now(ctx: typer.Context, language: str) -> str:
+    """`language`, which the errors and warnings of the command are said in from now on."""
     root = ctx.find_root()
     if root.obj is not None:
         root.obj["language"] = language
