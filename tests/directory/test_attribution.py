@@ -6,9 +6,16 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 
-from callacct.directory import attribute_calls, import_directory_csv, list_users, user_history
+from callacct.directory import (
+    attribute_calls,
+    attribute_frame,
+    import_directory_csv,
+    list_users,
+    user_history,
+)
 from callacct.directory.versions import SINCE_EVER
 from callacct.errors import DirectoryError
 from callacct.store import Store
@@ -262,3 +269,58 @@ def test_an_earlier_as_of_backdates_a_person_s_only_version(store: Store, tmp_pa
     )
     again = import_directory_csv(store.con, path, SETTINGS, as_of=dt.datetime(2000, 1, 1))
     assert (again.changes.backdated, again.changes.unchanged) == ([], 2)
+
+
+_UNATTRIBUTED = (
+    "SELECT call_id, line_no, started_at, extension, peer_extension FROM calls ORDER BY call_id"
+)
+
+
+def test_calls_not_stored_yet_are_attributed_as_stored_ones(store: Store, tmp_path: Path) -> None:
+    """`attribute_frame` (an ingest's new calls) gives what `attribute_calls` stores, in the
+    order of the calls given, each call keeping its other columns."""
+    import_directory_csv(
+        store.con,
+        write_csv(
+            tmp_path / "a.csv",
+            "alice,,,,user,Sales,CC-1,PAR,2001,,",
+            "bob,,,,user,IT,CC-2,NYC,2002,,",
+        ),
+        SETTINGS,
+        as_of=JAN,
+    )
+    add_call(store.con, 1, dt.datetime(2026, 1, 5), "outgoing", "2001", remote="0612345678")
+    add_call(store.con, 2, dt.datetime(2026, 1, 5), "internal", "2002", peer="2001")
+    add_call(store.con, 3, dt.datetime(2026, 1, 5), "outgoing", "2999", remote="0612345678")
+    add_call(store.con, 4, dt.datetime(2026, 1, 5), "incoming", None, remote="0612345678")
+    pattern = SETTINGS.dialplan.extension_pattern
+    new = store.con.sql(_UNATTRIBUTED).pl()
+    in_order, result = attribute_frame(store.con, new, extension_pattern=pattern)
+    shuffled, again = attribute_frame(store.con, new[[2, 0, 3, 1]], extension_pattern=pattern)
+    stored = attribute_calls(store.con, new_only=True, extension_pattern=pattern)
+    assert result == again == stored
+    assert in_order["call_id"].to_list() == [1, 2, 3, 4]
+    assert shuffled["call_id"].to_list() == [3, 1, 4, 2]  # the order given
+    assert shuffled.sort("call_id").equals(in_order)
+    assert in_order["line_no"].to_list() == [1, 2, 3, 4]  # each call keeps its columns
+    calls = _calls(store)
+    for row in in_order.iter_rows(named=True):
+        assert {k: row[k] for k in calls[row["call_id"]]} == calls[row["call_id"]]
+
+
+def test_a_call_met_twice_by_overlapping_versions_is_attributed_once(store: Store) -> None:
+    """Two holders of one extension at the same time (versions that overlap): each call
+    still gets one row, as the UPDATE of the stored calls gives it one value."""
+    for login in ("ann", "bea"):
+        store.con.execute(
+            "INSERT INTO extensions VALUES ('2001', ?, 'csv', ?, NULL, ?)", [login, JAN, JAN]
+        )
+    add_call(store.con, 1, dt.datetime(2026, 1, 5), "outgoing", "2001", remote="0612345678")
+    add_call(store.con, 2, dt.datetime(2026, 1, 5), "outgoing", "2999", remote="0612345678")
+    new = store.con.sql(_UNATTRIBUTED).pl()
+    attributed, result = attribute_frame(store.con, new)
+    assert attributed.height == 2
+    assert attributed["call_id"].to_list() == [1, 2]
+    assert attributed["user_login"][0] in ("ann", "bea")
+    assert (result.calls, result.attributed) == (2, 1)
+    assert attributed.schema["user_login"] == pl.String

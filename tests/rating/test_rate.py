@@ -331,6 +331,35 @@ def test_rating_order_and_batches_do_not_matter(
     assert all(r["cost"] >= 0 for r in results[0])
 
 
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(numbers=st.lists(_numbers(), min_size=1, max_size=20))
+def test_new_calls_report_what_rating_them_stored_reports(
+    tmp_path_factory: pytest.TempPathFactory, numbers: list[str]
+) -> None:
+    """`rate_new` (an ingest's calls, never rated) counts calls, changes and money as
+    `rate_calls` does for the same calls once stored."""
+    folder = tmp_path_factory.mktemp("report")
+    rows = ["33,F,,0.02,0.01,30,6,0.05,", "336,M,mobile,0.10,0,1,1,0,", "44,UK,,0.04,0,60,60,0,"]
+    store = open_store(folder / "s.duckdb")
+    try:
+        import_tariff(store.con, write_plan(folder, "p", rows, default=True))
+        start = dt.datetime(2026, 3, 25, 9)
+        insert_calls(
+            store.con,
+            [{"started_at": start, "number": number or None} for number in numbers],
+        )
+        new = store.con.sql("SELECT * FROM calls").pl()
+        fresh = rate_new(store.con, SETTINGS, new).report
+        stored = rate_calls(store.con, SETTINGS)
+    finally:
+        store.close()
+    fields = ("calls", "priced", "unpriced", "changed", "total", "delta", "by_class")
+    assert {f: getattr(fresh, f) for f in fields} == {f: getattr(stored, f) for f in fields}
+    assert fresh.changed == fresh.calls  # every call gets at least its destination class
+
+
 def test_explain_redoes_the_arithmetic(store: Store, tmp_path: Path) -> None:
     rows = ["336,France mobile,mobile,0.12,0.05,30,6,0.10,day", "336,M,mobile,0.06,0,1,1,0,night"]
     import_tariff(store.con, write_plan(tmp_path, "p", rows, bands=DAY_NIGHT, default=True))

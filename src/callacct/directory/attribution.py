@@ -147,21 +147,26 @@ def attribute_frame(
         found = fetch_frame(con, sql, pattern)
     finally:
         con.unregister("_attributing")
-    # One row per call, as the UPDATE of `attribute_calls` writes one value per call.
-    found = (
-        found.rename({"login": "user_login", "undefined": "undefined_extension"})
-        .cast({"call_id": calls.schema["call_id"]})
-        .unique("call_id", keep="first", maintain_order=True)
+    found = found.rename({"login": "user_login", "undefined": "undefined_extension"}).cast(
+        {"call_id": calls.schema["call_id"]}
     )
+    if found.height != calls.height:
+        # A call met twice (directory versions that overlap): one row per call, as the
+        # UPDATE of `attribute_calls` writes one value per call. Otherwise each call is
+        # there once (the query keeps every call) and there is nothing to look for.
+        found = found.unique("call_id", keep="first", maintain_order=True)
     result = AttributionResult(
         calls=found.height,
         attributed=found.height - found.get_column("user_login").null_count(),
         undefined=int(found.get_column("undefined_extension").sum()),
     )
-    attributed = calls.drop(ATTRIBUTED_COLUMNS, strict=False).join(
-        found, on="call_id", how="left", maintain_order="left"
-    )
-    return attributed, result
+    found = found.sort("call_id")
+    kept = calls.drop(ATTRIBUTED_COLUMNS, strict=False)
+    if kept.get_column("call_id").equals(found.get_column("call_id")):
+        # The calls in call-id order (as an ingest stages them): side by side, without a
+        # join that gathers every column of the calls.
+        return kept.hstack(found.drop("call_id")), result
+    return kept.join(found, on="call_id", how="left", maintain_order="left"), result
 
 
 def undefined_extension_count(con: duckdb.DuckDBPyConnection) -> int:

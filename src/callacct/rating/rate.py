@@ -78,13 +78,7 @@ CHUNK_CALLS: Final = 250_000
 # New numbers classified (and cached) at a time, before the calls are rated.
 CLASSIFY_BATCH: Final = 250_000
 _KEY: Final = ["plan_id", "plan_version", "band", "digits", "dest_class"]
-# The stored values of a call never rated, as `CALL_SQL` reads them (new calls: `append`).
-_NEVER_RATED: Final[dict[str, pl.DataType]] = {
-    **{f"old_{c}": pl.String() for c in RATED_COLUMNS},
-    "old_plan_version": pl.Int32(),
-    "old_billed_s": pl.Int32(),
-    "old_cost_u": pl.Int64(),
-}
+# What `CALL_SQL` reads of a call not stored yet (new calls: `rate_new`), but its `old_*` values.
 _NEW_CALL_COLUMNS: Final = (
     "call_id",
     "started_at",
@@ -367,12 +361,7 @@ def rate_new(
     dialled = pl.col("remote_number")
     if "remote_dialled" in new.columns:
         dialled = pl.coalesce("remote_dialled", "remote_number")
-    # What `CALL_SQL` reads of a call never rated.
-    calls = new.select(
-        *_NEW_CALL_COLUMNS,
-        dialled.alias("dialled"),
-        *(pl.lit(None, dtype).alias(name) for name, dtype in _NEVER_RATED.items()),
-    )
+    calls = new.select(*_NEW_CALL_COLUMNS, dialled.alias("dialled"))
     frames: list[pl.DataFrame] = []
     _rate_chunk(con, settings, calls, tariffs, report, progress, workers, frames.append, pending)
     (rated,) = frames
@@ -399,20 +388,34 @@ def _rate_chunk(
     pending: PendingNumbers | None = None,
 ) -> None:
     """Rate one chunk of calls, write the ones that changed (an UPDATE of the store's calls),
-    add to `report`. With `write`, every call rated goes to `write` instead."""
+    add to `report`. With `write`, every call rated goes to `write` instead.
+
+    Calls without `old_*` columns were never rated (new calls): every value they get is a
+    change, from nothing."""
     rated = rate_frame(
         con, settings, calls, tariffs, progress=progress, workers=workers, pending=pending
     )
-    changed = rated.filter(_changed_expr())
     report.calls += rated.height
     report.priced += int(rated["priced"].sum())
     report.unpriced += int(rated["unpriced"].sum())
-    report.changed += changed.height
     for dest_class, n in rated.group_by("dest_class").len().iter_rows():
         report.by_class[dest_class] = report.by_class.get(dest_class, 0) + n
-    _add(report.total, _sum_by(rated, "currency", "cost_u"))
+    total = _sum_by(rated, "currency", "cost_u")
+    _add(report.total, total)
+    never_rated = "old_cost_u" not in rated.columns
+    changes = _changed_expr(never_rated=never_rated)
+    if never_rated and write is not None:
+        # Every call is written. A call that gets no value at all has no currency and no
+        # cost: the change in money, from nothing, is the total.
+        report.changed += int(rated.select(changes.sum()).item())
+        _add(report.delta, total)
+        write(rated)
+        return
+    changed = rated.filter(changes)
+    report.changed += changed.height
     _add(report.delta, _sum_by(changed, "currency", "cost_u"))
-    _add(report.delta, _sum_by(changed, "old_currency", "old_cost_u"), sign=-1)
+    if not never_rated:
+        _add(report.delta, _sum_by(changed, "old_currency", "old_cost_u"), sign=-1)
     if write is not None:
         write(rated)
     elif changed.height:
@@ -429,7 +432,11 @@ def _sum_by(frame: pl.DataFrame, key: str, column: str) -> dict[str, Decimal]:
     return {str(cur): to_decimal(int(total)) for cur, total in sums if cur is not None}
 
 
-def _changed_expr() -> pl.Expr:
+def _changed_expr(*, never_rated: bool = False) -> pl.Expr:
+    """True for a call whose rating differs from its `old_*` values; for a call `never_rated`
+    (no `old_*` columns), for one that gets any value."""
+    if never_rated:
+        return pl.any_horizontal([pl.col(c).is_not_null() for c in (*RATED_COLUMNS, "cost_u")])
     checks = [pl.col(c).ne_missing(pl.col(f"old_{c}")) for c in RATED_COLUMNS]
     checks.append(pl.col("cost_u").ne_missing(pl.col("old_cost_u")))
     return pl.any_horizontal(checks)
