@@ -10,10 +10,11 @@ import time
 from pathlib import Path
 
 import duckdb
+import polars as pl
 import pytest
 
 from callacct.errors import StoreBusyError, StoreError
-from callacct.store import Store, is_read_only, open_store, scalar
+from callacct.store import Store, insert_frame, is_read_only, open_store, registered, scalar
 from callacct.store.schema import MIGRATIONS
 from tests.directory.helpers import add_call
 
@@ -225,3 +226,28 @@ def test_a_refused_rollback_does_not_hide_the_failure(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="No space left"), store.transaction():
         raise OSError(28, "No space left on device")
     assert con.statements == ["BEGIN TRANSACTION", "ROLLBACK"]
+
+
+def test_a_frame_is_readable_in_sql_for_its_block_only() -> None:
+    con = duckdb.connect()
+    frame = pl.DataFrame({"n": [1, 2, 3], "text": ["a", None, "é" * 40]})
+    with registered(con, "_frame", frame) as name:
+        assert name == "_frame"
+        rows = con.execute("SELECT n, text FROM _frame ORDER BY n").fetchall()
+    assert rows == [(1, "a"), (2, None), (3, "é" * 40)]
+    with pytest.raises(RuntimeError, match="boom"), registered(con, "_frame", frame):
+        raise RuntimeError("boom")
+    with pytest.raises(duckdb.CatalogException):  # gone, even after a failure
+        con.execute("SELECT * FROM _frame")
+
+
+def test_a_frame_is_appended_by_column_name() -> None:
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (a INTEGER, b VARCHAR, c VARCHAR DEFAULT 'none')")
+    insert_frame(con, "t", pl.DataFrame({"b": ["x", "y"], "a": [1, 2]}))
+    assert con.execute("SELECT a, b, c FROM t ORDER BY a").fetchall() == [
+        (1, "x", "none"),
+        (2, "y", "none"),
+    ]
+    with pytest.raises(duckdb.CatalogException):
+        con.execute("SELECT * FROM _inserted_rows")

@@ -51,13 +51,13 @@ from callacct.ingest import staging
 from callacct.ingest.dialects import Dialect
 from callacct.ingest.engine import StoreBreak, ingest_paths
 from callacct.ingest.moving import move_processed
-from callacct.ingest.staging import Append, insert_into
+from callacct.ingest.staging import Append
 from callacct.progress import FINISHING, Progress, Step
 from callacct.rating import RateReport, Tariffs, rate_calls, rate_new
 from callacct.rating.classify import PendingNumbers, warm_up
 from callacct.rating.pending import rerate_pending
 from callacct.rating.sites import rating_sites
-from callacct.store import Store, transaction
+from callacct.store import Store, insert_frame, transaction
 
 log = logging.getLogger(__name__)
 
@@ -161,14 +161,14 @@ class _FinishAsStored:
 
     def __call__(self, con: duckdb.DuckDBPyConnection, calls: pl.DataFrame) -> Append:
         if self.failed:
-            return partial(insert_into, table="calls", frame=calls)
+            return partial(insert_frame, table="calls", frame=calls)
         try:
             attributed, done = attribute_frame(
                 con, calls, extension_pattern=self.settings.dialplan.extension_pattern
             )
         except Exception as exc:  # finish_pending meets it again and reports it
             self._give_up("attributed", exc)
-            return partial(insert_into, table="calls", frame=calls)
+            return partial(insert_frame, table="calls", frame=calls)
         try:
             rated = rate_new(
                 con,
@@ -180,7 +180,7 @@ class _FinishAsStored:
             )
         except Exception as exc:  # the same: the calls are stored pending
             self._give_up("rated", exc)
-            return partial(insert_into, table="calls", frame=attributed)
+            return partial(insert_frame, table="calls", frame=attributed)
         numbers = self.numbers.take(whole=staging.ROW_GROUP_ROWS)
 
         def append(writer: duckdb.DuckDBPyConnection) -> None:

@@ -16,6 +16,7 @@ import polars as pl
 
 from callacct.budgets.model import Budget, BudgetEvent
 from callacct.budgets.periods import Period
+from callacct.store import registered
 
 _BUDGET_COLUMNS = (
     "budget_id, kind, target, amount, currency, period, carry_over, warn_at, lock_at, classes, "
@@ -238,16 +239,13 @@ def insert_periods(
             "carried_in": pl.String,
         },
     )
-    con.register("new_budget_periods", frame)
-    try:
+    with registered(con, "new_budget_periods", frame):
         con.execute(
             "INSERT INTO budget_periods (budget_id, first_day, starts_at, ends_at, zone, "
             "carried_in) SELECT budget_id, first_day, starts_at, ends_at, zone, "
             "CAST(carried_in AS DECIMAL(18, 6)) FROM new_budget_periods "
             "ON CONFLICT DO NOTHING"
         )
-    finally:
-        con.unregister("new_budget_periods")
 
 
 def close_periods(
@@ -266,16 +264,13 @@ def close_periods(
         },
         schema={"budget_id": pl.Int64, "first_day": pl.Date, "spent": pl.String},
     )
-    con.register("closing_budget_periods", frame)
-    try:
+    with registered(con, "closing_budget_periods", frame):
         con.execute(
             "UPDATE budget_periods p SET spent_at_close = CAST(c.spent AS DECIMAL(18, 6)), "
             "closed_at = ? FROM closing_budget_periods c "
             "WHERE p.budget_id = c.budget_id AND p.first_day = c.first_day",
             [now],
         )
-    finally:
-        con.unregister("closing_budget_periods")
 
 
 def set_late_spent(
@@ -338,16 +333,12 @@ def write_events(
     ).with_row_index("position")
     columns = ", ".join(_EVENT_COLUMNS)
     values = ", ".join(f"CAST({c} AS DECIMAL(18, 6))" if c in money else c for c in _EVENT_COLUMNS)
-    name = "new_budget_events"
-    con.register(name, frame)
-    try:
+    with registered(con, "new_budget_events", frame) as name:
         # Ids follow the events' order: one nextval per row, in the frame's order.
         rows = con.execute(
             f"INSERT INTO budget_events ({columns}) SELECT {values} FROM {name} "  # noqa: S608
             f"ORDER BY position RETURNING event_id, {columns}"
         ).fetchall()
-    finally:
-        con.unregister(name)
     return sorted((_event(row) for row in rows), key=lambda e: e.event_id)
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from callacct.store import fetch_frame, scalar
+from callacct.store import fetch_frame, registered, scalar
 
 # What attribution sets on a call.
 ATTRIBUTED_COLUMNS = (
@@ -140,13 +140,9 @@ def attribute_frame(
     other columns) with the columns `attribute_calls` would set, in the same order, and what
     was attributed. The same query as `attribute_calls`, on the frame instead of the table."""
     keys = calls.select("call_id", "started_at", "extension", "peer_extension")
-    con.register("_attributing", keys.to_arrow())
-    try:
-        pattern: list[object] = [extension_pattern, extension_pattern] if extension_pattern else []
-        sql = _attribution_sql("_attributing", "TRUE", extension_pattern)
-        found = fetch_frame(con, sql, pattern)
-    finally:
-        con.unregister("_attributing")
+    pattern: list[object] = [extension_pattern, extension_pattern] if extension_pattern else []
+    with registered(con, "_attributing", keys) as name:
+        found = fetch_frame(con, _attribution_sql(name, "TRUE", extension_pattern), pattern)
     found = found.rename({"login": "user_login", "undefined": "undefined_extension"}).cast(
         {"call_id": calls.schema["call_id"]}
     )

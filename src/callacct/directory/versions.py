@@ -28,7 +28,7 @@ import polars as pl
 from callacct.directory.attribution import AttributionResult, attribute_calls
 from callacct.directory.model import USER_FIELDS, DirectoryEntry
 from callacct.errors import DirectoryError
-from callacct.store import scalar, transaction
+from callacct.store import insert_frame, scalar, transaction
 
 SINCE_EVER = dt.datetime(1900, 1, 1)
 
@@ -220,7 +220,7 @@ def apply_snapshot(
             )
         if new_rows:
             froms = [starts[entry.login] for entry in new_rows]
-            _insert(con, "users", _user_frame(new_rows, source, froms, recorded))
+            insert_frame(con, "users", _user_frame(new_rows, source, froms, recorded))
         if changes.backdated:
             con.execute(
                 """
@@ -255,7 +255,7 @@ def apply_snapshot(
                 },
                 schema_overrides={"valid_to": pl.Datetime("us")},
             )
-            _insert(con, "extensions", frame)
+            insert_frame(con, "extensions", frame)
     changes.attribution = attribute_calls(
         con, since=changes.effective_from, new_only=True, extension_pattern=extension_pattern
     )
@@ -319,15 +319,6 @@ def _user_frame(
         pl.lit(None).cast(pl.Datetime("us")).alias("valid_to"),
         pl.lit(recorded).cast(pl.Datetime("us")).alias("recorded_at"),
     )
-
-
-def _insert(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    con.register("_directory_rows", frame.to_arrow())
-    try:
-        # `table` is one of this module's constants.
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _directory_rows")  # noqa: S608
-    finally:
-        con.unregister("_directory_rows")
 
 
 def list_users(

@@ -28,8 +28,8 @@ from callacct.ingest.dialects import Dialect
 from callacct.ingest.parse import ParsedChunk
 from callacct.ingest.plan import LoadFile
 from callacct.ingest.report import IngestReport
-from callacct.ingest.staging import CallStaging, insert_into
-from callacct.store import fetch_frame
+from callacct.ingest.staging import CallStaging
+from callacct.store import fetch_frame, insert_frame, registered
 
 # A file's part of a piece: the file, the index of its first line in the piece, and the line
 # number of that line in the file.
@@ -119,7 +119,7 @@ class ChunkLoader:
         self._store(con, dialect, frame.filter(new_mask), keys.filter(new_mask))
 
     def _insert(self, con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-        insert_into(con, table, frame)
+        insert_frame(con, table, frame)
 
     def _count_read(self, parsed: ParsedChunk, segments: list[Segment], locate: Locate) -> None:
         lines = pl.concat(
@@ -237,8 +237,7 @@ def _new_records(con: duckdb.DuckDBPyConnection, keys: pl.DataFrame) -> pl.Serie
         pl.col("record_time").min().alias("lo"), pl.col("record_time").max().alias("hi")
     ).row(0)
     candidates = keys.select("record_key", "record_time").with_row_index("_i")
-    con.register("_candidate_keys", candidates.to_arrow())
-    try:
+    with registered(con, "_candidate_keys", candidates):
         stored = fetch_frame(
             con,
             "SELECT c._i FROM _candidate_keys c SEMI JOIN ("
@@ -247,8 +246,6 @@ def _new_records(con: duckdb.DuckDBPyConnection, keys: pl.DataFrame) -> pl.Serie
             " ON r.record_key = c.record_key AND r.record_time = c.record_time",
             [lo, hi],
         )
-    finally:
-        con.unregister("_candidate_keys")
     already = pl.Series("already", [False] * keys.height, pl.Boolean)
     if stored.height:
         already = already.scatter(stored.get_column("_i").cast(pl.Int64), True)

@@ -24,8 +24,7 @@ import polars as pl
 
 from callacct.errors import IngestError
 from callacct.ingest.plan import LoadFile, utcnow
-from callacct.ingest.staging import insert_into
-from callacct.store import Store, scalar
+from callacct.store import Store, insert_frame, registered, scalar
 from callacct.store.recovery import discard_files
 
 KNOWN = "status = 'done' AND (stored > 0 OR rejected = 0)"
@@ -102,14 +101,13 @@ class Ledger:
     def add_loading(self, files: list[LoadFile]) -> None:
         """Enter `files` as `loading`, committed before any of their rows is written."""
         with self.store.transaction() as con:
-            insert_into(con, "ingest_files", self._rows(files, status="loading"))
+            insert_frame(con, "ingest_files", self._rows(files, status="loading"))
 
     def mark_done(self, files: list[LoadFile]) -> None:
         """Mark the files done, with their counts, hash and archives, in the open transaction;
         earlier reads of the same content are superseded (`_supersede`)."""
         con = self.store.con
-        con.register("_ledger", self._rows(files, status="done").to_arrow())
-        try:
+        with registered(con, "_ledger", self._rows(files, status="done")):
             con.execute(
                 """
                 UPDATE ingest_files SET sha256 = l.sha256, rows_read = l.rows_read,
@@ -120,8 +118,6 @@ class Ledger:
                 """
             )
             _supersede(con)
-        finally:
-            con.unregister("_ledger")
 
     def _rows(self, files: list[LoadFile], *, status: str) -> pl.DataFrame:
         now = utcnow()

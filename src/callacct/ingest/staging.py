@@ -31,7 +31,7 @@ from typing import Protocol
 import duckdb
 import polars as pl
 
-from callacct.store import Store
+from callacct.store import Store, insert_frame
 
 # DuckDB stores tables in row groups of this many rows.
 ROW_GROUP_ROWS = 122_880
@@ -223,7 +223,7 @@ class CallStaging:
             self._cursor = self.store.con.cursor()
         for table, staged in frames:
             if isinstance(staged, pl.DataFrame):
-                insert_into(self._cursor, table, staged)
+                insert_frame(self._cursor, table, staged)
             else:
                 staged(self._cursor)
 
@@ -269,17 +269,6 @@ def link_quality(con: duckdb.DuckDBPyConnection, window: Window) -> None:
         """,
         [lo, hi, lo, hi],
     )
-
-
-def insert_into(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    """Append `frame` to `table` (a table name of this package, never user input)."""
-    # Polars' own string layout (Arrow string views), which DuckDB reads as it is: the
-    # default conversion to plain Arrow strings copies every text column first.
-    con.register("_batch", frame.to_arrow(compat_level=pl.CompatLevel.newest()))
-    try:
-        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _batch")  # noqa: S608
-    finally:
-        con.unregister("_batch")
 
 
 def union(a: Window | None, b: Window | None) -> Window | None:

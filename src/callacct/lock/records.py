@@ -15,6 +15,7 @@ import duckdb
 import polars as pl
 
 from callacct.lock.model import Flags, LockEvent, LockRow, Target
+from callacct.store import insert_frame, registered
 
 _CURRENT_PEOPLE = """
     SELECT e.extension, u.login, u.name, u.email, u.language, u.department, u.cost_center, u.site
@@ -145,23 +146,15 @@ def write_rows(con: duckdb.DuckDBPyConnection, rows: Sequence[LockRow]) -> None:
         ],
         schema=_LOCK_SCHEMA,
     )
-    con.register("lock_rows_frame", frame)
-    try:
+    with registered(con, "lock_rows_frame", frame):
         con.execute("INSERT OR REPLACE INTO locks BY NAME SELECT * FROM lock_rows_frame")
-    finally:
-        con.unregister("lock_rows_frame")
 
 
 def write_events(con: duckdb.DuckDBPyConnection, events: Sequence[dict[str, Any]]) -> None:
     """Append `lock_events` rows (dicts with the columns of `_EVENT_SCHEMA`)."""
     if not events:
         return
-    frame = pl.DataFrame(list(events), schema=_EVENT_SCHEMA)
-    con.register("lock_events_frame", frame)
-    try:
-        con.execute("INSERT INTO lock_events BY NAME SELECT * FROM lock_events_frame")
-    finally:
-        con.unregister("lock_events_frame")
+    insert_frame(con, "lock_events", pl.DataFrame(list(events), schema=_EVENT_SCHEMA))
 
 
 def read_events(

@@ -36,7 +36,7 @@ import polars as pl
 
 from callacct.query.masking import mask_calls
 from callacct.query.scope import Scope
-from callacct.store import fetch_frame
+from callacct.store import fetch_frame, registered
 
 #: Budget kind -> the `calls` column that says whose a call is.
 WINDOW_COLUMNS: Final = {
@@ -138,15 +138,12 @@ def spend_in_windows(
     if not windows:
         return {}
     name = f"budget_windows_{next(_NAMES)}"
-    con.register(name, _frame(windows))
-    try:
-        between = (min(w.starts_at for w in windows), max(w.ends_at for w in windows))
+    between = (min(w.starts_at for w in windows), max(w.ends_at for w in windows))
+    with registered(con, name, _frame(windows)):
         sql, params = window_spend_sql(
             name, scope, between=between, kinds={w.kind for w in windows}
         )
         rows = con.execute(sql, params).fetchall()
-    finally:
-        con.unregister(name)
     out: dict[int, dict[str, Decimal]] = {}
     for key, currency, total in rows:
         out.setdefault(int(key), {})[str(currency)] = Decimal(total)

@@ -39,7 +39,7 @@ from callacct.call_codes import DestClass
 from callacct.progress import CLASSIFYING, Progress, Step
 from callacct.rating.classify_columns import RESULT_SCHEMA, classify_columns
 from callacct.rating.dialplan import DialPlan
-from callacct.store import fetch_frame, is_read_only
+from callacct.store import fetch_frame, is_read_only, registered
 from callacct.store.schema import NUMBER_CLASSES_DDL
 
 log = logging.getLogger(__name__)
@@ -471,8 +471,7 @@ def classify_with_cache(
         # Looked at first: what leaves it meanwhile is in the store when the store is read.
         known = pending.find(key, wanted_frame).cast(pl.Schema(RESULT_SCHEMA))
     look_up = wanted_frame.join(known.select("number"), on="number", how="anti")
-    con.register("_rating_wanted", look_up.to_arrow())
-    try:
+    with registered(con, "_rating_wanted", look_up):
         cached = fetch_frame(
             con,
             "SELECT w.number, c.e164, c.dest_class, c.dest_country "
@@ -480,8 +479,6 @@ def classify_with_cache(
             "ON c.number = w.number AND c.plan_key = ?",
             [key],
         )
-    finally:
-        con.unregister("_rating_wanted")
     cached = pl.concat([known, cached.cast(pl.Schema(RESULT_SCHEMA))])
     new = wanted_frame.join(cached.select("number"), on="number", how="anti")
     fresh = classify_numbers(new["number"], plan, progress=progress, workers=workers)
@@ -499,11 +496,8 @@ def _keyed(key: str, classes: pl.DataFrame) -> pl.DataFrame:
 
 def _insert_classes(con: duckdb.DuckDBPyConnection, rows: pl.DataFrame) -> None:
     """Insert `rows` (`plan_key` and `RESULT_SCHEMA`'s columns) into `number_classes`."""
-    con.register("_rating_fresh", rows.to_arrow())
-    try:
+    with registered(con, "_rating_fresh", rows):
         con.execute(
             "INSERT INTO number_classes "
             "SELECT plan_key, number, e164, dest_class, dest_country FROM _rating_fresh"
         ).fetchall()
-    finally:
-        con.unregister("_rating_fresh")

@@ -42,7 +42,7 @@ from callacct.rating.pending import clear_rerate, rerate_pending
 from callacct.rating.sites import RatingSite, rating_sites, site_expr
 from callacct.rating.tariff import PlanRoute, Version, load_rates, load_routes, load_versions
 from callacct.service_numbers import ServiceNumbers
-from callacct.store import fetch_frame, transaction
+from callacct.store import fetch_frame, registered, transaction
 
 # What rating writes into `calls` (besides cost, which is stored as DECIMAL).
 RATED_COLUMNS: Final = (
@@ -327,15 +327,11 @@ class RatedNew:
         """Append the calls to `calls`, rated, in one statement."""
         if not self.frame.height:
             return
-        # Polars' own string layout, which DuckDB reads as it is (see ingest.staging).
-        con.register("_rated_new", self.frame.to_arrow(compat_level=pl.CompatLevel.newest()))
-        try:
+        with registered(con, "_rated_new", self.frame):
             con.execute(
                 f"INSERT INTO calls BY NAME SELECT * EXCLUDE (cost_u), {_COST_SQL} AS cost "  # noqa: S608
                 "FROM _rated_new r"
             )
-        finally:
-            con.unregister("_rated_new")
 
 
 def rate_new(
@@ -446,9 +442,8 @@ def _write(con: duckdb.DuckDBPyConnection, changed: pl.DataFrame) -> None:
     frame = changed.select("call_id", *RATED_COLUMNS, "cost_u").sort("call_id")
     ids = frame.get_column("call_id")
     low, high = ids.min(), ids.max()
-    con.register("_rated", frame.to_arrow())
-    try:
-        assignments = ", ".join(f"{c} = r.{c}" for c in RATED_COLUMNS)
+    assignments = ", ".join(f"{c} = r.{c}" for c in RATED_COLUMNS)
+    with registered(con, "_rated", frame):
         # The call-id range lets DuckDB skip the row groups of other calls (zone maps).
         con.execute(
             f"""
@@ -458,8 +453,6 @@ def _write(con: duckdb.DuckDBPyConnection, changed: pl.DataFrame) -> None:
             """,  # noqa: S608 - column names are constants
             [low, high],
         )
-    finally:
-        con.unregister("_rated")
 
 
 def rate_frame(

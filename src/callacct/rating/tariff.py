@@ -41,7 +41,7 @@ from callacct.rating.bands import Band, BandTable
 from callacct.rating.cost import MAX_PRICE_U, MICRO_DECIMALS, ROUNDINGS, Rounding
 from callacct.rating.pending import mark_rerate
 from callacct.service_numbers import SERVICE_CLASSES
-from callacct.store import fetch_frame, scalar, transaction
+from callacct.store import fetch_frame, registered, scalar, transaction
 from callacct.yamlfile import read_limited, read_yaml
 
 DECK_COLUMNS: Final = (
@@ -547,8 +547,7 @@ def import_tariff(
                 now,
             ],
         )
-        con.register("_tariff_deck", rows.to_arrow())
-        try:
+        with registered(con, "_tariff_deck", rows):
             con.execute(
                 """
                 INSERT INTO tariff_rates
@@ -560,8 +559,6 @@ def import_tariff(
                 """,
                 [definition.plan, version],
             )
-        finally:
-            con.unregister("_tariff_deck")
         if scalar(con, "SELECT EXISTS (SELECT 1 FROM calls)"):
             mark_rerate(con, f"tariff {definition.plan} version {version} was imported")
     return report

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -364,6 +364,26 @@ def fetch_frame(
     """Run `sql` with bound `params` and return the result as a Polars frame."""
     frame: pl.DataFrame = con.sql(sql, params=params or []).pl()
     return frame
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> Iterator[str]:
+    """`frame` readable in SQL as the view `name` (a constant of the caller, never user
+    input) for the block, which gets the name. It goes as Polars' own string layout (Arrow
+    string views), which DuckDB reads as it is: the default conversion copies every text
+    column first."""
+    con.register(name, frame.to_arrow(compat_level=pl.CompatLevel.newest()))
+    try:
+        yield name
+    finally:
+        con.unregister(name)
+
+
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
+    """Append `frame` to `table` (a table name of callacct's, never user input), its columns
+    matched by name; the table's other columns get their defaults."""
+    with registered(con, "_inserted_rows", frame):
+        con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _inserted_rows")  # noqa: S608
 
 
 def scalar(con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | None = None) -> Any:
