@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -207,9 +208,17 @@ def _command_env() -> dict[str, str]:
     return env
 
 
-def _callacct(*args: str) -> tuple[float, int, str]:
-    """Wall time, peak RSS (kB) and output of one `callacct` command in a fresh process (the
-    commands before a timed one have compiled its bytecode: `_command_env`)."""
+def _children_cpu() -> float:
+    """CPU seconds (user and system) of the finished child processes so far."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _callacct(*args: str) -> tuple[float, int, str, float]:
+    """Wall time, peak RSS (kB), output and CPU seconds (all its threads) of one `callacct`
+    command in a fresh process (the commands before a timed one have compiled its bytecode:
+    `_command_env`)."""
+    cpu_before = _children_cpu()
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", _RUN_CLI, *args],
@@ -219,10 +228,11 @@ def _callacct(*args: str) -> tuple[float, int, str]:
         env=_command_env(),
     )
     seconds = time.perf_counter() - started
+    cpu = _children_cpu() - cpu_before
     if done.returncode != 0:
         raise SystemExit(f"callacct {' '.join(args)} failed: {done.stderr.strip()}")
     peaks = [line.split()[1] for line in done.stderr.splitlines() if line.startswith("VMHWM")]
-    return seconds, int(peaks[-1]) if peaks else 0, done.stdout
+    return seconds, int(peaks[-1]) if peaks else 0, done.stdout, cpu
 
 
 def bench_load(rows: int, work: Path, *, known: bool, repeat: int = 3) -> dict[str, Any]:
@@ -234,21 +244,26 @@ def bench_load(rows: int, work: Path, *, known: bool, repeat: int = 3) -> dict[s
     runs: list[dict[str, Any]] = []
     workspace = work
     for run in range(repeat):
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), time.process_time()
         frame = pl.read_csv(path, skip_rows=2, has_header=False, schema=_schema(path))
         read_csv_s = time.perf_counter() - started
+        read_csv_cpu = time.process_time() - cpu_before
         assert frame.height == rows
         del frame
         workspace = work / f"load-{run}"
         _callacct("init", str(workspace))
         _callacct("-w", str(workspace), "tariff", "import", "us-carrier")
-        seconds, peak_kb, output = _callacct("-w", str(workspace), "ingest", str(path), "--json")
+        seconds, peak_kb, output, cpu = _callacct(
+            "-w", str(workspace), "ingest", str(path), "--json"
+        )
         report = json.loads(output)
         assert report["stored"] == rows, report
         runs.append(
             {
                 "read_csv_s": round(read_csv_s, 2),
+                "read_csv_cpu_s": round(read_csv_cpu, 2),
                 "command_s": round(seconds, 2),
+                "command_cpu_s": round(cpu, 2),
                 "rating_s": (report.get("rating") or {}).get("seconds"),
                 "ratio_to_read_csv": round(seconds / read_csv_s, 2),
                 "peak_rss_mb": round(peak_kb / 1024),
@@ -273,7 +288,9 @@ def bench_load(rows: int, work: Path, *, known: bool, repeat: int = 3) -> dict[s
     }
     if known:
         again = _same_numbers_file(path)
-        seconds, peak_kb, output = _callacct("-w", str(workspace), "ingest", str(again), "--json")
+        seconds, peak_kb, output, _ = _callacct(
+            "-w", str(workspace), "ingest", str(again), "--json"
+        )
         report = json.loads(output)
         assert report["stored"] == rows, report
         figures |= {
@@ -336,8 +353,9 @@ def main() -> None:
             print(f"first load of {d['rows']:,} rows ({d['file_mb']} MB, load {d['load_before']})")
             for i, r in enumerate(d["runs"], 1):
                 print(
-                    f"  run {i}: read_csv {r['read_csv_s']} s, callacct ingest {r['command_s']} s "
-                    f"(rating {r['rating_s']} s), {r['ratio_to_read_csv']}x, "
+                    f"  run {i}: read_csv {r['read_csv_s']} s (CPU {r['read_csv_cpu_s']} s), "
+                    f"callacct ingest {r['command_s']} s (CPU {r['command_cpu_s']} s, "
+                    f"rating {r['rating_s']} s), {r['ratio_to_read_csv']}x, "
                     f"peak RSS {r['peak_rss_mb']:,} MB"
                 )
             print(f"  read_csv        {d['read_csv_s']} s (baseline, median)")

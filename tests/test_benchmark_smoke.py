@@ -58,6 +58,9 @@ def test_classification_benchmark_reports_every_figure(tmp_path: Path) -> None:
     assert {"columns_per_s", "per_number_per_s", "ratio_to_per_number"} <= set(classify)
     assert figures["first_load"]["rows"] == 5_000
     assert figures["first_load"]["peak_rss_mb"] > 0
+    run = figures["first_load"]["runs"][0]
+    assert run["command_cpu_s"] > 0
+    assert run["read_csv_cpu_s"] > 0
 
 
 def test_render_benchmark_reports_every_figure() -> None:
