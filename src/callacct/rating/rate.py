@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Final
@@ -358,9 +357,15 @@ def rate_new(
     if "remote_dialled" in new.columns:
         dialled = pl.coalesce("remote_dialled", "remote_number")
     calls = new.select(*_NEW_CALL_COLUMNS, dialled.alias("dialled"))
-    frames: list[pl.DataFrame] = []
-    _rate_chunk(con, settings, calls, tariffs, report, progress, workers, frames.append, pending)
-    (rated,) = frames
+    rated = rate_frame(
+        con, settings, calls, tariffs, progress=progress, workers=workers, pending=pending
+    )
+    total = _counted(report, rated)
+    # Never rated before: a call changes when it gets any value. One that gets none has no
+    # currency and no cost, so the change in money, from nothing, is the total.
+    got = pl.any_horizontal([pl.col(c).is_not_null() for c in (*RATED_COLUMNS, "cost_u")])
+    report.changed += int(rated.select(got.sum()).item())
+    _add(report.delta, total)
     rated = rated.select("call_id", *RATED_COLUMNS, "cost_u").sort("call_id")
     if kept.get_column("call_id").equals(rated.get_column("call_id")):
         # The same calls in the same order (ingest stages them by call id): side by side,
@@ -380,17 +385,22 @@ def _rate_chunk(
     report: RateReport,
     progress: Progress | None,
     workers: int,
-    write: Callable[[pl.DataFrame], None] | None = None,
-    pending: PendingNumbers | None = None,
 ) -> None:
-    """Rate one chunk of calls, write the ones that changed (an UPDATE of the store's calls),
-    add to `report`. With `write`, every call rated goes to `write` instead.
+    """Rate one chunk of stored calls (as `CALL_SQL` reads them), write the ones that changed
+    (an UPDATE of the store's calls), add to `report`."""
+    rated = rate_frame(con, settings, calls, tariffs, progress=progress, workers=workers)
+    _counted(report, rated)
+    changed = rated.filter(_changed_expr())
+    report.changed += changed.height
+    _add(report.delta, _sum_by(changed, "currency", "cost_u"))
+    _add(report.delta, _sum_by(changed, "old_currency", "old_cost_u"), sign=-1)
+    if changed.height:
+        _write(con, changed)
 
-    Calls without `old_*` columns were never rated (new calls): every value they get is a
-    change, from nothing."""
-    rated = rate_frame(
-        con, settings, calls, tariffs, progress=progress, workers=workers, pending=pending
-    )
+
+def _counted(report: RateReport, rated: pl.DataFrame) -> dict[str, Decimal]:
+    """Count `rated` calls in `report` (calls, priced, unpriced, per class, total cost); their
+    cost per currency."""
     report.calls += rated.height
     report.priced += int(rated["priced"].sum())
     report.unpriced += int(rated["unpriced"].sum())
@@ -398,24 +408,7 @@ def _rate_chunk(
         report.by_class[dest_class] = report.by_class.get(dest_class, 0) + n
     total = _sum_by(rated, "currency", "cost_u")
     _add(report.total, total)
-    never_rated = "old_cost_u" not in rated.columns
-    changes = _changed_expr(never_rated=never_rated)
-    if never_rated and write is not None:
-        # Every call is written. A call that gets no value at all has no currency and no
-        # cost: the change in money, from nothing, is the total.
-        report.changed += int(rated.select(changes.sum()).item())
-        _add(report.delta, total)
-        write(rated)
-        return
-    changed = rated.filter(changes)
-    report.changed += changed.height
-    _add(report.delta, _sum_by(changed, "currency", "cost_u"))
-    if not never_rated:
-        _add(report.delta, _sum_by(changed, "old_currency", "old_cost_u"), sign=-1)
-    if write is not None:
-        write(rated)
-    elif changed.height:
-        _write(con, changed)
+    return total
 
 
 def _add(into: dict[str, Decimal], amounts: dict[str, Decimal], sign: int = 1) -> None:
@@ -428,11 +421,7 @@ def _sum_by(frame: pl.DataFrame, key: str, column: str) -> dict[str, Decimal]:
     return {str(cur): to_decimal(int(total)) for cur, total in sums if cur is not None}
 
 
-def _changed_expr(*, never_rated: bool = False) -> pl.Expr:
-    """True for a call whose rating differs from its `old_*` values; for a call `never_rated`
-    (no `old_*` columns), for one that gets any value."""
-    if never_rated:
-        return pl.any_horizontal([pl.col(c).is_not_null() for c in (*RATED_COLUMNS, "cost_u")])
+def _changed_expr() -> pl.Expr:
     checks = [pl.col(c).ne_missing(pl.col(f"old_{c}")) for c in RATED_COLUMNS]
     checks.append(pl.col("cost_u").ne_missing(pl.col("old_cost_u")))
     return pl.any_horizontal(checks)
