@@ -16,7 +16,13 @@ Figures (each with the machine's load average before and after it):
      bare `polars.read_csv` of the file with its schema in the same run; its peak RSS. Each
      of `--repeat` runs (3) times its own `read_csv` then ingests into a new workspace; the
      figures are the medians (the machine's noise moves both by 20-30 % from run to run);
-  3. then, into the same workspace, a load of numbers already known: the same file with every
+  3. the CPU of what a first load does that `read_csv` does not, each part alone in this
+     process against a `read_csv` of its own (`--no-parts` skips it): the file's sha256 and
+     raw archive, appending the first run's calls and records to an empty store a row group
+     at a time, attributing and rating those calls again with every number fresh. With the
+     baseline's own CPU (the parse) they make a floor for the command's CPU, and so for its
+     ratio: `read_csv` keeps both cores busy too, so no parallelism takes the ratio below it;
+  4. then, into the same workspace, a load of numbers already known: the same file with every
      pkid changed (new calls to the same numbers), the same way.
 `--rows 5000000` gives the 5M-row first load. The files are cached in `bench-data/` with the
 ingest benchmark's files.
@@ -29,10 +35,12 @@ import callacct  # noqa: F401
 
 # isort: split
 import argparse
+import hashlib
 import json
 import os
 import random
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -235,7 +243,9 @@ def _callacct(*args: str) -> tuple[float, int, str, float]:
     return seconds, int(peaks[-1]) if peaks else 0, done.stdout, cpu
 
 
-def bench_load(rows: int, work: Path, *, known: bool, repeat: int = 3) -> dict[str, Any]:
+def bench_load(
+    rows: int, work: Path, *, known: bool, parts: bool = True, repeat: int = 3
+) -> dict[str, Any]:
     """The first load `repeat` times, each into a new workspace right after its own
     `read_csv` baseline (so both meet the same machine); the figures are the medians of
     the runs, each run's kept in `runs`."""
@@ -286,6 +296,13 @@ def bench_load(rows: int, work: Path, *, known: bool, repeat: int = 3) -> dict[s
         "load_before": load_before,
         "load_after": _load(),
     }
+    if parts:
+        # Against a `read_csv` of its own, right before: the machine of the moment.
+        before = time.process_time()
+        pl.read_csv(path, skip_rows=2, has_header=False, schema=_schema(path))
+        read_csv_cpu = time.process_time() - before
+        command_cpu = statistics.median(r["command_cpu_s"] for r in runs)
+        figures["cpu_parts"] = bench_parts(path, work / "load-0", read_csv_cpu, command_cpu)
     if known:
         again = _same_numbers_file(path)
         seconds, peak_kb, output, _ = _callacct(
@@ -303,6 +320,126 @@ def bench_load(rows: int, work: Path, *, known: bool, repeat: int = 3) -> dict[s
     return figures
 
 
+# What a first load does that `read_csv` does not, each part measured alone in this process
+# (`time.process_time`: every thread), on the file and on the store the first run loaded.
+PIECE_BYTES = 16 * 1024 * 1024  # the ingest's `parse_bytes`
+
+
+def _cpu_of(work: Any) -> float:
+    before = time.process_time()
+    work()
+    return time.process_time() - before
+
+
+def _hash_and_archive(path: Path, where: Path) -> tuple[float, float]:
+    """CPU of the file's sha256 and of its raw archive (`ArchiveFile`, zstd frames of
+    `PIECE_BYTES`), each over the pieces the ingest reads."""
+    from callacct.store.archive import ArchiveFile
+
+    with path.open("rb") as fh:
+        pieces = list(iter(lambda: fh.read(PIECE_BYTES), b""))
+
+    def sha256() -> None:
+        digest = hashlib.sha256()
+        for piece in pieces:
+            digest.update(piece)
+
+    def archive() -> None:
+        out = ArchiveFile(where / "parts.csv.zst")
+        for piece in pieces:
+            out.append([piece])
+        out.close()
+
+    return _cpu_of(sha256), _cpu_of(archive)
+
+
+def _append(workspace: Path, table: str, where: Path) -> float:
+    """CPU of appending the stored rows of `table` again, a row group at a time (as the
+    ingest's writers do), into an empty store of the same table on disk, one DuckDB thread."""
+    import duckdb
+
+    from callacct.ingest.staging import ROW_GROUP_ROWS
+    from callacct.store import insert_frame, scalar
+
+    with duckdb.connect(str(workspace / "callacct.duckdb"), read_only=True) as src:
+        rows = src.sql(f"SELECT * FROM {table}").pl()  # in the order stored
+        ddl = scalar(src, "SELECT sql FROM duckdb_tables() WHERE table_name = ?", [table])
+    with duckdb.connect(str(where / f"{table}.duckdb"), config={"threads": 1}) as con:
+        con.execute(ddl)
+
+        def append() -> None:
+            for start in range(0, rows.height, ROW_GROUP_ROWS):
+                con.execute("BEGIN")
+                insert_frame(con, table, rows.slice(start, ROW_GROUP_ROWS))
+                con.execute("COMMIT")
+
+        return _cpu_of(append)
+
+
+def _rating(workspace: Path, where: Path) -> float:
+    """CPU of attributing and rating the stored calls again as new calls (`attribute_frame`,
+    `rate_new`), a row group at a time, on a copy of the store whose cache of classified
+    numbers is empty: every number fresh, as on a first load."""
+    import duckdb
+
+    from callacct.config import load_settings
+    from callacct.directory.attribution import ATTRIBUTED_COLUMNS, attribute_frame
+    from callacct.ingest.staging import ROW_GROUP_ROWS
+    from callacct.rating import Tariffs, rate_new
+    from callacct.rating.classify import PendingNumbers
+    from callacct.rating.rate import RATED_COLUMNS
+
+    copy = where / "rating.duckdb"
+    shutil.copyfile(workspace / "callacct.duckdb", copy)
+    settings = load_settings(workspace)
+    with duckdb.connect(str(copy)) as con:
+        stored = con.sql("SELECT * FROM calls ORDER BY call_id").pl()
+        con.execute("DELETE FROM number_classes")
+        # As the ingest stages them: the number as dialled, nothing attributed or rated yet.
+        unset = [pl.lit(None, stored.schema[c]).alias(c) for c in (*RATED_COLUMNS, "cost")]
+        unset += [pl.lit(None, stored.schema[c]).alias(c) for c in ATTRIBUTED_COLUMNS]
+        staged = stored.with_columns(unset).with_columns(
+            stored.get_column("remote_dialled").alias("remote_number")
+        )
+        tariffs = Tariffs.load(con)
+
+        def rate() -> None:
+            for start in range(0, staged.height, ROW_GROUP_ROWS):
+                attributed, _ = attribute_frame(con, staged.slice(start, ROW_GROUP_ROWS))
+                rate_new(con, settings, attributed, tariffs=tariffs, pending=PendingNumbers())
+
+        return _cpu_of(rate)
+
+
+def bench_parts(
+    path: Path, workspace: Path, read_csv_cpu: float, command_cpu: float
+) -> dict[str, Any]:
+    """The CPU of each part of a first load that `read_csv` does not do, its sum with the
+    baseline's (the parse), as a multiple of the baseline: a floor for the command's ratio,
+    whatever runs in parallel, since the baseline keeps every core busy too."""
+    with tempfile.TemporaryDirectory(prefix="callacct-parts-") as tmp:
+        where = Path(tmp)
+        sha256, archive = _hash_and_archive(path, where)
+        parts = {
+            "sha256": sha256,
+            "archive": archive,
+            "calls_append": _append(workspace, "calls", where),
+            "records_append": _append(workspace, "records", where),
+            "rating": _rating(workspace, where),
+        }
+    floor = read_csv_cpu + sum(parts.values())
+    return {
+        "read_csv_cpu_s": round(read_csv_cpu, 2),
+        "parts_cpu_s": {k: round(v, 4) for k, v in parts.items()},
+        "parts_to_read_csv": {k: round(v / read_csv_cpu, 2) for k, v in parts.items()},
+        "floor_cpu_s": round(floor, 2),
+        "floor_to_read_csv": round(floor / read_csv_cpu, 2),
+        "command_cpu_s": round(command_cpu, 2),
+        "command_to_read_csv": round(command_cpu / read_csv_cpu, 2),
+        "rest_cpu_s": round(command_cpu - floor, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--numbers", type=int, default=1_000_000)
@@ -314,6 +451,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--repeat", type=int, default=3, help="first loads measured (the median is given)"
+    )
+    parser.add_argument(
+        "--no-parts", action="store_true", help="skip the CPU of the first load's parts"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument(
@@ -347,7 +487,11 @@ def main() -> None:
     if "load" in wanted:
         with tempfile.TemporaryDirectory(prefix="callacct-bench-") as tmp:
             d = figures["first_load"] = bench_load(
-                args.rows, Path(tmp), known=not args.no_known, repeat=max(1, args.repeat)
+                args.rows,
+                Path(tmp),
+                known=not args.no_known,
+                parts=not args.no_parts,
+                repeat=max(1, args.repeat),
             )
         if not args.json:
             print(f"first load of {d['rows']:,} rows ({d['file_mb']} MB, load {d['load_before']})")
@@ -368,6 +512,16 @@ def main() -> None:
                 f"  peak RSS        {d['peak_rss_mb']:,} MB (highest)   "
                 "(target <= 1,200 MB; 1,500 MB for 5M rows)"
             )
+            if "cpu_parts" in d:
+                p = d["cpu_parts"]
+                print(f"  CPU of the parts (read_csv again: {p['read_csv_cpu_s']} s of CPU):")
+                for name, cpu in p["parts_cpu_s"].items():
+                    print(f"    {name:15} {cpu:6.2f} s  {p['parts_to_read_csv'][name]}x read_csv")
+                print(
+                    f"    floor (read_csv + parts) {p['floor_cpu_s']} s = "
+                    f"{p['floor_to_read_csv']}x read_csv; the command {p['command_cpu_s']} s = "
+                    f"{p['command_to_read_csv']}x (the rest: {p['rest_cpu_s']} s)"
+                )
             if "known_command_s" in d:
                 print(
                     f"  same numbers, new calls: {d['known_command_s']} s "

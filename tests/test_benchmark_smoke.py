@@ -61,6 +61,12 @@ def test_classification_benchmark_reports_every_figure(tmp_path: Path) -> None:
     run = figures["first_load"]["runs"][0]
     assert run["command_cpu_s"] > 0
     assert run["read_csv_cpu_s"] > 0
+    parts = figures["first_load"]["cpu_parts"]
+    assert set(parts["parts_cpu_s"]) == {
+        "sha256", "archive", "calls_append", "records_append", "rating"
+    }  # fmt: skip
+    assert all(cpu > 0 for cpu in parts["parts_cpu_s"].values())
+    assert parts["floor_cpu_s"] > parts["read_csv_cpu_s"]
 
 
 def test_render_benchmark_reports_every_figure() -> None:
