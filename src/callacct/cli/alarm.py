@@ -317,8 +317,6 @@ def show_command(
             last_run=_when(entry.last_run_at, zone, language),
             watermark=entry.watermark,
         ),
-        markup=False,
-        highlight=False,
     )
     console.print(entry.alarm.to_yaml().rstrip())
 
@@ -337,7 +335,7 @@ def remove_command(
     if as_json:
         print_json({"removed": name})
         return
-    console.print(t("cli.alarm.removed", language, name=name), markup=False, highlight=False)
+    console.print(t("cli.alarm.removed", language, name=name))
 
 
 @alarm_app.command("pause")
@@ -455,7 +453,7 @@ def events_command(
         return
     if not events:
         key = "cli.alarm.events.none" + ("_of" if alarm else "") + ("_since" if since else "")
-        console.print(t(key, language, alarm=alarm, since=since), markup=False, highlight=False)
+        console.print(t(key, language, alarm=alarm, since=since))
         return
     table = Table(title=t("cli.alarm.events.title", language))
     for column in ("id", "fired", "alarm", "kind", "period", "found", "summary", "mailed"):

@@ -205,7 +205,7 @@ def list_command(ctx: typer.Context, lang: LangOption = None, as_json: Json = Fa
         print_json([s.to_dict() for s in statuses])
         return
     if not statuses:
-        console.print(t("cli.budget.none", language), markup=False, highlight=False)
+        console.print(t("cli.budget.none", language))
         return
     console.print(_table(t("cli.budget.title", language), statuses, language))
 
@@ -255,7 +255,7 @@ def show_command(
         ),
     )
     for line in lines:
-        console.print("  " + line, markup=False, highlight=False)
+        console.print("  " + line)
 
 
 @budget_app.command("remove")
@@ -275,7 +275,7 @@ def remove_command(
     if as_json:
         print_json({"removed": budget_id, **evaluation.to_dict()})
         return
-    console.print(t("cli.budget.removed", language, id=budget_id), highlight=False)
+    console.print(t("cli.budget.removed", language, id=budget_id))
     _print_lines(evaluation)
 
 
@@ -309,7 +309,7 @@ def status_command(
         print_json([s.to_dict() for s in statuses])
         return
     if not statuses:
-        console.print(t("cli.budget.no_budget", language, who=who), markup=False, highlight=False)
+        console.print(t("cli.budget.no_budget", language, who=who))
         return
     console.print(_table(t("cli.budget.title_of", language, who=who), statuses, language))
     locks = statuses[0].locks
@@ -318,7 +318,7 @@ def status_command(
             f"{ext} {value_text('cli.lock.state', state, language)}"
             for ext, state in sorted(locks.items())
         )
-        console.print(t("cli.budget.line", language, states=states), markup=False)
+        console.print(t("cli.budget.line", language, states=states))
 
 
 @budget_app.command("calls")
@@ -384,7 +384,7 @@ def calls_command(
         calls=format_number(calls.total, language),
         spent=money_text(status.spent, b.currency, language),
     )
-    console.print(counted, markup=False, highlight=False)
+    console.print(counted)
 
 
 @budget_app.command("history")
@@ -467,7 +467,7 @@ def evaluate_command(ctx: typer.Context, lang: LangOption = None, as_json: Json 
             budgets=format_number(evaluation.budgets, language),
             actions=format_number(len(evaluation.events), language),
         )
-        console.print(done, highlight=False)
+        console.print(done)
     if any(e.result != "done" for e in evaluation.events):
         raise typer.Exit(1)
 

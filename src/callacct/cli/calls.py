@@ -200,7 +200,5 @@ def raw_command(
     if as_json:
         print_json(record.to_dict())
         return
-    console.print(
-        t("cli.calls.raw_line", language, file=record.file, line=record.line), highlight=False
-    )
-    console.print(record.text, markup=False, highlight=False, soft_wrap=True)
+    console.print(t("cli.calls.raw_line", language, file=record.file, line=record.line))
+    console.print(record.text, soft_wrap=True)

@@ -158,7 +158,7 @@ def _show_change(report: ChangeReport, as_json: bool, language: str) -> None:
         for name, n in report.counts().items()
         if n
     )
-    console.print(counts, highlight=False)
+    console.print(counts)
     if not report.ok:
         raise typer.Exit(1)
 
@@ -382,7 +382,7 @@ def pin_set_command(
         if _ask_pin(t("lock.input.again", language)) != new:
             raise UsageError(Message("error.pins_differ"))
         service.set_pin(login, new, old_pin=old)
-    console.print(t("cli.lock.pin_done", language, login=login), markup=False, highlight=False)
+    console.print(t("cli.lock.pin_done", language, login=login))
 
 
 @pin_app.command("reset")
@@ -400,7 +400,7 @@ def pin_reset_command(
     with opened as service:
         had = service.reset_pin(user)
     done = "cli.lock.pin_removed" if had else "cli.lock.had_no_pin"
-    console.print(t(done, language, login=user), markup=False, highlight=False)
+    console.print(t(done, language, login=user))
 
 
 # -- devices ----------------------------------------------------------------------------------
@@ -425,7 +425,7 @@ def device_set_command(
     ):
         set_device(con, device, extension, now=now_utc())
     done = t("cli.lock.device_set", language, device=device, extension=extension)
-    console.print(done, markup=False, highlight=False)
+    console.print(done)
 
 
 @device_app.command("remove")
@@ -447,7 +447,7 @@ def device_remove_command(
     if not found:
         raise UsageError(Message("error.not_in_phone_map", device=repr(device)))
     done = t("cli.lock.device_removed", language, device=device)
-    console.print(done, markup=False, highlight=False)
+    console.print(done)
 
 
 @device_app.command("learn")
@@ -469,7 +469,7 @@ def device_learn_command(
         print_json({"learnt": count})
     else:
         learnt = t("cli.lock.devices_learnt", language, count=format_number(count, language))
-        console.print(learnt, markup=False, highlight=False)
+        console.print(learnt)
 
 
 @device_app.command("list")
@@ -524,10 +524,8 @@ def workstation_add_command(
         with store.transaction() as con:
             by = workspace.as_login or "operator"
             token = add_workstation(con, machine, user, by=by, now=now_utc())
-    err_console.print(
-        t("cli.lock.token_of", language, machine=machine), markup=False, highlight=False
-    )
-    console.print(token, markup=False, highlight=False)
+    err_console.print(t("cli.lock.token_of", language, machine=machine))
+    console.print(token)
 
 
 @workstation_app.command("remove")
@@ -549,7 +547,7 @@ def workstation_remove_command(
     if not found:
         raise UsageError(Message("error.not_a_workstation", machine=repr(machine)))
     done = t("cli.lock.workstation_removed", language, machine=machine)
-    console.print(done, markup=False, highlight=False)
+    console.print(done)
 
 
 @workstation_app.command("list")
@@ -610,7 +608,7 @@ def serve_command(
 
     def started(bound: int) -> None:
         url = f"{'https' if https else 'http'}://{host}:{bound}/ipps/menu/#DEVICENAME#"
-        err_console.print(t("cli.lock.serving", language, url=url), markup=False)
+        err_console.print(t("cli.lock.serving", language, url=url))
 
     serve(workspace.files, address=address, port=port, run_for=run_for, on_start=started)
 
@@ -684,6 +682,6 @@ def standin_command(
     def started(bound: int) -> None:
         url = f"{'https' if tls else 'http'}://{address}:{bound}/axl/"
         count = format_number(len(numbers), language)
-        err_console.print(t("cli.lock.standin", language, lines=count, url=url), markup=False)
+        err_console.print(t("cli.lock.standin", language, lines=count, url=url))
 
     serve_forever(state.app(), address, port, tls, run_for=run_for, on_start=started)

@@ -245,7 +245,7 @@ def show_command(
     if preview is not None:
         console.print(styled("preview: {}", str(preview)))
     console.print("")
-    console.print(spec.to_yaml(), markup=False, highlight=False)
+    console.print(spec.to_yaml())
 
 
 @report_app.command("run")
@@ -422,9 +422,9 @@ def _table(result: ReportResult, to: Console) -> None:
         table.add_row(*totals, style="bold")
     header = [(t("ui.period", result.language), period_text(result))] if any(result.period) else []
     for label, value in header + result.filters:
-        to.print(f"{label}: {value}", style="dim", markup=False, highlight=False)
+        to.print(f"{label}: {value}", style="dim")
     if result.rows.height == 0:
-        to.print(t("ui.no_rows", result.language), markup=False)
+        to.print(t("ui.no_rows", result.language))
         return
     to.print(table)
 
@@ -592,7 +592,7 @@ def validate_command(
         print_json(check.to_dict())
     else:
         for problem in problems:
-            console.print(str(problem), markup=False, highlight=False)
+            console.print(str(problem))
         if not problems:
             console.print(f"{checked} report specs are valid")
     if problems:

@@ -253,7 +253,7 @@ def list_command(ctx: typer.Context, lang: LangOption = None, as_json: AsJson = 
         print_json([s.to_dict() for s in found])
         return
     if not found:
-        console.print(t("cli.schedule.none", language), markup=False, highlight=False)
+        console.print(t("cli.schedule.none", language))
         return
     table = Table(title=t("cli.schedule.title", language))
     for column in ("name", "report", "when", "format", "to", "next_run", "last_run", "status"):
@@ -432,7 +432,7 @@ def run_due_command(
         print_json([outcome.to_dict() for outcome in outcomes])
     else:
         for text in lines_of(outcomes):
-            console.print(text, markup=False, highlight=False)
+            console.print(text)
     if any_failed(outcomes):
         raise typer.Exit(1)
 
@@ -475,7 +475,7 @@ def scheduler_run_command(
             tick_s=tick or workspace.settings.delivery.tick_s,
             stop=stop,
             clock=lambda: dt.datetime.now(dt.UTC),
-            on_line=lambda line: console.print(line, markup=False, highlight=False),
+            on_line=lambda line: console.print(line),
             max_ticks=1 if once else None,
         )
     finally:
