@@ -195,7 +195,7 @@ class ChunkLoader:
         where = keys.select("file_id", "line_no")
         kind = pl.lit(dialect.kind)
         if normalised.calls is not None:
-            is_call = pl.Series([False] * keys.height).scatter(
+            is_call = pl.repeat(False, keys.height, dtype=pl.Boolean, eager=True).scatter(
                 normalised.calls.get_column("_row").cast(pl.Int64), True
             )
             kind = pl.when(is_call).then(pl.lit("call")).otherwise(pl.lit("excluded"))
@@ -246,7 +246,7 @@ def _new_records(con: duckdb.DuckDBPyConnection, keys: pl.DataFrame) -> pl.Serie
             " ON r.record_key = c.record_key AND r.record_time = c.record_time",
             [lo, hi],
         )
-    already = pl.Series("already", [False] * keys.height, pl.Boolean)
+    already = pl.repeat(False, keys.height, dtype=pl.Boolean, eager=True).alias("already")
     if stored.height:
         already = already.scatter(stored.get_column("_i").cast(pl.Int64), True)
     return first & ~already

@@ -22,7 +22,7 @@ import duckdb
 import polars as pl
 
 from callacct.config import DialPlanSettings
-from callacct.store import fetch_frame
+from callacct.store import fetch_frame, registered
 
 Check = tuple[pl.Expr, str, str]
 
@@ -141,12 +141,8 @@ def stable_keys(frame: pl.DataFrame, columns: Sequence[str]) -> pl.Series:
             separator=_KEY_SEPARATOR,
         ).alias("text")
     ).with_row_index("i")
-    con = duckdb.connect()
-    try:
-        con.register("_rows", text.to_arrow())
+    with duckdb.connect() as con, registered(con, "_rows", text):
         keys = fetch_frame(con, "SELECT substr(sha256(text), 1, 32) AS k FROM _rows ORDER BY i")
-    finally:
-        con.close()
     return keys.get_column("k").alias("record_key")
 
 
