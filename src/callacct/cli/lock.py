@@ -424,8 +424,7 @@ def device_set_command(
         store.transaction() as con,
     ):
         set_device(con, device, extension, now=now_utc())
-    done = t("cli.lock.device_set", language, device=device, extension=extension)
-    console.print(done)
+    console.print(t("cli.lock.device_set", language, device=device, extension=extension))
 
 
 @device_app.command("remove")
@@ -446,8 +445,7 @@ def device_remove_command(
         found = remove_device(con, device)
     if not found:
         raise UsageError(Message("error.not_in_phone_map", device=repr(device)))
-    done = t("cli.lock.device_removed", language, device=device)
-    console.print(done)
+    console.print(t("cli.lock.device_removed", language, device=device))
 
 
 @device_app.command("learn")
@@ -468,8 +466,7 @@ def device_learn_command(
     if as_json:
         print_json({"learnt": count})
     else:
-        learnt = t("cli.lock.devices_learnt", language, count=format_number(count, language))
-        console.print(learnt)
+        console.print(t("cli.lock.devices_learnt", language, count=format_number(count, language)))
 
 
 @device_app.command("list")
@@ -546,8 +543,7 @@ def workstation_remove_command(
         found = remove_workstation(con, machine)
     if not found:
         raise UsageError(Message("error.not_a_workstation", machine=repr(machine)))
-    done = t("cli.lock.workstation_removed", language, machine=machine)
-    console.print(done)
+    console.print(t("cli.lock.workstation_removed", language, machine=machine))
 
 
 @workstation_app.command("list")
