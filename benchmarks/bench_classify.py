@@ -46,11 +46,13 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from callacct.config import IngestSettings
 from callacct.rating.dialplan import DialPlan
 from generate_cucm import write_large_cdr_file
 
@@ -243,6 +245,16 @@ def _callacct(*args: str) -> tuple[float, int, str, float]:
     return seconds, int(peaks[-1]) if peaks else 0, done.stdout, cpu
 
 
+def _timed_read_csv(path: Path, rows: int) -> tuple[float, float]:
+    """Wall and CPU seconds (every thread) of the baseline: `polars.read_csv` of `path` with
+    its schema."""
+    started, cpu_before = time.perf_counter(), time.process_time()
+    frame = pl.read_csv(path, skip_rows=2, has_header=False, schema=_schema(path))
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_before
+    assert frame.height == rows
+    return seconds, cpu
+
+
 def bench_load(
     rows: int, work: Path, *, known: bool, parts: bool = True, repeat: int = 3
 ) -> dict[str, Any]:
@@ -254,12 +266,7 @@ def bench_load(
     runs: list[dict[str, Any]] = []
     workspace = work
     for run in range(repeat):
-        started, cpu_before = time.perf_counter(), time.process_time()
-        frame = pl.read_csv(path, skip_rows=2, has_header=False, schema=_schema(path))
-        read_csv_s = time.perf_counter() - started
-        read_csv_cpu = time.process_time() - cpu_before
-        assert frame.height == rows
-        del frame
+        read_csv_s, read_csv_cpu = _timed_read_csv(path, rows)
         workspace = work / f"load-{run}"
         _callacct("init", str(workspace))
         _callacct("-w", str(workspace), "tariff", "import", "us-carrier")
@@ -298,9 +305,7 @@ def bench_load(
     }
     if parts:
         # Against a `read_csv` of its own, right before: the machine of the moment.
-        before = time.process_time()
-        pl.read_csv(path, skip_rows=2, has_header=False, schema=_schema(path))
-        read_csv_cpu = time.process_time() - before
+        _, read_csv_cpu = _timed_read_csv(path, rows)
         command_cpu = statistics.median(r["command_cpu_s"] for r in runs)
         figures["cpu_parts"] = bench_parts(path, work / "load-0", read_csv_cpu, command_cpu)
     if known:
@@ -322,10 +327,10 @@ def bench_load(
 
 # What a first load does that `read_csv` does not, each part measured alone in this process
 # (`time.process_time`: every thread), on the file and on the store the first run loaded.
-PIECE_BYTES = 16 * 1024 * 1024  # the ingest's `parse_bytes`
+PIECE_BYTES = IngestSettings().parse_bytes  # as the ingest reads a large file
 
 
-def _cpu_of(work: Any) -> float:
+def _cpu_of(work: Callable[[], object]) -> float:
     before = time.process_time()
     work()
     return time.process_time() - before
